@@ -1,0 +1,263 @@
+"""The city: zones (grid cells and gateways), road links, shortest paths, transit times.
+
+Inputs: :class:`sim.schema.CityConfig`. Output: a :class:`City` of numpy arrays.
+
+Zones ``0 .. n_cells-1`` are the cells of a square grid (row-major, ``zone = row*size + col``);
+zones ``n_cells ..`` are gateways where commuters from outside the metropolitan city enter. Every
+origin-destination pair has one fixed car path (shortest at free flow); the sparse matrix
+``path_links`` (OD pairs x links) loads OD flows onto links and sums link times back into OD times.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from .schema import CityConfig
+
+CORE, MUNICIPALITY, HINTERLAND, GATEWAY = 0, 1, 2, 3
+ZONE_KINDS = ("core", "municipality", "hinterland", "gateway")
+LINK_KINDS = ("local", "radial", "ring", "motorway", "connector")
+
+
+@dataclass
+class City:
+    """Zones, links and OD-pair attributes. Distances in km, times in minutes, capacities in veh/h."""
+
+    grid_size: int                 # cells per side (0 for a CSV city without a grid)
+    x_km: np.ndarray               # zone centroid, km east of the centre
+    y_km: np.ndarray               # zone centroid, km north of the centre
+    kind: np.ndarray               # CORE, MUNICIPALITY, HINTERLAND or GATEWAY (int8)
+    residents: np.ndarray          # relative number of resident workers per zone
+    jobs: np.ndarray               # relative number of jobs per zone
+    link_from: np.ndarray
+    link_to: np.ndarray
+    link_km: np.ndarray
+    link_t0_min: np.ndarray        # free-flow time
+    link_capacity_vph: np.ndarray
+    link_kind: np.ndarray          # index into LINK_KINDS
+    od_car_km: np.ndarray          # (n_zones*n_zones,) car path length
+    od_car_t0_min: np.ndarray      # car free-flow time
+    od_transit_min: np.ndarray     # in-vehicle transit time (no access)
+    path_links: sparse.csr_matrix  # (n_od, n_links) 1 where the OD's car path uses the link
+    od_commuters: np.ndarray | None = None  # optional observed OD matrix (n_zones, n_zones)
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def n_zones(self) -> int:
+        return len(self.x_km)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.link_km)
+
+    @property
+    def in_milan(self) -> np.ndarray:
+        return self.kind <= MUNICIPALITY
+
+    @property
+    def in_area_c(self) -> np.ndarray:
+        return self.kind == CORE
+
+    def od(self, origin, dest):
+        """Index of an OD pair (vectorised)."""
+        return origin * self.n_zones + dest
+
+
+def _cell_kinds(dist: np.ndarray, cfg: CityConfig) -> np.ndarray:
+    kind = np.full(dist.shape, HINTERLAND, dtype=np.int8)
+    kind[dist <= cfg.municipality_radius_km] = MUNICIPALITY
+    kind[dist <= cfg.core_radius_km] = CORE
+    return kind
+
+
+def build_synthetic_city(cfg: CityConfig) -> City:
+    """The default Milan-like grid: core (Area C), municipality, hinterland, gateways, radial/ring roads."""
+    n = cfg.grid_size
+    c = (n - 1) / 2.0
+    rows, cols = np.divmod(np.arange(n * n), n)
+    x = (cols - c) * cfg.cell_km
+    y = (c - rows) * cfg.cell_km
+    dist = np.hypot(x, y)
+    kind = _cell_kinds(dist, cfg)
+    residents = np.exp(-dist / cfg.resident_decay_km)
+    jobs = np.exp(-dist / cfg.job_decay_km)
+
+    cheb = np.maximum(np.abs(rows - c), np.abs(cols - c))
+    on_axis = (rows == c) | (cols == c)
+    on_diag = (np.abs(rows - c) == np.abs(cols - c))
+    links: list[tuple[int, int, float, int]] = []  # from, to, km, kind
+
+    def add(a: int, b: int, km: float, k: int) -> None:
+        links.append((a, b, km, k))
+        links.append((b, a, km, k))
+
+    for z in range(n * n):
+        r, q = rows[z], cols[z]
+        for dr, dq in ((0, 1), (1, 0)):
+            r2, q2 = r + dr, q + dq
+            if r2 >= n or q2 >= n:
+                continue
+            z2 = r2 * n + q2
+            if cheb[z] == cheb[z2] and cheb[z] == cfg.motorway_ring:
+                k = 3
+            elif cheb[z] == cheb[z2] and cheb[z] == cfg.inner_ring:
+                k = 2
+            elif on_axis[z] and on_axis[z2]:
+                k = 1
+            else:
+                k = 0
+            add(z, z2, cfg.cell_km, k)
+        # diagonal radials through the centre (the NE, NW, SE, SW spokes)
+        for dr, dq in ((1, 1), (1, -1)):
+            r2, q2 = r + dr, q + dq
+            if 0 <= r2 < n and 0 <= q2 < n and on_diag[z] and on_diag[r2 * n + q2]:
+                add(z, r2 * n + q2, cfg.cell_km * np.sqrt(2), 1)
+
+    # gateways: one per direction, joined by a motorway to the nearest edge cell
+    gx, gy, names = [], [], [f"cell_{r}_{q}" for r, q in zip(rows, cols)]
+    for g in range(cfg.gateways):
+        ang = 2 * np.pi * g / max(cfg.gateways, 1) + np.pi / 8
+        ex, ey = np.cos(ang), np.sin(ang)
+        edge = cheb == cheb.max()
+        score = np.where(edge, x * ex + y * ey, -np.inf)
+        cell = int(np.argmax(score))
+        edge_r = np.hypot(x[cell], y[cell])
+        gx.append(ex * (edge_r + cfg.gateway_distance_km))
+        gy.append(ey * (edge_r + cfg.gateway_distance_km))
+        add(n * n + g, cell, cfg.gateway_distance_km, 4)
+        names.append(f"gateway_{g}")
+
+    kind = np.concatenate([kind, np.full(cfg.gateways, GATEWAY, dtype=np.int8)])
+    x = np.concatenate([x, gx])
+    y = np.concatenate([y, gy])
+    residents = np.concatenate([residents, np.zeros(cfg.gateways)])
+    jobs = np.concatenate([jobs, np.zeros(cfg.gateways)])
+    arr = np.array(links, dtype=float)
+    return _finish_city(cfg, n, x, y, kind, residents, jobs, arr[:, 0].astype(np.int32),
+                        arr[:, 1].astype(np.int32), arr[:, 2], arr[:, 3].astype(np.int8), names)
+
+
+def _finish_city(cfg, grid_size, x, y, kind, residents, jobs, lf, lt, km, lkind, names, od_commuters=None) -> City:
+    """Speeds, capacities, fixed shortest paths and the path-link incidence matrix."""
+    speed = np.select(
+        [lkind == 0, lkind == 1, lkind == 2, lkind >= 3],
+        [cfg.local_speed_kmh, cfg.radial_speed_kmh, cfg.ring_speed_kmh, cfg.motorway_speed_kmh])
+    in_core = (kind[lf] == CORE) | (kind[lt] == CORE)
+    speed = np.where(in_core & (lkind < 3), speed * cfg.core_speed_factor, speed)
+    cap = np.select(
+        [lkind == 0, lkind == 1, lkind == 2, lkind >= 3],
+        [cfg.local_capacity_vph, cfg.radial_capacity_vph, cfg.ring_capacity_vph, cfg.motorway_capacity_vph])
+    t0 = km / speed * 60.0
+    nz = len(x)
+    g_car = sparse.csr_matrix((t0, (lf, lt)), shape=(nz, nz))
+    dist_t, pred = csgraph.dijkstra(g_car, directed=True, return_predecessors=True)
+    if not np.all(np.isfinite(dist_t)):
+        raise ValueError("the road network is not connected: some zones cannot reach others")
+    # transit: faster on radials and regional rail, buses elsewhere
+    t_speed = np.where(lkind == 1, cfg.transit_radial_speed_kmh,
+                       np.where(lkind == 4, cfg.regional_rail_speed_kmh, cfg.transit_other_speed_kmh))
+    g_tr = sparse.csr_matrix((km / t_speed * 60.0, (lf, lt)), shape=(nz, nz))
+    transit = csgraph.dijkstra(g_tr, directed=True)
+
+    link_index = sparse.csr_matrix((np.arange(len(lf)) + 1, (lf, lt)), shape=(nz, nz)).toarray() - 1
+    rows_od, cols_link = [], []
+    for o in range(nz):
+        cur = np.arange(nz)
+        active = cur != o
+        while active.any():
+            idx = np.nonzero(active)[0]
+            p = pred[o, cur[idx]]
+            rows_od.append(o * nz + idx)
+            cols_link.append(link_index[p, cur[idx]])
+            cur[idx] = p
+            active[idx] = p != o
+    rows_od = np.concatenate(rows_od)
+    cols_link = np.concatenate(cols_link)
+    path_links = sparse.csr_matrix(
+        (np.ones(len(rows_od), dtype=np.float64), (rows_od, cols_link)), shape=(nz * nz, len(lf)))
+    od_km = path_links @ km
+    od_t0 = path_links @ t0
+    transit_flat = transit.reshape(-1).copy()
+    # trips inside one zone: a fraction of a cell side at local speed
+    intra_km = cfg.intrazonal_km_factor * cfg.cell_km
+    diag = np.arange(nz) * (nz + 1)
+    od_km[diag] = intra_km
+    od_t0[diag] = intra_km / cfg.local_speed_kmh * 60.0
+    transit_flat[diag] = intra_km / cfg.transit_other_speed_kmh * 60.0
+    return City(
+        grid_size=grid_size, x_km=np.asarray(x, float), y_km=np.asarray(y, float), kind=np.asarray(kind, np.int8),
+        residents=np.asarray(residents, float), jobs=np.asarray(jobs, float),
+        link_from=lf, link_to=lt, link_km=km, link_t0_min=t0, link_capacity_vph=cap.astype(float),
+        link_kind=lkind, od_car_km=od_km, od_car_t0_min=od_t0, od_transit_min=transit_flat,
+        path_links=path_links, od_commuters=od_commuters, names=names)
+
+
+def load_csv_city(cfg: CityConfig) -> City:
+    """A city from ``zones.csv`` (zone, x_km, y_km, kind, residents, jobs) and optional ``od.csv``.
+
+    ``kind`` is one of core, municipality, hinterland, gateway. Roads join each zone to its nearest
+    neighbours (``local``; ``radial`` between zones of the municipality and core); gateways connect to
+    the nearest non-gateway zone by motorway. ``od.csv`` (origin, destination, commuters) replaces the
+    gravity model for where workers live.
+    """
+    folder = Path(cfg.csv_dir)
+    with open(folder / "zones.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    need = {"zone", "x_km", "y_km", "kind", "residents", "jobs"}
+    if not rows or not need <= set(rows[0]):
+        raise ValueError(f"{folder / 'zones.csv'}: expected columns {sorted(need)}")
+    names = [r["zone"] for r in rows]
+    try:
+        x = np.array([float(r["x_km"]) for r in rows])
+        y = np.array([float(r["y_km"]) for r in rows])
+        res = np.array([float(r["residents"]) for r in rows])
+        jobs = np.array([float(r["jobs"]) for r in rows])
+        kind = np.array([ZONE_KINDS.index(r["kind"].strip()) for r in rows], dtype=np.int8)
+    except ValueError as exc:
+        raise ValueError(f"{folder / 'zones.csv'}: bad value ({exc}); kind must be one of {ZONE_KINDS}") from None
+    nz = len(rows)
+    inner = np.nonzero(kind != GATEWAY)[0]
+    pts = np.c_[x, y]
+    links: list[tuple[int, int, float, int]] = []
+    seen = set()
+    k_near = min(4, len(inner) - 1)
+    for i in inner:
+        d = np.hypot(*(pts[inner] - pts[i]).T)
+        for j in inner[np.argsort(d)[1:k_near + 1]]:
+            key = (min(i, j), max(i, j))
+            if key in seen:
+                continue
+            seen.add(key)
+            km = float(np.hypot(*(pts[i] - pts[j])))
+            lk = 1 if kind[i] <= MUNICIPALITY and kind[j] <= MUNICIPALITY else 0
+            links += [(i, j, km, lk), (j, i, km, lk)]
+    for g in np.nonzero(kind == GATEWAY)[0]:
+        d = np.hypot(*(pts[inner] - pts[g]).T)
+        j = inner[np.argmin(d)]
+        km = float(d.min())
+        links += [(g, j, km, 4), (j, g, km, 4)]
+    arr = np.array(links, dtype=float)
+    od = None
+    od_path = folder / "od.csv"
+    if od_path.is_file():
+        od = np.zeros((nz, nz))
+        index = {name: i for i, name in enumerate(names)}
+        with open(od_path, newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                try:
+                    od[index[r["origin"]], index[r["destination"]]] += float(r["commuters"])
+                except KeyError as exc:
+                    raise ValueError(f"{od_path}: unknown zone {exc}") from None
+    return _finish_city(cfg, 0, x, y, kind, res, jobs, arr[:, 0].astype(np.int32), arr[:, 1].astype(np.int32),
+                        arr[:, 2], arr[:, 3].astype(np.int8), names, od)
+
+
+def build_city(cfg: CityConfig) -> City:
+    """The city the scenario asks for."""
+    return load_csv_city(cfg) if cfg.source == "csv" else build_synthetic_city(cfg)

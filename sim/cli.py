@@ -1,0 +1,117 @@
+"""Command line: ``run.py run | validate | schema`` (compare, report, sweep and app come later).
+
+Bad input prints one clear message on stderr (file, key, value, what was expected) and exits
+with code 2, before any work and without creating a results folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .results import OutputError, check_output_dir
+from .scenario import ScenarioError, load_scenario
+
+EXIT_BAD_INPUT = 2
+log = logging.getLogger("sim")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run.py", description="Commuting, CO2 and stress under smart working (Milan).")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run one scenario and write a results folder")
+    r.add_argument("scenario", help="scenario YAML file")
+    r.add_argument("--seed", type=int, help="random seed (overrides the file)")
+    r.add_argument("--days", type=int, help="simulated workdays (overrides the file)")
+    r.add_argument("--scale", type=float, help="sampling rate of the population, 0 < scale <= 1")
+    r.add_argument("--out", type=Path, help="results folder (default results/<name>-<timestamp>)")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override one scenario value (YAML syntax), repeatable")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--trace-worker", type=int, metavar="ID", help="write trace_worker_<ID>.csv for this worker")
+    r.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    v = sub.add_parser("validate", help="check scenario files; writes nothing; exit 0 or 2")
+    v.add_argument("scenarios", nargs="+")
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+
+    s = sub.add_parser("schema", help="every scenario key with type, unit, default, range and meaning")
+    s.add_argument("--markdown", action="store_true", help="print a Markdown table (docs/parameters.md)")
+    return p
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def cmd_run(args) -> int:
+    try:
+        scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, days=args.days, scale=args.scale)
+    except ScenarioError as exc:
+        return _fail(str(exc))
+    from .runner import default_out_dir, run_and_write
+    out = args.out if args.out is not None else default_out_dir(scenario)
+    try:
+        check_output_dir(out)
+    except OutputError as exc:
+        return _fail(str(exc))
+    log.info("scenario %s: %d days, scale %g, seed %d", scenario.name, scenario.days, scenario.scale, scenario.seed)
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+        runs = 1 if scenario.policy.smart_working == "off" else 2
+        bar = tqdm(total=scenario.days * runs, unit="day", desc=f"{scenario.name} (+ counterfactual)" if runs == 2 else scenario.name,
+                   file=sys.stderr, mininterval=1.0)
+    try:
+        path, summary = run_and_write(scenario, out, argv=sys.argv, trace_worker=args.trace_worker,
+                                      progress=bar.update if bar else None)
+    except ValueError as exc:
+        if "--trace-worker" in str(exc):
+            return _fail(str(exc))
+        raise
+    finally:
+        if bar:
+            bar.close()
+    print(f"results: {path}")
+    print(f"  workers {summary['workers']:.0f}, remote share {summary['remote_share']:.3f}, "
+          f"car vkm {summary['car_vkm']:.4g}, CO2 net {summary['co2_net_t']:.4g} t, "
+          f"hours saved/worker {summary.get('hours_saved_per_worker', float('nan')):.2f}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    bad = 0
+    for f in args.scenarios:
+        try:
+            sc = load_scenario(f, args.overrides)
+            print(f"ok: {f} ({sc.name})")
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            bad += 1
+    return EXIT_BAD_INPUT if bad else 0
+
+
+def cmd_schema(args) -> int:
+    from .schema_doc import schema_rows
+    rows = schema_rows()
+    if args.markdown:
+        print("| key | type | unit | default | range | meaning | source |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            print("| " + " | ".join(str(r[k]).replace("|", "/") for k in ("key", "type", "unit", "default", "range", "meaning", "source")) + " |")
+    else:
+        for r in rows:
+            print(f"{r['key']}  ({r['type']}, {r['unit']})  default={r['default']}  range={r['range']}\n    {r['meaning']}  [source: {r['source']}]")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}[args.command](args)

@@ -1,0 +1,72 @@
+"""Emissions: speed-dependent car CO2, transit and moto factors, home energy on remote days.
+
+Car CO2 per vehicle-km follows a COPERT-like curve ``k*(a + b/v + c*v^2)`` (highest in stop-and-go,
+lowest at 50-80 km/h), scaled by ``k`` so that it equals the urban factor (235.6 g/km) at the urban
+reference speed. A remote day adds household electricity all year and heating gas in the heating
+season (climate zone E: 15 October - 15 April), plus some extra non-work car travel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from .schema import EmissionsConfig
+
+
+def car_curve_scale(cfg: EmissionsConfig) -> float:
+    """Multiplier ``k`` making the curve equal ``car_urban_g_per_km`` at the urban reference speed."""
+    a, b, c = cfg.speed_curve
+    v = cfg.urban_reference_speed_kmh
+    return cfg.car_urban_g_per_km / (a + b / v + c * v * v)
+
+
+def car_g_per_km(speed_kmh: np.ndarray, cfg: EmissionsConfig) -> np.ndarray:
+    """Car CO2 (g per vehicle-km) at ``speed_kmh``."""
+    a, b, c = cfg.speed_curve
+    v = np.maximum(speed_kmh, 1.0)
+    return car_curve_scale(cfg) * (a + b / v + c * v * v)
+
+
+def workday_dates(start: str, days: int) -> list[dt.date]:
+    """Calendar dates of ``days`` workdays (Monday-Friday) from ``start`` (public holidays ignored)."""
+    d0 = dt.date.fromisoformat(start)
+    d0 -= dt.timedelta(days=d0.weekday())  # the Monday of that week
+    return [d0 + dt.timedelta(days=7 * (i // 5) + i % 5) for i in range(days)]
+
+
+def in_heating_season(date: dt.date, cfg: EmissionsConfig) -> bool:
+    """True between heating_start and heating_end (the season spans the new year)."""
+    md = (date.month, date.day)
+    start = tuple(int(p) for p in cfg.heating_start.split("-"))
+    end = tuple(int(p) for p in cfg.heating_end.split("-"))
+    return md >= start or md <= end if start > end else start <= md <= end
+
+
+def home_kg_per_remote_day(heating: bool, cfg: EmissionsConfig) -> float:
+    """Extra household CO2 (kg) of one remote day."""
+    kg = cfg.home_electricity_kwh * cfg.grid_kg_per_kwh
+    if heating:
+        kg += cfg.home_heating_kwh * cfg.gas_kg_per_kwh
+    return kg
+
+
+def extra_trip_kg_per_remote_day(cfg: EmissionsConfig) -> float:
+    """CO2 (kg) of the extra non-work car travel of one remote day, at the urban factor."""
+    return cfg.extra_trip_km_per_remote_day * cfg.car_urban_g_per_km / 1000.0
+
+
+def heating_fraction(cfg: EmissionsConfig, days: int = 250) -> float:
+    """Share of workdays in the heating season over ``days`` workdays from the start date."""
+    dates = workday_dates(cfg.start_date, days)
+    return sum(in_heating_season(d, cfg) for d in dates) / len(dates)
+
+
+def break_even_km(cfg: EmissionsConfig, heating_share: float) -> float:
+    """One-way car commute (km, urban factor) above which a remote day saves CO2 on average.
+
+    Saving of a remote day = 2 * d * car factor - home energy - extra trips; zero at the break-even d.
+    """
+    home = (1 - heating_share) * home_kg_per_remote_day(False, cfg) + heating_share * home_kg_per_remote_day(True, cfg)
+    return (home + extra_trip_kg_per_remote_day(cfg)) / (2.0 * cfg.car_urban_g_per_km / 1000.0)

@@ -1,0 +1,346 @@
+"""CommuteModel: the Mesa model. One step is one workday.
+
+Each step: the monthly adoption update (every ``workdays_per_month`` days), the weekly plan on
+Mondays (remote days and weekdays, mode, departure slot), then the day itself: car trips load the
+roads, transit riders fill the trains, every trip emits CO2 and remote days add home energy, stress
+moves toward today's strain, some workers quit and are replaced, and travel times are learnt.
+
+All worker state is columnar (numpy arrays indexed by worker id); each rule runs over all workers
+at once. The rules themselves live in the sub-model modules; this file wires their inputs and
+outputs. :mod:`sim.reference` holds the same rules written agent by agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+from mesa.discrete_space import OrthogonalMooreGrid
+
+from . import adoption, emissions, mode_choice, remote_days, traffic, wellbeing
+from .agents import Firm, Worker
+from .city import CORE, City, build_city
+from .metrics import Metrics
+from .population import Population, build_population
+from .rng import SETUP_DAY, KeyedRNG
+from .schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, Scenario, parse_clock
+
+CAR, TRANSIT, BIKE, WALK, MOTO = range(5)
+
+
+@dataclass
+class Calibration:
+    """What the baseline calibration fixes, shared by a scenario and its counterfactual.
+
+    ``asc``: alternative constants (segment x mode); ``background_vc``: non-commute traffic at its peak
+    as a share of capacity; ``h0``: base daily quit hazard [men, women]; ``return_prob``: monthly
+    return-to-office probability per size class; ``learnt_car_min`` and ``learnt_crowd``: travel
+    times the workers start the year with.
+    """
+
+    asc: np.ndarray
+    background_vc: float
+    h0: np.ndarray
+    return_prob: np.ndarray
+    learnt_car_min: np.ndarray
+    learnt_crowd: np.ndarray
+    report: dict = field(default_factory=dict)
+
+
+class CommuteModel(mesa.Model):
+    """Workers and firms on a Milan-like city.
+
+    Args:
+        scenario: a validated :class:`~sim.schema.Scenario`.
+        city: reuse an already built city (same ``city`` section), else it is built.
+        population: reuse an already built population (same seed, scale, ``population``), else built.
+        calibration: reuse a calibration (the counterfactual shares its scenario's); None calibrates.
+        trace_worker: worker id to record day by day (see :meth:`trace_rows`).
+        firm_agents: create the ``Firm`` Mesa agents on the grid (the calibration model does not need them).
+    """
+
+    def __init__(self, scenario: Scenario, city: City | None = None, population: Population | None = None,
+                 calibration: Calibration | None = None, trace_worker: int | None = None, firm_agents: bool = True):
+        super().__init__(seed=scenario.seed)
+        self.scenario = sc = scenario
+        self.keyed = KeyedRNG(sc.seed)
+        self.city = city if city is not None else build_city(sc.city)
+        self.population = pop = population if population is not None else build_population(
+            sc.population, self.city, sc.scale, self.keyed)
+        self.day = 0
+        self._setup_static()
+        if calibration is None:
+            from .calibration import calibrate  # here: calibration builds a CommuteModel itself
+            calibration = calibrate(sc, self.city, pop)
+        self.calibration = calibration
+        self.learnt_car_min = calibration.learnt_car_min.copy()
+        self.learnt_crowd = calibration.learnt_crowd.copy()
+        self.background_vph = traffic.background_vph(
+            self.city.link_capacity_vph, calibration.background_vc, np.asarray(sc.traffic.background_profile))
+        self.p_year, self.return_prob = adoption.policy_rates(sc, calibration.return_prob)
+        self.adopted = self.keyed.uniform(SETUP_DAY, "firm_adopt_init", pop.n_firms) < adoption.target_firm_share(sc)[pop.firm_class]
+        n = pop.n_workers
+        self.remote_days = np.zeros(n, dtype=np.int8)
+        self.remote_mask = np.zeros((n, 5), dtype=bool)
+        self.last_remote_days = np.full(n, sc.remote_days.preferred_days)
+        self.mode = np.zeros(n, dtype=np.int8)
+        self.slot = self.preferred_slot.copy()
+        self.stress = pop.base_stress.astype(np.float64).copy()
+        self.dates = emissions.workday_dates(sc.emissions.start_date, sc.days)
+        self.metrics = Metrics(self)
+        self.trace_worker = trace_worker
+        self._trace: list[dict] = []
+        self._workers: dict[int, Worker] = {}
+        self.grid = None
+        if self.city.grid_size:
+            g = self.city.grid_size
+            self.grid = OrthogonalMooreGrid((g, g), torus=False, random=self.random)
+            if firm_agents:
+                cells = [self.grid._cells[(int(z) // g, int(z) % g)] for z in range(g * g)]
+                for f, z in enumerate(pop.firm_zone):
+                    Firm(self, f, cells[int(z)])
+
+    # ------------------------------------------------------------------ set-up of static arrays
+    def _setup_static(self) -> None:
+        sc, city, pop = self.scenario, self.city, self.population
+        m, c = sc.mode, sc.city
+        nz = city.n_zones
+        self.n_slots = m.n_slots
+        self.slot_hours = m.slot_minutes / 60.0
+        first = parse_clock(m.first_slot, "mode.first_slot")
+        self.slot_mid_min = first + m.slot_minutes * (np.arange(m.n_slots) + 0.5)
+        p0, p1 = parse_clock(sc.traffic.peak_start, ""), parse_clock(sc.traffic.peak_end, "")
+        self.peak_slots = np.nonzero((self.slot_mid_min >= p0) & (self.slot_mid_min < p1))[0]
+        self.intrazonal = np.arange(nz) * (nz + 1)
+        self.path_links_t = city.path_links.T.tocsr()
+        self.od = (pop.home.astype(np.int64) * nz + pop.work).astype(np.int64)
+        self.dist_km = city.od_car_km[self.od]
+        in_milan = city.in_milan
+        dest_muni = in_milan[pop.work]
+        dest_core = city.kind[pop.work] == CORE
+        self.segment = mode_choice.segment(in_milan[pop.home], dest_muni)
+        self.car_access_min = c.car_access_min + np.where(dest_muni, c.car_access_municipality_min, 0.0)
+        pol = sc.policy
+        self.car_cost_eur = (2 * m.car_cost_per_km * self.dist_km
+                             + np.where(dest_core, c.parking_cost_core_eur, np.where(dest_muni, c.parking_cost_municipality_eur, 0.0))
+                             + np.where(dest_core, pol.area_c_charge_eur, 0.0))
+        both_milan = in_milan[pop.home] & dest_muni
+        self.transit_cost_eur = 2 * (pol.transit_fare_eur + np.where(both_milan, 0.0, m.regional_fare_per_km * self.dist_km))
+        self.moto_cost_eur = 2 * m.moto_cost_per_km * self.dist_km
+        self.transit_invehicle_min = city.od_transit_min[self.od]
+        self.moto_min = city.od_car_t0_min[self.od] / m.moto_speed_factor + c.car_access_min
+        self.available = np.stack([
+            pop.car_available, np.ones(pop.n_workers, bool), self.dist_km <= m.bike_max_km,
+            self.dist_km <= m.walk_max_km, np.ones(pop.n_workers, bool)], axis=1)
+        self.costs_eur = np.stack([self.car_cost_eur, self.transit_cost_eur, np.zeros_like(self.dist_km),
+                                   np.zeros_like(self.dist_km), self.moto_cost_eur], axis=1)
+        # schedule: class start, shifted for staggered employers; flexible window for covered workers
+        start = np.array([parse_clock(m.work_start[k], "") for k in SIZE_CLASSES], dtype=float)
+        st = pol.staggered_hours
+        public = SIZE_CLASSES.index("public")
+        firm_shift = np.zeros(pop.n_firms)
+        if st.enabled:
+            shifted = np.where(pop.firm_class == public, st.public_administration, pop.firm_u_stagger < st.share_of_firms)
+            firm_shift = np.where(shifted, st.shift_minutes, 0.0)
+        self.work_start_min = start[pop.worker_class] + firm_shift[pop.worker_firm]
+        fl = pol.flexible_hours
+        self.window_min = np.where(fl.enabled & (pop.u_flex < fl.share_of_workers), float(fl.window_minutes), 0.0)
+        cw = pol.corporate_welfare
+        self.welfare_cut = np.where(cw.enabled & (pop.u_welfare < cw.coverage), cw.conflict_reduction, 0.0)
+        self.firm_cap = np.array([sc.adoption.max_remote_days[k] for k in SIZE_CLASSES])[pop.worker_class]
+        self.log_weekday_weight = np.log([sc.remote_days.weekday_weight[d] for d in WEEKDAYS])
+        # the slot whose free-flow arrival is closest to the start of work
+        t0 = city.od_car_t0_min[self.od]
+        self.preferred_slot = np.argmin(np.abs(self.slot_mid_min[None, :] + t0[:, None] - self.work_start_min[:, None]), axis=1).astype(np.int8)
+        # emission factors per OD at free flow, for intrazonal trips
+        self.intra_speed_kmh = c.local_speed_kmh
+        self.transit_g_per_pkm = np.where(city.kind[pop.home] == 3, sc.emissions.regional_rail_g_per_pkm, sc.emissions.transit_g_per_pkm)
+
+    # ------------------------------------------------------------------ public helpers
+    def worker(self, worker_id: int) -> Worker:
+        """The Mesa agent of one worker, made on first request."""
+        if not 0 <= worker_id < self.population.n_workers:
+            raise IndexError(f"worker id {worker_id} out of range 0..{self.population.n_workers - 1}")
+        if worker_id not in self._workers:
+            self._workers[worker_id] = Worker(self, worker_id)
+        return self._workers[worker_id]
+
+    @property
+    def firms(self):
+        """The ``Firm`` agents (an AgentSet)."""
+        return self.agents_by_type.get(Firm, [])
+
+    def allowed(self) -> np.ndarray:
+        """Workers allowed smart working: their firm adopted it and their job is teleworkable."""
+        regime = self.scenario.policy.smart_working
+        pop = self.population
+        if regime == "off":
+            return np.zeros(pop.n_workers, dtype=bool)
+        if regime == "all_remote":
+            return np.ones(pop.n_workers, dtype=bool)
+        return self.adopted[pop.worker_firm] & pop.teleworkable
+
+    def one_way_times(self, slot: np.ndarray, idx=slice(None)) -> np.ndarray:
+        """Door-to-door one-way minutes per mode (n, 5) if leaving in ``slot``, with learnt times."""
+        car = self.learnt_car_min[self.od[idx], slot] + self.car_access_min[idx]
+        transit = self.transit_invehicle_min[idx] * self.learnt_crowd[slot] + self.scenario.city.transit_access_min
+        m = self.scenario.mode
+        return mode_choice.mode_times(car, transit, self.dist_km[idx], self.moto_min[idx], m.walk_speed_kmh, m.bike_speed_kmh)
+
+    def mode_probabilities(self, idx=slice(None)) -> np.ndarray:
+        """Logit mode probabilities (n, 5) at the workers' current slots."""
+        m = self.scenario.mode
+        times = self.one_way_times(self.slot[idx], idx)
+        util = mode_choice.utilities(self.calibration.asc[self.segment[idx]], 2 * times, self.costs_eur[idx],
+                                     self.available[idx], m.beta_time_per_min, m.beta_cost_per_eur)
+        return mode_choice.probabilities(util)
+
+    def slot_probabilities(self, mode: np.ndarray, idx=slice(None)) -> np.ndarray:
+        """Logit departure-slot probabilities (n, n_slots) given each worker's mode."""
+        m = self.scenario.mode
+        n = len(mode)
+        times = np.empty((n, self.n_slots))
+        is_car, is_tr = mode == CAR, mode == TRANSIT
+        od, acc = self.od[idx], self.car_access_min[idx]
+        times[is_car] = self.learnt_car_min[od[is_car]] + acc[is_car, None]
+        times[is_tr] = self.transit_invehicle_min[idx][is_tr, None] * self.learnt_crowd[None, :] + self.scenario.city.transit_access_min
+        other = ~(is_car | is_tr)
+        if other.any():
+            fixed = self.one_way_times(self.slot[idx][other], np.arange(self.population.n_workers)[idx][other])
+            times[other] = fixed[np.arange(other.sum()), mode[other]][:, None]
+        util = mode_choice.slot_utilities(times, self.slot_mid_min, self.work_start_min[idx], self.window_min[idx],
+                                          m.beta_time_per_min, m.beta_early_per_min, m.beta_late_per_min, m.slot_scale)
+        return mode_choice.probabilities(util)
+
+    # ------------------------------------------------------------------ the rules of a day
+    def adoption_step(self, day: int) -> None:
+        """Monthly Bass diffusion with return-to-office."""
+        pop = self.population
+        u = self.keyed.uniform(day, "adoption", pop.n_firms)
+        self.adopted = adoption.monthly_update(self.adopted, pop.firm_class, pop.firm_employees, self.p_year,
+                                               self.scenario.adoption.bass_q_per_year, self.return_prob, u)
+
+    def plan_week(self, day: int) -> None:
+        """Remote days and weekdays, then mode and departure slot, for the week starting ``day``."""
+        sc, pop, n = self.scenario, self.population, self.population.n_workers
+        rd = sc.remote_days
+        allowed = self.allowed()
+        peers = remote_days.firm_mean_days(self.last_remote_days, allowed, pop.worker_firm, pop.weight,
+                                           pop.n_firms, rd.preferred_days)
+        days = remote_days.remote_day_count(
+            allowed, self.firm_cap, pop.caregiver, peers, self.keyed.normal(day, "remote_pref", n),
+            rd.preferred_days, rd.caregiver_extra_days, rd.peer_weight, rd.preference_sd,
+            sc.policy.remote_days.floor, sc.policy.remote_days.cap)
+        if sc.policy.smart_working == "all_remote":
+            days[:] = 5
+        self.remote_days = days
+        self.last_remote_days = days.astype(np.float64)
+        self.remote_mask = remote_days.remote_weekdays(days, self.log_weekday_weight,
+                                                       self.keyed.gumbel(day, "remote_weekday", (n, 5)))
+        self.mode = mode_choice.choose(self.mode_probabilities(), self.keyed.uniform(day, "mode", n))
+        self.slot = mode_choice.choose(self.slot_probabilities(self.mode), self.keyed.uniform(day, "slot", n))
+
+    def step(self) -> None:
+        """Simulate one workday."""
+        day, sc, pop, city = self.day, self.scenario, self.population, self.city
+        if day > 0 and day % sc.adoption.workdays_per_month == 0:
+            self.adoption_step(day)
+        weekday = day % 5
+        if weekday == 0:
+            self.plan_week(day)
+        remote = self.remote_mask[:, weekday]
+        office = ~remote
+        mode, slot, w = self.mode, self.slot, pop.weight
+        S = self.n_slots
+
+        # roads: commuter cars by OD and slot on fixed paths, plus background traffic
+        car = office & (mode == CAR)
+        veh = np.bincount(self.od[car] * S + slot[car], weights=w[car] / sc.mode.car_occupancy,
+                          minlength=city.n_zones ** 2 * S).reshape(-1, S)
+        vol = traffic.link_volumes(self.path_links_t, veh, self.slot_hours, self.background_vph)
+        link_min = traffic.bpr_times(city.link_t0_min, vol, city.link_capacity_vph, sc.traffic.bpr_alpha, sc.traffic.bpr_beta)
+        od_min = traffic.od_times(city.path_links, link_min, self.intrazonal, city.od_car_t0_min[self.intrazonal])
+        speed = city.link_km[:, None] / (link_min / 60.0)
+        link_g = city.link_km[:, None] * emissions.car_g_per_km(speed, sc.emissions)
+        od_g = city.path_links @ link_g
+        intra_g = city.od_car_km[self.intrazonal] * emissions.car_g_per_km(np.array(self.intra_speed_kmh), sc.emissions)
+        od_g[self.intrazonal] = intra_g[:, None]
+
+        # transit: riders per hour in each slot against capacity
+        tr = office & (mode == TRANSIT)
+        riders = np.bincount(slot[tr], weights=w[tr], minlength=S) / self.slot_hours
+        load = riders / (sc.traffic.transit_capacity_per_hour * sc.policy.transit_capacity_factor)
+        crowd = traffic.transit_crowding(load, sc.mode.crowding_beta)
+
+        # what each worker lives today
+        car_min = od_min[self.od, slot] + self.car_access_min
+        delay_min = np.where(car, od_min[self.od, slot] - city.od_car_t0_min[self.od], 0.0)
+        tr_min = self.transit_invehicle_min * crowd[slot] + sc.city.transit_access_min
+        m = sc.mode
+        one_way = np.choose(mode, [car_min, tr_min, self.dist_km / m.bike_speed_kmh * 60.0,
+                                   self.dist_km / m.walk_speed_kmh * 60.0, self.moto_min])
+        one_way = np.where(office, one_way, 0.0)
+        ev = sc.traffic.evening_factor
+        round_trip_min = 2 * one_way - delay_min + ev * delay_min
+        round_delay_min = (1 + ev) * delay_min
+        crowd_excess = np.where(tr, np.maximum(0.0, load[slot] - 0.8), 0.0)
+
+        # CO2 (kg per worker today)
+        e = sc.emissions
+        car_kg = np.where(car, 2 * od_g[self.od, slot] / m.car_occupancy / 1000.0, 0.0)
+        tr_kg = np.where(tr, 2 * self.dist_km * self.transit_g_per_pkm / 1000.0, 0.0)
+        moto_kg = np.where(office & (mode == MOTO), 2 * self.dist_km * e.moto_g_per_km / 1000.0, 0.0)
+        commute_kg = car_kg + tr_kg + moto_kg
+        heating = emissions.in_heating_season(self.dates[day], e)
+        home_kg = np.where(remote, emissions.home_kg_per_remote_day(heating, e), 0.0)
+        extra_kg = np.where(remote & pop.car_available, emissions.extra_trip_kg_per_remote_day(e), 0.0)
+
+        # stress and quits
+        wb = sc.wellbeing
+        conf = wellbeing.conflict(pop.caregiver, remote, self.welfare_cut, wb)
+        strain = wellbeing.daily_strain(pop.base_stress, round_trip_min / 60.0, round_delay_min / 60.0, crowd_excess,
+                                        conf, remote, self.remote_days, wb)
+        self.stress = strain.copy() if day == 0 else wellbeing.update_stress(self.stress, strain, wb)
+        mult = wellbeing.hazard_multiplier(self.stress, conf, pop.caregiver, wb)
+        quit_today = self.keyed.uniform(day, "quit", pop.n_workers) < wellbeing.quit_probability(self.calibration.h0, pop.woman, mult)
+        self.metrics.record_day(
+            day=day, remote=remote, office=office, car=car, transit=tr, veh=veh, vol=vol, od_min=od_min,
+            round_trip_min=round_trip_min, round_delay_min=round_delay_min, load=load, commute_kg=commute_kg,
+            home_kg=home_kg, extra_kg=extra_kg, heating=heating, quit=quit_today)
+        if self.trace_worker is not None:
+            i = self.trace_worker
+            self._trace.append({
+                "day": day, "date": self.dates[day].isoformat(), "weekday": WEEKDAYS[weekday],
+                "remote_days_this_week": int(self.remote_days[i]), "remote_today": bool(remote[i]),
+                "mode": MODES[mode[i]] if office[i] else "", "departure": _clock(self.slot_mid_min[slot[i]] - m.slot_minutes / 2) if office[i] else "",
+                "travel_min_round_trip": float(round_trip_min[i]), "delay_min_round_trip": float(round_delay_min[i]),
+                "co2_commute_kg": float(commute_kg[i]), "co2_home_kg": float(home_kg[i] + extra_kg[i]),
+                "strain": float(strain[i]), "stress": float(self.stress[i]), "quit": bool(quit_today[i]),
+            })
+        # quitters are replaced by a new hire with the same characteristics and a fresh stress
+        self.stress[quit_today] = pop.base_stress[quit_today]
+        # day-to-day learning of car times and transit crowding
+        lr = sc.mode.learning_rate
+        self.learnt_car_min += lr * (od_min - self.learnt_car_min)
+        self.learnt_crowd += lr * (crowd - self.learnt_crowd)
+        self.day += 1
+
+    def run(self, days: int | None = None, progress=None) -> None:
+        """Run ``days`` workdays (default: the scenario's); ``progress`` is called with 1 per day."""
+        for _ in range(self.scenario.days if days is None else days):
+            self.step()
+            if progress is not None:
+                progress(1)
+
+    def trace_rows(self) -> list[dict]:
+        """The traced worker's day-by-day rows."""
+        return self._trace
+
+
+def _clock(minutes: float) -> str:
+    minutes = int(round(minutes))
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+__all__ = ["CommuteModel", "Calibration", "SEGMENTS"]

@@ -1,0 +1,46 @@
+"""Weekly remote-work plan: how many days, and which weekdays.
+
+How many: ``preferred + caregiver_extra*caregiver + peer_weight*(peers - preferred) + sd*z``,
+rounded and clipped to the employer's cap; the policy floor then raises it and the policy cap
+lowers it. Only workers allowed smart working (their firm adopted it and their job is
+teleworkable) get remote days. Which days: the ``k`` weekdays with the largest
+``log(weekday_weight) + Gumbel`` keys, i.e. weighted sampling without replacement, so Monday and
+Friday come first more often.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def remote_day_count(allowed: np.ndarray, firm_cap: np.ndarray, caregiver: np.ndarray, peer_mean: np.ndarray,
+                     z: np.ndarray, preferred: float, caregiver_extra: float, peer_weight: float, sd: float,
+                     policy_floor: int, policy_cap: int) -> np.ndarray:
+    """Remote days this week per worker (int8, 0..5)."""
+    desired = preferred + caregiver_extra * caregiver + peer_weight * (peer_mean - preferred) + sd * z
+    days = np.clip(np.rint(desired), 0, firm_cap)
+    days = np.minimum(np.maximum(days, policy_floor), policy_cap)
+    return np.where(allowed, days, 0).astype(np.int8)
+
+
+def remote_weekdays(days: np.ndarray, log_weight: np.ndarray, gumbel: np.ndarray) -> np.ndarray:
+    """Bool (n, 5): which weekdays each worker stays home, ``days[i]`` of them.
+
+    Args:
+        days: remote days per worker.
+        log_weight: log of the weekday weights (5,).
+        gumbel: standard Gumbel draws (n, 5).
+    """
+    keys = log_weight[None, :] + gumbel
+    rank = np.argsort(np.argsort(-keys, axis=1, kind="stable"), axis=1, kind="stable")
+    return rank < days[:, None]
+
+
+def firm_mean_days(days: np.ndarray, allowed: np.ndarray, firm: np.ndarray, weight: np.ndarray,
+                   n_firms: int, default: float) -> np.ndarray:
+    """Weighted mean remote days of allowed colleagues, per worker's firm (``default`` where none)."""
+    w = weight * allowed
+    num = np.bincount(firm, weights=w * days, minlength=n_firms)
+    den = np.bincount(firm, weights=w, minlength=n_firms)
+    mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), default)
+    return mean[firm]

@@ -1,0 +1,117 @@
+"""Run a scenario end to end: the model, its no-smart-working counterfactual, and the results folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+from . import __version__
+from .model import CommuteModel
+from .results import atomic_dir, write_csv, write_json, write_parquet, write_yaml
+from .scenario import resolved_dict
+from .schema import Scenario
+
+log = logging.getLogger(__name__)
+COUNTERFACTUAL_KEYS = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "commute_hours_per_worker",
+                       "delay_hours", "mean_stress", "high_stress_share", "quits_women_per_1000", "quits_men_per_1000",
+                       "peak_extra_time")
+
+
+def counterfactual_scenario(scenario: Scenario) -> Scenario:
+    """The same scenario with smart working off (same seed, so the same random numbers)."""
+    policy = scenario.policy.model_copy(update={"smart_working": "off"})
+    return scenario.model_copy(update={"policy": policy, "name": scenario.name + "_no_smart_working"})
+
+
+def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
+             counterfactual: bool = True) -> tuple[CommuteModel, dict]:
+    """Run the scenario (and its counterfactual) and return the model and the summary.
+
+    Args:
+        scenario: validated scenario.
+        trace_worker: worker id to trace, or None.
+        progress: callable receiving the number of days just done (for a progress bar).
+        counterfactual: also run the no-smart-working counterfactual for ``hours_saved_per_worker``.
+    """
+    model = CommuteModel(scenario, trace_worker=trace_worker)
+    if trace_worker is not None and not 0 <= trace_worker < model.population.n_workers:
+        raise ValueError(f"--trace-worker {trace_worker}: expected a worker id in 0..{model.population.n_workers - 1}")
+    model.run(progress=progress)
+    summary = model.metrics.summary()
+    if scenario.policy.smart_working == "off":
+        cf_summary = summary  # the run is its own counterfactual
+    elif counterfactual:
+        cf = CommuteModel(counterfactual_scenario(scenario), city=model.city, population=model.population,
+                          calibration=model.calibration, firm_agents=False)
+        cf.run(progress=progress)
+        cf_summary = cf.metrics.summary()
+    else:
+        cf_summary = None
+    if cf_summary is not None:
+        summary["hours_saved_per_worker"] = cf_summary["commute_hours_per_worker"] - summary["commute_hours_per_worker"]
+        summary["counterfactual"] = {k: cf_summary[k] for k in COUNTERFACTUAL_KEYS}
+    summary["calibration"] = model.calibration.report
+    return model, summary
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (MB)."""
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024.0
+
+
+def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict, started: dt.datetime,
+              wall_s: float, argv: list[str]) -> Path:
+    """Write the results folder atomically and return its final path."""
+    with atomic_dir(out) as tmp:
+        write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(scenario))
+        write_json(tmp / "summary.json", summary)
+        write_parquet(tmp / "daily.parquet", model.metrics.daily())
+        for name, table in model.metrics.groups().items():
+            write_parquet(tmp / f"{name}.parquet", table)
+        write_parquet(tmp / "links.parquet", model.metrics.links())
+        if model.trace_worker is not None:
+            write_csv(tmp / f"trace_worker_{model.trace_worker}.csv", model.trace_rows())
+        manifest = {
+            "package": "smartcommute", "package_version": __version__, "git_commit": git_commit(),
+            "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
+            "platform": platform.platform(), "seed": scenario.seed, "scale": scenario.scale, "days": scenario.days,
+            "workers_sampled": int(model.population.n_workers), "command_line": argv,
+            "started": started.isoformat(timespec="seconds"),
+            "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "wall_seconds": round(wall_s, 3), "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+        write_json(tmp / "manifest.json", manifest)
+    return out
+
+
+def default_out_dir(scenario: Scenario, root: Path = Path("results")) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return root / f"{scenario.name}-{stamp}"
+
+
+def run_and_write(scenario: Scenario, out: Path, argv: list[str] | None = None, trace_worker: int | None = None,
+                  progress=None) -> tuple[Path, dict]:
+    """Simulate and write the results folder; returns (folder, summary)."""
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.perf_counter()
+    model, summary = simulate(scenario, trace_worker=trace_worker, progress=progress)
+    path = write_run(out, scenario, model, summary, started, time.perf_counter() - t0, argv or sys.argv)
+    return path, summary

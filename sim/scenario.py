@@ -1,0 +1,203 @@
+"""Load scenario files: ``extends`` chains, ``--set`` overrides, validation, and one clear message.
+
+Every problem raises :class:`ScenarioError` whose text names the file (or the ``--set``
+argument), the key path, what was given and what was expected. ``run.py`` prints it on stderr
+and exits with code 2 before any work is done.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .schema import Scenario
+
+
+class ScenarioError(Exception):
+    """A scenario cannot be used; the message says where and why."""
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such scenario file")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        if mark is not None:
+            raise ScenarioError(
+                f"{path}:{mark.line + 1}:{mark.column + 1}: YAML syntax error: {problem} "
+                f"(line {mark.line + 1}, column {mark.column + 1})") from None
+        raise ScenarioError(f"{path}: YAML syntax error: {problem}") from None
+    if data is None:
+        raise ScenarioError(f"{path}: the file is empty; expected a mapping of scenario keys (name, seed, days, ...)")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping of scenario keys at the top level, got {type(data).__name__}")
+    return data
+
+
+def _merge(base: dict, top: dict, origin: dict, source: str, prefix: tuple = ()) -> dict:
+    """Deep-merge ``top`` into a copy of ``base``; record in ``origin`` which source set each path."""
+    out = dict(base)
+    for key, value in top.items():
+        path = prefix + (key,)
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value, origin, source, path)
+        else:
+            out[key] = value
+            for p in [p for p in origin if p[: len(path)] == path]:
+                del origin[p]
+        origin[path] = source
+    return out
+
+
+def _load_chain(path: Path, origin: dict, seen: tuple[Path, ...]) -> dict[str, Any]:
+    path = path.resolve()
+    if path in seen:
+        cycle = " -> ".join(p.name for p in seen + (path,))
+        raise ScenarioError(f"{seen[-1]}: extends: circular 'extends' chain: {cycle}")
+    data = _read_yaml(path)
+    parent = data.get("extends")
+    merged: dict[str, Any] = {}
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ScenarioError(f"{path}: extends: expected a file name (string), got {parent!r}")
+        parent_path = (path.parent / parent).resolve()
+        if not parent_path.is_file():
+            raise ScenarioError(f"{path}: extends: parent scenario file '{parent}' not found (looked for {parent_path})")
+        merged = _load_chain(parent_path, origin, seen + (path,))
+    return _merge(merged, data, origin, str(path))
+
+
+def parse_set(arg: str) -> tuple[tuple[str, ...], Any]:
+    """Parse one ``key.path=value`` override; the value is read as YAML."""
+    if "=" not in arg:
+        raise ScenarioError(f"--set {arg}: expected key.path=value, e.g. --set policy.area_c_charge_eur=10")
+    key, raw = arg.split("=", 1)
+    parts = tuple(key.strip().split("."))
+    if not key.strip() or any(not p for p in parts):
+        raise ScenarioError(f"--set {arg}: '{key}' is not a key path; expected dotted names, e.g. policy.sme_support.enabled")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"--set {arg}: value {raw!r} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if value is None:
+        raise ScenarioError(f"--set {arg}: no value given for {key}; expected key.path=value")
+    return parts, value
+
+
+def _apply_set(data: dict, parts: tuple[str, ...], value: Any, arg: str, origin: dict) -> dict:
+    node = data
+    for i, p in enumerate(parts[:-1]):
+        child = node.get(p)
+        if child is None:
+            child = node[p] = {}
+        elif not isinstance(child, dict):
+            raise ScenarioError(f"--set {arg}: {'.'.join(parts[: i + 1])} is a value, not a section; cannot set {'.'.join(parts)}")
+        node = child
+    node[parts[-1]] = value
+    origin[parts] = f"--set {arg}"
+    return data
+
+
+def _model_fields_at(loc: tuple) -> list[str]:
+    """Valid key names of the scenario section at ``loc`` (for 'did you mean')."""
+    model: Any = Scenario
+    for key in loc:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        info = model.model_fields.get(key)
+        if info is None:
+            return []
+        model = info.annotation
+        args = getattr(model, "__args__", ())
+        if args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
+            model = args[-1]  # dict[str, Section]: skip the dict key
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _where(loc: tuple, origin: dict, default: str) -> str:
+    for n in range(len(loc), 0, -1):
+        if tuple(loc[:n]) in origin:
+            return origin[tuple(loc[:n])]
+    return default
+
+
+def _describe(err: dict) -> str:
+    kind, msg = err["type"], err["msg"]
+    given = err.get("input")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind in ("missing",):
+        return "required key is missing"
+    return f"{msg[0].lower()}{msg[1:]}; got {given!r}" if kind not in ("value_error", "assertion_error") else msg
+
+
+def format_validation_error(exc: ValidationError, origin: dict, default_source: str) -> str:
+    """One line per problem: ``source: key.path: what is wrong; got X``."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        where = _where(loc, origin, default_source)
+        path = ".".join(loc) if loc else "(top level)"
+        if err["type"] == "extra_forbidden":
+            valid = _model_fields_at(loc[:-1])
+            close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            valid_txt = f" Valid keys here: {', '.join(valid)}." if valid else ""
+            lines.append(f"{where}: {path}: unknown key '{loc[-1]}'{hint}{valid_txt}")
+        else:
+            lines.append(f"{where}: {path}: {_describe(err)}")
+    return "\n".join(lines)
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (), **top_level: Any) -> Scenario:
+    """Read ``path`` (following ``extends``), apply ``--set`` overrides and validate.
+
+    Args:
+        path: scenario YAML file.
+        overrides: ``key.path=value`` strings, applied in order after the files.
+        top_level: command-line values (seed, days, scale) that replace the file's when not None.
+
+    Raises:
+        ScenarioError: with a message naming the file, the key, the value and what was expected.
+    """
+    path = Path(path)
+    origin: dict[tuple, str] = {}
+    data = _load_chain(path, origin, ())
+    for arg in overrides:
+        parts, value = parse_set(arg)
+        data = _apply_set(data, parts, value, arg, origin)
+    for key, value in top_level.items():
+        if value is not None:
+            data[key] = value
+            origin[(key,)] = f"--{key}"
+    csv_dir = (data.get("city") or {}).get("csv_dir") if isinstance(data.get("city"), dict) else None
+    if isinstance(csv_dir, str):
+        src = _where(("city", "csv_dir"), origin, str(path.resolve()))
+        base = Path(src).parent if not src.startswith("--") else Path.cwd()
+        data["city"]["csv_dir"] = str((base / csv_dir).resolve())
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc, origin, str(path.resolve()))) from None
+    if scenario.city.source == "csv":
+        d = Path(scenario.city.csv_dir)
+        if not (d / "zones.csv").is_file():
+            raise ScenarioError(f"{_where(('city', 'csv_dir'), origin, str(path))}: city.csv_dir: no zones.csv in '{d}'")
+    return scenario
+
+
+def resolved_dict(scenario: Scenario) -> dict[str, Any]:
+    """The scenario with every default filled in and ``extends`` dropped (self-contained)."""
+    data = scenario.model_dump(mode="json")
+    data["extends"] = None
+    return data

@@ -1,0 +1,446 @@
+"""Scenario schema: every coefficient of the model, with unit, range, default and source.
+
+A scenario file is YAML validated against :class:`Scenario` (pydantic v2, unknown keys are
+errors). Each field is declared with :func:`field`, which records its unit and the source of
+its default; ``run.py schema`` prints them. A default with no measured source says
+``assumption`` and gives the range worth exploring in a sensitivity analysis.
+
+Loading (``extends`` chains, ``--set`` overrides, error messages) lives in
+:mod:`sim.scenario`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SIZE_CLASSES = ("micro", "small", "medium", "large", "public")
+MODES = ("car", "transit", "bike", "walk", "moto")
+SEGMENTS = ("inside_milan", "entering_milan", "leaving_milan", "hinterland")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+def field(default: Any, unit: str, meaning: str, source: str, **constraints: Any):
+    """A scenario field: ``default`` with its ``unit``, one line of ``meaning`` and its ``source``.
+
+    ``constraints`` are pydantic's (``ge``, ``le``, ``gt``, ``lt``, ``pattern``).
+    """
+    return Field(default, description=meaning, json_schema_extra={"unit": unit, "source": source}, **constraints)
+
+
+class Section(BaseModel):
+    """Base of every scenario section: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _check_shares(values: dict[str, float], keys: tuple[str, ...], what: str) -> None:
+    missing = [k for k in keys if k not in values]
+    extra = [k for k in values if k not in keys]
+    if missing or extra:
+        raise ValueError(f"{what} needs exactly the keys {list(keys)}; missing {missing}, unknown {extra}")
+    total = sum(values.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{what} must sum to 1, got {total:.6f}")
+
+
+# --------------------------------------------------------------------------------------- city
+class CityConfig(Section):
+    source: Literal["synthetic", "csv"] = field(
+        "synthetic", "-", "where the zones come from: the synthetic Milan-like grid or CSV files", "modelling choice")
+    csv_dir: str | None = field(
+        None, "path", "folder with zones.csv (and optionally od.csv), relative to the scenario file", "-")
+    grid_size: int = field(
+        15, "cells per side", "side of the square grid of cells", "assumption: 15 x 3 km = 45 km covers the metropolitan city (1,575 km2)", ge=3, le=61)
+    cell_km: float = field(
+        3.0, "km", "side of one cell", "assumption: central cell of 9 km2 ~ Area C (8.2 km2, Comune di Milano)", gt=0.2, le=10)
+    core_radius_km: float = field(
+        1.6, "km", "radius of the dense core inside Area C", "Area C is 8.2 km2 (Comune di Milano) -> radius 1.6 km", gt=0, le=20)
+    municipality_radius_km: float = field(
+        7.6, "km", "radius of the Milan municipality around the centre", "Comune di Milano 181.7 km2 (Istat) -> radius 7.6 km", gt=0, le=60)
+    resident_decay_km: float = field(
+        9.0, "km", "e-folding distance of resident density from the centre", "assumption (range 5-15): denser Milan, wide hinterland", gt=0.5, le=100)
+    job_decay_km: float = field(
+        4.0, "km", "e-folding distance of job density from the centre", "assumption (range 2-8): jobs concentrated in the centre", gt=0.5, le=100)
+    gateways: int = field(
+        8, "count", "gateway zones for commuters living outside the metropolitan city", "assumption: 8 directions (Varese, Como, Lecco, Bergamo, Lodi, Pavia, Novara, Monza-Brianza)", ge=0, le=16)
+    gateway_distance_km: float = field(
+        30.0, "km", "highway length from a gateway to the edge of the grid", "assumption (range 15-50): distance of neighbouring provincial capitals", gt=1, le=200)
+    local_speed_kmh: float = field(25.0, "km/h", "free-flow speed on local roads", "assumption (range 20-35); TomTom 2022: 18 km/h congested in the centre", gt=1, le=130)
+    local_capacity_vph: float = field(900.0, "veh/h per direction", "capacity of a local link between two cells", "assumption (range 600-1500): one urban lane ~ 800-900 veh/h (HCM urban streets)", gt=1)
+    radial_speed_kmh: float = field(40.0, "km/h", "free-flow speed on radial arterials", "assumption (range 30-60)", gt=1, le=130)
+    radial_capacity_vph: float = field(2200.0, "veh/h per direction", "capacity of a radial arterial link", "assumption (range 1500-3500): two urban lanes", gt=1)
+    inner_ring: int = field(1, "cells (Chebyshev)", "ring of cells carrying the inner ring road (Circonvallazione)", "assumption: Circonvallazione esterna ~3-4 km from the Duomo", ge=0, le=30)
+    ring_speed_kmh: float = field(40.0, "km/h", "free-flow speed on the inner ring road", "assumption (range 30-50)", gt=1, le=130)
+    ring_capacity_vph: float = field(2800.0, "veh/h per direction", "capacity of the inner ring road", "assumption (range 2000-4000)", gt=1)
+    motorway_ring: int = field(3, "cells (Chebyshev)", "ring of cells carrying the motorway ring (Tangenziali)", "assumption: Tangenziali ~9-12 km from the centre", ge=0, le=30)
+    motorway_speed_kmh: float = field(80.0, "km/h", "free-flow speed on the motorway ring and gateway highways", "assumption (range 70-110)", gt=1, le=130)
+    motorway_capacity_vph: float = field(5400.0, "veh/h per direction", "capacity of motorway ring and gateway links", "assumption: 3 lanes x 1,800 veh/h (HCM basic freeway ~2,000 pc/h/lane)", gt=1)
+    core_speed_factor: float = field(0.8, "-", "multiplier of free-flow speed inside the core", "assumption: slower streets inside Area C", gt=0.1, le=1.5)
+    intrazonal_km_factor: float = field(0.5, "x cell_km", "mean trip length inside one cell", "assumption: ~half a cell side", gt=0.05, le=2)
+    transit_radial_speed_kmh: float = field(28.0, "km/h", "transit commercial speed along radials (metro, suburban rail)", "assumption: ATM metro commercial speed ~30 km/h", gt=1, le=150)
+    transit_other_speed_kmh: float = field(13.0, "km/h", "transit commercial speed elsewhere (bus, tram)", "assumption: ATM surface lines 11-14 km/h", gt=1, le=150)
+    regional_rail_speed_kmh: float = field(50.0, "km/h", "regional rail speed from gateways", "assumption: Trenord regional services ~45-60 km/h", gt=1, le=200)
+    transit_access_min: float = field(12.0, "min", "walk, wait and transfer time added to every transit trip", "assumption (range 8-20)", ge=0, le=60)
+    car_access_min: float = field(4.0, "min", "walk to the car and parking search outside the municipality", "assumption (range 2-8)", ge=0, le=60)
+    car_access_municipality_min: float = field(8.0, "min", "parking search and walk at a destination in the municipality", "assumption (range 5-15)", ge=0, le=60)
+    parking_cost_municipality_eur: float = field(3.0, "EUR/day", "parking cost at a destination in the municipality outside the core", "assumption: blue-zone rates 1.2-2 EUR/h, many commuters have free parking", ge=0, le=100)
+    parking_cost_core_eur: float = field(12.0, "EUR/day", "parking cost at a destination in the core", "assumption: garages in the centre 15-30 EUR/day", ge=0, le=200)
+
+
+    @model_validator(mode="after")
+    def _check(self) -> "CityConfig":
+        if self.grid_size % 2 == 0:
+            raise ValueError(f"city.grid_size must be odd so the grid has a central cell, got {self.grid_size}")
+        return self
+
+
+# --------------------------------------------------------------------------------------- population
+class SectorConfig(Section):
+    teleworkable_share: float = field(0.3, "0-1", "share of the sector's jobs that can be done at home", "Dingel & Neiman 2020", ge=0, le=1)
+
+
+def _default_sectors() -> dict[str, SectorConfig]:
+    # Dingel & Neiman 2020, Table 3 (US, NAICS 2-digit), grouped: manufacturing 0.22 and construction 0.19;
+    # retail 0.14, accommodation/food 0.04; finance 0.76, information 0.72, professional services 0.80;
+    # education 0.83 and health care 0.25; public administration 0.41.
+    return {
+        "industry": SectorConfig(teleworkable_share=0.21),
+        "trade_hospitality": SectorConfig(teleworkable_share=0.11),
+        "business_services": SectorConfig(teleworkable_share=0.76),
+        "health_education": SectorConfig(teleworkable_share=0.45),
+        "public_administration": SectorConfig(teleworkable_share=0.41),
+    }
+
+
+def _default_sector_mix() -> dict[str, dict[str, float]]:
+    # Assumption: Milan's mix leans to services; large firms concentrate finance/ICT/professional services
+    # (headquarters), micro firms trade and crafts. Istat ASIA Milan would refine it.
+    return {
+        "micro": {"industry": 0.18, "trade_hospitality": 0.37, "business_services": 0.35, "health_education": 0.10, "public_administration": 0.0},
+        "small": {"industry": 0.30, "trade_hospitality": 0.27, "business_services": 0.33, "health_education": 0.10, "public_administration": 0.0},
+        "medium": {"industry": 0.32, "trade_hospitality": 0.18, "business_services": 0.40, "health_education": 0.10, "public_administration": 0.0},
+        "large": {"industry": 0.15, "trade_hospitality": 0.10, "business_services": 0.70, "health_education": 0.05, "public_administration": 0.0},
+        "public": {"industry": 0.0, "trade_hospitality": 0.0, "business_services": 0.0, "health_education": 0.45, "public_administration": 0.55},
+    }
+
+
+class PopulationConfig(Section):
+    workers_internal: int = field(
+        960_000, "workers", "workers living and working in the metropolitan city (Milan and hinterland)",
+        "PARAMETERS.md: >1.5 M systematic trips internal to the metropolitan city (2011) x 0.64 work share "
+        "(Istat census 2011: ~18.5 of 28.9 M Italian commuters travel for work)", ge=0)
+    workers_inbound: int = field(
+        250_000, "workers", "workers living outside the metropolitan city and working in it (gateways)",
+        "PARAMETERS.md: ~485,000 systematic trips to/from other provinces x 0.8 inbound (assumption) x 0.64 work share", ge=0)
+    employment_share: dict[str, float] = field(
+        {"micro": 0.30, "small": 0.17, "medium": 0.14, "large": 0.26, "public": 0.13}, "0-1",
+        "share of workers by employer size class",
+        "Istat structure of enterprises (micro 47%, small 21%, medium 12.5%, large 20% of private employment), "
+        "shifted toward large firms for Milan (assumption) and with ~13% public employees (Istat/Conto annuale)")
+    mean_firm_size: dict[str, float] = field(
+        {"micro": 3.0, "small": 20.0, "medium": 105.0, "large": 700.0, "public": 120.0}, "workers",
+        "mean employees per firm (or public office) in each class",
+        "Istat structure of enterprises (mean size by class); public offices: assumption")
+    sectors: dict[str, SectorConfig] = Field(
+        default_factory=_default_sectors, description="sectors and their teleworkable share of jobs",
+        json_schema_extra={"unit": "-", "source": "Dingel & Neiman 2020, Table 3, grouped"})
+    sector_mix: dict[str, dict[str, float]] = Field(
+        default_factory=_default_sector_mix, description="employment share of each sector within each size class",
+        json_schema_extra={"unit": "0-1", "source": "assumption (see docs/parameters.md)"})
+    women_share: float = field(0.45, "0-1", "share of women among workers", "Istat labour force survey, Lombardy: women ~44-45% of employed", ge=0, le=1)
+    caregiver_share: float = field(0.25, "0-1", "share of workers caring for young children or dependants", "assumption (range 0.15-0.35): Istat, ~1 in 4 employed has children under 15", ge=0, le=1)
+    car_available_municipality: float = field(0.60, "0-1", "share of workers living in Milan with a car available", "ACI 2022: ~50 cars per 100 inhabitants in Milan; higher among workers (assumption)", ge=0, le=1)
+    car_available_outside: float = field(0.85, "0-1", "share of workers living outside Milan with a car available", "ACI: 60-70 cars per 100 inhabitants in the hinterland; assumption for workers", ge=0, le=1)
+    home_distance_decay_per_km: float = field(0.12, "1/km", "gravity decay of where workers live relative to their job", "assumption (range 0.05-0.25): mean commute ~10-12 km", ge=0, le=5)
+    base_stress_mean: float = field(3.0, "stress points (0-10)", "mean personal baseline of daily strain", "assumption (range 2-4)", ge=0, le=10)
+    base_stress_sd: float = field(1.0, "stress points", "spread of the personal baseline", "assumption (range 0.5-1.5)", ge=0, le=5)
+
+    @model_validator(mode="after")
+    def _check(self) -> "PopulationConfig":
+        _check_shares(self.employment_share, SIZE_CLASSES, "population.employment_share")
+        extra = [k for k in self.mean_firm_size if k not in SIZE_CLASSES]
+        if extra or len(self.mean_firm_size) != len(SIZE_CLASSES):
+            raise ValueError(f"population.mean_firm_size needs exactly the keys {list(SIZE_CLASSES)}")
+        if any(v < 1 for v in self.mean_firm_size.values()):
+            raise ValueError("population.mean_firm_size values must be >= 1 worker")
+        for cls in SIZE_CLASSES:
+            if cls not in self.sector_mix:
+                raise ValueError(f"population.sector_mix has no entry for size class '{cls}'")
+            _check_shares(self.sector_mix[cls], tuple(self.sectors), f"population.sector_mix.{cls}")
+        if self.workers_internal + self.workers_inbound < 10:
+            raise ValueError("population needs at least 10 workers (workers_internal + workers_inbound)")
+        return self
+
+    def teleworkable_share_by_class(self) -> dict[str, float]:
+        """Share of teleworkable jobs in each size class, from the sector mix."""
+        return {
+            cls: sum(share * self.sectors[s].teleworkable_share for s, share in self.sector_mix[cls].items())
+            for cls in SIZE_CLASSES
+        }
+
+
+# --------------------------------------------------------------------------------------- adoption
+class AdoptionConfig(Section):
+    target_allowed_share: dict[str, float] = field(
+        {"micro": 0.08, "small": 0.08, "medium": 0.08, "large": 0.53, "public": 0.17}, "0-1",
+        "baseline share of workers allowed smart working, by size class (the steady state the diffusion reproduces)",
+        "Osservatorio Smart Working, Politecnico di Milano 2023-2025: large 53%, PA 17%, SMEs and micro ~8%")
+    bass_p_per_year: float = field(0.03, "1/year", "Bass innovation coefficient (firms adopting on their own)", "Sultan, Farley & Lehmann 1990 meta-analysis: mean p = 0.03", ge=0, le=5)
+    bass_q_per_year: float = field(0.38, "1/year", "Bass imitation coefficient (firms copying adopters of their class)", "Sultan, Farley & Lehmann 1990 meta-analysis: mean q = 0.38", ge=0, le=20)
+    workdays_per_month: int = field(21, "workdays", "workdays between two monthly adoption decisions", "250 workdays / 12 months", ge=1, le=31)
+    max_remote_days: dict[str, int] = field(
+        {"micro": 2, "small": 2, "medium": 2, "large": 2, "public": 2}, "days/week",
+        "remote days per week an adopting employer allows",
+        "Bloom, Han & Liang 2024: typical hybrid schedule 2 days; Osservatorio: PA agreements 1-2 days")
+
+    @model_validator(mode="after")
+    def _check(self) -> "AdoptionConfig":
+        for name in ("target_allowed_share", "max_remote_days"):
+            d = getattr(self, name)
+            if sorted(d) != sorted(SIZE_CLASSES):
+                raise ValueError(f"adoption.{name} needs exactly the keys {list(SIZE_CLASSES)}")
+        for k, v in self.target_allowed_share.items():
+            if not 0 <= v <= 1:
+                raise ValueError(f"adoption.target_allowed_share.{k} must be within [0, 1], got {v}")
+        for k, v in self.max_remote_days.items():
+            if not 0 <= v <= 5:
+                raise ValueError(f"adoption.max_remote_days.{k} must be within [0, 5], got {v}")
+        return self
+
+
+# --------------------------------------------------------------------------------------- remote days
+class RemoteDaysConfig(Section):
+    preferred_days: float = field(1.8, "days/week", "mean remote days a worker wants when allowed", "Bloom, Han & Liang 2024; Osservatorio: ~2 days a week", ge=0, le=5)
+    caregiver_extra_days: float = field(0.6, "days/week", "extra remote days wanted by caregivers", "assumption (range 0-1.5): INL reports, reconciling work and childcare", ge=0, le=5)
+    peer_weight: float = field(0.3, "-", "pull toward colleagues' mean remote days of last week", "assumption (range 0-0.6)", ge=0, le=1)
+    preference_sd: float = field(0.9, "days/week", "spread of individual preference", "assumption (range 0.5-1.5)", ge=0, le=5)
+    weekday_weight: dict[str, float] = field(
+        {"mon": 1.3, "tue": 0.8, "wed": 0.9, "thu": 0.8, "fri": 1.6}, "relative weight",
+        "how strongly each weekday is picked for remote work",
+        "assumption calibrated to Osservatorio/Bloom: Monday and Friday preferred")
+
+    @model_validator(mode="after")
+    def _check(self) -> "RemoteDaysConfig":
+        if sorted(self.weekday_weight) != sorted(WEEKDAYS):
+            raise ValueError(f"remote_days.weekday_weight needs exactly the keys {list(WEEKDAYS)}")
+        if any(v <= 0 for v in self.weekday_weight.values()):
+            raise ValueError("remote_days.weekday_weight values must be > 0")
+        return self
+
+
+# --------------------------------------------------------------------------------------- mode
+class ModeConfig(Section):
+    beta_time_per_min: float = field(-0.05, "1/min", "utility of one minute of travel", "assumption (range -0.03 to -0.08): typical commute logit", le=0)
+    beta_cost_per_eur: float = field(-0.30, "1/EUR", "utility of one euro (value of time = 60*beta_time/beta_cost = 10 EUR/h)", "assumption: value of commuting time ~10 EUR/h in Italian studies", le=0)
+    walk_speed_kmh: float = field(4.5, "km/h", "walking speed", "common value (HCM)", gt=0.5, le=10)
+    bike_speed_kmh: float = field(14.0, "km/h", "cycling speed", "assumption (range 12-18)", gt=1, le=40)
+    walk_max_km: float = field(5.0, "km", "longest commute on foot (walk unavailable beyond)", "assumption (range 3-6)", gt=0, le=50)
+    bike_max_km: float = field(15.0, "km", "longest commute by bike (bike unavailable beyond)", "assumption (range 10-20)", gt=0, le=100)
+    moto_speed_factor: float = field(1.15, "x car free-flow speed", "motorbikes filter through traffic: speed relative to car free flow", "assumption (range 1-1.3)", gt=0.1, le=3)
+    car_cost_per_km: float = field(0.20, "EUR/km", "car running cost (fuel, wear)", "ACI running-cost tables: ~0.15-0.25 EUR/km for fuel and wear", ge=0, le=5)
+    moto_cost_per_km: float = field(0.08, "EUR/km", "motorbike running cost", "assumption (range 0.05-0.12)", ge=0, le=5)
+    regional_fare_per_km: float = field(0.07, "EUR/km", "extra transit fare per km beyond the municipality", "Trenord/STIBM zone fares ~0.06-0.08 EUR/km (assumption)", ge=0, le=2)
+    car_occupancy: float = field(1.1, "persons/vehicle", "people per car on commute trips", "ISFORT Audimob: commute car occupancy ~1.1-1.2", ge=1, le=5)
+    segment_targets: dict[str, dict[str, float]] = field(
+        {
+            "inside_milan": dict(car=0.16, transit=0.47, bike=0.12, walk=0.18, moto=0.07),
+            "entering_milan": dict(car=0.63, transit=0.30, bike=0.01, walk=0.01, moto=0.05),
+            "leaving_milan": dict(car=0.66, transit=0.24, bike=0.01, walk=0.01, moto=0.08),
+            "hinterland": dict(car=0.63, transit=0.21, bike=0.07, walk=0.05, moto=0.04),
+        },
+        "0-1",
+        "modal split the alternative constants are calibrated to, by segment of trips",
+        "AMAT 2022 (inside Milan: transit 47%, car 16%, moto 7%; entering: car 63%, moto 5%, transit ~30%); "
+        "PUMS: walking >17% inside Milan, bike the rest (assumption); leaving: Istat 2011 (car driver 65.6%, "
+        "private vehicle 74.3%, transit 23.6%); hinterland: assumption")
+    calibrate_constants: bool = field(True, "-", "calibrate the alternative constants to segment_targets at start", "ActivitySim-style constant calibration")
+    calibration_iterations: int = field(40, "iterations", "maximum iterations of the constant calibration", "assumption", ge=1, le=500)
+    slot_minutes: int = field(15, "min", "length of a departure slot", "issue: 15-minute slots", ge=5, le=60)
+    first_slot: str = field("06:30", "HH:MM", "start of the first departure slot", "assumption: morning commute window")
+    n_slots: int = field(14, "slots", "number of departure slots", "assumption: 06:30-10:00", ge=1, le=96)
+    work_start: dict[str, str] = field(
+        {"micro": "09:00", "small": "09:00", "medium": "08:45", "large": "09:00", "public": "08:15"}, "HH:MM",
+        "usual start of work by size class", "assumption: Italian offices start 8:00-9:00")
+    beta_early_per_min: float = field(-0.03, "1/min", "utility of arriving one minute early", "Small 1982: early penalty ~0.61 x value of time", le=0)
+    beta_late_per_min: float = field(-0.12, "1/min", "utility of arriving one minute late", "Small 1982: late penalty ~2.4 x value of time", le=0)
+    slot_scale: float = field(1.0, "-", "logit scale of the departure-slot choice", "assumption (range 0.5-2)", gt=0, le=20)
+    learning_rate: float = field(0.3, "0-1", "weight of today's experienced travel time in the learnt time", "assumption (range 0.1-0.5): day-to-day learning (Horowitz 1984)", gt=0, le=1)
+    crowding_beta: float = field(0.6, "-", "perceived transit time multiplier per unit of load above 0.8", "assumption: Wardman & Whelan 2011 crowding multipliers 1.2-1.6", ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _check(self) -> "ModeConfig":
+        if sorted(self.segment_targets) != sorted(SEGMENTS):
+            raise ValueError(f"mode.segment_targets needs exactly the segments {list(SEGMENTS)}")
+        for seg, split in self.segment_targets.items():
+            _check_shares(split, MODES, f"mode.segment_targets.{seg}")
+            if any(v <= 0 for v in split.values()):
+                raise ValueError(f"mode.segment_targets.{seg}: every mode share must be > 0")
+        if sorted(self.work_start) != sorted(SIZE_CLASSES):
+            raise ValueError(f"mode.work_start needs exactly the keys {list(SIZE_CLASSES)}")
+        for k, v in {"first_slot": self.first_slot, **{f"work_start.{c}": t for c, t in self.work_start.items()}}.items():
+            parse_clock(v, f"mode.{k}")
+        return self
+
+
+def parse_clock(text: str, key: str) -> int:
+    """Minutes after midnight of an ``HH:MM`` string; ValueError naming ``key`` otherwise."""
+    try:
+        h, m = text.split(":")
+        h, m = int(h), int(m)
+        if not (0 <= h < 24 and 0 <= m < 60):
+            raise ValueError
+    except (ValueError, AttributeError):
+        raise ValueError(f"{key} must be a time 'HH:MM', got {text!r}") from None
+    return 60 * h + m
+
+
+# --------------------------------------------------------------------------------------- traffic
+class TrafficConfig(Section):
+    bpr_alpha: float = field(0.15, "-", "BPR alpha in t0*(1+alpha*(v/c)^beta)", "US Bureau of Public Roads 1964", ge=0, le=5)
+    bpr_beta: float = field(4.0, "-", "BPR beta exponent", "US Bureau of Public Roads 1964", ge=1, le=10)
+    background_profile: list[float] = field(
+        [0.55, 0.7, 0.85, 0.95, 1.0, 1.0, 0.95, 0.9, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5], "relative",
+        "non-commute traffic (freight, school, errands) by departure slot, relative to its peak",
+        "assumption: shape of a morning traffic count profile")
+    background_vc: float = field(0.45, "v/c", "non-commute traffic at its peak as a share of link capacity (start value when calibrated)", "assumption; calibrated to target_peak_extra_time when calibrate_background", ge=0, le=3)
+    calibrate_background: bool = field(True, "-", "calibrate background_vc so the baseline peak extra time hits the target", "modelling choice")
+    target_peak_extra_time: float = field(0.30, "0-1", "extra car travel time over free flow in the morning peak, baseline", "TomTom Traffic Index 2024: Milan congestion level ~30%", ge=0, le=3)
+    peak_start: str = field("07:30", "HH:MM", "start of the morning peak used for peak figures", "assumption")
+    peak_end: str = field("09:30", "HH:MM", "end of the morning peak", "assumption")
+    transit_capacity_per_hour: float = field(260_000.0, "passengers/h", "commute transit capacity toward and within Milan per hour (full-population equivalent)", "assumption: ATM metro ~ 4 lines x 20 trains/h x 1,200 places + rail and surface lines", gt=0)
+    evening_factor: float = field(1.0, "-", "evening return delay relative to the morning's", "assumption: symmetric peaks", ge=0, le=3)
+
+    @model_validator(mode="after")
+    def _check(self) -> "TrafficConfig":
+        parse_clock(self.peak_start, "traffic.peak_start")
+        parse_clock(self.peak_end, "traffic.peak_end")
+        if any(v < 0 for v in self.background_profile):
+            raise ValueError("traffic.background_profile values must be >= 0")
+        return self
+
+
+# --------------------------------------------------------------------------------------- emissions
+class EmissionsConfig(Section):
+    car_urban_g_per_km: float = field(235.6, "g CO2/km", "car CO2 factor at the urban reference speed", "ISPRA 2020 factors (COPERT 5.5.1) on the ACI 2021 Lombard fleet, Osservatorio PUMS", gt=0)
+    urban_reference_speed_kmh: float = field(20.0, "km/h", "speed at which the car factor equals car_urban_g_per_km", "TomTom 2022: ~18-22 km/h average urban speed in Milan", gt=1, le=130)
+    speed_curve: list[float] = field(
+        [110.0, 1800.0, 0.006], "g/km, g*h/km2, g*h2/km3", "COPERT-like shape a + b/v + c*v^2 (scaled to the urban factor)",
+        "EEA/COPERT: highest in stop-and-go, lowest at 50-80 km/h; shape is an assumption")
+    transit_g_per_pkm: float = field(45.0, "g CO2/passenger-km", "urban transit factor", "assumption from EEA: metro ~30, bus ~70-100 g/pkm; ATM mix", ge=0)
+    regional_rail_g_per_pkm: float = field(30.0, "g CO2/passenger-km", "regional rail factor (trips from gateways)", "EEA: electric rail 20-40 g/pkm", ge=0)
+    moto_g_per_km: float = field(110.0, "g CO2/km", "motorbike/scooter factor", "ISPRA/COPERT: urban mopeds and motorcycles ~80-130 g/km", ge=0)
+    grid_kg_per_kwh: float = field(0.257, "kg CO2/kWh", "electricity at the meter", "ISPRA 2023, 'Fattori di emissione ... energia elettrica in Italia': ~0.257 kg/kWh for consumption (2021)", ge=0, le=2)
+    gas_kg_per_kwh: float = field(0.202, "kg CO2/kWh", "natural gas burnt for heating", "ISPRA national inventory: 55.9 t CO2/TJ", ge=0, le=1)
+    home_electricity_kwh: float = field(2.5, "kWh/remote day", "extra household electricity on a remote day", "assumption (range 1-4): IEA 2020 (lighting, IT, appliances)", ge=0, le=50)
+    home_heating_kwh: float = field(20.0, "kWh/remote day", "extra heating gas on a remote day in the heating season", "assumption (range 10-30) set so the break-even one-way car commute is ~6 km (IEA 2020)", ge=0, le=200)
+    heating_start: str = field("10-15", "MM-DD", "first day of the heating season", "DPR 412/1993 (74/2013): climate zone E, 15 October", pattern=r"^\d{2}-\d{2}$")
+    heating_end: str = field("04-15", "MM-DD", "last day of the heating season", "DPR 412/1993: climate zone E, 15 April", pattern=r"^\d{2}-\d{2}$")
+    start_date: str = field("2025-01-06", "YYYY-MM-DD", "calendar date of the first simulated workday (a Monday)", "modelling choice", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    extra_trip_km_per_remote_day: float = field(1.0, "car km/remote day", "extra non-work car travel on a remote day (errands, lunch)", "assumption (range 0-3): rebound trips (Caldarola & Sorrell 2022)", ge=0, le=50)
+
+
+# --------------------------------------------------------------------------------------- wellbeing
+class WellbeingConfig(Section):
+    memory_days: float = field(10.0, "workdays", "time constant of the exponentially weighted stress", "assumption (range 5-30)", gt=0, le=365)
+    w_commute_per_hour: float = field(1.6, "stress points/h", "strain per hour of round-trip commuting", "assumption scaled on Stutzer & Frey 2008 (commuting paradox)", ge=0, le=20)
+    w_delay_per_hour: float = field(2.5, "stress points/h", "extra strain per hour of congestion delay", "assumption (range 1-5)", ge=0, le=20)
+    w_crowding: float = field(1.0, "stress points", "strain at full transit load (per unit of load above 0.8)", "assumption", ge=0, le=20)
+    conflict_caregiver: float = field(2.0, "stress points", "work-family conflict of a caregiver on an office day", "assumption (range 1-3): INL reports", ge=0, le=10)
+    conflict_other: float = field(0.5, "stress points", "work-family conflict of other workers on an office day", "assumption", ge=0, le=10)
+    remote_conflict_factor: float = field(0.4, "-", "conflict on a remote day relative to an office day", "assumption (range 0.2-0.7)", ge=0, le=1)
+    isolation_free_days: int = field(3, "days/week", "remote days per week before isolation strain starts", "assumption: isolation grows in full remote (Bloom et al. 2024)", ge=0, le=5)
+    w_isolation_per_day: float = field(0.6, "stress points/day", "strain per remote day above isolation_free_days, on each remote day", "assumption (range 0.2-1)", ge=0, le=10)
+    high_stress_threshold: float = field(5.5, "stress points", "stress above which a worker counts as highly stressed", "assumption: ~20-30% of workers report work stress (Eurofound EWCS)", ge=0, le=20)
+    target_quits_women_per_1000: float = field(3.8, "per 1,000 employed women/year", "baseline women's quits (calibrates the hazard)", "INL 2021: 52,436 validated resignations of parents, 71.8% women, over ~9.8 M employed women (Istat)", ge=0, le=1000)
+    target_quits_men_per_1000: float = field(1.1, "per 1,000 employed men/year", "baseline men's quits (calibrates the hazard)", "INL 2021: 28.2% men of 52,436, over ~13.3 M employed men (Istat)", ge=0, le=1000)
+    quit_stress_coef: float = field(0.35, "1/stress point", "log-hazard increase per stress point", "assumption, chosen so 2 remote days cut quits by ~1/3 (Bloom, Han & Liang 2024)", ge=0, le=5)
+    quit_conflict_coef: float = field(0.45, "1/stress point", "log-hazard increase per point of work-family conflict", "assumption (range 0.2-0.8)", ge=0, le=5)
+    caregiver_quit_multiplier: float = field(4.0, "-", "quit hazard of caregivers relative to others at equal stress", "assumption: INL resignations concentrate among parents", ge=1, le=50)
+
+
+# --------------------------------------------------------------------------------------- policy
+class SMESupportPolicy(Section):
+    enabled: bool = field(False, "-", "help micro, small and medium firms adopt smart working", "Comune di Milano work-life balance programme")
+    innovation_multiplier: float = field(3.0, "x", "multiplier of the Bass innovation coefficient for supported classes (training, consultancy)", "assumption (range 1.5-5)", ge=1, le=50)
+    return_hazard_factor: float = field(0.6, "x", "multiplier of the return-to-office hazard for supported classes (subsidised equipment)", "assumption (range 0.3-1)", ge=0, le=1)
+    classes: list[Literal["micro", "small", "medium"]] = field(["micro", "small", "medium"], "-", "size classes that receive support", "Milan programme targets micro, small and medium firms")
+
+
+class RemoteDaysPolicy(Section):
+    cap: int = field(5, "days/week", "maximum remote days a week for anyone (5 = no cap)", "lever", ge=0, le=5)
+    floor: int = field(0, "days/week", "minimum remote days a week for workers allowed smart working", "lever", ge=0, le=5)
+
+    @model_validator(mode="after")
+    def _check(self) -> "RemoteDaysPolicy":
+        if self.floor > self.cap:
+            raise ValueError(f"policy.remote_days.floor ({self.floor}) must not exceed policy.remote_days.cap ({self.cap})")
+        return self
+
+
+class StaggeredHoursPolicy(Section):
+    enabled: bool = field(False, "-", "move the start of work of a share of employers", "Milan 'Politiche dei tempi'")
+    shift_minutes: int = field(60, "min", "shift of the start time (positive = later)", "assumption (range -60 to 90)", ge=-180, le=180)
+    share_of_firms: float = field(0.3, "0-1", "share of private firms that shift", "assumption", ge=0, le=1)
+    public_administration: bool = field(True, "-", "the public administration shifts too", "lever")
+
+
+class FlexibleHoursPolicy(Section):
+    enabled: bool = field(False, "-", "let workers arrive anywhere in a window without penalty", "lever")
+    window_minutes: int = field(45, "min", "half-width of the arrival window without schedule penalty", "assumption (range 15-90)", ge=0, le=240)
+    share_of_workers: float = field(0.5, "0-1", "share of workers covered", "assumption", ge=0, le=1)
+
+
+class CorporateWelfarePolicy(Section):
+    enabled: bool = field(False, "-", "corporate welfare: childcare support, flexible leave", "Milan work-life balance programme")
+    coverage: float = field(0.5, "0-1", "share of workers whose employer offers it", "assumption (range 0.2-0.8)", ge=0, le=1)
+    conflict_reduction: float = field(0.35, "0-1", "relative cut of work-family conflict for covered workers", "assumption (range 0.2-0.5)", ge=0, le=1)
+
+
+class PolicyConfig(Section):
+    smart_working: Literal["modelled", "off", "all_remote"] = field(
+        "modelled", "-", "'modelled': adoption and plans as modelled; 'off': nobody works remotely; 'all_remote': everyone every day", "limit cases")
+    sme_support: SMESupportPolicy = Field(default_factory=SMESupportPolicy)
+    remote_days: RemoteDaysPolicy = Field(default_factory=RemoteDaysPolicy)
+    staggered_hours: StaggeredHoursPolicy = Field(default_factory=StaggeredHoursPolicy)
+    flexible_hours: FlexibleHoursPolicy = Field(default_factory=FlexibleHoursPolicy)
+    corporate_welfare: CorporateWelfarePolicy = Field(default_factory=CorporateWelfarePolicy)
+    area_c_charge_eur: float = field(7.5, "EUR/day", "Area C congestion charge for cars entering the core", "Comune di Milano: 7.50 EUR since October 2023", ge=0, le=100)
+    transit_fare_eur: float = field(2.2, "EUR/trip", "urban transit fare (single ticket)", "ATM Milano: 2.20 EUR since January 2024", ge=0, le=50)
+    transit_capacity_factor: float = field(1.0, "x", "multiplier of transit capacity", "lever", gt=0, le=10)
+
+
+# --------------------------------------------------------------------------------------- scenario
+class Scenario(Section):
+    name: str = field("scenario", "-", "scenario name, used in the results folder name", "-", pattern=r"^[A-Za-z0-9_.-]+$")
+    extends: str | None = field(None, "path", "parent scenario file, relative to this file", "-")
+    description: str = field("", "-", "one paragraph on what the scenario is", "-")
+    seed: int = field(42, "-", "random seed", "-", ge=0, le=2**32 - 1)
+    days: int = field(250, "workdays", "simulated workdays (250 = one year)", "Italian working year ~250 days", ge=1, le=2500)
+    scale: float = field(1.0, "0-1", "sampling rate of the population; totals stay full-population equivalents", "-", gt=0, le=1)
+    city: CityConfig = Field(default_factory=CityConfig)
+    population: PopulationConfig = Field(default_factory=PopulationConfig)
+    adoption: AdoptionConfig = Field(default_factory=AdoptionConfig)
+    remote_days: RemoteDaysConfig = Field(default_factory=RemoteDaysConfig)
+    mode: ModeConfig = Field(default_factory=ModeConfig)
+    traffic: TrafficConfig = Field(default_factory=TrafficConfig)
+    emissions: EmissionsConfig = Field(default_factory=EmissionsConfig)
+    wellbeing: WellbeingConfig = Field(default_factory=WellbeingConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Scenario":
+        tele = self.population.teleworkable_share_by_class()
+        for cls, target in self.adoption.target_allowed_share.items():
+            if target > tele[cls] + 1e-9:
+                raise ValueError(
+                    f"adoption.target_allowed_share.{cls} = {target} exceeds the teleworkable share of that class "
+                    f"({tele[cls]:.3f}, from population.sector_mix and sectors)")
+        if len(self.traffic.background_profile) != self.mode.n_slots:
+            raise ValueError(
+                f"traffic.background_profile has {len(self.traffic.background_profile)} values; "
+                f"expected one per departure slot (mode.n_slots = {self.mode.n_slots})")
+        if self.city.source == "csv" and not self.city.csv_dir:
+            raise ValueError("city.csv_dir is required when city.source is 'csv'")
+        return self

@@ -1,0 +1,43 @@
+"""Traffic: car trips by OD pair and slot loaded on fixed paths, BPR delay, transit crowding.
+
+Link flows are ``path_links.T @ trips`` (vehicles per slot, converted to vehicles per hour) plus
+background traffic (non-commute trips, a share of capacity by slot); link times follow the BPR
+function ``t0*(1 + alpha*(v/c)^beta)``; OD times are ``path_links @ link_times``. Transit load per
+slot is riders per hour over capacity; above 0.8 each unit of load multiplies the perceived and
+experienced in-vehicle time (crowding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+
+def link_volumes(path_links_t: sparse.csr_matrix, od_slot_vehicles: np.ndarray, slot_hours: float,
+                 background_vph: np.ndarray) -> np.ndarray:
+    """Vehicles per hour on each link and slot (n_links, n_slots)."""
+    return path_links_t @ od_slot_vehicles / slot_hours + background_vph
+
+
+def bpr_times(t0_min: np.ndarray, volume_vph: np.ndarray, capacity_vph: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    """BPR link time in minutes (n_links, n_slots)."""
+    vc = volume_vph / capacity_vph[:, None]
+    return t0_min[:, None] * (1.0 + alpha * vc ** beta)
+
+
+def od_times(path_links: sparse.csr_matrix, link_min: np.ndarray, intrazonal: np.ndarray, intrazonal_min: np.ndarray) -> np.ndarray:
+    """Car time per OD pair and slot (n_od, n_slots); trips inside a zone keep their own time."""
+    t = path_links @ link_min
+    t[intrazonal] = intrazonal_min[:, None]
+    return t
+
+
+def background_vph(capacity_vph: np.ndarray, background_vc: float, profile: np.ndarray) -> np.ndarray:
+    """Non-commute traffic (n_links, n_slots): ``background_vc * capacity * profile / max(profile)``."""
+    prof = profile / profile.max() if profile.max() > 0 else profile
+    return background_vc * capacity_vph[:, None] * prof[None, :]
+
+
+def transit_crowding(load: np.ndarray, beta: float) -> np.ndarray:
+    """Time multiplier from load (riders/capacity): 1 + beta*max(0, load - 0.8)."""
+    return 1.0 + beta * np.maximum(0.0, load - 0.8)

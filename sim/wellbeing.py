@@ -1,0 +1,63 @@
+"""Wellbeing: daily strain, exponentially weighted stress, and the quit hazard.
+
+Daily strain (stress points) = personal baseline
+  + w_commute * round-trip commute hours + w_delay * round-trip delay hours
+  + w_crowding * max(0, transit load - 0.8)
+  + work-family conflict (caregiver or not; x remote_conflict_factor on remote days; cut by corporate welfare)
+  + isolation: w_isolation per remote day above isolation_free_days, on remote days.
+Stress moves toward today's strain by 1/memory_days each day. The daily quit hazard is
+``h0[gender] * caregiver_multiplier * exp(quit_stress_coef*stress + quit_conflict_coef*conflict)``;
+``h0`` is calibrated so the baseline gives the INL-derived quits per 1,000. Quitters are replaced by a
+new hire with the same characteristics and a fresh stress, so the workforce stays constant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .schema import WellbeingConfig
+
+WORKDAYS_PER_YEAR = 250.0
+
+
+def conflict(caregiver: np.ndarray, remote_today: np.ndarray, welfare_cut: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
+    """Work-family conflict today (stress points)."""
+    base = np.where(caregiver, cfg.conflict_caregiver, cfg.conflict_other)
+    return base * np.where(remote_today, cfg.remote_conflict_factor, 1.0) * (1.0 - welfare_cut)
+
+
+def daily_strain(base: np.ndarray, commute_h: np.ndarray, delay_h: np.ndarray, crowd_excess: np.ndarray,
+                 conflict_today: np.ndarray, remote_today: np.ndarray, remote_days_week: np.ndarray,
+                 cfg: WellbeingConfig) -> np.ndarray:
+    """Strain of today (stress points); commute terms are zero on remote days."""
+    isolation = cfg.w_isolation_per_day * np.maximum(0, remote_days_week - cfg.isolation_free_days) * remote_today
+    return (base + cfg.w_commute_per_hour * commute_h + cfg.w_delay_per_hour * delay_h
+            + cfg.w_crowding * crowd_excess + conflict_today + isolation)
+
+
+def update_stress(stress: np.ndarray, strain: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
+    """Exponentially weighted stress: move 1/memory_days of the way toward today's strain."""
+    return stress + (strain - stress) / cfg.memory_days
+
+
+def hazard_multiplier(stress: np.ndarray, conflict_today: np.ndarray, caregiver: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
+    """Relative daily quit hazard (before the calibrated h0)."""
+    cg = np.where(caregiver, cfg.caregiver_quit_multiplier, 1.0)
+    return cg * np.exp(cfg.quit_stress_coef * stress + cfg.quit_conflict_coef * conflict_today)
+
+
+def calibrate_h0(multiplier: np.ndarray, woman: np.ndarray, weight: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
+    """Base daily hazard [men, women] so the expected quits per 1,000 hit the targets."""
+    h0 = np.zeros(2)
+    for g, target in ((0, cfg.target_quits_men_per_1000), (1, cfg.target_quits_women_per_1000)):
+        m = woman == bool(g)
+        if m.any():
+            mean_mult = np.average(multiplier[m], weights=weight[m])
+            daily = -np.log(1.0 - target / 1000.0) / WORKDAYS_PER_YEAR
+            h0[g] = daily / mean_mult
+    return h0
+
+
+def quit_probability(h0: np.ndarray, woman: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
+    """Probability of quitting today."""
+    return 1.0 - np.exp(-h0[woman.astype(np.int8)] * multiplier)
