@@ -41,17 +41,21 @@ def peak_extra_time(veh: np.ndarray, od_min: np.ndarray, od_t0: np.ndarray, peak
     return float((v * (od_min[:, peak_slots] - od_t0[:, None])).sum() / base) if base > 0 else 0.0
 
 
-def _assign(model, veh: np.ndarray, background_vc: float):
+def _link_times(model, veh: np.ndarray, background_vc: float) -> np.ndarray:
     sc, city = model.scenario, model.city
     bg = traffic.background_vph(city.link_capacity_vph, background_vc, np.asarray(sc.traffic.background_profile))
-    vol = traffic.link_volumes(model.path_links_t, veh, model.slot_hours, bg)
-    link_min = traffic.bpr_times(city.link_t0_min, vol, city.link_capacity_vph, sc.traffic.bpr_alpha, sc.traffic.bpr_beta)
-    return traffic.od_times(city.path_links, link_min, model.intrazonal, city.od_car_t0_min[model.intrazonal])
+    vol = traffic.link_volumes(model.routes.path_links_t, veh, model.slot_hours, bg)
+    return traffic.bpr_times(city.link_t0_min, vol, city.link_capacity_vph, sc.traffic.bpr_alpha, sc.traffic.bpr_beta)
+
+
+def _assign(model, veh: np.ndarray, background_vc: float) -> np.ndarray:
+    r = model.routes
+    return traffic.od_times(r.path_links, _link_times(model, veh, background_vc), model.intrazonal, r.od_t0_min[model.intrazonal])
 
 
 def _background_for_target(model, veh: np.ndarray, target: float) -> float:
     """Bisection on background_vc so the peak extra time equals ``target`` (monotone in background)."""
-    t0 = model.city.od_car_t0_min
+    t0 = model.routes.od_t0_min
     lo, hi = 0.0, 3.0
     if peak_extra_time(veh, _assign(model, veh, lo), t0, model.peak_slots) >= target:
         return lo
@@ -64,17 +68,21 @@ def _background_for_target(model, veh: np.ndarray, target: float) -> float:
     return 0.5 * (lo + hi)
 
 
+REROUTE_ROUNDS = 4  # rounds in which routes are recomputed at the averaged peak link times
+
+
 def calibrate(scenario: Scenario, city: City, population: Population):
-    """Calibrate constants, background traffic, starting times and quit hazards (see module doc)."""
+    """Calibrate routes, constants, background traffic, starting times and quit hazards (see module doc)."""
     from .model import Calibration, CommuteModel
 
     base = baseline_policy(scenario)
     m_cfg, t_cfg = base.mode, base.traffic
     S = m_cfg.n_slots
+    ff = city.free_flow_routes
     init = Calibration(
-        asc=np.zeros((len(SEGMENTS), len(MODES))), background_vc=t_cfg.background_vc, h0=np.zeros(2),
+        routes=ff, asc=np.zeros((len(SEGMENTS), len(MODES))), background_vc=t_cfg.background_vc, h0=np.zeros(2),
         return_prob=adoption.steady_state_return_probability(base),
-        learnt_car_min=np.repeat(city.od_car_t0_min[:, None] * (1 + t_cfg.target_peak_extra_time), S, axis=1),
+        learnt_car_min=np.repeat(ff.od_t0_min[:, None] * (1 + t_cfg.target_peak_extra_time), S, axis=1),
         learnt_crowd=np.ones(S))
     m = CommuteModel(base, city, population, calibration=init, firm_agents=False)
     pop = population
@@ -86,11 +94,10 @@ def calibrate(scenario: Scenario, city: City, population: Population):
     seg = m.segment[idx]
     targets = np.array([[m_cfg.segment_targets[s][k] for k in MODES] for s in SEGMENTS])
     present = np.bincount(seg, weights=w, minlength=len(SEGMENTS)) > 0
-    od = m.od[idx]
-    rows = (od[:, None] * S + np.arange(S)[None, :]).ravel()
+    rows = (m.od[idx][:, None] * S + np.arange(S)[None, :]).ravel()
     n_od = city.n_zones ** 2
-    err, iterations, pet = np.inf, 0, 0.0
-    for outer in range(12):
+    err, iterations, pet, link_cost = np.inf, 0, 0.0, None
+    for outer in range(15):
         if m_cfg.calibrate_constants:
             for _ in range(m_cfg.calibration_iterations):
                 shares = mode_choice.segment_shares(m.mode_probabilities(idx), seg, w)
@@ -108,51 +115,79 @@ def calibrate(scenario: Scenario, city: City, population: Population):
         load = riders / t_cfg.transit_capacity_per_hour
         if t_cfg.calibrate_background:
             m.calibration.background_vc = _background_for_target(m, veh, t_cfg.target_peak_extra_time)
+        if outer < REROUTE_ROUNDS:
+            # fixed routes: shortest at the peak link times, averaged over rounds (method of successive averages)
+            peak_cost = _link_times(m, veh, m.calibration.background_vc)[:, m.peak_slots].mean(axis=1)
+            link_cost = peak_cost if link_cost is None else link_cost + (peak_cost - link_cost) / (outer + 1)
+            noise = 1.0 + t_cfg.route_spread * m.keyed.uniform(-1, "route_noise", (city.n_zones, city.n_links))
+            m.calibration.routes = m.routes = city.routes(link_cost, noise)
+            m._setup_static()
+            m.slot = m.preferred_slot.copy()
+            m.learnt_car_min = _assign(m, veh * 0, m.calibration.background_vc)  # rebuilt below
+            continue
         od_min = _assign(m, veh, m.calibration.background_vc)
-        pet = peak_extra_time(veh, od_min, city.od_car_t0_min, m.peak_slots)
+        pet = peak_extra_time(veh, od_min, m.routes.od_t0_min, m.peak_slots)
         change = float(np.abs(od_min - m.learnt_car_min).max())
-        m.learnt_car_min = od_min
+        # damped update of the times workers expect, so constants and congestion settle together
+        m.learnt_car_min = m.learnt_car_min + 0.5 * (od_min - m.learnt_car_min)
         m.learnt_crowd = traffic.transit_crowding(load, m_cfg.crowding_beta)
         log.debug("calibration round %d: split error %.4f, peak extra time %.3f, max time change %.2f min",
                   outer, err, pet, change)
-        if change < 0.05 and err < 2e-3:
+        if change < 0.1 and err < 2e-3:
             break
-    final_shares = mode_choice.segment_shares(m.mode_probabilities(idx), seg, w)
-    h0 = _quit_hazard(m)
+    final_shares, h0, warm_pet = _warm_up(m, targets, present)
     report = {
         "segment_targets": {s: dict(zip(MODES, targets[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
-        "segment_expected": {s: dict(zip(MODES, final_shares[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
+        "segment_warm_up": {s: dict(zip(MODES, final_shares[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
         "asc": {s: dict(zip(MODES, m.calibration.asc[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
         "constant_iterations": iterations,
+        "calibration_rounds": outer + 1,
         "background_vc": round(m.calibration.background_vc, 5),
         "expected_peak_extra_time": round(pet, 4),
+        "warm_up_peak_extra_time": round(warm_pet, 4),
         "return_to_office_monthly": dict(zip(("micro", "small", "medium", "large", "public"), init.return_prob.round(5).tolist())),
         "quit_h0_daily": {"men": float(h0[0]), "women": float(h0[1])},
     }
-    return Calibration(asc=m.calibration.asc, background_vc=m.calibration.background_vc, h0=h0,
+    return Calibration(routes=m.routes, asc=m.calibration.asc, background_vc=m.calibration.background_vc, h0=h0,
                        return_prob=init.return_prob, learnt_car_min=m.learnt_car_min, learnt_crowd=m.learnt_crowd,
+                       initial_mode=m.mode.copy(), initial_slot=m.slot.copy(), initial_stress=m.stress.copy(),
                        report=report)
 
 
-def _quit_hazard(m) -> np.ndarray:
-    """h0 from each worker's expected stress and conflict over an average week of the baseline."""
+WARM_UP_WEEKS = 6  # simulated weeks whose realized shares refine the constants (ActivitySim-style)
+
+
+def _warm_up(m, targets: np.ndarray, present: np.ndarray):
+    """Run the baseline a few weeks: refine constants on realized shares, measure the quit hazard.
+
+    Returns the last week's realized segment shares, h0 [men, women] and the mean peak extra time.
+    """
     sc, pop = m.scenario, m.population
-    wb = sc.wellbeing
-    m.plan_week(0)
-    times = m.one_way_times(m.slot)
-    one_way = times[np.arange(pop.n_workers), m.mode]
-    delay = np.where(m.mode == CAR, m.learnt_car_min[m.od, m.slot] - m.city.od_car_t0_min[m.od], 0.0)
-    ev = sc.traffic.evening_factor
-    rt_h = (2 * one_way - delay + ev * delay) / 60.0
-    dl_h = (1 + ev) * delay / 60.0
-    crowd = np.where(m.mode == TRANSIT, np.maximum(0.0, (m.learnt_crowd[m.slot] - 1.0) / max(sc.mode.crowding_beta, 1e-9)), 0.0)
-    office = np.zeros(pop.n_workers, bool)
-    c_off = wellbeing.conflict(pop.caregiver, office, m.welfare_cut, wb)
-    c_rem = wellbeing.conflict(pop.caregiver, ~office, m.welfare_cut, wb)
-    s_off = wellbeing.daily_strain(pop.base_stress, rt_h, dl_h, crowd, c_off, office, m.remote_days, wb)
-    zeros = np.zeros(pop.n_workers)
-    s_rem = wellbeing.daily_strain(pop.base_stress, zeros, zeros, zeros, c_rem, ~office, m.remote_days, wb)
-    f = m.remote_days / 5.0
-    stress = (1 - f) * s_off + f * s_rem
-    conf = (1 - f) * c_off + f * c_rem
-    return wellbeing.calibrate_h0(wellbeing.hazard_multiplier(stress, conf, pop.caregiver, wb), pop.woman, pop.weight, wb)
+    wb, w = sc.wellbeing, pop.weight
+    m.calibration.h0 = np.zeros(2)  # nobody quits while calibrating
+    shares = np.zeros_like(targets)
+    for week in range(WARM_UP_WEEKS):
+        trips = np.zeros(targets.size)
+        mult_sum, pet = np.zeros(2), []
+        for _ in range(5):
+            weekday = m.day % 5
+            m.step()
+            office = ~m.remote_mask[:, weekday]
+            trips += np.bincount(m.segment[office].astype(np.int64) * len(MODES) + m.mode[office],
+                                 weights=w[office], minlength=targets.size)
+            conf = wellbeing.conflict(pop.caregiver, ~office, m.welfare_cut, wb)
+            mult = wellbeing.hazard_multiplier(m.stress, conf, pop.caregiver, wb)
+            for g in (0, 1):
+                sel = pop.woman == bool(g)
+                mult_sum[g] += np.average(mult[sel], weights=w[sel]) if sel.any() else 0.0
+            pet.append(m.metrics.rows[-1]["peak_extra_time"])
+        trips = trips.reshape(targets.shape)
+        tot = trips.sum(axis=1, keepdims=True)
+        shares = np.divide(trips, tot, out=np.zeros_like(trips), where=tot > 0)
+        if sc.mode.calibrate_constants and 0 < week < WARM_UP_WEEKS - 1:
+            m.calibration.asc = mode_choice.update_constants(m.calibration.asc, shares, targets, present & (tot[:, 0] > 0))
+    daily = [-np.log(1.0 - t / 1000.0) / wellbeing.WORKDAYS_PER_YEAR
+             for t in (wb.target_quits_men_per_1000, wb.target_quits_women_per_1000)]
+    mean_mult = mult_sum / 5.0
+    h0 = np.divide(daily, mean_mult, out=np.zeros(2), where=mean_mult > 0)
+    return shares, h0, float(np.mean(pet))

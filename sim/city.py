@@ -4,14 +4,16 @@ Inputs: :class:`sim.schema.CityConfig`. Output: a :class:`City` of numpy arrays.
 
 Zones ``0 .. n_cells-1`` are the cells of a square grid (row-major, ``zone = row*size + col``);
 zones ``n_cells ..`` are gateways where commuters from outside the metropolitan city enter. Every
-origin-destination pair has one fixed car path (shortest at free flow); the sparse matrix
-``path_links`` (OD pairs x links) loads OD flows onto links and sums link times back into OD times.
+origin-destination pair has one fixed car path (:class:`Routes`, shortest for given link costs);
+its sparse matrix ``path_links`` (OD pairs x links) loads OD flows onto links and sums link times
+back into OD times.
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -41,10 +43,9 @@ class City:
     link_t0_min: np.ndarray        # free-flow time
     link_capacity_vph: np.ndarray
     link_kind: np.ndarray          # index into LINK_KINDS
-    od_car_km: np.ndarray          # (n_zones*n_zones,) car path length
-    od_car_t0_min: np.ndarray      # car free-flow time
-    od_transit_min: np.ndarray     # in-vehicle transit time (no access)
-    path_links: sparse.csr_matrix  # (n_od, n_links) 1 where the OD's car path uses the link
+    od_transit_min: np.ndarray     # (n_zones*n_zones,) in-vehicle transit time (no access)
+    intrazonal_km: float           # car trip length inside one zone
+    intrazonal_min: float          # car free-flow time inside one zone
     od_commuters: np.ndarray | None = None  # optional observed OD matrix (n_zones, n_zones)
     names: list[str] = field(default_factory=list)
 
@@ -67,6 +68,63 @@ class City:
     def od(self, origin, dest):
         """Index of an OD pair (vectorised)."""
         return origin * self.n_zones + dest
+
+    @cached_property
+    def free_flow_routes(self) -> "Routes":
+        """Car routes shortest at free flow."""
+        return self.routes(self.link_t0_min)
+
+    def routes(self, link_cost_min: np.ndarray, noise: np.ndarray | None = None) -> "Routes":
+        """Fixed car routes: for every OD pair the path of least cost (Dijkstra).
+
+        Args:
+            link_cost_min: cost of each link (minutes).
+            noise: optional (n_zones, n_links) multipliers, one row per origin: drivers from different
+                origins perceive costs differently, which spreads flows over parallel roads instead of
+                putting a whole sector on one row of the grid (a stochastic assignment in one draw).
+        """
+        nz, lf, lt = self.n_zones, self.link_from, self.link_to
+        if noise is None:
+            graph = sparse.csr_matrix((link_cost_min, (lf, lt)), shape=(nz, nz))
+            dist, pred = csgraph.dijkstra(graph, directed=True, return_predecessors=True)
+        else:
+            dist, pred = np.empty((nz, nz)), np.empty((nz, nz), dtype=np.int32)
+            for o in range(nz):
+                graph = sparse.csr_matrix((link_cost_min * noise[o], (lf, lt)), shape=(nz, nz))
+                dist[o], pred[o] = csgraph.dijkstra(graph, directed=True, indices=o, return_predecessors=True)
+        if not np.all(np.isfinite(dist)):
+            raise ValueError("the road network is not connected: some zones cannot reach others")
+        link_index = sparse.csr_matrix((np.arange(len(lf)) + 1, (lf, lt)), shape=(nz, nz)).toarray() - 1
+        rows_od, cols_link = [], []
+        for o in range(nz):  # walk back from every destination at once
+            cur = np.arange(nz)
+            active = cur != o
+            while active.any():
+                idx = np.nonzero(active)[0]
+                p = pred[o, cur[idx]]
+                rows_od.append(o * nz + idx)
+                cols_link.append(link_index[p, cur[idx]])
+                cur[idx] = p
+                active[idx] = p != o
+        rows_od = np.concatenate(rows_od)
+        cols_link = np.concatenate(cols_link)
+        path_links = sparse.csr_matrix((np.ones(len(rows_od)), (rows_od, cols_link)), shape=(nz * nz, len(lf)))
+        od_km = path_links @ self.link_km
+        od_t0 = path_links @ self.link_t0_min
+        diag = np.arange(nz) * (nz + 1)
+        od_km[diag] = self.intrazonal_km
+        od_t0[diag] = self.intrazonal_min
+        return Routes(path_links=path_links, path_links_t=path_links.T.tocsr(), od_km=od_km, od_t0_min=od_t0)
+
+
+@dataclass
+class Routes:
+    """Fixed car paths: OD x link incidence, path length (km) and free-flow time (min) per OD pair."""
+
+    path_links: sparse.csr_matrix
+    path_links_t: sparse.csr_matrix
+    od_km: np.ndarray
+    od_t0_min: np.ndarray
 
 
 def _cell_kinds(dist: np.ndarray, cfg: CityConfig) -> np.ndarray:
@@ -119,18 +177,20 @@ def build_synthetic_city(cfg: CityConfig) -> City:
             if 0 <= r2 < n and 0 <= q2 < n and on_diag[z] and on_diag[r2 * n + q2]:
                 add(z, r2 * n + q2, cfg.cell_km * np.sqrt(2), 1)
 
-    # gateways: one per direction, joined by a motorway to the nearest edge cell
+    # gateways: one per direction, each joined by motorways to the 3 edge cells closest in angle
+    # (a direction brings a motorway and several trunk roads, not one road into one cell)
     gx, gy, names = [], [], [f"cell_{r}_{q}" for r, q in zip(rows, cols)]
+    edge = np.nonzero(cheb == cheb.max())[0]
+    edge_angle = np.arctan2(y[edge], x[edge])
     for g in range(cfg.gateways):
         ang = 2 * np.pi * g / max(cfg.gateways, 1) + np.pi / 8
-        ex, ey = np.cos(ang), np.sin(ang)
-        edge = cheb == cheb.max()
-        score = np.where(edge, x * ex + y * ey, -np.inf)
-        cell = int(np.argmax(score))
-        edge_r = np.hypot(x[cell], y[cell])
-        gx.append(ex * (edge_r + cfg.gateway_distance_km))
-        gy.append(ey * (edge_r + cfg.gateway_distance_km))
-        add(n * n + g, cell, cfg.gateway_distance_km, 4)
+        gap = np.abs(np.angle(np.exp(1j * (edge_angle - ang))))
+        nearest = edge[np.argsort(gap, kind="stable")[:3]]
+        edge_r = np.hypot(x[nearest[0]], y[nearest[0]])
+        gx.append(np.cos(ang) * (edge_r + cfg.gateway_distance_km))
+        gy.append(np.sin(ang) * (edge_r + cfg.gateway_distance_km))
+        for cell in nearest:
+            add(n * n + g, int(cell), cfg.gateway_distance_km, 4)
         names.append(f"gateway_{g}")
 
     kind = np.concatenate([kind, np.full(cfg.gateways, GATEWAY, dtype=np.int8)])
@@ -144,7 +204,7 @@ def build_synthetic_city(cfg: CityConfig) -> City:
 
 
 def _finish_city(cfg, grid_size, x, y, kind, residents, jobs, lf, lt, km, lkind, names, od_commuters=None) -> City:
-    """Speeds, capacities, fixed shortest paths and the path-link incidence matrix."""
+    """Speeds, capacities and transit times; car routes are computed on demand (:meth:`City.routes`)."""
     speed = np.select(
         [lkind == 0, lkind == 1, lkind == 2, lkind >= 3],
         [cfg.local_speed_kmh, cfg.radial_speed_kmh, cfg.ring_speed_kmh, cfg.motorway_speed_kmh])
@@ -155,47 +215,20 @@ def _finish_city(cfg, grid_size, x, y, kind, residents, jobs, lf, lt, km, lkind,
         [cfg.local_capacity_vph, cfg.radial_capacity_vph, cfg.ring_capacity_vph, cfg.motorway_capacity_vph])
     t0 = km / speed * 60.0
     nz = len(x)
-    g_car = sparse.csr_matrix((t0, (lf, lt)), shape=(nz, nz))
-    dist_t, pred = csgraph.dijkstra(g_car, directed=True, return_predecessors=True)
-    if not np.all(np.isfinite(dist_t)):
-        raise ValueError("the road network is not connected: some zones cannot reach others")
     # transit: faster on radials and regional rail, buses elsewhere
     t_speed = np.where(lkind == 1, cfg.transit_radial_speed_kmh,
                        np.where(lkind == 4, cfg.regional_rail_speed_kmh, cfg.transit_other_speed_kmh))
     g_tr = sparse.csr_matrix((km / t_speed * 60.0, (lf, lt)), shape=(nz, nz))
-    transit = csgraph.dijkstra(g_tr, directed=True)
-
-    link_index = sparse.csr_matrix((np.arange(len(lf)) + 1, (lf, lt)), shape=(nz, nz)).toarray() - 1
-    rows_od, cols_link = [], []
-    for o in range(nz):
-        cur = np.arange(nz)
-        active = cur != o
-        while active.any():
-            idx = np.nonzero(active)[0]
-            p = pred[o, cur[idx]]
-            rows_od.append(o * nz + idx)
-            cols_link.append(link_index[p, cur[idx]])
-            cur[idx] = p
-            active[idx] = p != o
-    rows_od = np.concatenate(rows_od)
-    cols_link = np.concatenate(cols_link)
-    path_links = sparse.csr_matrix(
-        (np.ones(len(rows_od), dtype=np.float64), (rows_od, cols_link)), shape=(nz * nz, len(lf)))
-    od_km = path_links @ km
-    od_t0 = path_links @ t0
-    transit_flat = transit.reshape(-1).copy()
-    # trips inside one zone: a fraction of a cell side at local speed
+    transit_flat = csgraph.dijkstra(g_tr, directed=True).reshape(-1).copy()
     intra_km = cfg.intrazonal_km_factor * cfg.cell_km
     diag = np.arange(nz) * (nz + 1)
-    od_km[diag] = intra_km
-    od_t0[diag] = intra_km / cfg.local_speed_kmh * 60.0
     transit_flat[diag] = intra_km / cfg.transit_other_speed_kmh * 60.0
     return City(
         grid_size=grid_size, x_km=np.asarray(x, float), y_km=np.asarray(y, float), kind=np.asarray(kind, np.int8),
         residents=np.asarray(residents, float), jobs=np.asarray(jobs, float),
         link_from=lf, link_to=lt, link_km=km, link_t0_min=t0, link_capacity_vph=cap.astype(float),
-        link_kind=lkind, od_car_km=od_km, od_car_t0_min=od_t0, od_transit_min=transit_flat,
-        path_links=path_links, od_commuters=od_commuters, names=names)
+        link_kind=lkind, od_transit_min=transit_flat, intrazonal_km=intra_km,
+        intrazonal_min=intra_km / cfg.local_speed_kmh * 60.0, od_commuters=od_commuters, names=names)
 
 
 def load_csv_city(cfg: CityConfig) -> City:

@@ -114,4 +114,5 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     return {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}[args.command](args)

@@ -29,11 +29,16 @@ def car_g_per_km(speed_kmh: np.ndarray, cfg: EmissionsConfig) -> np.ndarray:
     return car_curve_scale(cfg) * (a + b / v + c * v * v)
 
 
-def workday_dates(start: str, days: int) -> list[dt.date]:
-    """Calendar dates of ``days`` workdays (Monday-Friday) from ``start`` (public holidays ignored)."""
+def workday_date(start: str, day: int) -> dt.date:
+    """Calendar date of workday ``day`` (Monday-Friday, from the Monday of ``start``'s week; holidays ignored)."""
     d0 = dt.date.fromisoformat(start)
-    d0 -= dt.timedelta(days=d0.weekday())  # the Monday of that week
-    return [d0 + dt.timedelta(days=7 * (i // 5) + i % 5) for i in range(days)]
+    d0 -= dt.timedelta(days=d0.weekday())
+    return d0 + dt.timedelta(days=7 * (day // 5) + day % 5)
+
+
+def workday_dates(start: str, days: int) -> list[dt.date]:
+    """Calendar dates of the first ``days`` workdays."""
+    return [workday_date(start, i) for i in range(days)]
 
 
 def in_heating_season(date: dt.date, cfg: EmissionsConfig) -> bool:

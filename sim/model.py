@@ -20,7 +20,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from . import adoption, emissions, mode_choice, remote_days, traffic, wellbeing
 from .agents import Firm, Worker
-from .city import CORE, City, build_city
+from .city import CORE, City, Routes, build_city
 from .metrics import Metrics
 from .population import Population, build_population
 from .rng import SETUP_DAY, KeyedRNG
@@ -33,18 +33,22 @@ CAR, TRANSIT, BIKE, WALK, MOTO = range(5)
 class Calibration:
     """What the baseline calibration fixes, shared by a scenario and its counterfactual.
 
-    ``asc``: alternative constants (segment x mode); ``background_vc``: non-commute traffic at its peak
+    ``routes``: the fixed car paths (shortest at the baseline's peak times); ``asc``: alternative constants (segment x mode); ``background_vc``: non-commute traffic at its peak
     as a share of capacity; ``h0``: base daily quit hazard [men, women]; ``return_prob``: monthly
-    return-to-office probability per size class; ``learnt_car_min`` and ``learnt_crowd``: travel
-    times the workers start the year with.
+    return-to-office probability per size class; ``learnt_car_min``, ``learnt_crowd`` and the
+    ``initial_*`` arrays: the state the workers start the year in (the end of the baseline warm-up).
     """
 
+    routes: Routes
     asc: np.ndarray
     background_vc: float
     h0: np.ndarray
     return_prob: np.ndarray
     learnt_car_min: np.ndarray
     learnt_crowd: np.ndarray
+    initial_mode: np.ndarray | None = None
+    initial_slot: np.ndarray | None = None
+    initial_stress: np.ndarray | None = None
     report: dict = field(default_factory=dict)
 
 
@@ -69,11 +73,12 @@ class CommuteModel(mesa.Model):
         self.population = pop = population if population is not None else build_population(
             sc.population, self.city, sc.scale, self.keyed)
         self.day = 0
-        self._setup_static()
         if calibration is None:
             from .calibration import calibrate  # here: calibration builds a CommuteModel itself
             calibration = calibrate(sc, self.city, pop)
         self.calibration = calibration
+        self.routes = calibration.routes
+        self._setup_static()
         self.learnt_car_min = calibration.learnt_car_min.copy()
         self.learnt_crowd = calibration.learnt_crowd.copy()
         self.background_vph = traffic.background_vph(
@@ -84,10 +89,11 @@ class CommuteModel(mesa.Model):
         self.remote_days = np.zeros(n, dtype=np.int8)
         self.remote_mask = np.zeros((n, 5), dtype=bool)
         self.last_remote_days = np.full(n, sc.remote_days.preferred_days)
-        self.mode = np.zeros(n, dtype=np.int8)
-        self.slot = self.preferred_slot.copy()
-        self.stress = pop.base_stress.astype(np.float64).copy()
-        self.dates = emissions.workday_dates(sc.emissions.start_date, sc.days)
+        warm = calibration.initial_mode is not None
+        self.mode = calibration.initial_mode.copy() if warm else np.zeros(n, dtype=np.int8)
+        self.slot = calibration.initial_slot.copy() if warm else self.preferred_slot.copy()
+        self.stress = calibration.initial_stress.copy() if warm else pop.base_stress.astype(np.float64).copy()
+        self.started_warm = warm
         self.metrics = Metrics(self)
         self.trace_worker = trace_worker
         self._trace: list[dict] = []
@@ -113,9 +119,8 @@ class CommuteModel(mesa.Model):
         p0, p1 = parse_clock(sc.traffic.peak_start, ""), parse_clock(sc.traffic.peak_end, "")
         self.peak_slots = np.nonzero((self.slot_mid_min >= p0) & (self.slot_mid_min < p1))[0]
         self.intrazonal = np.arange(nz) * (nz + 1)
-        self.path_links_t = city.path_links.T.tocsr()
         self.od = (pop.home.astype(np.int64) * nz + pop.work).astype(np.int64)
-        self.dist_km = city.od_car_km[self.od]
+        self.dist_km = self.routes.od_km[self.od]
         in_milan = city.in_milan
         dest_muni = in_milan[pop.work]
         dest_core = city.kind[pop.work] == CORE
@@ -129,7 +134,7 @@ class CommuteModel(mesa.Model):
         self.transit_cost_eur = 2 * (pol.transit_fare_eur + np.where(both_milan, 0.0, m.regional_fare_per_km * self.dist_km))
         self.moto_cost_eur = 2 * m.moto_cost_per_km * self.dist_km
         self.transit_invehicle_min = city.od_transit_min[self.od]
-        self.moto_min = city.od_car_t0_min[self.od] / m.moto_speed_factor + c.car_access_min
+        self.moto_min = self.routes.od_t0_min[self.od] / m.moto_speed_factor + c.car_access_min
         self.available = np.stack([
             pop.car_available, np.ones(pop.n_workers, bool), self.dist_km <= m.bike_max_km,
             self.dist_km <= m.walk_max_km, np.ones(pop.n_workers, bool)], axis=1)
@@ -151,13 +156,17 @@ class CommuteModel(mesa.Model):
         self.firm_cap = np.array([sc.adoption.max_remote_days[k] for k in SIZE_CLASSES])[pop.worker_class]
         self.log_weekday_weight = np.log([sc.remote_days.weekday_weight[d] for d in WEEKDAYS])
         # the slot whose free-flow arrival is closest to the start of work
-        t0 = city.od_car_t0_min[self.od]
+        t0 = self.routes.od_t0_min[self.od]
         self.preferred_slot = np.argmin(np.abs(self.slot_mid_min[None, :] + t0[:, None] - self.work_start_min[:, None]), axis=1).astype(np.int8)
         # emission factors per OD at free flow, for intrazonal trips
         self.intra_speed_kmh = c.local_speed_kmh
         self.transit_g_per_pkm = np.where(city.kind[pop.home] == 3, sc.emissions.regional_rail_g_per_pkm, sc.emissions.transit_g_per_pkm)
 
     # ------------------------------------------------------------------ public helpers
+    def date(self, day: int):
+        """Calendar date of workday ``day``."""
+        return emissions.workday_date(self.scenario.emissions.start_date, day)
+
     def worker(self, worker_id: int) -> Worker:
         """The Mesa agent of one worker, made on first request."""
         if not 0 <= worker_id < self.population.n_workers:
@@ -238,8 +247,14 @@ class CommuteModel(mesa.Model):
         self.last_remote_days = days.astype(np.float64)
         self.remote_mask = remote_days.remote_weekdays(days, self.log_weekday_weight,
                                                        self.keyed.gumbel(day, "remote_weekday", (n, 5)))
-        self.mode = mode_choice.choose(self.mode_probabilities(), self.keyed.uniform(day, "mode", n))
-        self.slot = mode_choice.choose(self.slot_probabilities(self.mode), self.keyed.uniform(day, "slot", n))
+        # habits: a share reconsiders each week; everyone chooses on a cold start
+        review = self.keyed.uniform(day, "review", n) < sc.mode.weekly_review_share
+        if day == 0 and not self.started_warm:
+            review[:] = True
+        new_mode = mode_choice.choose(self.mode_probabilities(), self.keyed.uniform(day, "mode", n))
+        self.mode = np.where(review, new_mode, self.mode).astype(np.int8)
+        new_slot = mode_choice.choose(self.slot_probabilities(self.mode), self.keyed.uniform(day, "slot", n))
+        self.slot = np.where(review, new_slot, self.slot).astype(np.int8)
 
     def step(self) -> None:
         """Simulate one workday."""
@@ -258,13 +273,13 @@ class CommuteModel(mesa.Model):
         car = office & (mode == CAR)
         veh = np.bincount(self.od[car] * S + slot[car], weights=w[car] / sc.mode.car_occupancy,
                           minlength=city.n_zones ** 2 * S).reshape(-1, S)
-        vol = traffic.link_volumes(self.path_links_t, veh, self.slot_hours, self.background_vph)
+        vol = traffic.link_volumes(self.routes.path_links_t, veh, self.slot_hours, self.background_vph)
         link_min = traffic.bpr_times(city.link_t0_min, vol, city.link_capacity_vph, sc.traffic.bpr_alpha, sc.traffic.bpr_beta)
-        od_min = traffic.od_times(city.path_links, link_min, self.intrazonal, city.od_car_t0_min[self.intrazonal])
+        od_min = traffic.od_times(self.routes.path_links, link_min, self.intrazonal, self.routes.od_t0_min[self.intrazonal])
         speed = city.link_km[:, None] / (link_min / 60.0)
         link_g = city.link_km[:, None] * emissions.car_g_per_km(speed, sc.emissions)
-        od_g = city.path_links @ link_g
-        intra_g = city.od_car_km[self.intrazonal] * emissions.car_g_per_km(np.array(self.intra_speed_kmh), sc.emissions)
+        od_g = self.routes.path_links @ link_g
+        intra_g = self.routes.od_km[self.intrazonal] * emissions.car_g_per_km(np.array(self.intra_speed_kmh), sc.emissions)
         od_g[self.intrazonal] = intra_g[:, None]
 
         # transit: riders per hour in each slot against capacity
@@ -275,7 +290,7 @@ class CommuteModel(mesa.Model):
 
         # what each worker lives today
         car_min = od_min[self.od, slot] + self.car_access_min
-        delay_min = np.where(car, od_min[self.od, slot] - city.od_car_t0_min[self.od], 0.0)
+        delay_min = np.where(car, od_min[self.od, slot] - self.routes.od_t0_min[self.od], 0.0)
         tr_min = self.transit_invehicle_min * crowd[slot] + sc.city.transit_access_min
         m = sc.mode
         one_way = np.choose(mode, [car_min, tr_min, self.dist_km / m.bike_speed_kmh * 60.0,
@@ -292,7 +307,7 @@ class CommuteModel(mesa.Model):
         tr_kg = np.where(tr, 2 * self.dist_km * self.transit_g_per_pkm / 1000.0, 0.0)
         moto_kg = np.where(office & (mode == MOTO), 2 * self.dist_km * e.moto_g_per_km / 1000.0, 0.0)
         commute_kg = car_kg + tr_kg + moto_kg
-        heating = emissions.in_heating_season(self.dates[day], e)
+        heating = emissions.in_heating_season(self.date(day), e)
         home_kg = np.where(remote, emissions.home_kg_per_remote_day(heating, e), 0.0)
         extra_kg = np.where(remote & pop.car_available, emissions.extra_trip_kg_per_remote_day(e), 0.0)
 
@@ -301,7 +316,8 @@ class CommuteModel(mesa.Model):
         conf = wellbeing.conflict(pop.caregiver, remote, self.welfare_cut, wb)
         strain = wellbeing.daily_strain(pop.base_stress, round_trip_min / 60.0, round_delay_min / 60.0, crowd_excess,
                                         conf, remote, self.remote_days, wb)
-        self.stress = strain.copy() if day == 0 else wellbeing.update_stress(self.stress, strain, wb)
+        cold = day == 0 and not self.started_warm
+        self.stress = strain.copy() if cold else wellbeing.update_stress(self.stress, strain, wb)
         mult = wellbeing.hazard_multiplier(self.stress, conf, pop.caregiver, wb)
         quit_today = self.keyed.uniform(day, "quit", pop.n_workers) < wellbeing.quit_probability(self.calibration.h0, pop.woman, mult)
         self.metrics.record_day(
@@ -311,7 +327,7 @@ class CommuteModel(mesa.Model):
         if self.trace_worker is not None:
             i = self.trace_worker
             self._trace.append({
-                "day": day, "date": self.dates[day].isoformat(), "weekday": WEEKDAYS[weekday],
+                "day": day, "date": self.date(day).isoformat(), "weekday": WEEKDAYS[weekday],
                 "remote_days_this_week": int(self.remote_days[i]), "remote_today": bool(remote[i]),
                 "mode": MODES[mode[i]] if office[i] else "", "departure": _clock(self.slot_mid_min[slot[i]] - m.slot_minutes / 2) if office[i] else "",
                 "travel_min_round_trip": float(round_trip_min[i]), "delay_min_round_trip": float(round_delay_min[i]),

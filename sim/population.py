@@ -159,7 +159,7 @@ def _draw_homes(cfg: PopulationConfig, city: City, work: np.ndarray, inbound: np
     gateways = np.nonzero(city.kind == GATEWAY)[0]
     inner = np.nonzero(city.kind != GATEWAY)[0]
     home = np.zeros(len(work), dtype=np.int64)
-    km = city.od_car_km.reshape(nz, nz)
+    km = city.free_flow_routes.od_km.reshape(nz, nz)
     for wz in np.unique(work):
         for is_in in (False, True):
             m = (work == wz) & (inbound == is_in)

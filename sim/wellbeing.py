@@ -1,6 +1,6 @@
 """Wellbeing: daily strain, exponentially weighted stress, and the quit hazard.
 
-Daily strain (stress points) = personal baseline
+Daily strain (stress points, clipped to the 0-10 scale) = personal baseline
   + w_commute * round-trip commute hours + w_delay * round-trip delay hours
   + w_crowding * max(0, transit load - 0.8)
   + work-family conflict (caregiver or not; x remote_conflict_factor on remote days; cut by corporate welfare)
@@ -18,6 +18,7 @@ import numpy as np
 from .schema import WellbeingConfig
 
 WORKDAYS_PER_YEAR = 250.0
+STRESS_MAX = 10.0  # top of the stress scale: strain is clipped to [0, 10]
 
 
 def conflict(caregiver: np.ndarray, remote_today: np.ndarray, welfare_cut: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
@@ -31,8 +32,9 @@ def daily_strain(base: np.ndarray, commute_h: np.ndarray, delay_h: np.ndarray, c
                  cfg: WellbeingConfig) -> np.ndarray:
     """Strain of today (stress points); commute terms are zero on remote days."""
     isolation = cfg.w_isolation_per_day * np.maximum(0, remote_days_week - cfg.isolation_free_days) * remote_today
-    return (base + cfg.w_commute_per_hour * commute_h + cfg.w_delay_per_hour * delay_h
-            + cfg.w_crowding * crowd_excess + conflict_today + isolation)
+    strain = (base + cfg.w_commute_per_hour * commute_h + cfg.w_delay_per_hour * delay_h
+              + cfg.w_crowding * crowd_excess + conflict_today + isolation)
+    return np.clip(strain, 0.0, STRESS_MAX)
 
 
 def update_stress(stress: np.ndarray, strain: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
