@@ -135,7 +135,7 @@ def calibrate(scenario: Scenario, city: City, population: Population):
                   outer, err, pet, change)
         if change < 0.1 and err < 2e-3:
             break
-    final_shares, h0, warm_pet = _warm_up(m, targets, present)
+    final_shares, h0, warm_pet = _warm_up(m, targets, present, idx, seg, w)
     report = {
         "segment_targets": {s: dict(zip(MODES, targets[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
         "segment_warm_up": {s: dict(zip(MODES, final_shares[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
@@ -154,10 +154,10 @@ def calibrate(scenario: Scenario, city: City, population: Population):
                        report=report)
 
 
-WARM_UP_WEEKS = 6  # simulated weeks whose realized shares refine the constants (ActivitySim-style)
+WARM_UP_WEEKS = 8  # simulated weeks whose realized shares refine the constants (ActivitySim-style)
 
 
-def _warm_up(m, targets: np.ndarray, present: np.ndarray):
+def _warm_up(m, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: np.ndarray, w_idx: np.ndarray):
     """Run the baseline a few weeks: refine constants on realized shares, measure the quit hazard.
 
     Returns the last week's realized segment shares, h0 [men, women] and the mean peak extra time.
@@ -165,6 +165,8 @@ def _warm_up(m, targets: np.ndarray, present: np.ndarray):
     sc, pop = m.scenario, m.population
     wb, w = sc.wellbeing, pop.weight
     m.calibration.h0 = np.zeros(2)  # nobody quits while calibrating
+    m.background_vph = traffic.background_vph(m.city.link_capacity_vph, m.calibration.background_vc,
+                                              np.asarray(sc.traffic.background_profile))
     shares = np.zeros_like(targets)
     for week in range(WARM_UP_WEEKS):
         trips = np.zeros(targets.size)
@@ -184,8 +186,11 @@ def _warm_up(m, targets: np.ndarray, present: np.ndarray):
         trips = trips.reshape(targets.shape)
         tot = trips.sum(axis=1, keepdims=True)
         shares = np.divide(trips, tot, out=np.zeros_like(trips), where=tot > 0)
-        if sc.mode.calibrate_constants and 0 < week < WARM_UP_WEEKS - 1:
-            m.calibration.asc = mode_choice.update_constants(m.calibration.asc, shares, targets, present & (tot[:, 0] > 0))
+        if sc.mode.calibrate_constants and week < WARM_UP_WEEKS - 1:
+            # steer what workers would choose now (habits follow), not the habit-lagged trips
+            now = mode_choice.segment_shares(m.mode_probabilities(idx), seg, w_idx)
+            m.calibration.asc = mode_choice.update_constants(m.calibration.asc, now, targets, present)
+            log.debug("warm-up week %d: car share now %s, realized %s, peak extra %.3f", week, now[:, 0].round(3), shares[:, 0].round(3), np.mean(pet))
     daily = [-np.log(1.0 - t / 1000.0) / wellbeing.WORKDAYS_PER_YEAR
              for t in (wb.target_quits_men_per_1000, wb.target_quits_women_per_1000)]
     mean_mult = mult_sum / 5.0

@@ -98,6 +98,7 @@ def _apply_set(data: dict, parts: tuple[str, ...], value: Any, arg: str, origin:
         child = node.get(p)
         if child is None:
             child = node[p] = {}
+            origin[parts[: i + 1]] = f"--set {arg}"  # a section created by --set: errors in it name --set
         elif not isinstance(child, dict):
             raise ScenarioError(f"--set {arg}: {'.'.join(parts[: i + 1])} is a value, not a section; cannot set {'.'.join(parts)}")
         node = child

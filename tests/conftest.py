@@ -1,0 +1,36 @@
+"""Shared fixtures: small scenarios that run in seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.runner import simulate
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"
+# a small Milan: 7x7 cells of 3 km, ~6,000 workers, enough firms per class for stable shares
+SMALL = ["city.grid_size=9", "population.workers_internal=8000", "population.workers_inbound=2000"]
+
+
+def small(*overrides: str, days: int = 20, scale: float = 1.0, path: Path = BASELINE, seed: int | None = None):
+    """The baseline (or ``path``) on a small city, with extra ``--set`` overrides."""
+    return load_scenario(path, [*SMALL, *overrides], days=days, scale=scale, seed=seed)
+
+
+_cache: dict = {}
+
+
+def run_small(*overrides: str, days: int = 20, path: Path = BASELINE, seed: int | None = None, counterfactual: bool = True):
+    """Simulate a small scenario once per session (cached by its arguments)."""
+    key = (overrides, days, str(path), seed, counterfactual)
+    if key not in _cache:
+        _cache[key] = simulate(small(*overrides, days=days, path=path, seed=seed), counterfactual=counterfactual)
+    return _cache[key]
+
+
+@pytest.fixture(scope="session")
+def baseline_run():
+    return run_small()

@@ -1,0 +1,144 @@
+"""The model end to end on a small city: limits, conservation, levers, determinism, calibration."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sim.schema import MODES, SIZE_CLASSES
+
+from .conftest import ROOT, run_small
+
+LIMITS = ROOT / "scenarios" / "limits"
+
+
+def test_all_remote_has_no_commute():
+    model, s = run_small(path=LIMITS / "all_remote.yaml")
+    assert s["remote_share"] == 1.0
+    assert s["car_vkm"] == 0.0
+    assert s["co2_commute_t"] == 0.0
+    assert s["delay_hours"] == 0.0
+    assert s["commute_hours_per_worker"] == 0.0
+    assert s["co2_home_t"] > 0.0
+    assert s["hours_saved_per_worker"] > 0.0
+
+
+def test_no_smart_working_has_no_remote_effects():
+    model, s = run_small(path=LIMITS / "no_smart_working.yaml")
+    assert s["remote_share"] == 0.0
+    assert s["hours_saved_per_worker"] == 0.0
+    assert s["co2_home_t"] == 0.0
+    assert all(v == 0.0 for v in s["adoption_by_size"].values())
+
+
+def test_office_trips_by_mode_sum_to_office_days(baseline_run):
+    model, s = baseline_run
+    for row in model.metrics.rows:
+        trips = sum(row[f"trips_{k}"] for k in MODES)
+        assert trips == pytest.approx(row["office_workers"], rel=1e-12)
+        assert row["office_workers"] == pytest.approx(s["workers"] * (1 - row["remote_share"]), rel=1e-9)
+    assert sum(s["modal_split"].values()) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_workforce_is_constant(baseline_run):
+    model, s = baseline_run
+    pop = model.population
+    assert s["workers"] == pytest.approx(10_000, rel=1e-9)  # full-population equivalent
+    assert model.metrics.quits.sum() > 0 or s["quits_women_per_1000"] == 0
+    # quitters are replaced in place: every row still has a worker with weight
+    assert len(model.stress) == pop.n_workers and np.all(pop.weight > 0)
+
+
+def test_net_co2_is_commute_plus_home(baseline_run):
+    _, s = baseline_run
+    assert s["co2_net_t"] == pytest.approx(s["co2_commute_t"] + s["co2_home_t"], rel=1e-12)
+
+
+def test_same_seed_same_summary_and_other_seed_differs():
+    from sim.runner import simulate
+    from .conftest import small
+    a = simulate(small(days=10), counterfactual=False)[1]
+    b = simulate(small(days=10), counterfactual=False)[1]
+    c = simulate(small(days=10, seed=7), counterfactual=False)[1]
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert a["co2_commute_t"] != c["co2_commute_t"]
+
+
+def test_sme_support_raises_sme_adoption_and_remote_share():
+    # three months, so the monthly diffusion acts
+    _, base = run_small(days=65, counterfactual=False)
+    _, sme = run_small("policy.sme_support.enabled=true", days=65, counterfactual=False)
+    for cls in ("micro", "small", "medium"):
+        assert sme["adoption_by_size"][cls] >= base["adoption_by_size"][cls]
+    assert sum(sme["adoption_by_size"][c] for c in ("micro", "small", "medium")) > sum(
+        base["adoption_by_size"][c] for c in ("micro", "small", "medium"))
+    assert sme["adoption_by_size"]["large"] == base["adoption_by_size"]["large"]
+    assert sme["remote_share"] > base["remote_share"]
+
+
+def test_remote_cap_zero_means_nobody_remote():
+    _, s = run_small("policy.remote_days.cap=0", counterfactual=False)
+    assert s["remote_share"] == 0.0
+
+
+def test_remote_floor_raises_remote_share(baseline_run):
+    _, base = baseline_run
+    _, s = run_small("policy.remote_days.floor=3", counterfactual=False)
+    assert s["remote_share"] > base["remote_share"]
+
+
+def test_higher_area_c_charge_cuts_car_trips(baseline_run):
+    model, base = baseline_run
+    m2, s = run_small("policy.area_c_charge_eur=30", counterfactual=False)
+    core = model.city.kind[model.population.work] == 0
+    car_core_base = model.metrics.mode_trips[core, 0].sum()
+    car_core = m2.metrics.mode_trips[core, 0].sum()
+    assert car_core < car_core_base
+
+
+def test_corporate_welfare_lowers_stress(baseline_run):
+    _, base = baseline_run
+    _, s = run_small("policy.corporate_welfare.enabled=true", counterfactual=False)
+    assert s["mean_stress"] < base["mean_stress"]
+
+
+def test_more_remote_work_saves_commute_co2(baseline_run):
+    _, base = baseline_run
+    assert base["hours_saved_per_worker"] > 0
+    assert base["counterfactual"]["co2_commute_t"] > base["co2_commute_t"]
+    assert base["counterfactual"]["car_vkm"] > base["car_vkm"]
+
+
+def test_adoption_reproduces_osservatorio_shares(baseline_run):
+    model, s = baseline_run
+    target = model.scenario.adoption.target_allowed_share
+    for cls in SIZE_CLASSES:
+        assert abs(s["adoption_by_size"][cls] - target[cls]) < 0.02, (cls, s["adoption_by_size"][cls])
+
+
+def test_trace_worker_rows():
+    from sim.runner import simulate
+    from .conftest import small
+    model, _ = simulate(small(days=7), trace_worker=5, counterfactual=False)
+    rows = model.trace_rows()
+    assert [r["day"] for r in rows] == list(range(7))
+    for r in rows:
+        assert r["remote_today"] == (r["mode"] == "")
+        assert 0 <= r["stress"] <= 10
+
+
+def test_worker_agent_reads_and_writes_its_row(baseline_run):
+    model, _ = baseline_run
+    w = model.worker(3)
+    assert w.mode in MODES and w.size_class in SIZE_CLASSES
+    assert w.commute_km == model.dist_km[3]
+    w.stress = 4.25
+    assert model.stress[3] == 4.25
+    assert model.worker(3) is w
+    with pytest.raises(IndexError):
+        model.worker(model.population.n_workers)
+    firm = next(iter(model.firms))
+    firm.adopted = not firm.adopted
+    assert model.adopted[firm.firm_id] == firm.adopted
