@@ -51,10 +51,19 @@ def _merge(base: dict, top: dict, origin: dict, source: str, prefix: tuple = ())
             out[key] = _merge(out[key], value, origin, source, path)
         else:
             out[key] = value
-            for p in [p for p in origin if p[: len(path)] == path]:
-                del origin[p]
+            _record(origin, path, value, source)
         origin[path] = source
     return out
+
+
+def _record(origin: dict, path: tuple, value: Any, source: str) -> None:
+    """Record ``source`` for ``path`` and for every key path inside ``value`` (a section set whole)."""
+    for p in [p for p in origin if p[: len(path)] == path]:
+        del origin[p]
+    origin[path] = source
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _record(origin, path + (key,), item, source)
 
 
 def _load_chain(path: Path, origin: dict, seen: tuple[Path, ...]) -> dict[str, Any]:
@@ -103,7 +112,7 @@ def _apply_set(data: dict, parts: tuple[str, ...], value: Any, arg: str, origin:
             raise ScenarioError(f"--set {arg}: {'.'.join(parts[: i + 1])} is a value, not a section; cannot set {'.'.join(parts)}")
         node = child
     node[parts[-1]] = value
-    origin[parts] = f"--set {arg}"
+    _record(origin, parts, value, f"--set {arg}")
     return data
 
 

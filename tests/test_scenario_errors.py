@@ -67,6 +67,21 @@ def test_unknown_key_in_parent_names_the_parent_file(tmp_path):
     assert "did you mean 'transit_fare_eur'?" in msg
 
 
+def test_bad_value_in_child_section_names_the_child_file(tmp_path):
+    write(tmp_path / "parent.yaml", "name: p\npopulation:\n  women_share: 0.4\n")
+    child = write(tmp_path / "child.yaml", "extends: parent.yaml\nname: c\npopulation:\n  employment_share: "
+                                           "{micro: 0.5, small: 0.17, medium: 0.14, large: 0.26, public: 0.13}\n")
+    msg = error_of(child)
+    assert msg.startswith(f"{child.resolve()}: population: ")
+    assert "must sum to 1, got 1.200000" in msg
+
+
+def test_set_replacing_a_section_names_set(tmp_path):
+    f = write(tmp_path / "s.yaml", "name: t\npolicy:\n  transit_fare_eur: 2\n")
+    msg = error_of(f, ["policy={transit_fare: 3}"])
+    assert msg.startswith("--set policy={transit_fare: 3}: policy.transit_fare: unknown key")
+
+
 # --------------------------------------------------------------------------------------- types and ranges
 def test_wrong_type(tmp_path):
     f = write(tmp_path / "s.yaml", 'name: t\ndays: "many"\n')
@@ -264,7 +279,8 @@ BAD_CLI_CASES = {
     "unknown_key": ("name: t\npolcy:\n  area_c_charge_eur: 5\n", [], ["did you mean 'policy'?"]),
     "out_of_range": ("name: t\npolicy:\n  transit_fare_eur: -1\n", [], ["policy.transit_fare_eur", "got -1"]),
     "yaml_syntax": ("name: t\nseed: 1\n  days: 3\n", [], [":3:7: YAML syntax error", "(line 3, column 7)"]),
-    "set_wrong_type": ("name: t\n", ["--set", "days=many"], ["--set days=many: days:", "got 'many'"]),
+    "set_wrong_type": ("name: t\n", ["--set", "policy.transit_fare_eur=cheap"],
+                       ["--set policy.transit_fare_eur=cheap: policy.transit_fare_eur:", "got 'cheap'"]),
     "scale_zero": ("name: t\n", ["--scale", "0"], ["--scale: scale:", "greater than 0"]),
     "missing_file": (None, [], ["no such scenario file"]),
 }
