@@ -25,6 +25,7 @@ from .schema import CityConfig
 CORE, MUNICIPALITY, HINTERLAND, GATEWAY = 0, 1, 2, 3
 ZONE_KINDS = ("core", "municipality", "hinterland", "gateway")
 LINK_KINDS = ("local", "radial", "ring", "motorway", "connector")
+TIE_BREAK_MIN_PER_KM = 1e-6  # negligible cost per km that makes shortest paths unique
 
 
 @dataclass
@@ -84,6 +85,8 @@ class City:
                 putting a whole sector on one row of the grid (a stochastic assignment in one draw).
         """
         nz, lf, lt = self.n_zones, self.link_from, self.link_to
+        # ties in time are broken by distance, so the route between two zones is the same both ways
+        link_cost_min = link_cost_min + TIE_BREAK_MIN_PER_KM * self.link_km
         if noise is None:
             graph = sparse.csr_matrix((link_cost_min, (lf, lt)), shape=(nz, nz))
             dist, pred = csgraph.dijkstra(graph, directed=True, return_predecessors=True)

@@ -106,6 +106,24 @@ def test_csv_example_gateways_join_nearest_zone_by_one_connector(csv_city):
         assert csv_city.link_to[out[0]] == near and csv_city.link_from[inn[0]] == near
 
 
+def test_csv_example_roads_join_nearest_zones_radial_inside_milan(csv_city):
+    c = csv_city
+    inner = np.nonzero(c.kind != GATEWAY)[0]
+    pairs = set(zip(c.link_from.tolist(), c.link_to.tolist()))
+    assert len(pairs) == c.n_links  # no duplicate links
+    for i in inner:  # each zone is joined (both ways) to its 4 nearest non-gateway zones
+        d = np.hypot(c.x_km[inner] - c.x_km[i], c.y_km[inner] - c.y_km[i])
+        for j in inner[np.argsort(d)[1:5]]:
+            assert (i, j) in pairs and (j, i) in pairs, (c.names[i], c.names[j])
+    road = c.link_kind != CONNECTOR
+    a, b = c.link_from[road], c.link_to[road]
+    assert np.all(c.kind[a] != GATEWAY) and np.all(c.kind[b] != GATEWAY)
+    both_milan = (c.kind[a] <= MUNICIPALITY) & (c.kind[b] <= MUNICIPALITY)
+    np.testing.assert_array_equal(c.link_kind[road], np.where(both_milan, RADIAL, LINK_KINDS.index("local")))
+    np.testing.assert_allclose(c.link_km, np.hypot(c.x_km[c.link_from] - c.x_km[c.link_to], c.y_km[c.link_from] - c.y_km[c.link_to]))
+    assert np.all(c.link_t0_min > 0) and np.all(c.link_capacity_vph > 0)
+
+
 def test_csv_example_every_od_pair_is_reachable(csv_city):
     nz = csv_city.n_zones
     ff = csv_city.free_flow_routes
@@ -254,11 +272,6 @@ def test_synthetic_free_flow_od_time_is_symmetric(grid_city):
     np.testing.assert_allclose(t, t.T, rtol=0, atol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "City.routes breaks ties between equal-time paths arbitrarily (Dijkstra order): with the default "
-    "speeds two motorway links (80 km/h) take as long as one radial link (40 km/h), so e.g. cell_4_1 -> "
-    "cell_8_3 is 24 km via the Tangenziale and cell_8_3 -> cell_4_1 is 18 km via the radial, both 37.8 min "
-    "(16 of 54,289 pairs)"))
 def test_synthetic_free_flow_od_km_is_symmetric(grid_city):
     nz = grid_city.n_zones
     km = grid_city.free_flow_routes.od_km.reshape(nz, nz)

@@ -245,6 +245,15 @@ def test_extends_relative_to_the_file_not_the_cwd(tmp_path, monkeypatch):
     assert load_scenario(child).seed == 11
 
 
+def test_csv_dir_stays_relative_to_the_file_that_sets_it(tmp_path):
+    # the child touches the 'city' section too: csv_dir must still resolve against the parent's folder
+    parent = ROOT / "scenarios" / "examples" / "csv_city.yaml"
+    child = write(tmp_path / "child.yaml", f"extends: {parent}\nname: child\ncity:\n  local_speed_kmh: 30\n")
+    sc = load_scenario(child)
+    assert Path(sc.city.csv_dir) == (ROOT / "examples" / "csv_city").resolve()
+    assert sc.city.local_speed_kmh == 30
+
+
 def test_real_lever_extends_baseline():
     sc = load_scenario(ROOT / "scenarios" / "limits" / "no_smart_working.yaml")
     base = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml")

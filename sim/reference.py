@@ -1,0 +1,696 @@
+"""The executable specification: the daily rules of :class:`sim.model.CommuteModel`, agent by agent.
+
+``ReferenceModel`` is a plain Mesa model. Every worker is a :class:`RefWorker` and every employer a
+:class:`RefFirm`, each holding its own state as Python scalars and applying the rules to itself in
+its own methods; the model only sequences the day and does what is aggregate by nature (the road
+network and the transit load, which depend on everybody's trips). It is written to be read, not to
+be fast, and it shares only *inputs* with the fast model:
+
+* the validated :class:`~sim.schema.Scenario`, the :class:`~sim.city.City` and the
+  :class:`~sim.population.Population`;
+* the :class:`~sim.model.Calibration` (fixed routes, alternative constants, background traffic,
+  quit hazards, return-to-office probabilities, the learnt times and the initial mode, slot and
+  stress the workers start the year with);
+* the keyed random numbers (:class:`~sim.rng.KeyedRNG`): the same array is drawn for the same
+  (day, stream), and worker ``i`` (firm ``f``) reads element ``i`` (``f``).
+
+It never calls the rules it checks (``sim.adoption``, ``sim.remote_days``, ``sim.mode_choice``,
+``sim.traffic``, ``sim.emissions``, ``sim.wellbeing``, ``sim.metrics``, methods of
+``CommuteModel``): their formulas are written again here, scalar by scalar, in the same order of
+operations (float64 throughout). Sums are accumulated in the order the fast model's kernels use
+(``np.bincount`` and the sparse products add in index order), so aggregates agree to the last bit;
+``math.exp``/``math.log``/``**`` may differ from numpy's SIMD versions by one unit in the last place,
+so continuous results agree to ~1e-15 relative and discrete choices agree unless a random number
+falls within an ulp of a threshold.
+
+One step is one workday:
+
+1. monthly (every ``workdays_per_month`` days, not on day 0): each firm decides to adopt smart
+   working or to return to the office (Bass diffusion within its size class);
+2. on Mondays: each firm computes its staff's mean remote days of last week; each worker plans how
+   many remote days and which weekdays, and a share of workers reconsider their mode and then their
+   departure slot (logit, inverse-CDF draw);
+3. each worker stays home or sets out; car trips are counted by (OD pair, slot) and transit riders by
+   slot; car trips load the links of each OD pair's fixed path, links slow down (BPR), OD times are
+   the sums along the paths; transit crowds;
+4. each worker lives the day: travel time and delay, CO2 of the commute and of the remote day, work-
+   family conflict, strain, stress, and the quit draw; a quitter is replaced by a new hire in the same
+   position (same characteristics, plan, mode and slot) with a fresh stress;
+5. the learnt car times and transit crowding move toward today's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from typing import TYPE_CHECKING
+
+import mesa
+
+from .city import City, build_city
+from .population import Population, build_population
+from .rng import SETUP_DAY, KeyedRNG
+from .schema import MODES, SIZE_CLASSES, WEEKDAYS, Scenario, parse_clock
+
+if TYPE_CHECKING:  # only the type: the calibration object is an input
+    from .model import Calibration
+
+CAR, TRANSIT, BIKE, WALK, MOTO = range(5)
+CORE, MUNICIPALITY, HINTERLAND, GATEWAY = 0, 1, 2, 3  # zone kinds (sim.city)
+STRESS_MAX = 10.0
+
+
+# ---------------------------------------------------------------------------------- scalar helpers
+def _total(values) -> float:
+    """Sum in order, one addition at a time."""
+    acc = 0.0
+    for v in values:
+        acc += v
+    return acc
+
+
+def _logit(util: list[float]) -> list[float]:
+    """Logit probabilities of a list of utilities (-inf for an unavailable alternative)."""
+    top = max(util)
+    e = [math.exp(u - top) for u in util]
+    tot = _total(e)
+    return [x / tot for x in e]
+
+
+def _draw(prob: list[float], u: float) -> int:
+    """Inverse CDF: the number of cumulative probabilities below ``u`` times the total, capped."""
+    cdf, acc = [], 0.0
+    for p in prob:
+        acc += p
+        cdf.append(acc)
+    threshold = u * cdf[-1]
+    return min(sum(1 for c in cdf if c < threshold), len(prob) - 1)
+
+
+def _car_g_per_km(speed_kmh: float, cfg) -> float:
+    """Car CO2 (g per vehicle-km) at a speed: ``k*(a + b/v + c*v^2)``, equal to the urban factor at the reference speed."""
+    a, b, c = cfg.speed_curve
+    vr = cfg.urban_reference_speed_kmh
+    k = cfg.car_urban_g_per_km / (a + b / vr + c * vr * vr)
+    v = max(speed_kmh, 1.0)
+    return k * (a + b / v + c * v * v)
+
+
+def _workday_date(start: str, day: int) -> dt.date:
+    """Workday ``day`` counted Monday-Friday from the Monday of ``start``'s week."""
+    d0 = dt.date.fromisoformat(start)
+    d0 -= dt.timedelta(days=d0.weekday())
+    return d0 + dt.timedelta(days=7 * (day // 5) + day % 5)
+
+
+def _heating_season(date: dt.date, cfg) -> bool:
+    md = (date.month, date.day)
+    start = tuple(int(p) for p in cfg.heating_start.split("-"))
+    end = tuple(int(p) for p in cfg.heating_end.split("-"))
+    return md >= start or md <= end if start > end else start <= md <= end
+
+
+# ---------------------------------------------------------------------------------- agents
+class RefFirm(mesa.Agent):
+    """An employer: its size class, its full-population employees, whether it offers smart working.
+
+    Args:
+        model: the :class:`ReferenceModel`.
+        firm_id: index of the firm in the population.
+    """
+
+    def __init__(self, model: "ReferenceModel", firm_id: int):
+        super().__init__(model)
+        pop = model.population
+        self.firm_id = firm_id
+        self.size_class = int(pop.firm_class[firm_id])
+        self.zone = int(pop.firm_zone[firm_id])
+        self.employees = float(pop.firm_employees[firm_id])
+        self.adopted = False
+        self.staff: list[RefWorker] = []  # sampled workers, in id order
+        self.peer_mean_days = 0.0
+
+    def monthly_decision(self, p_adopt_by_class: list[float], u: list[float]) -> None:
+        """Adopt with this month's probability of the class, or return to the office with the class's hazard."""
+        mine = u[self.firm_id]
+        if self.adopted:
+            self.adopted = mine >= self.model.return_prob[self.size_class]
+        else:
+            self.adopted = mine < p_adopt_by_class[self.size_class]
+
+    def update_peer_mean(self) -> None:
+        """Weighted mean of last week's remote days among the staff allowed smart working."""
+        num = den = 0.0
+        for w in self.staff:
+            if w.allowed:
+                num += w.weight * w.last_remote_days
+                den += w.weight
+        self.peer_mean_days = num / den if den > 0 else self.model.scenario.remote_days.preferred_days
+
+
+class RefWorker(mesa.Agent):
+    """One commuter: fixed characteristics, weekly plan, habits, and what the day brings.
+
+    Args:
+        model: the :class:`ReferenceModel`.
+        worker_id: index of the worker in the population.
+        firm: the :class:`RefFirm` employing them.
+    """
+
+    def __init__(self, model: "ReferenceModel", worker_id: int, firm: RefFirm):
+        super().__init__(model)
+        sc, city, pop, routes = model.scenario, model.city, model.population, model.calibration.routes
+        m, c, pol = sc.mode, sc.city, sc.policy
+        i = worker_id
+        self.worker_id = i
+        self.firm = firm
+        firm.staff.append(self)
+        # who they are
+        self.size_class = int(pop.worker_class[i])
+        self.home, self.work = int(pop.home[i]), int(pop.work[i])
+        self.od = self.home * city.n_zones + self.work
+        self.weight = float(pop.weight[i])
+        self.woman = bool(pop.woman[i])
+        self.caregiver = bool(pop.caregiver[i])
+        self.car_available = bool(pop.car_available[i])
+        self.teleworkable = bool(pop.teleworkable[i])
+        self.base_stress = float(pop.base_stress[i])
+        # their commute
+        home_milan = int(city.kind[self.home]) <= MUNICIPALITY
+        work_milan = int(city.kind[self.work]) <= MUNICIPALITY
+        work_core = int(city.kind[self.work]) == CORE
+        self.segment = (0 if work_milan else 2) if home_milan else (1 if work_milan else 3)
+        self.dist_km = float(routes.od_km[self.od])
+        self.car_access_min = c.car_access_min + (c.car_access_municipality_min if work_milan else 0.0)
+        parking = c.parking_cost_core_eur if work_core else (c.parking_cost_municipality_eur if work_milan else 0.0)
+        car_cost = 2 * m.car_cost_per_km * self.dist_km + parking + (pol.area_c_charge_eur if work_core else 0.0)
+        regional = 0.0 if (home_milan and work_milan) else m.regional_fare_per_km * self.dist_km
+        transit_cost = 2 * (pol.transit_fare_eur + regional)
+        moto_cost = 2 * m.moto_cost_per_km * self.dist_km
+        self.costs_eur = [car_cost, transit_cost, 0.0, 0.0, moto_cost]
+        self.transit_invehicle_min = float(city.od_transit_min[self.od])
+        self.moto_min = float(routes.od_t0_min[self.od]) / m.moto_speed_factor + c.car_access_min
+        self.bike_min = self.dist_km / m.bike_speed_kmh * 60.0
+        self.walk_min = self.dist_km / m.walk_speed_kmh * 60.0
+        self.available = [self.car_available, True, self.dist_km <= m.bike_max_km, self.dist_km <= m.walk_max_km, True]
+        self.transit_g_per_pkm = (sc.emissions.regional_rail_g_per_pkm if int(city.kind[self.home]) == GATEWAY
+                                  else sc.emissions.transit_g_per_pkm)
+        # their schedule and employer's levers
+        start = float(parse_clock(m.work_start[SIZE_CLASSES[self.size_class]], ""))
+        st = pol.staggered_hours
+        shift = 0.0
+        if st.enabled:
+            shifted = st.public_administration if SIZE_CLASSES[firm.size_class] == "public" else \
+                float(pop.firm_u_stagger[firm.firm_id]) < st.share_of_firms
+            shift = float(st.shift_minutes) if shifted else 0.0
+        self.work_start_min = start + shift
+        fl = pol.flexible_hours
+        self.window_min = float(fl.window_minutes) if (fl.enabled and float(pop.u_flex[i]) < fl.share_of_workers) else 0.0
+        cw = pol.corporate_welfare
+        self.welfare_cut = cw.conflict_reduction if (cw.enabled and float(pop.u_welfare[i]) < cw.coverage) else 0.0
+        self.firm_cap = sc.adoption.max_remote_days[SIZE_CLASSES[self.size_class]]
+        # the slot whose free-flow arrival is closest to the start of work (first of equals)
+        t0 = float(routes.od_t0_min[self.od])
+        gaps = [abs(mid + t0 - self.work_start_min) for mid in model.slot_mid_min]
+        self.preferred_slot = gaps.index(min(gaps))
+        # state
+        self.allowed = False
+        self.remote_days = 0
+        self.last_remote_days = float(sc.remote_days.preferred_days)
+        self.remote_weekdays = [False] * 5
+        self.mode = CAR
+        self.slot = self.preferred_slot
+        self.stress = self.base_stress
+        # today
+        self.remote_today = False
+        self.by_car = self.by_transit = False
+        self.round_trip_min = self.round_delay_min = 0.0
+        self.commute_kg = self.home_kg = self.extra_kg = 0.0
+        self.quit_today = False
+
+    # -------------------------------------------------------------- weekly plan
+    def update_allowed(self) -> None:
+        """Allowed smart working: the employer offers it and the job can be done at home."""
+        regime = self.model.scenario.policy.smart_working
+        if regime == "off":
+            self.allowed = False
+        elif regime == "all_remote":
+            self.allowed = True
+        else:
+            self.allowed = self.firm.adopted and self.teleworkable
+
+    def plan_remote_days(self, z: list[float], gumbel: list[list[float]]) -> None:
+        """How many remote days this week (preference, caregiving, colleagues, caps), and which weekdays."""
+        sc = self.model.scenario
+        rd, pol = sc.remote_days, sc.policy.remote_days
+        if sc.policy.smart_working == "all_remote":
+            days = 5
+        elif self.allowed:
+            desired = (rd.preferred_days + rd.caregiver_extra_days * self.caregiver
+                       + rd.peer_weight * (self.firm.peer_mean_days - rd.preferred_days) + rd.preference_sd * z[self.worker_id])
+            days = min(max(round(desired), 0), self.firm_cap)  # round half to even, like np.rint
+            days = min(max(days, pol.floor), pol.cap)
+        else:
+            days = 0
+        self.remote_days = days
+        self.last_remote_days = float(days)
+        # weighted sampling without replacement: the `days` weekdays with the largest log(weight) + Gumbel keys
+        g = gumbel[self.worker_id]
+        keys = [self.model.log_weekday_weight[d] + g[d] for d in range(5)]
+        order = sorted(range(5), key=lambda d: -keys[d])  # stable: ties keep weekday order
+        self.remote_weekdays = [False] * 5
+        for rank, d in enumerate(order):
+            self.remote_weekdays[d] = rank < days
+
+    def one_way_minutes(self, slot: int) -> list[float]:
+        """Door-to-door minutes per mode if leaving in ``slot``, with the learnt car times and crowding."""
+        m = self.model
+        car = m.learnt_car_min[self.od][slot] + self.car_access_min
+        transit = self.transit_invehicle_min * m.learnt_crowd[slot] + m.scenario.city.transit_access_min
+        return [car, transit, self.bike_min, self.walk_min, self.moto_min]
+
+    def mode_probabilities(self) -> list[float]:
+        """Logit over the five modes at the current slot: ASC + beta_time * round-trip minutes + beta_cost * euros."""
+        mc = self.model.scenario.mode
+        times = self.one_way_minutes(self.slot)
+        asc = self.model.asc[self.segment]
+        util = [asc[k] + mc.beta_time_per_min * (2 * times[k]) + mc.beta_cost_per_eur * self.costs_eur[k]
+                if self.available[k] else -math.inf for k in range(5)]
+        return _logit(util)
+
+    def slot_probabilities(self, mode: int) -> list[float]:
+        """Logit over departure slots given the mode: travel time and schedule delay (early / late arrival)."""
+        m = self.model
+        mc = m.scenario.mode
+        if mode == CAR:
+            times = [t + self.car_access_min for t in m.learnt_car_min[self.od]]
+        elif mode == TRANSIT:
+            times = [self.transit_invehicle_min * c + m.scenario.city.transit_access_min for c in m.learnt_crowd]
+        else:
+            times = [self.one_way_minutes(self.slot)[mode]] * m.n_slots
+        util = []
+        for s in range(m.n_slots):
+            t = times[s]
+            arrival = m.slot_mid_min[s] + t
+            early = max(0.0, self.work_start_min - self.window_min - arrival)
+            late = max(0.0, arrival - self.work_start_min - self.window_min)
+            util.append(mc.slot_scale * (mc.beta_time_per_min * t + mc.beta_early_per_min * early + mc.beta_late_per_min * late))
+        return _logit(util)
+
+    def review_travel(self, review: list[bool], u_mode: list[float], u_slot: list[float]) -> None:
+        """If reconsidering this week: draw a mode, then a departure slot for that mode (else keep the habit)."""
+        i = self.worker_id
+        if not review[i]:
+            return
+        self.mode = _draw(self.mode_probabilities(), u_mode[i])
+        self.slot = _draw(self.slot_probabilities(self.mode), u_slot[i])
+
+    # -------------------------------------------------------------- the day
+    def set_out(self, weekday: int) -> None:
+        """Stay home on a planned remote day, else commute by the habitual mode and slot."""
+        self.remote_today = self.remote_weekdays[weekday]
+        office = not self.remote_today
+        self.by_car = office and self.mode == CAR
+        self.by_transit = office and self.mode == TRANSIT
+
+    def live_day(self, day: int, cold: bool) -> None:
+        """Travel time, delay, CO2, conflict, strain, stress and the quit draw of today."""
+        m = self.model
+        sc = m.scenario
+        mc, e, wb = sc.mode, sc.emissions, sc.wellbeing
+        remote, s = self.remote_today, self.slot
+        one_way, delay, crowd_excess = 0.0, 0.0, 0.0
+        car_kg = transit_kg = moto_kg = 0.0
+        if not remote:
+            if self.mode == CAR:
+                t = m.od_min[self.od][s]
+                one_way = t + self.car_access_min
+                delay = t - m.od_t0_min[self.od]
+                car_kg = 2 * m.od_car_g(self.od, s) / mc.car_occupancy / 1000.0
+            elif self.mode == TRANSIT:
+                one_way = self.transit_invehicle_min * m.crowd[s] + sc.city.transit_access_min
+                crowd_excess = max(0.0, m.transit_load[s] - 0.8)
+                transit_kg = 2 * self.dist_km * self.transit_g_per_pkm / 1000.0
+            elif self.mode == BIKE:
+                one_way = self.bike_min
+            elif self.mode == WALK:
+                one_way = self.walk_min
+            else:
+                one_way = self.moto_min
+                moto_kg = 2 * self.dist_km * e.moto_g_per_km / 1000.0
+        ev = sc.traffic.evening_factor
+        self.round_trip_min = 2 * one_way - delay + ev * delay  # the evening return has ev times the morning delay
+        self.round_delay_min = (1 + ev) * delay
+        self.commute_kg = car_kg + transit_kg + moto_kg
+        self.home_kg = m.home_kg_today if remote else 0.0
+        self.extra_kg = e.extra_trip_km_per_remote_day * e.car_urban_g_per_km / 1000.0 if (remote and self.car_available) else 0.0
+        # wellbeing
+        conflict = ((wb.conflict_caregiver if self.caregiver else wb.conflict_other)
+                    * (wb.remote_conflict_factor if remote else 1.0) * (1.0 - self.welfare_cut))
+        isolation = wb.w_isolation_per_day * max(0, self.remote_days - wb.isolation_free_days) if remote else 0.0
+        strain = (self.base_stress + wb.w_commute_per_hour * (self.round_trip_min / 60.0)
+                  + wb.w_delay_per_hour * (self.round_delay_min / 60.0) + wb.w_crowding * crowd_excess + conflict + isolation)
+        strain = min(max(strain, 0.0), STRESS_MAX)
+        self.stress = strain if cold else self.stress + (strain - self.stress) / wb.memory_days
+        mult = ((wb.caregiver_quit_multiplier if self.caregiver else 1.0)
+                * math.exp(wb.quit_stress_coef * self.stress + wb.quit_conflict_coef * conflict))
+        p_quit = 1.0 - math.exp(-m.h0[1 if self.woman else 0] * mult)
+        self.quit_today = m.draws_quit[self.worker_id] < p_quit
+
+    def replace_if_quit(self) -> None:
+        """A quitter is replaced by a new hire in the same position (same plan and habits), with a fresh stress."""
+        if self.quit_today:
+            self.stress = self.base_stress
+
+
+# ---------------------------------------------------------------------------------- model
+class ReferenceModel(mesa.Model):
+    """The plain per-agent implementation of :class:`sim.model.CommuteModel`'s rules.
+
+    Args:
+        scenario: a validated :class:`~sim.schema.Scenario`.
+        city: the city (built from the scenario if None).
+        population: the population (built from the scenario if None).
+        calibration: the fast model's calibration (``CommuteModel(...).calibration``); if None it is
+            computed with :func:`sim.calibration.calibrate`. It is read, never modified.
+    """
+
+    def __init__(self, scenario: Scenario, city: City | None = None, population: Population | None = None,
+                 calibration: "Calibration | None" = None):
+        super().__init__(seed=scenario.seed)
+        self.scenario = sc = scenario
+        self.keyed = KeyedRNG(sc.seed)
+        self.city = city if city is not None else build_city(sc.city)
+        self.population = pop = population if population is not None else build_population(
+            sc.population, self.city, sc.scale, self.keyed)
+        if calibration is None:
+            from .calibration import calibrate  # produces the input, as the fast model's constructor does
+            calibration = calibrate(sc, self.city, pop)
+        self.calibration = cal = calibration
+        self.day = 0
+        self.rows: list[dict] = []
+        self._setup_inputs()
+
+        self.firm_list = [RefFirm(self, f) for f in range(pop.n_firms)]
+        self.worker_list = [RefWorker(self, i, self.firm_list[int(pop.worker_firm[i])]) for i in range(pop.n_workers)]
+        # the year starts with the adopters drawn at the target shares
+        u = self.keyed.uniform(SETUP_DAY, "firm_adopt_init", pop.n_firms).tolist()
+        for firm in self.firm_list:
+            firm.adopted = u[firm.firm_id] < self.target_firm_share[firm.size_class]
+        # and with the habits and stress of the calibration's warm-up (a cold start chooses on day 0)
+        self.started_warm = cal.initial_mode is not None
+        if self.started_warm:
+            modes, slots, stress = cal.initial_mode.tolist(), cal.initial_slot.tolist(), cal.initial_stress.tolist()
+            for w in self.worker_list:
+                w.mode, w.slot, w.stress = int(modes[w.worker_id]), int(slots[w.worker_id]), float(stress[w.worker_id])
+
+    # -------------------------------------------------------------- inputs, as scalars and lists
+    def _setup_inputs(self) -> None:
+        sc, city, cal = self.scenario, self.city, self.calibration
+        m = sc.mode
+        self.n_slots = S = m.n_slots
+        self.slot_hours = m.slot_minutes / 60.0
+        first = parse_clock(m.first_slot, "mode.first_slot")
+        self.slot_mid_min = [first + m.slot_minutes * (s + 0.5) for s in range(S)]
+        p0, p1 = parse_clock(sc.traffic.peak_start, ""), parse_clock(sc.traffic.peak_end, "")
+        self.peak_slots = [s for s in range(S) if p0 <= self.slot_mid_min[s] < p1]
+        self.log_weekday_weight = [math.log(sc.remote_days.weekday_weight[d]) for d in WEEKDAYS]
+        # adoption: the start shares and the monthly rates once the SME lever applies
+        tele = sc.population.teleworkable_share_by_class()
+        target = sc.adoption.target_allowed_share
+        self.target_firm_share = [target[k] / tele[k] if tele[k] > 0 else 0.0 for k in SIZE_CLASSES]
+        self.p_year = [sc.adoption.bass_p_per_year] * len(SIZE_CLASSES)
+        self.return_prob = [float(r) for r in cal.return_prob]
+        sme = sc.policy.sme_support
+        if sme.enabled:
+            for cls in sme.classes:
+                k = SIZE_CLASSES.index(cls)
+                self.p_year[k] *= sme.innovation_multiplier
+                self.return_prob[k] *= sme.return_hazard_factor
+        # calibrated behaviour
+        self.asc = cal.asc.tolist()
+        self.h0 = [float(h) for h in cal.h0]
+        # the network: each OD pair's fixed path (its links in the order of the incidence matrix)
+        nz = city.n_zones
+        self.n_od = nz * nz
+        pl = cal.routes.path_links
+        indptr, indices = pl.indptr.tolist(), pl.indices.tolist()
+        self.paths = [indices[indptr[od]:indptr[od + 1]] for od in range(self.n_od)]
+        self.intrazonal = {z * (nz + 1) for z in range(nz)}
+        self.od_t0_min = cal.routes.od_t0_min.tolist()
+        self.od_km = cal.routes.od_km.tolist()
+        self.link_km = city.link_km.tolist()
+        self.link_t0_min = city.link_t0_min.tolist()
+        self.link_capacity_vph = city.link_capacity_vph.tolist()
+        prof = [float(p) for p in sc.traffic.background_profile]
+        top = max(prof)
+        prof = [p / top for p in prof] if top > 0 else prof
+        self.background_vph = [[cal.background_vc * cap * p for p in prof] for cap in self.link_capacity_vph]
+        # what the workers have learnt so far (copies: the calibration stays untouched)
+        self.learnt_car_min = cal.learnt_car_min.tolist()
+        self.learnt_crowd = cal.learnt_crowd.tolist()
+
+    # -------------------------------------------------------------- public helpers
+    @property
+    def workers(self):
+        """The :class:`RefWorker` agents (an AgentSet)."""
+        return self.agents_by_type[RefWorker]
+
+    @property
+    def firms(self):
+        """The :class:`RefFirm` agents (an AgentSet)."""
+        return self.agents_by_type[RefFirm]
+
+    def date(self, day: int) -> dt.date:
+        return _workday_date(self.scenario.emissions.start_date, day)
+
+    def state(self) -> dict[str, list]:
+        """The workers' and firms' state as lists indexed by id (for comparisons)."""
+        ws = self.worker_list
+        return {"mode": [w.mode for w in ws], "slot": [w.slot for w in ws], "remote_days": [w.remote_days for w in ws],
+                "remote_mask": [list(w.remote_weekdays) for w in ws], "stress": [w.stress for w in ws],
+                "adopted": [f.adopted for f in self.firm_list]}
+
+    def daily(self) -> dict[str, list]:
+        """Columns of the daily table."""
+        return {k: [r[k] for r in self.rows] for k in self.rows[0]} if self.rows else {}
+
+    # -------------------------------------------------------------- monthly and weekly decisions
+    def adoption_step(self, day: int) -> None:
+        """Each firm adopts or returns to the office; the imitation pull is its class's adopting share of employment."""
+        k = len(SIZE_CLASSES)
+        num, den = [0.0] * k, [0.0] * k
+        for firm in self.firm_list:
+            den[firm.size_class] += firm.employees
+            if firm.adopted:
+                num[firm.size_class] += firm.employees
+        share = [num[c] / den[c] if den[c] > 0 else 0.0 for c in range(k)]
+        q = self.scenario.adoption.bass_q_per_year
+        p_adopt = [1.0 - math.exp(-(self.p_year[c] + q * share[c]) / 12.0) for c in range(k)]
+        u = self.keyed.uniform(day, "adoption", len(self.firm_list)).tolist()
+        self.firms.do("monthly_decision", p_adopt, u)
+
+    def plan_week(self, day: int) -> None:
+        n = len(self.worker_list)
+        k = self.keyed
+        self.workers.do("update_allowed")
+        self.firms.do("update_peer_mean")  # last week's days, before anyone plans this week
+        self.workers.do("plan_remote_days", k.normal(day, "remote_pref", n).tolist(),
+                        k.gumbel(day, "remote_weekday", (n, 5)).tolist())
+        review = (k.uniform(day, "review", n) < self.scenario.mode.weekly_review_share).tolist()
+        if day == 0 and not self.started_warm:
+            review = [True] * n
+        self.workers.do("review_travel", review, k.uniform(day, "mode", n).tolist(), k.uniform(day, "slot", n).tolist())
+        self._allowed_this_week = [w.allowed for w in self.worker_list]
+
+    # -------------------------------------------------------------- the network (aggregate by nature)
+    def load_network(self) -> None:
+        """Car trips by (OD, slot) on the fixed paths, BPR link times, OD times; transit load and crowding."""
+        sc, S = self.scenario, self.n_slots
+        occ = sc.mode.car_occupancy
+        # count the trips, worker by worker (in id order)
+        veh: dict[tuple[int, int], float] = {}
+        riders = [0.0] * S
+        for w in self.worker_list:
+            if w.by_car:
+                key = (w.od, w.slot)
+                veh[key] = veh.get(key, 0.0) + w.weight / occ
+            elif w.by_transit:
+                riders[w.slot] += w.weight
+        self.veh = veh
+        # load each loaded OD pair's vehicles on the links of its path (OD pairs in increasing order)
+        by_od: dict[int, list[float]] = {}
+        for (od, s), v in veh.items():
+            by_od.setdefault(od, [0.0] * S)[s] = v
+        flow = [[0.0] * S for _ in self.link_km]
+        for od in sorted(by_od):
+            trips = by_od[od]
+            for link in self.paths[od]:
+                flow[link] = [f + t for f, t in zip(flow[link], trips)]
+        tr = sc.traffic
+        self.link_vph = [[f / self.slot_hours + b for f, b in zip(flow[l], self.background_vph[l])] for l in range(len(flow))]
+        self.link_min = [[self.link_t0_min[l] * (1.0 + tr.bpr_alpha * (v / self.link_capacity_vph[l]) ** tr.bpr_beta)
+                          for v in self.link_vph[l]] for l in range(len(flow))]
+        # car CO2 of one vehicle along each link at today's speed
+        e = sc.emissions
+        self.link_car_g = [[self.link_km[l] * _car_g_per_km(self.link_km[l] / (t / 60.0), e) for t in self.link_min[l]]
+                           for l in range(len(flow))]
+        self._od_g: dict[tuple[int, int], float] = {}
+        # car time of every OD pair: the sum along its path (inside a zone: the zone's own time)
+        od_min = []
+        for od in range(self.n_od):
+            if od in self.intrazonal:
+                od_min.append([self.od_t0_min[od]] * S)
+                continue
+            t = [0.0] * S
+            for link in self.paths[od]:
+                t = [a + b for a, b in zip(t, self.link_min[link])]
+            od_min.append(t)
+        self.od_min = od_min
+        # transit: riders per hour against capacity, crowding multiplier above 0.8
+        cap = tr.transit_capacity_per_hour * sc.policy.transit_capacity_factor
+        self.transit_load = [r / self.slot_hours / cap for r in riders]
+        self.crowd = [1.0 + sc.mode.crowding_beta * max(0.0, x - 0.8) for x in self.transit_load]
+
+    def od_car_g(self, od: int, slot: int) -> float:
+        """CO2 (g) of one car on the path of ``od`` leaving in ``slot`` (inside a zone: local speed)."""
+        key = (od, slot)
+        if key not in self._od_g:
+            if od in self.intrazonal:
+                g = self.od_km[od] * _car_g_per_km(self.scenario.city.local_speed_kmh, self.scenario.emissions)
+            else:
+                g = 0.0
+                for link in self.paths[od]:
+                    g += self.link_car_g[link][slot]
+            self._od_g[key] = g
+        return self._od_g[key]
+
+    # -------------------------------------------------------------- one day
+    def step(self) -> None:
+        day, sc = self.day, self.scenario
+        if day > 0 and day % sc.adoption.workdays_per_month == 0:
+            self.adoption_step(day)
+        weekday = day % 5
+        if weekday == 0:
+            self.plan_week(day)
+        self.workers.do("set_out", weekday)
+        self.load_network()
+        date = self.date(day)
+        heating = _heating_season(date, sc.emissions)
+        e = sc.emissions
+        self.home_kg_today = e.home_electricity_kwh * e.grid_kg_per_kwh
+        if heating:
+            self.home_kg_today += e.home_heating_kwh * e.gas_kg_per_kwh
+        self.draws_quit = self.keyed.uniform(day, "quit", len(self.worker_list)).tolist()
+        cold = day == 0 and not self.started_warm
+        self.workers.do("live_day", day, cold)
+        self.record_day(day, date, heating)
+        self.workers.do("replace_if_quit")
+        # day-to-day learning of car times and transit crowding
+        lr = sc.mode.learning_rate
+        self.learnt_car_min = [[x + lr * (o - x) for x, o in zip(row, od_row)]
+                               for row, od_row in zip(self.learnt_car_min, self.od_min)]
+        self.learnt_crowd = [x + lr * (c - x) for x, c in zip(self.learnt_crowd, self.crowd)]
+        self.day += 1
+
+    def record_day(self, day: int, date: dt.date, heating: bool) -> None:
+        """The daily series (weighted totals: full-population equivalents), as in :mod:`sim.metrics`."""
+        sc = self.scenario
+        occ = sc.mode.car_occupancy
+        thr = sc.wellbeing.high_stress_threshold
+        W = remote = office = 0.0
+        trips = [0.0] * len(MODES)
+        car_vkm = car_h = delay = commute = co2_c = co2_h = co2_x = stress = high = q_women = q_men = 0.0
+        ncls = len(SIZE_CLASSES)
+        allowed_num, cls_w = [0.0] * ncls, [0.0] * ncls
+        for w, allowed in zip(self.worker_list, self._allowed_this_week):
+            x = w.weight
+            W += x
+            if w.remote_today:
+                remote += x
+            else:
+                office += x
+                trips[w.mode] += x
+            if w.by_car:
+                car_vkm += x * (2 * w.dist_km)
+                car_h += x * w.round_trip_min
+            delay += x * w.round_delay_min
+            commute += x * w.round_trip_min
+            co2_c += x * w.commute_kg
+            co2_h += x * w.home_kg
+            co2_x += x * w.extra_kg
+            stress += x * w.stress
+            if w.stress > thr:
+                high += x
+            if w.quit_today:
+                if w.woman:
+                    q_women += x
+                else:
+                    q_men += x
+            cls_w[w.size_class] += x
+            if allowed:
+                allowed_num[w.size_class] += x
+        peak = self.peak_slots
+        vc_peak = [max(self.link_vph[l][s] / self.link_capacity_vph[l] for s in peak) if peak else 0.0
+                   for l in range(len(self.link_vph))]
+        base = extra = 0.0
+        for (od, s) in sorted(self.veh):
+            if s in peak:
+                v = self.veh[(od, s)]
+                base += v * self.od_t0_min[od]
+                extra += v * (self.od_min[od][s] - self.od_t0_min[od])
+        row = {
+            "day": day, "date": date.isoformat(), "weekday": WEEKDAYS[day % 5], "heating_season": bool(heating),
+            "remote_share": remote / W,
+            "office_workers": office,
+            **{f"trips_{k}": trips[i] for i, k in enumerate(MODES)},
+            "car_vkm": car_vkm / occ, "car_vehicle_hours": car_h / 60.0 / occ,
+            "delay_hours": delay / 60.0,
+            "commute_hours": commute / 60.0,
+            "peak_vc_max": max(vc_peak) if vc_peak else 0.0,
+            "peak_extra_time": extra / base if base > 0 else 0.0,
+            "transit_peak_load": max(self.transit_load),
+            "co2_commute_t": co2_c / 1000.0,
+            "co2_home_energy_t": co2_h / 1000.0,
+            "co2_extra_trips_t": co2_x / 1000.0,
+            "mean_stress": stress / W,
+            "high_stress_share": high / W,
+            "quits_women": q_women,
+            "quits_men": q_men,
+        }
+        row["co2_home_t"] = row["co2_home_energy_t"] + row["co2_extra_trips_t"]
+        row["co2_net_t"] = row["co2_commute_t"] + row["co2_home_t"]
+        for i, k in enumerate(SIZE_CLASSES):
+            row[f"allowed_{k}"] = allowed_num[i] / cls_w[i] if cls_w[i] > 0 else 0.0
+        self.rows.append(row)
+
+    def run(self, days: int | None = None) -> None:
+        """Run ``days`` workdays (default: the scenario's)."""
+        for _ in range(self.scenario.days if days is None else days):
+            self.step()
+
+
+def run_reference(scenario: Scenario, days: int | None = None, city: City | None = None,
+                  population: Population | None = None, calibration: "Calibration | None" = None):
+    """Build a :class:`ReferenceModel` and run it; for benchmarks.
+
+    Returns:
+        ``(model, seconds)``: seconds of the run alone (building the agents takes
+        ``model.setup_seconds``; calibrating, when ``calibration`` is None, is in neither).
+    """
+    city = city if city is not None else build_city(scenario.city)
+    if population is None:
+        population = build_population(scenario.population, city, scenario.scale, KeyedRNG(scenario.seed))
+    if calibration is None:
+        from .calibration import calibrate
+        calibration = calibrate(scenario, city, population)
+    t0 = time.perf_counter()
+    model = ReferenceModel(scenario, city=city, population=population, calibration=calibration)
+    t1 = time.perf_counter()
+    model.setup_seconds = t1 - t0
+    model.run(days)
+    return model, time.perf_counter() - t1
+
+
+__all__ = ["ReferenceModel", "RefWorker", "RefFirm", "run_reference"]
