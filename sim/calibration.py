@@ -53,15 +53,22 @@ def _assign(model, veh: np.ndarray, background_vc: float) -> np.ndarray:
     return traffic.od_times(r.path_links, _link_times(model, veh, background_vc), model.intrazonal, r.od_t0_min[model.intrazonal])
 
 
-def _background_for_target(model, veh: np.ndarray, target: float) -> float:
-    """Bisection on background_vc so the peak extra time equals ``target`` (monotone in background)."""
+def _background_for_target(model, vehs: list[np.ndarray], target: float, hi: float = 3.0, steps: int = 40) -> float:
+    """Bisection on background_vc so the mean peak extra time over the days ``vehs`` equals ``target``.
+
+    The peak extra time grows with the background, so bisection on [0, hi] converges.
+    """
     t0 = model.routes.od_t0_min
-    lo, hi = 0.0, 3.0
-    if peak_extra_time(veh, _assign(model, veh, lo), t0, model.peak_slots) >= target:
+
+    def pet(bg: float) -> float:
+        return float(np.mean([peak_extra_time(v, _assign(model, v, bg), t0, model.peak_slots) for v in vehs]))
+
+    lo = 0.0
+    if pet(lo) >= target:
         return lo
-    for _ in range(40):
+    for _ in range(steps):
         mid = 0.5 * (lo + hi)
-        if peak_extra_time(veh, _assign(model, veh, mid), t0, model.peak_slots) < target:
+        if pet(mid) < target:
             lo = mid
         else:
             hi = mid
@@ -114,7 +121,7 @@ def calibrate(scenario: Scenario, city: City, population: Population):
         riders = ((w * prob[:, TRANSIT])[:, None] * p_tr_slot).sum(axis=0) / m.slot_hours
         load = riders / t_cfg.transit_capacity_per_hour
         if t_cfg.calibrate_background:
-            m.calibration.background_vc = _background_for_target(m, veh, t_cfg.target_peak_extra_time)
+            m.calibration.background_vc = _background_for_target(m, [veh], t_cfg.target_peak_extra_time)
         if outer < REROUTE_ROUNDS:
             # fixed routes: shortest at the peak link times, averaged over rounds (method of successive averages)
             peak_cost = _link_times(m, veh, m.calibration.background_vc)[:, m.peak_slots].mean(axis=1)
@@ -170,10 +177,11 @@ def _warm_up(m, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: 
     shares = np.zeros_like(targets)
     for week in range(WARM_UP_WEEKS):
         trips = np.zeros(targets.size)
-        mult_sum, pet = np.zeros(2), []
+        mult_sum, pet, vehs = np.zeros(2), [], []
         for _ in range(5):
             weekday = m.day % 5
             m.step()
+            vehs.append(m.car_vehicles_od_slot)
             office = ~m.remote_mask[:, weekday]
             trips += np.bincount(m.segment[office].astype(np.int64) * len(MODES) + m.mode[office],
                                  weights=w[office], minlength=targets.size)
@@ -186,6 +194,12 @@ def _warm_up(m, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: 
         trips = trips.reshape(targets.shape)
         tot = trips.sum(axis=1, keepdims=True)
         shares = np.divide(trips, tot, out=np.zeros_like(trips), where=tot > 0)
+        if sc.traffic.calibrate_background and week < WARM_UP_WEEKS - 1:
+            # realized (sampled) flows are lumpier than expected ones: re-aim the background on them
+            bg = _background_for_target(m, vehs, sc.traffic.target_peak_extra_time,
+                                        hi=2 * m.calibration.background_vc + 0.2, steps=16)
+            m.calibration.background_vc = bg
+            m.background_vph = traffic.background_vph(m.city.link_capacity_vph, bg, np.asarray(sc.traffic.background_profile))
         if sc.mode.calibrate_constants and week < WARM_UP_WEEKS - 1:
             # steer what workers would choose now (habits follow), not the habit-lagged trips
             now = mode_choice.segment_shares(m.mode_probabilities(idx), seg, w_idx)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -115,4 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
-    return {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}[args.command](args)
+    try:
+        return {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}[args.command](args)
+    except BrokenPipeError:  # stdout closed by the reader (`run.py schema | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit flush
+        return 1

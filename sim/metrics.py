@@ -200,6 +200,7 @@ class Metrics:
             "co2_home_energy_t": float(sum(d["co2_home_energy_t"])),
             "co2_extra_trips_t": float(sum(d["co2_extra_trips_t"])),
             "commute_hours_per_worker": float(sum(d["commute_hours"])) / workers,
+            "office_days_per_worker": float(sum(d["office_workers"])) / workers,
             "delay_hours": float(sum(d["delay_hours"])),
             "mean_stress": float(np.mean(d["mean_stress"])),
             "high_stress_share": float(np.mean(d["high_stress_share"])),

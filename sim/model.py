@@ -72,6 +72,8 @@ class CommuteModel(mesa.Model):
         self.city = city if city is not None else build_city(sc.city)
         self.population = pop = population if population is not None else build_population(
             sc.population, self.city, sc.scale, self.keyed)
+        if trace_worker is not None and not 0 <= trace_worker < pop.n_workers:
+            raise ValueError(f"--trace-worker {trace_worker}: expected a worker id in 0..{pop.n_workers - 1}")
         self.day = 0
         if calibration is None:
             from .calibration import calibrate  # here: calibration builds a CommuteModel itself
@@ -273,6 +275,7 @@ class CommuteModel(mesa.Model):
         car = office & (mode == CAR)
         veh = np.bincount(self.od[car] * S + slot[car], weights=w[car] / sc.mode.car_occupancy,
                           minlength=city.n_zones ** 2 * S).reshape(-1, S)
+        self.car_vehicles_od_slot = veh  # today's commuter cars by OD pair and slot (read by the calibration)
         vol = traffic.link_volumes(self.routes.path_links_t, veh, self.slot_hours, self.background_vph)
         link_min = traffic.bpr_times(city.link_t0_min, vol, city.link_capacity_vph, sc.traffic.bpr_alpha, sc.traffic.bpr_beta)
         od_min = traffic.od_times(self.routes.path_links, link_min, self.intrazonal, self.routes.od_t0_min[self.intrazonal])

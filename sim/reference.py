@@ -17,11 +17,13 @@ be fast, and it shares only *inputs* with the fast model:
 It never calls the rules it checks (``sim.adoption``, ``sim.remote_days``, ``sim.mode_choice``,
 ``sim.traffic``, ``sim.emissions``, ``sim.wellbeing``, ``sim.metrics``, methods of
 ``CommuteModel``): their formulas are written again here, scalar by scalar, in the same order of
-operations (float64 throughout). Sums are accumulated in the order the fast model's kernels use
-(``np.bincount`` and the sparse products add in index order), so aggregates agree to the last bit;
-``math.exp``/``math.log``/``**`` may differ from numpy's SIMD versions by one unit in the last place,
-so continuous results agree to ~1e-15 relative and discrete choices agree unless a random number
-falls within an ulp of a threshold.
+operations (float64 throughout). Sums feeding decisions are accumulated in the order the fast
+model's kernels use (``np.bincount`` and the sparse products add in index order), so trip counts,
+link flows, transit loads, class shares and colleagues' means agree to the last bit. What goes
+through ``math.exp``/``math.log``/``**`` may differ by one unit in the last place from numpy's SIMD
+versions, and the daily totals are plain sums where the fast model uses ``np.dot``/pairwise sums, so
+continuous results agree to ~1e-14 relative; discrete choices agree unless a random number falls
+within an ulp of a threshold (tests/test_reference.py checks both).
 
 One step is one workday:
 
@@ -287,8 +289,8 @@ class RefWorker(mesa.Agent):
             times = [t + self.car_access_min for t in m.learnt_car_min[self.od]]
         elif mode == TRANSIT:
             times = [self.transit_invehicle_min * c + m.scenario.city.transit_access_min for c in m.learnt_crowd]
-        else:
-            times = [self.one_way_minutes(self.slot)[mode]] * m.n_slots
+        else:  # bike, walk and moto take the same time whenever one leaves
+            times = [(self.bike_min, self.walk_min, self.moto_min)[mode - BIKE]] * m.n_slots
         util = []
         for s in range(m.n_slots):
             t = times[s]
@@ -314,8 +316,11 @@ class RefWorker(mesa.Agent):
         self.by_car = office and self.mode == CAR
         self.by_transit = office and self.mode == TRANSIT
 
-    def live_day(self, day: int, cold: bool) -> None:
-        """Travel time, delay, CO2, conflict, strain, stress and the quit draw of today."""
+    def live_day(self, cold: bool) -> None:
+        """Travel time, delay, CO2, conflict, strain, stress and the quit draw of today.
+
+        ``cold``: the first day of a run without the calibration's initial state (stress = today's strain).
+        """
         m = self.model
         sc = m.scenario
         mc, e, wb = sc.mode, sc.emissions, sc.wellbeing
@@ -492,6 +497,8 @@ class ReferenceModel(mesa.Model):
         self.firms.do("monthly_decision", p_adopt, u)
 
     def plan_week(self, day: int) -> None:
+        """Mondays: who may work remotely, colleagues' means, each worker's remote days and weekdays,
+        then a share of workers (everyone on a cold start) reconsider their mode and departure slot."""
         n = len(self.worker_list)
         k = self.keyed
         self.workers.do("update_allowed")
@@ -584,7 +591,7 @@ class ReferenceModel(mesa.Model):
             self.home_kg_today += e.home_heating_kwh * e.gas_kg_per_kwh
         self.draws_quit = self.keyed.uniform(day, "quit", len(self.worker_list)).tolist()
         cold = day == 0 and not self.started_warm
-        self.workers.do("live_day", day, cold)
+        self.workers.do("live_day", cold)
         self.record_day(day, date, heating)
         self.workers.do("replace_if_quit")
         # day-to-day learning of car times and transit crowding

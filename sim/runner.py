@@ -43,8 +43,6 @@ def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
         counterfactual: also run the no-smart-working counterfactual for ``hours_saved_per_worker``.
     """
     model = CommuteModel(scenario, trace_worker=trace_worker)
-    if trace_worker is not None and not 0 <= trace_worker < model.population.n_workers:
-        raise ValueError(f"--trace-worker {trace_worker}: expected a worker id in 0..{model.population.n_workers - 1}")
     model.run(progress=progress)
     summary = model.metrics.summary()
     if scenario.policy.smart_working == "off":
@@ -57,7 +55,15 @@ def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
     else:
         cf_summary = None
     if cf_summary is not None:
-        summary["hours_saved_per_worker"] = cf_summary["commute_hours_per_worker"] - summary["commute_hours_per_worker"]
+        saved = cf_summary["commute_hours_per_worker"] - summary["commute_hours_per_worker"]
+        summary["hours_saved_per_worker"] = saved
+        # split: congestion relief enjoyed on the days still commuted, the rest avoided by remote days
+        days_here, days_cf = summary["office_days_per_worker"], cf_summary["office_days_per_worker"]
+        per_day_here = summary["commute_hours_per_worker"] / days_here if days_here else 0.0
+        per_day_cf = cf_summary["commute_hours_per_worker"] / days_cf if days_cf else 0.0
+        relief = (per_day_cf - per_day_here) * days_here
+        summary["hours_saved_congestion_relief_per_worker"] = relief
+        summary["hours_saved_remote_days_per_worker"] = saved - relief
         summary["counterfactual"] = {k: cf_summary[k] for k in COUNTERFACTUAL_KEYS}
     summary["calibration"] = model.calibration.report
     return model, summary

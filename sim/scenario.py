@@ -103,9 +103,14 @@ def parse_set(arg: str) -> tuple[tuple[str, ...], Any]:
 
 def _apply_set(data: dict, parts: tuple[str, ...], value: Any, arg: str, origin: dict) -> dict:
     node = data
+    default: Any = Scenario().model_dump(mode="json")
     for i, p in enumerate(parts[:-1]):
         child = node.get(p)
-        if child is None:
+        default = default.get(p) if isinstance(default, dict) else None
+        if child is None and isinstance(default, dict) and not any(isinstance(v, dict) for v in default.values()):
+            # a mapping of values left at its default (e.g. employment_share): --set changes one entry
+            child = node[p] = dict(default)
+        elif child is None:
             child = node[p] = {}
             origin[parts[: i + 1]] = f"--set {arg}"  # a section created by --set: errors in it name --set
         elif not isinstance(child, dict):

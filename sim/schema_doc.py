@@ -33,6 +33,10 @@ def _range(info) -> str:
             hi, hi_s = m.lt, ")"
     if lo is None and hi is None:
         return "-"
+    if hi is None:
+        hi_s = ")"
+    if lo is None:
+        lo_s = "("
     return f"{lo_s}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{hi_s}"
 
 
