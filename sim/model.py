@@ -253,10 +253,9 @@ class CommuteModel(mesa.Model):
         review = self.keyed.uniform(day, "review", n) < sc.mode.weekly_review_share
         if day == 0 and not self.started_warm:
             review[:] = True
-        new_mode = mode_choice.choose(self.mode_probabilities(), self.keyed.uniform(day, "mode", n))
-        self.mode = np.where(review, new_mode, self.mode).astype(np.int8)
-        new_slot = mode_choice.choose(self.slot_probabilities(self.mode), self.keyed.uniform(day, "slot", n))
-        self.slot = np.where(review, new_slot, self.slot).astype(np.int8)
+        who = np.nonzero(review)[0]  # only those who reconsider are computed; draws stay keyed by worker id
+        self.mode[who] = mode_choice.choose(self.mode_probabilities(who), self.keyed.uniform(day, "mode", n)[who])
+        self.slot[who] = mode_choice.choose(self.slot_probabilities(self.mode[who], who), self.keyed.uniform(day, "slot", n)[who])
 
     def step(self) -> None:
         """Simulate one workday."""

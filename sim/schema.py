@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SIZE_CLASSES = ("micro", "small", "medium", "large", "public")
 MODES = ("car", "transit", "bike", "walk", "moto")
@@ -411,6 +411,12 @@ class PolicyConfig(Section):
     area_c_charge_eur: float = field(7.5, "EUR/day", "Area C congestion charge for cars entering the core", "Comune di Milano: 7.50 EUR since October 2023", ge=0, le=100)
     transit_fare_eur: float = field(2.2, "EUR/trip", "urban transit fare (single ticket)", "ATM Milano: 2.20 EUR since January 2024", ge=0, le=50)
     transit_capacity_factor: float = field(1.0, "x", "multiplier of transit capacity", "lever", gt=0, le=10)
+
+    @field_validator("smart_working", mode="before")
+    @classmethod
+    def _yaml_off(cls, value):
+        # YAML 1.1 reads a bare `off` as False: accept it as the word the user wrote
+        return "off" if value is False else value
 
 
 # --------------------------------------------------------------------------------------- scenario
