@@ -20,25 +20,19 @@ import logging
 import numpy as np
 
 from . import adoption, mode_choice, traffic, wellbeing
+from .mode_choice import CAR, TRANSIT
+from .traffic import peak_extra_time
 from .city import City
 from .population import Population
 from .schema import MODES, SEGMENTS, PolicyConfig, Scenario
 
 log = logging.getLogger(__name__)
-CAR, TRANSIT = 0, 1
 MAX_SAMPLE = 200_000  # workers used for the expected shares; enough for 0.1-point precision
 
 
 def baseline_policy(scenario: Scenario) -> Scenario:
     """The scenario with every lever at its default (the policy the calibration sees)."""
     return scenario.model_copy(update={"policy": PolicyConfig()})
-
-
-def peak_extra_time(veh: np.ndarray, od_min: np.ndarray, od_t0: np.ndarray, peak_slots: np.ndarray) -> float:
-    """Extra car time over free flow in the peak: sum(veh*(t - t0)) / sum(veh*t0)."""
-    v = veh[:, peak_slots]
-    base = (v * od_t0[:, None]).sum()
-    return float((v * (od_min[:, peak_slots] - od_t0[:, None])).sum() / base) if base > 0 else 0.0
 
 
 def _link_times(model, veh: np.ndarray, background_vc: float) -> np.ndarray:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .city import ZONE_KINDS
+from .city import LINK_KINDS, ZONE_KINDS
+from .emissions import break_even_km, heating_fraction
+from .mode_choice import CAR
+from .traffic import peak_extra_time
 from .schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
 
-CAR = 0
 
 
 class Metrics:
@@ -76,7 +78,6 @@ class Metrics:
         trips = np.bincount(m.mode[office], weights=w[office], minlength=len(MODES))
         car_vkm = float(np.dot(w[car], 2 * m.dist_km[car])) / sc.mode.car_occupancy
         car_veh_h = float(np.dot(w[car], round_trip_min[car])) / 60.0 / sc.mode.car_occupancy
-        from .calibration import peak_extra_time  # shared definition of the peak figure
         row = {
             "day": day, "date": m.date(day).isoformat(), "weekday": WEEKDAYS[day % 5], "heating_season": bool(heating),
             "remote_share": float(np.dot(w, remote)) / W,
@@ -163,7 +164,7 @@ class Metrics:
         return {"link": list(range(c.n_links)), "from_zone": c.link_from.tolist(), "to_zone": c.link_to.tolist(),
                 "from_x_km": c.x_km[c.link_from].tolist(), "from_y_km": c.y_km[c.link_from].tolist(),
                 "to_x_km": c.x_km[c.link_to].tolist(), "to_y_km": c.y_km[c.link_to].tolist(),
-                "kind": [("local", "radial", "ring", "motorway", "connector")[k] for k in c.link_kind],
+                "kind": [LINK_KINDS[k] for k in c.link_kind],
                 "km": c.link_km.tolist(), "capacity_vph": c.link_capacity_vph.tolist(),
                 "peak_vc_mean": (self.link_peak_vc_sum / days).tolist(), "peak_vc_max": self.link_peak_vc_max.tolist(),
                 "commuter_vkm": self.link_vkm.tolist()}
@@ -185,7 +186,6 @@ class Metrics:
         for i, wd in enumerate(WEEKDAYS):
             vals = [r["office_workers"] for r in self.rows if r["weekday"] == wd]
             office_by_wd[wd] = round(float(np.mean(vals)) / workers, 6) if vals else None
-        from .emissions import break_even_km, heating_fraction
         s = {
             "scenario": sc.name,
             "workers": round(workers, 3),

@@ -20,13 +20,13 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from . import adoption, emissions, mode_choice, remote_days, traffic, wellbeing
 from .agents import Firm, Worker
-from .city import CORE, City, Routes, build_city
+from .city import CORE, GATEWAY, City, Routes, build_city
 from .metrics import Metrics
+from .mode_choice import CAR, MOTO, TRANSIT
 from .population import Population, build_population
 from .rng import SETUP_DAY, KeyedRNG
 from .schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, Scenario, parse_clock
 
-CAR, TRANSIT, BIKE, WALK, MOTO = range(5)
 
 
 @dataclass
@@ -160,9 +160,9 @@ class CommuteModel(mesa.Model):
         # the slot whose free-flow arrival is closest to the start of work
         t0 = self.routes.od_t0_min[self.od]
         self.preferred_slot = np.argmin(np.abs(self.slot_mid_min[None, :] + t0[:, None] - self.work_start_min[:, None]), axis=1).astype(np.int8)
-        # emission factors per OD at free flow, for intrazonal trips
-        self.intra_speed_kmh = c.local_speed_kmh
-        self.transit_g_per_pkm = np.where(city.kind[pop.home] == 3, sc.emissions.regional_rail_g_per_pkm, sc.emissions.transit_g_per_pkm)
+        self.intra_speed_kmh = c.local_speed_kmh  # trips inside a zone run at local free-flow speed
+        # transit CO2: regional rail for commuters from gateways, the urban mix otherwise
+        self.transit_g_per_pkm = np.where(city.kind[pop.home] == GATEWAY, sc.emissions.regional_rail_g_per_pkm, sc.emissions.transit_g_per_pkm)
 
     # ------------------------------------------------------------------ public helpers
     def date(self, day: int):

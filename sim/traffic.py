@@ -38,6 +38,13 @@ def background_vph(capacity_vph: np.ndarray, background_vc: float, profile: np.n
     return background_vc * capacity_vph[:, None] * prof[None, :]
 
 
+def peak_extra_time(veh: np.ndarray, od_min: np.ndarray, od_t0: np.ndarray, peak_slots: np.ndarray) -> float:
+    """Extra car time over free flow in the peak, TomTom-style: sum(veh*(t - t0)) / sum(veh*t0)."""
+    v = veh[:, peak_slots]
+    base = (v * od_t0[:, None]).sum()
+    return float((v * (od_min[:, peak_slots] - od_t0[:, None])).sum() / base) if base > 0 else 0.0
+
+
 def transit_crowding(load: np.ndarray, beta: float) -> np.ndarray:
     """Time multiplier from load (riders/capacity): 1 + beta*max(0, load - 0.8)."""
     return 1.0 + beta * np.maximum(0.0, load - 0.8)
