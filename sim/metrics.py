@@ -46,13 +46,19 @@ class Metrics:
         self.link_vkm = np.zeros(n_links)
         self._allowed = np.zeros(n, dtype=bool)
 
-    def record_day(self, *, day, remote, office, car, transit, veh, vol, od_min, round_trip_min, round_delay_min,
+    def record_day(self, *, day, remote, office, car_i, veh, vol, od_min, round_trip_min, round_delay_min,
                    load, commute_kg, home_kg, extra_kg, heating, quit) -> None:
-        """Add one day. Arrays are per worker unless named otherwise (veh: OD x slot, vol: link x slot)."""
+        """Add one day. Arrays are per worker unless named otherwise (car_i: indices of car commuters
+        today; veh: OD x slot; vol: link x slot)."""
         m = self.model
         pop, w, sc = m.population, m.population.weight, m.scenario
-        if day % 5 == 0:
+        if day % 5 == 0 or not self.rows:  # the plan, hence who is allowed, changes on Mondays
             self._allowed = m.allowed()
+            cls = pop.worker_class
+            num = np.bincount(cls, weights=w * self._allowed, minlength=len(SIZE_CLASSES))
+            den = np.bincount(cls, weights=w, minlength=len(SIZE_CLASSES))
+            self._allowed_share = {f"allowed_{k}": float(num[i] / den[i]) if den[i] > 0 else 0.0
+                                   for i, k in enumerate(SIZE_CLASSES)}
         n_idx = np.nonzero(office)[0]
         self.mode_trips.reshape(-1)[n_idx * len(MODES) + m.mode[n_idx]] += 1
         self.remote_days += remote
@@ -75,9 +81,10 @@ class Metrics:
         self.link_vkm += 2 * commuter_veh_link * m.city.link_km
 
         W = w.sum()
-        trips = np.bincount(m.mode[office], weights=w[office], minlength=len(MODES))
-        car_vkm = float(np.dot(w[car], 2 * m.dist_km[car])) / sc.mode.car_occupancy
-        car_veh_h = float(np.dot(w[car], round_trip_min[car])) / 60.0 / sc.mode.car_occupancy
+        trips = np.bincount(m.mode, weights=w * office, minlength=len(MODES))
+        w_car = w[car_i]
+        car_vkm = float(np.dot(w_car, 2 * m.dist_km[car_i])) / sc.mode.car_occupancy
+        car_veh_h = float(np.dot(w_car, round_trip_min[car_i])) / 60.0 / sc.mode.car_occupancy
         row = {
             "day": day, "date": m.date(day).isoformat(), "weekday": WEEKDAYS[day % 5], "heating_season": bool(heating),
             "remote_share": float(np.dot(w, remote)) / W,
@@ -99,11 +106,7 @@ class Metrics:
         }
         row["co2_home_t"] = row["co2_home_energy_t"] + row["co2_extra_trips_t"]
         row["co2_net_t"] = row["co2_commute_t"] + row["co2_home_t"]
-        cls = pop.worker_class
-        num = np.bincount(cls, weights=w * self._allowed, minlength=len(SIZE_CLASSES))
-        den = np.bincount(cls, weights=w, minlength=len(SIZE_CLASSES))
-        for i, k in enumerate(SIZE_CLASSES):
-            row[f"allowed_{k}"] = float(num[i] / den[i]) if den[i] > 0 else 0.0
+        row.update(self._allowed_share)
         self.rows.append(row)
 
     # ------------------------------------------------------------------ outputs

@@ -137,6 +137,11 @@ class CommuteModel(mesa.Model):
         self.moto_cost_eur = 2 * m.moto_cost_per_km * self.dist_km
         self.transit_invehicle_min = city.od_transit_min[self.od]
         self.moto_min = self.routes.od_t0_min[self.od] / m.moto_speed_factor + c.car_access_min
+        # one-way minutes of the modes whose time does not depend on the day (columns as MODES; car
+        # and transit columns are filled day by day)
+        self.fixed_one_way_min = mode_choice.mode_times(
+            np.zeros_like(self.dist_km), np.zeros_like(self.dist_km), self.dist_km, self.moto_min,
+            m.walk_speed_kmh, m.bike_speed_kmh)
         self.available = np.stack([
             pop.car_available, np.ones(pop.n_workers, bool), self.dist_km <= m.bike_max_km,
             self.dist_km <= m.walk_max_km, np.ones(pop.n_workers, bool)], axis=1)
@@ -272,7 +277,9 @@ class CommuteModel(mesa.Model):
 
         # roads: commuter cars by OD and slot on fixed paths, plus background traffic
         car = office & (mode == CAR)
-        veh = np.bincount(self.od[car] * S + slot[car], weights=w[car] / sc.mode.car_occupancy,
+        car_i = np.nonzero(car)[0]
+        car_od_slot = self.od[car_i] * S + slot[car_i]  # flat (OD, slot) index of each car trip
+        veh = np.bincount(car_od_slot, weights=w[car_i] / sc.mode.car_occupancy,
                           minlength=city.n_zones ** 2 * S).reshape(-1, S)
         self.car_vehicles_od_slot = veh  # today's commuter cars by OD pair and slot (read by the calibration)
         vol = traffic.link_volumes(self.routes.path_links_t, veh, self.slot_hours, self.background_vph)
@@ -290,14 +297,18 @@ class CommuteModel(mesa.Model):
         load = riders / (sc.traffic.transit_capacity_per_hour * sc.policy.transit_capacity_factor)
         crowd = traffic.transit_crowding(load, sc.mode.crowding_beta)
 
-        # what each worker lives today
-        car_min = od_min[self.od, slot] + self.car_access_min
-        delay_min = np.where(car, od_min[self.od, slot] - self.routes.od_t0_min[self.od], 0.0)
-        tr_min = self.transit_invehicle_min * crowd[slot] + sc.city.transit_access_min
+        # what each worker lives today (computed only for those who travel by each mode)
+        n = pop.n_workers
         m = sc.mode
-        one_way = np.choose(mode, [car_min, tr_min, self.dist_km / m.bike_speed_kmh * 60.0,
-                                   self.dist_km / m.walk_speed_kmh * 60.0, self.moto_min])
-        one_way = np.where(office, one_way, 0.0)
+        car_trip_min = od_min.reshape(-1)[car_od_slot]
+        delay_min = np.zeros(n)
+        delay_min[car_i] = car_trip_min - self.routes.od_t0_min[self.od[car_i]]
+        one_way = np.zeros(n)
+        one_way[car_i] = car_trip_min + self.car_access_min[car_i]
+        tr_i = np.nonzero(tr)[0]
+        one_way[tr_i] = self.transit_invehicle_min[tr_i] * crowd[slot[tr_i]] + sc.city.transit_access_min
+        other_i = np.nonzero(office & (mode > TRANSIT))[0]  # bike, walk, moto: times do not depend on the day
+        one_way[other_i] = self.fixed_one_way_min[other_i, mode[other_i]]
         ev = sc.traffic.evening_factor
         round_trip_min = 2 * one_way - delay_min + ev * delay_min
         round_delay_min = (1 + ev) * delay_min
@@ -305,10 +316,11 @@ class CommuteModel(mesa.Model):
 
         # CO2 (kg per worker today)
         e = sc.emissions
-        car_kg = np.where(car, 2 * od_g[self.od, slot] / m.car_occupancy / 1000.0, 0.0)
-        tr_kg = np.where(tr, 2 * self.dist_km * self.transit_g_per_pkm / 1000.0, 0.0)
-        moto_kg = np.where(office & (mode == MOTO), 2 * self.dist_km * e.moto_g_per_km / 1000.0, 0.0)
-        commute_kg = car_kg + tr_kg + moto_kg
+        commute_kg = np.zeros(n)
+        commute_kg[car_i] = 2 * od_g.reshape(-1)[car_od_slot] / m.car_occupancy / 1000.0
+        commute_kg[tr_i] = 2 * self.dist_km[tr_i] * self.transit_g_per_pkm[tr_i] / 1000.0
+        moto_i = other_i[mode[other_i] == MOTO]
+        commute_kg[moto_i] = 2 * self.dist_km[moto_i] * e.moto_g_per_km / 1000.0
         heating = emissions.in_heating_season(self.date(day), e)
         home_kg = np.where(remote, emissions.home_kg_per_remote_day(heating, e), 0.0)
         extra_kg = np.where(remote & pop.car_available, emissions.extra_trip_kg_per_remote_day(e), 0.0)
@@ -323,7 +335,7 @@ class CommuteModel(mesa.Model):
         mult = wellbeing.hazard_multiplier(self.stress, conf, pop.caregiver, wb)
         quit_today = self.keyed.uniform(day, "quit", pop.n_workers) < wellbeing.quit_probability(self.calibration.h0, pop.woman, mult)
         self.metrics.record_day(
-            day=day, remote=remote, office=office, car=car, transit=tr, veh=veh, vol=vol, od_min=od_min,
+            day=day, remote=remote, office=office, car_i=car_i, veh=veh, vol=vol, od_min=od_min,
             round_trip_min=round_trip_min, round_delay_min=round_delay_min, load=load, commute_kg=commute_kg,
             home_kg=home_kg, extra_kg=extra_kg, heating=heating, quit=quit_today)
         if self.trace_worker is not None:
