@@ -252,8 +252,14 @@ class CommuteModel(mesa.Model):
             days[:] = 5
         self.remote_days = days
         self.last_remote_days = days.astype(np.float64)
-        self.remote_mask = remote_days.remote_weekdays(days, self.log_weekday_weight,
-                                                       self.keyed.gumbel(day, "remote_weekday", (n, 5)))
+        # which weekdays: only workers with 1-4 remote days have a choice to make
+        mask = np.zeros((n, 5), dtype=bool)
+        mask[days == 5] = True
+        some = np.nonzero((days > 0) & (days < 5))[0]
+        if len(some):
+            gumbel = self.keyed.gumbel(day, "remote_weekday", (n, 5), rows=some)
+            mask[some] = remote_days.remote_weekdays(days[some], self.log_weekday_weight, gumbel)
+        self.remote_mask = mask
         # habits: a share reconsiders each week; everyone chooses on a cold start
         review = self.keyed.uniform(day, "review", n) < sc.mode.weekly_review_share
         if day == 0 and not self.started_warm:

@@ -46,7 +46,9 @@ class KeyedRNG:
         """Standard normal float64 array of ``size`` for (day, stream)."""
         return self.generator(day, stream).standard_normal(size)
 
-    def gumbel(self, day: int, stream: str, size) -> np.ndarray:
-        """Standard Gumbel float64 array, -log(-log(u)), for (day, stream)."""
+    def gumbel(self, day: int, stream: str, size, rows: np.ndarray | None = None) -> np.ndarray:
+        """Standard Gumbel float64 array, -log(-log(u)), for (day, stream); only ``rows`` if given."""
         u = self.uniform(day, stream, size)
+        if rows is not None:
+            u = u[rows]
         return -np.log(-np.log(np.clip(u, 1e-300, None)))
