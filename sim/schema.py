@@ -333,7 +333,7 @@ class EmissionsConfig(Section):
     transit_g_per_pkm: float = field(45.0, "g CO2/passenger-km", "urban transit factor", "assumption from EEA: metro ~30, bus ~70-100 g/pkm; ATM mix", ge=0)
     regional_rail_g_per_pkm: float = field(30.0, "g CO2/passenger-km", "regional rail factor (trips from gateways)", "EEA: electric rail 20-40 g/pkm", ge=0)
     moto_g_per_km: float = field(110.0, "g CO2/km", "motorbike/scooter factor", "ISPRA/COPERT: urban mopeds and motorcycles ~80-130 g/km", ge=0)
-    grid_kg_per_kwh: float = field(0.257, "kg CO2/kWh", "electricity at the meter", "ISPRA 2023, 'Fattori di emissione ... energia elettrica in Italia': ~0.257 kg/kWh for consumption (2021)", ge=0, le=2)
+    grid_kg_per_kwh: float = field(0.257, "kg CO2/kWh", "electricity at the meter", "ISPRA, 'Fattori di emissione atmosferica di CO2 ... nel settore elettrico' (Rapporti series): consumption factor ~0.25-0.26 kg/kWh for 2021-2022; figure from memory, not re-checked here (range 0.20-0.30)", ge=0, le=2)
     gas_kg_per_kwh: float = field(0.202, "kg CO2/kWh", "natural gas burnt for heating", "ISPRA national inventory: 55.9 t CO2/TJ", ge=0, le=1)
     home_electricity_kwh: float = field(2.5, "kWh/remote day", "extra household electricity on a remote day", "assumption (range 1-4): IEA 2020 (lighting, IT, appliances)", ge=0, le=50)
     home_heating_kwh: float = field(20.0, "kWh/remote day", "extra heating gas on a remote day in the heating season", "assumption (range 10-30) set so the break-even one-way car commute is ~6 km (IEA 2020)", ge=0, le=200)
