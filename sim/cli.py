@@ -1,4 +1,4 @@
-"""Command line: ``run.py run | validate | schema`` (compare, report, sweep and app come later).
+"""Command line: ``run.py run | compare | validate | schema`` (report, sweep and app come later).
 
 Bad input prints one clear message on stderr (file, key, value, what was expected) and exits
 with code 2, before any work and without creating a results folder.
@@ -34,7 +34,22 @@ def _parser() -> argparse.ArgumentParser:
                    help="override one scenario value (YAML syntax), repeatable")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--trace-worker", type=int, metavar="ID", help="write trace_worker_<ID>.csv for this worker")
+    r.add_argument("--replications", type=int, default=1, metavar="N",
+                   help="run seeds seed..seed+N-1 in parallel processes; summary.json gains mean and 95%% CI "
+                        "of every KPI (default 1)")
     r.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    c = sub.add_parser("compare", help="compare runs against the first (run folders or scenario files)")
+    c.add_argument("runs", nargs="+", metavar="RUN",
+                   help="run folder (with summary.json) or scenario YAML file; the first is the baseline")
+    c.add_argument("-o", "--out", type=Path, help="output folder (default results/compare-<timestamp>)")
+    c.add_argument("--seed", type=int, help="seed of the scenario files (default: the baseline's)")
+    c.add_argument("--days", type=int, help="simulated workdays of the scenario files (default: each file's)")
+    c.add_argument("--scale", type=float, help="sampling rate of the scenario files (default: each file's)")
+    c.add_argument("--replications", type=int, metavar="N",
+                   help="seeds per scenario file (default: the baseline run folder's, else 1)")
+    c.add_argument("--quiet", action="store_true", help="no progress bars")
+    c.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     v = sub.add_parser("validate", help="check scenario files; writes nothing; exit 0 or 2")
     v.add_argument("scenarios", nargs="+")
@@ -55,6 +70,8 @@ def cmd_run(args) -> int:
         scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, days=args.days, scale=args.scale)
     except ScenarioError as exc:
         return _fail(str(exc))
+    if args.replications < 1:
+        return _fail(f"--replications: expected an integer >= 1, got {args.replications}")
     from .runner import default_out_dir, run_and_write
     out = args.out if args.out is not None else default_out_dir(scenario)
     try:
@@ -66,11 +83,13 @@ def cmd_run(args) -> int:
     if not args.quiet:
         from tqdm import tqdm
         runs = 1 if scenario.policy.smart_working == "off" else 2
-        bar = tqdm(total=scenario.days * runs, unit="day", desc=f"{scenario.name} (+ counterfactual)" if runs == 2 else scenario.name,
-                   file=sys.stderr, mininterval=1.0)
+        desc = f"{scenario.name} (+ counterfactual)" if runs == 2 else scenario.name
+        if args.replications > 1:
+            desc += f" x{args.replications} seeds"
+        bar = tqdm(total=scenario.days * runs * args.replications, unit="day", desc=desc, file=sys.stderr, mininterval=1.0)
     try:
         path, summary = run_and_write(scenario, out, argv=sys.argv, trace_worker=args.trace_worker,
-                                      progress=bar.update if bar else None)
+                                      progress=bar.update if bar else None, replications=args.replications)
     except ValueError as exc:
         if "--trace-worker" in str(exc):
             return _fail(str(exc))
@@ -82,6 +101,25 @@ def cmd_run(args) -> int:
     print(f"  workers {summary['workers']:.0f}, remote share {summary['remote_share']:.3f}, "
           f"car vkm {summary['car_vkm']:.4g}, CO2 net {summary['co2_net_t']:.4g} t, "
           f"hours saved/worker {summary.get('hours_saved_per_worker', float('nan')):.2f}")
+    reps = summary.get("replications")
+    if reps:
+        print(f"  {reps['n']} replications, seeds {reps['seeds'][0]}..{reps['seeds'][-1]}: mean [95% CI]")
+        for k in ("remote_share", "car_vkm", "co2_net_t", "hours_saved_per_worker", "mean_stress"):
+            if k in reps["kpis"]:
+                v = reps["kpis"][k]
+                print(f"    {k} {v['mean']:.4g} [{v['ci95_low']:.4g}, {v['ci95_high']:.4g}]")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .compare import CompareError, compare
+    try:
+        path, table = compare(args.runs, out=args.out, seed=args.seed, days=args.days, scale=args.scale,
+                              replications=args.replications, quiet=args.quiet, argv=sys.argv)
+    except CompareError as exc:
+        return _fail(str(exc))
+    print(table)
+    print(f"comparison: {path}")
     return 0
 
 
@@ -117,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
-        return {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}[args.command](args)
+        return {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate,
+                "schema": cmd_schema}[args.command](args)
     except BrokenPipeError:  # stdout closed by the reader (`run.py schema | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit flush
         return 1

@@ -84,8 +84,12 @@ def peak_rss_mb() -> float:
 
 
 def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict, started: dt.datetime,
-              wall_s: float, argv: list[str]) -> Path:
-    """Write the results folder atomically and return its final path."""
+              wall_s: float, argv: list[str], extra=None) -> Path:
+    """Write the results folder atomically and return its final path.
+
+    ``extra``, if given, is called with the temporary folder to add more files (replication tables)
+    before it is renamed into place.
+    """
     with atomic_dir(out) as tmp:
         write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(scenario))
         write_json(tmp / "summary.json", summary)
@@ -93,8 +97,13 @@ def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict,
         for name, table in model.metrics.groups().items():
             write_parquet(tmp / f"{name}.parquet", table)
         write_parquet(tmp / "links.parquet", model.metrics.links())
+        from .plots import make_plots  # matplotlib only when a folder is written
+
+        make_plots(tmp, summary, scenario.name)
         if model.trace_worker is not None:
             write_csv(tmp / f"trace_worker_{model.trace_worker}.csv", model.trace_rows())
+        if extra is not None:
+            extra(tmp)
         manifest = {
             "package": "smartcommute", "package_version": __version__, "git_commit": git_commit(),
             "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
@@ -114,10 +123,21 @@ def default_out_dir(scenario: Scenario, root: Path = Path("results")) -> Path:
 
 
 def run_and_write(scenario: Scenario, out: Path, argv: list[str] | None = None, trace_worker: int | None = None,
-                  progress=None) -> tuple[Path, dict]:
-    """Simulate and write the results folder; returns (folder, summary)."""
+                  progress=None, replications: int = 1) -> tuple[Path, dict]:
+    """Simulate and write the results folder; returns (folder, summary).
+
+    With ``replications`` > 1, seeds ``seed .. seed+replications-1`` run in parallel processes
+    (:mod:`sim.replications`): the folder holds the first seed's run plus the replications block in
+    ``summary.json``, ``replications.parquet`` and ``daily_replications.parquet``.
+    """
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
-    model, summary = simulate(scenario, trace_worker=trace_worker, progress=progress)
-    path = write_run(out, scenario, model, summary, started, time.perf_counter() - t0, argv or sys.argv)
+    extra = None
+    if replications > 1:
+        from .replications import replicate
+        reps = replicate(scenario, replications, trace_worker=trace_worker, progress=progress)
+        model, summary, extra = reps.model, reps.summary, reps.write_tables
+    else:
+        model, summary = simulate(scenario, trace_worker=trace_worker, progress=progress)
+    path = write_run(out, scenario, model, summary, started, time.perf_counter() - t0, argv or sys.argv, extra=extra)
     return path, summary
