@@ -131,7 +131,7 @@ def calibrate(scenario: Scenario, city: City, population: Population):
         change = float(np.abs(od_min - m.learnt_car_min).max())
         # damped update of the times workers expect, so constants and congestion settle together
         m.learnt_car_min = m.learnt_car_min + 0.5 * (od_min - m.learnt_car_min)
-        m.learnt_crowd = traffic.transit_crowding(load, m_cfg.crowding_beta)
+        m.learnt_crowd = traffic.transit_crowding(load, m_cfg.crowding_beta, m_cfg.crowding_threshold)
         log.debug("calibration round %d: split error %.4f, peak extra time %.3f, max time change %.2f min",
                   outer, err, pet, change)
         if change < 0.1 and err < 2e-3:
@@ -199,8 +199,5 @@ def _warm_up(m, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: 
             now = mode_choice.segment_shares(m.mode_probabilities(idx), seg, w_idx)
             m.calibration.asc = mode_choice.update_constants(m.calibration.asc, now, targets, present)
             log.debug("warm-up week %d: car share now %s, realized %s, peak extra %.3f", week, now[:, 0].round(3), shares[:, 0].round(3), np.mean(pet))
-    daily = [-np.log(1.0 - t / 1000.0) / wellbeing.WORKDAYS_PER_YEAR
-             for t in (wb.target_quits_men_per_1000, wb.target_quits_women_per_1000)]
-    mean_mult = mult_sum / 5.0
-    h0 = np.divide(daily, mean_mult, out=np.zeros(2), where=mean_mult > 0)
+    h0 = wellbeing.base_hazard(mult_sum / 5.0, wb)
     return shares, h0, float(np.mean(pet))

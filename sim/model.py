@@ -301,7 +301,7 @@ class CommuteModel(mesa.Model):
         tr = office & (mode == TRANSIT)
         riders = np.bincount(slot[tr], weights=w[tr], minlength=S) / self.slot_hours
         load = riders / (sc.traffic.transit_capacity_per_hour * sc.policy.transit_capacity_factor)
-        crowd = traffic.transit_crowding(load, sc.mode.crowding_beta)
+        crowd = traffic.transit_crowding(load, sc.mode.crowding_beta, sc.mode.crowding_threshold)
 
         # what each worker lives today (computed only for those who travel by each mode)
         n = pop.n_workers
@@ -318,7 +318,7 @@ class CommuteModel(mesa.Model):
         ev = sc.traffic.evening_factor
         round_trip_min = 2 * one_way - delay_min + ev * delay_min
         round_delay_min = (1 + ev) * delay_min
-        crowd_excess = np.where(tr, np.maximum(0.0, load[slot] - 0.8), 0.0)
+        crowd_excess = np.where(tr, np.maximum(0.0, load[slot] - sc.mode.crowding_threshold), 0.0)
 
         # CO2 (kg per worker today)
         e = sc.emissions

@@ -21,8 +21,6 @@ from .city import GATEWAY, City
 from .rng import SETUP_DAY, KeyedRNG
 from .schema import SIZE_CLASSES, PopulationConfig
 
-FIRM_SIZE_SIGMA = 0.8  # lognormal spread of firm sizes within a class (shape only; the mean comes from the scenario)
-
 
 @dataclass
 class Population:
@@ -93,7 +91,7 @@ def build_population(cfg: PopulationConfig, city: City, scale: float, rng: Keyed
     f_class = np.concatenate(f_class)
     n_firms = len(f_class)
     z = rng.normal(SETUP_DAY, "firm_size", n_firms)
-    rel = np.exp(FIRM_SIZE_SIGMA * z)
+    rel = np.exp(cfg.firm_size_sigma * z)
     f_size = np.concatenate(f_size)
     for k in range(len(SIZE_CLASSES)):  # keep each class's total exact
         m = f_class == k

@@ -335,7 +335,7 @@ class RefWorker(mesa.Agent):
                 car_kg = 2 * m.od_car_g(self.od, s) / mc.car_occupancy / 1000.0
             elif self.mode == TRANSIT:
                 one_way = self.transit_invehicle_min * m.crowd[s] + sc.city.transit_access_min
-                crowd_excess = max(0.0, m.transit_load[s] - 0.8)
+                crowd_excess = max(0.0, m.transit_load[s] - m.scenario.mode.crowding_threshold)
                 transit_kg = 2 * self.dist_km * self.transit_g_per_pkm / 1000.0
             elif self.mode == BIKE:
                 one_way = self.bike_min
@@ -555,10 +555,10 @@ class ReferenceModel(mesa.Model):
                 t = [a + b for a, b in zip(t, self.link_min[link])]
             od_min.append(t)
         self.od_min = od_min
-        # transit: riders per hour against capacity, crowding multiplier above 0.8
+        # transit: riders per hour against capacity, crowding multiplier above the threshold
         cap = tr.transit_capacity_per_hour * sc.policy.transit_capacity_factor
         self.transit_load = [r / self.slot_hours / cap for r in riders]
-        self.crowd = [1.0 + sc.mode.crowding_beta * max(0.0, x - 0.8) for x in self.transit_load]
+        self.crowd = [1.0 + sc.mode.crowding_beta * max(0.0, x - sc.mode.crowding_threshold) for x in self.transit_load]
 
     def od_car_g(self, od: int, slot: int) -> float:
         """CO2 (g) of one car on the path of ``od`` leaving in ``slot`` (inside a zone: local speed)."""

@@ -146,6 +146,7 @@ class PopulationConfig(Section):
     sectors: dict[str, SectorConfig] = Field(
         default_factory=_default_sectors, description="sectors and their teleworkable share of jobs",
         json_schema_extra={"unit": "-", "source": "Dingel & Neiman 2020, Table 3, grouped"})
+    firm_size_sigma: float = field(0.8, "-", "lognormal spread of firm sizes within a size class (the class mean is kept)", "assumption (range 0.5-1.2)", ge=0, le=3)
     sector_mix: dict[str, dict[str, float]] = Field(
         default_factory=_default_sector_mix, description="employment share of each sector within each size class",
         json_schema_extra={"unit": "0-1", "source": "assumption (see docs/parameters.md)"})
@@ -268,7 +269,8 @@ class ModeConfig(Section):
     beta_late_per_min: float = field(-0.12, "1/min", "utility of arriving one minute late", "Small 1982: late penalty ~2.4 x value of time", le=0)
     slot_scale: float = field(1.0, "-", "logit scale of the departure-slot choice", "assumption (range 0.5-2)", gt=0, le=20)
     learning_rate: float = field(0.3, "0-1", "weight of today's experienced travel time in the learnt time", "assumption (range 0.1-0.5): day-to-day learning (Horowitz 1984)", gt=0, le=1)
-    crowding_beta: float = field(0.6, "-", "perceived transit time multiplier per unit of load above 0.8", "assumption: Wardman & Whelan 2011 crowding multipliers 1.2-1.6", ge=0, le=10)
+    crowding_threshold: float = field(0.8, "load (riders/capacity)", "transit load above which crowding adds perceived time and strain", "assumption: crowding penalties start near 80% of capacity (Wardman & Whelan 2011 review; range 0.6-1.0)", ge=0, le=3)
+    crowding_beta: float = field(0.6, "-", "perceived transit time multiplier per unit of load above crowding_threshold", "assumption: Wardman & Whelan 2011 crowding multipliers 1.2-1.6", ge=0, le=10)
 
     @model_validator(mode="after")
     def _check(self) -> "ModeConfig":
@@ -348,7 +350,7 @@ class WellbeingConfig(Section):
     memory_days: float = field(10.0, "workdays", "time constant of the exponentially weighted stress", "assumption (range 5-30)", gt=0, le=365)
     w_commute_per_hour: float = field(1.0, "stress points/h", "strain per hour of round-trip commuting", "assumption scaled on Stutzer & Frey 2008 (commuting paradox)", ge=0, le=20)
     w_delay_per_hour: float = field(2.0, "stress points/h", "extra strain per hour of congestion delay", "assumption (range 1-5)", ge=0, le=20)
-    w_crowding: float = field(1.0, "stress points", "strain at full transit load (per unit of load above 0.8)", "assumption", ge=0, le=20)
+    w_crowding: float = field(1.0, "stress points", "strain per unit of transit load above mode.crowding_threshold", "assumption", ge=0, le=20)
     conflict_caregiver: float = field(2.0, "stress points", "work-family conflict of a caregiver on an office day", "assumption (range 1-3): INL reports", ge=0, le=10)
     conflict_other: float = field(0.5, "stress points", "work-family conflict of other workers on an office day", "assumption", ge=0, le=10)
     remote_conflict_factor: float = field(0.4, "-", "conflict on a remote day relative to an office day", "assumption (range 0.2-0.7)", ge=0, le=1)

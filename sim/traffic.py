@@ -3,7 +3,7 @@
 Link flows are ``path_links.T @ trips`` (vehicles per slot, converted to vehicles per hour) plus
 background traffic (non-commute trips, a share of capacity by slot); link times follow the BPR
 function ``t0*(1 + alpha*(v/c)^beta)``; OD times are ``path_links @ link_times``. Transit load per
-slot is riders per hour over capacity; above 0.8 each unit of load multiplies the perceived and
+slot is riders per hour over capacity; above a threshold (0.8 by default) each unit of load multiplies the perceived and
 experienced in-vehicle time (crowding).
 """
 
@@ -45,6 +45,6 @@ def peak_extra_time(veh: np.ndarray, od_min: np.ndarray, od_t0: np.ndarray, peak
     return float((v * (od_min[:, peak_slots] - od_t0[:, None])).sum() / base) if base > 0 else 0.0
 
 
-def transit_crowding(load: np.ndarray, beta: float) -> np.ndarray:
-    """Time multiplier from load (riders/capacity): 1 + beta*max(0, load - 0.8)."""
-    return 1.0 + beta * np.maximum(0.0, load - 0.8)
+def transit_crowding(load: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    """Time multiplier from load (riders/capacity): 1 + beta*max(0, load - threshold)."""
+    return 1.0 + beta * np.maximum(0.0, load - threshold)

@@ -2,7 +2,7 @@
 
 Daily strain (stress points, clipped to the 0-10 scale) = personal baseline
   + w_commute * round-trip commute hours + w_delay * round-trip delay hours
-  + w_crowding * max(0, transit load - 0.8)
+  + w_crowding * max(0, transit load - crowding threshold)
   + work-family conflict (caregiver or not; x remote_conflict_factor on remote days; cut by corporate welfare)
   + isolation: w_isolation per remote day above isolation_free_days, on remote days.
 Stress moves toward today's strain by 1/memory_days each day. The daily quit hazard is
@@ -48,16 +48,15 @@ def hazard_multiplier(stress: np.ndarray, conflict_today: np.ndarray, caregiver:
     return cg * np.exp(cfg.quit_stress_coef * stress + cfg.quit_conflict_coef * conflict_today)
 
 
-def calibrate_h0(multiplier: np.ndarray, woman: np.ndarray, weight: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
-    """Base daily hazard [men, women] so the expected quits per 1,000 hit the targets."""
-    h0 = np.zeros(2)
-    for g, target in ((0, cfg.target_quits_men_per_1000), (1, cfg.target_quits_women_per_1000)):
-        m = woman == bool(g)
-        if m.any():
-            mean_mult = np.average(multiplier[m], weights=weight[m])
-            daily = -np.log(1.0 - target / 1000.0) / WORKDAYS_PER_YEAR
-            h0[g] = daily / mean_mult
-    return h0
+def base_hazard(mean_multiplier: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
+    """Base daily hazard [men, women] so that quits per 1,000 per year hit the targets.
+
+    Args:
+        mean_multiplier: the mean of :func:`hazard_multiplier` over men and over women [men, women].
+    """
+    targets = np.array([cfg.target_quits_men_per_1000, cfg.target_quits_women_per_1000])
+    daily = -np.log(1.0 - targets / 1000.0) / WORKDAYS_PER_YEAR
+    return np.divide(daily, mean_multiplier, out=np.zeros(2), where=mean_multiplier > 0)
 
 
 def quit_probability(h0: np.ndarray, woman: np.ndarray, multiplier: np.ndarray) -> np.ndarray:

@@ -1,0 +1,936 @@
+"""``run.py report RUN_DIR [RUN_DIR ...] -o report.html``: one self-contained HTML report.
+
+Written for a city planner who will forward it: a single file that opens from an e-mail attachment
+(CSS inline, every image a base64 ``data:`` URI, no script, font, link or anything else fetched).
+
+Inputs: one or more results folders (``summary.json``, ``scenario.resolved.yaml``,
+``manifest.json``, ``plots/*.png``); the first is the baseline. Content, in order:
+
+1. title (scenario names, date) and what was run, in plain words: population represented, sample,
+   days, seeds, replications; the levers that differ from the baseline (diff of the resolved
+   scenarios, with the schema's meaning and unit), or for a single run the policy levers that differ
+   from the defaults;
+2. headline KPIs with units (and 95% intervals when the run has replications);
+3. with several runs, the comparison with the baseline (:func:`sim.compare.build_rows`) and its plots
+   (:func:`sim.compare.make_plots`);
+4. each run's plots, captioned with the question they answer;
+5. calibration targets vs what the run achieved;
+6. every scenario key with its unit, the value used and its source, by section (collapsible);
+7. each run's manifest.
+
+Bad input (a missing folder, a folder without ``summary.json``, an output path whose folder does
+not exist) raises :class:`ReportError` before anything is written; the file is written to a
+temporary sibling and renamed into place (``os.replace``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import math
+import os
+import shlex
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import __version__
+from .compare import HEADLINE, CompareError, Source, _read_summary, build_rows, kpi_order, notes, resolve_sources, unit
+from .schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
+
+
+class ReportError(Exception):
+    """The report cannot be written; the message names the argument and the problem."""
+
+
+# ------------------------------------------------------------------------------------------ wording
+# headline KPIs (the keys of sim.compare.HEADLINE): summary key -> (plain label, unit as shown, True if a
+# 0-1 share shown in %)
+HEADLINE_WORDS = {
+    "remote_share": ("Worker-days worked remotely", "% of worker-days", True),
+    "car_vkm": ("Car traffic of commuters", "vehicle-km, period total", False),
+    "co2_commute_t": ("CO2 from commuting", "t CO2, period total", False),
+    "co2_home_t": ("Extra CO2 on remote days (home energy, extra car trips)", "t CO2, period total", False),
+    "co2_net_t": ("Net CO2 (commuting + remote days)", "t CO2, period total", False),
+    "commute_hours_per_worker": ("Time spent commuting", "hours per worker, period", False),
+    "hours_saved_per_worker": ("Commuting time saved by smart working", "hours per worker, period", False),
+    "delay_hours": ("Time lost in congestion (all commuters)", "hours, period total", False),
+    "peak_extra_time": ("Extra travel time at the morning peak", "% over free-flow time", True),
+    "mean_stress": ("Mean stress", "points, 0-10 scale", False),
+    "high_stress_share": ("Workers with high stress", "% of workers (daily mean)", True),
+    "quits_women_per_1000": ("Women quitting their job", "per 1,000 employed women a year", False),
+    "quits_men_per_1000": ("Men quitting their job", "per 1,000 employed men a year", False),
+}
+
+OTHER_LABELS = {
+    "workers": "Workers represented",
+    "break_even_km": "Break-even one-way car commute (a remote day saves CO2 above it)",
+    "car_vehicle_hours": "Car hours driven by commuters",
+    "co2_extra_trips_t": "CO2 of extra car trips on remote days",
+    "co2_home_energy_t": "CO2 of home energy on remote days",
+    "hours_saved_congestion_relief_per_worker": "Time saved: less congestion on office days",
+    "hours_saved_remote_days_per_worker": "Time saved: commutes avoided on remote days",
+    "office_days_per_worker": "Office days per worker",
+    "peak_vc_max": "Most congested road at the peak (volume/capacity)",
+    "transit_peak_load": "Public transport load at the peak (load/capacity)",
+}
+MODE_WORDS = {"car": "car", "transit": "public transport", "bike": "bike", "walk": "walking", "moto": "motorbike"}
+SEGMENT_WORDS = {"inside_milan": "Inside Milan", "entering_milan": "Entering Milan", "leaving_milan": "Leaving Milan",
+                 "hinterland": "Hinterland to hinterland"}
+SIZE_WORDS = {"micro": "micro firms (<10)", "small": "small firms (10-49)", "medium": "medium firms (50-249)",
+              "large": "large firms (250+)", "public": "public sector"}
+DAY_WORDS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday"}
+
+# the question each plot answers (file name -> caption); unknown files get their file name
+CAPTIONS = {
+    "remote_share.png": "How many people work remotely, day by day? The share of all workers working remotely on "
+                        "each workday, its 5-workday mean, and the share allowed to work remotely by their employer.",
+    "office_attendance_by_weekday.png": "Which weekdays are offices busiest? The share of all workers at the office "
+                                        "on each weekday: the days when roads and trains are fullest.",
+    "modal_split.png": "How do commuters travel on office days? Share of commuting trips by mode, overall and for "
+                       "each commute segment (inside Milan, entering, leaving, hinterland to hinterland).",
+    "car_traffic.png": "How much car commuting and congestion, day by day? Commuters' vehicle-km and the hours they "
+                       "lose in congestion.",
+    "congestion_map.png": "Where are roads congested at the morning peak? Each road link coloured by its peak "
+                          "volume/capacity ratio (above 1: queues).",
+    "co2_by_source.png": "Where does the CO2 come from? Commuting by mode against the extra home energy and car "
+                         "trips of remote days (the heating season makes remote days costlier).",
+    "stress.png": "Who is stressed? The share of workers above the high-stress level by gender and care duties, "
+                  "and mean stress by workday.",
+    "quits.png": "Who quits over commuting and stress? Resignations per 1,000 employed a year, by gender and care "
+                 "duties (few events in short or small runs: read with care).",
+    "adoption_by_size.png": "Which employers allow smart working? The share of workers allowed to work remotely, "
+                            "by firm size, against the Osservatorio Smart Working targets.",
+    "compare_headline_pct.png": "How much does each scenario change the headline indicators? Percent change from "
+                                "the baseline (bars: 95% intervals, when the runs have replications).",
+    "compare_modal_split.png": "Does the scenario change how people travel? Share of commuting trips by mode in "
+                               "each run (first row: the baseline).",
+}
+SECTION_TITLES = {
+    "general": "Run: name, seed, days, sample",
+    "city": "City, roads and transit",
+    "population": "Population and firms",
+    "adoption": "Adoption of smart working by employers",
+    "remote_days": "Choice of remote days",
+    "mode": "Choice of mode and departure time",
+    "traffic": "Traffic and transit crowding",
+    "emissions": "Emissions",
+    "wellbeing": "Stress and quits",
+    "policy": "Policy levers",
+}
+MANIFEST_ORDER = ("package", "package_version", "git_commit", "command_line", "seed", "scale", "days",
+                  "workers_sampled", "started", "finished", "wall_seconds", "peak_rss_mb", "python", "numpy", "mesa",
+                  "platform")
+_MISSING = object()
+
+
+# ------------------------------------------------------------------------------------------ numbers
+def _decimals(x: float, sig: int = 4) -> int:
+    """Decimals that show ``x`` with ``sig`` significant digits (none for numbers of ``sig`` digits or more)."""
+    a = abs(x)
+    if a == 0 or not math.isfinite(a) or a >= 10 ** (sig - 1):
+        return 0
+    return max(0, sig - 1 - math.floor(math.log10(a)))
+
+
+def _fixed(x: float, decimals: int, sign: bool = False) -> str:
+    s = f"{x:{'+' if sign else ''},.{decimals}f}"
+    if s.lstrip("+-").strip("0.,") == "":  # -0.00 / +0.00 -> 0
+        return "0" if decimals == 0 else f"{0:.{decimals}f}"
+    return s
+
+
+def num(x: float | None, sig: int = 4, sign: bool = False) -> str:
+    """A number with thousands separators and ``sig`` significant digits, never in scientific notation."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    return _fixed(float(x), _decimals(float(x), sig), sign)
+
+
+def _interval_decimals(value: float, lo: float, hi: float) -> int:
+    """Decimals for a value and its interval: the value's, or more so that the interval stays readable."""
+    d = _decimals(value)
+    half = abs(hi - lo) / 2
+    if half > 0:
+        d = max(d, min(d + 2, max(0, 1 - math.floor(math.log10(half)))))
+    return d
+
+
+def value_text(x: float | None, pct: bool, ci: tuple[float, float] | None = None) -> str:
+    """``1.23`` or ``1.23 (1.10 to 1.36)``; shares as percentages."""
+    if x is None:
+        return "n/a"
+    k = 100.0 if pct else 1.0
+    suffix = "%" if pct else ""
+    if ci is None:
+        return num(k * x) + suffix
+    lo, hi = k * ci[0], k * ci[1]
+    d = _interval_decimals(k * x, lo, hi)
+    return f"{_fixed(k * x, d)}{suffix} ({_fixed(lo, d)}{suffix} to {_fixed(hi, d)}{suffix})"
+
+
+def diff_text(x: float | None, pct: bool) -> str:
+    """A signed difference (3 significant digits); shares in percentage points."""
+    if x is None:
+        return ""
+    return num(100.0 * x if pct else x, sig=3, sign=True) + (" pp" if pct else "")
+
+
+def input_pct(x: float | None) -> str:
+    """An input share (a target) as typed: 0.53 -> 53%."""
+    return "n/a" if x is None else f"{100 * float(x):.4g}%"
+
+
+def pct_change_text(x: float | None) -> str:
+    if x is None:
+        return ""
+    if x == 0 or abs(x) >= 0.1:
+        return _fixed(x, 1, sign=True) + "%"
+    return num(x, sig=2, sign=True) + "%"
+
+
+def scalar_text(v: Any) -> str:
+    """A scenario value as a planner reads it (YAML spelling for booleans and null)."""
+    if v is _MISSING:
+        return "(not set)"
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return f"{v:,}" if abs(v) >= 10_000 else str(v)
+    if isinstance(v, float):
+        return f"{v:,g}" if abs(v) >= 10_000 else f"{v:g}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(scalar_text(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {scalar_text(x)}" for k, x in v.items()) if all(
+            not isinstance(x, dict) for x in v.values()) else " | ".join(
+            f"{k}: {scalar_text(x)}" for k, x in v.items())
+    return str(v)
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+# ------------------------------------------------------------------------------------------ inputs
+class _Run:
+    """One results folder as the report reads it."""
+
+    def __init__(self, folder: Path, label: str, summary: dict):
+        self.folder = folder
+        self.label = label
+        self.summary = summary
+        self.scenario = self._yaml("scenario.resolved.yaml")
+        self.manifest = self._json("manifest.json")
+        self.source = Source(str(folder), "run folder", label=label, summary=summary, folder=folder)
+        self.values = self.source.values()
+        self.kpi_ci = {k: (v["ci95_low"], v["ci95_high"])
+                       for k, v in ((summary.get("replications") or {}).get("kpis") or {}).items()}
+
+    @property
+    def name(self) -> str:
+        return str(self.summary.get("scenario") or self.scenario.get("name") or self.label)
+
+    def _yaml(self, name: str) -> dict:
+        try:
+            data = yaml.safe_load((self.folder / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _json(self, name: str) -> dict:
+        import json
+        try:
+            data = json.loads((self.folder / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def plots(self) -> list[Path]:
+        folder = self.folder / "plots"
+        if not folder.is_dir():
+            return []
+        return sort_plots(p for p in folder.glob("*.png") if p.is_file())
+
+
+def sort_plots(paths) -> list[Path]:
+    """Known plots in the order of :data:`CAPTIONS`, then the others by name."""
+    order = {name: i for i, name in enumerate(CAPTIONS)}
+    return sorted(paths, key=lambda p: (order.get(p.name, len(order)), p.name))
+
+
+def check_inputs(run_dirs: list, out: Path) -> list[tuple[Path, dict]]:
+    """Every folder exists and holds a readable ``summary.json``; ``out`` can be written. Raises ReportError."""
+    if not run_dirs:
+        raise ReportError("report: needs at least one run folder")
+    loaded = []
+    for arg in run_dirs:
+        p = Path(arg)
+        if not p.exists():
+            raise ReportError(f"{arg}: no such run folder")
+        if not p.is_dir():
+            raise ReportError(f"{arg}: not a folder (expected a results folder written by 'run.py run')")
+        try:
+            loaded.append((p, _read_summary(str(arg), p)))
+        except CompareError as exc:
+            raise ReportError(str(exc)) from None
+    out = Path(out)
+    if out.is_dir():
+        raise ReportError(f"{out}: is a folder; expected the path of the HTML file to write")
+    parent = out.parent
+    if not parent.is_dir():
+        what = "is not a folder" if parent.exists() else "does not exist"
+        raise ReportError(f"{out}: the folder {parent} {what}; create it first or choose another -o")
+    if not os.access(parent, os.W_OK):
+        raise ReportError(f"{out}: the folder {parent} is not writable")
+    return loaded
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as ``a.b.c`` keys (lists and scalars are leaves)."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def lookup(d: dict, key: str) -> Any:
+    cur: Any = d
+    for part in key.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return _MISSING
+        cur = cur[part]
+    return cur
+
+
+def _schema() -> tuple[list[dict], dict[str, dict]]:
+    from .schema_doc import schema_rows
+    rows = schema_rows()
+    return rows, {r["key"]: r for r in rows}
+
+
+def schema_row_for(path: str, by_key: dict[str, dict]) -> dict | None:
+    """The schema row of a key path (dict-valued keys cover their sub-keys: ``a.b.micro`` -> ``a.b``)."""
+    parts = path.split(".")
+    for n in range(len(parts), 0, -1):
+        row = by_key.get(".".join(parts[:n]))
+        if row is not None:
+            return row
+    return None
+
+
+_NOT_LEVERS = frozenset({"name", "description", "extends"})
+
+
+def scenario_diff(base: dict, other: dict) -> list[tuple[str, Any, Any]]:
+    """(key path, baseline value, run value) for every key that differs; policy keys first."""
+    a, b = flatten(base), flatten(other)
+    keys = [k for k in dict.fromkeys([*a, *b]) if k.split(".")[0] not in _NOT_LEVERS]
+    diffs = [(k, a.get(k, _MISSING), b.get(k, _MISSING)) for k in keys]
+    diffs = [d for d in diffs if not _same(d[1], d[2])]
+    return sorted(diffs, key=lambda d: 0 if d[0].startswith("policy.") else 1)
+
+
+def policy_vs_defaults(scenario: dict, rows: list[dict]) -> list[tuple[str, Any, Any]]:
+    """(key, default, value) for the policy levers that differ from the schema defaults."""
+    out = []
+    for r in rows:
+        if r["key"].startswith("policy."):
+            v = lookup(scenario, r["key"])
+            if v is not _MISSING and not _same(r["default"], v):
+                out.append((r["key"], r["default"], v))
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def figure_html(path: Path, caption: str | None = None) -> str:
+    """A ``<figure>`` with the PNG embedded as a data URI (or a note if the file is not a PNG)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f'<p class="note">{_e(path.name)}: cannot be read ({_e(exc.strerror or exc)}).</p>'
+    size = _png_size(data)
+    if size is None:
+        return f'<p class="note">{_e(path.name)}: not a PNG image, left out.</p>'
+    caption = caption if caption is not None else CAPTIONS.get(path.name, path.name)
+    uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return (f'<figure><img src="{uri}" width="{size[0]}" height="{size[1]}" alt="{_e(caption)}">'
+            f'<figcaption>{_e(caption)} <span class="file">{_e(path.name)}</span></figcaption></figure>')
+
+
+def _table(head: list[str], rows: list[list[str]], num_cols: set[int] = frozenset(), cls: str = "",
+           row_classes: list[str] | None = None, head_html: str | None = None) -> str:
+    """An HTML table; cells are already HTML; ``num_cols`` are right-aligned."""
+    th = head_html if head_html is not None else "<tr>" + "".join(
+        f'<th{" class=num" if i in num_cols else ""} scope="col">{h}</th>' for i, h in enumerate(head)) + "</tr>"
+    body = []
+    for j, r in enumerate(rows):
+        rc = f' class="{row_classes[j]}"' if row_classes and row_classes[j] else ""
+        body.append(f"<tr{rc}>" + "".join(f'<td{" class=num" if i in num_cols else ""}>{c}</td>'
+                                          for i, c in enumerate(r)) + "</tr>")
+    return (f'<div class="scroll"><table{f" class={cls}" if cls else ""}><thead>{th}</thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+def kpi_label(key: str) -> tuple[str, str, bool]:
+    """(plain label, unit, shown in %) of a flattened KPI name."""
+    if key in HEADLINE_WORDS:
+        return HEADLINE_WORDS[key]
+    parts = key.split(".")
+    u = unit(key)
+    pct = u.startswith("0-1")
+    if pct:
+        u = "%" + u[3:]
+    if parts[0] == "modal_split" and len(parts) == 2:
+        return f"Trips by {MODE_WORDS.get(parts[1], parts[1])}", u, pct
+    if parts[0] == "modal_split_by_segment" and len(parts) == 3:
+        return f"{SEGMENT_WORDS.get(parts[1], parts[1])}: trips by {MODE_WORDS.get(parts[2], parts[2])}", u, pct
+    if parts[0] == "adoption_by_size" and len(parts) == 2:
+        return f"Workers allowed smart working: {SIZE_WORDS.get(parts[1], parts[1])}", u, pct
+    if parts[0] == "office_attendance_by_weekday" and len(parts) == 2:
+        return f"Workers at the office on {DAY_WORDS.get(parts[1], parts[1])}", u, pct
+    return OTHER_LABELS.get(key, key.replace("_", " ")), u, pct
+
+
+def _label_cell(key: str, label: str) -> str:
+    return f'{_e(label)}<span class="key">{_e(key)}</span>'
+
+
+def _date_text(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        d = dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        try:
+            d = dt.datetime.combine(dt.date.fromisoformat(str(iso)), dt.time())
+        except ValueError:
+            return str(iso)
+    return f"{d.day} {d:%B %Y}"
+
+
+# ------------------------------------------------------------------------------------------ sections
+def _run_words(run: _Run) -> str:
+    s = run.summary
+    workers = s.get("workers")
+    scale = s.get("scale")
+    sampled = s.get("workers_sampled") or run.manifest.get("workers_sampled")
+    days = s.get("days")
+    parts = []
+    if workers is not None:
+        pop = f"{workers:,.0f} workers with jobs in metropolitan Milan"
+        if scale is not None and scale < 1:
+            each = f"{1 / scale:,.0f}" if 1 / scale >= 10 else f"{1 / scale:.3g}"
+            pop += (f", simulated through a {100 * scale:g}% sample"
+                    + (f" ({sampled:,} simulated workers, each standing for about {each})" if sampled else ""))
+        elif scale is not None:
+            pop += " (a 100% sample: every worker simulated)"
+        parts.append(pop)
+    if days is not None:
+        start = (run.scenario.get("emissions") or {}).get("start_date")
+        parts.append(f"{days} workdays" + (f" from {_date_text(start)}" if start else "")
+                     + (" (one working year)" if days == 250 else ""))
+    reps = s.get("replications")
+    if reps:
+        seeds = reps.get("seeds") or []
+        parts.append(f"{reps.get('n', len(seeds))} replications with seeds {seeds[0]} to {seeds[-1]} "
+                     f"(values are means over the seeds, with 95% intervals)" if seeds else "replications")
+    elif s.get("seed") is not None:
+        parts.append(f"random seed {s['seed']}, a single replication (no intervals)")
+    return "; ".join(parts)
+
+
+def _levers_table(diffs: list[tuple[str, Any, Any]], by_key: dict, left: str, right: str) -> str:
+    rows = []
+    for key, a, b in diffs:
+        row = schema_row_for(key, by_key) or {}
+        u = row.get("unit", "-")
+        rows.append([f"<code>{_e(key)}</code>", _e(row.get("meaning", "")), _e(scalar_text(a)) + " &rarr; "
+                     + f"<strong>{_e(scalar_text(b))}</strong>", _e("" if u == "-" else u)])
+    return _table(["Key", "What it is", f"{_e(left)} &rarr; {_e(right)}", "Unit"], rows, cls="levers")
+
+
+def section_what(runs: list[_Run], rows: list[dict], by_key: dict, note_lines: list[str]) -> str:
+    base = runs[0]
+    out = ['<section id="what"><h2>What was run</h2>']
+    texts = [_run_words(r) for r in runs]
+    if len(runs) == 1:
+        out.append(f"<p>One simulation of commuting in metropolitan Milan, scenario <strong>{_e(base.name)}</strong>: "
+                   f"{_e(texts[0])}.</p>")
+    else:
+        names = ", ".join(f"<strong>{_e(r.label)}</strong>" for r in runs[1:])
+        out.append(f"<p>{len(runs)} simulations of commuting in metropolitan Milan: the baseline "
+                   f"<strong>{_e(base.label)}</strong> and {names}, each compared with the baseline.")
+        if len(set(texts)) == 1:
+            out.append(f" Each run: {_e(texts[0])}.</p>")
+        else:
+            out.append("</p><ul>" + "".join(f"<li><strong>{_e(r.label)}</strong>: {_e(t)}.</li>"
+                                            for r, t in zip(runs, texts)) + "</ul>")
+    out.append('<p>Every total (vehicle-km, CO2, hours of delay) is for the whole population represented and the '
+               'whole simulated period; "per worker" figures are per worker over that period. The time saved is '
+               'measured against the same run without smart working (same seed, same random draws).</p>')
+    for n in note_lines:
+        out.append(f'<p class="warn">Note: {_e(n)}</p>')
+    for r in runs:
+        desc = " ".join(str(r.scenario.get("description") or "").split())
+        if desc:
+            out.append(f'<p class="desc"><strong>{_e(r.label if len(runs) > 1 else r.name)}</strong>: {_e(desc)}</p>')
+    if len(runs) == 1:
+        out.append("<h3>Policy levers changed from the defaults</h3>")
+        if not base.scenario:
+            out.append('<p class="note">scenario.resolved.yaml is missing: the levers used are unknown.</p>')
+        else:
+            diffs = policy_vs_defaults(base.scenario, rows)
+            if diffs:
+                out.append(f"<p>{len(diffs)} policy lever{'s' if len(diffs) != 1 else ''} differ from the default "
+                           "(today's situation):</p>")
+                out.append(_levers_table(diffs, by_key, "default", "this run"))
+            else:
+                out.append("<p>None: every policy lever is at its default value, i.e. today's situation (Area C, "
+                           "transit fare and smart working as observed; no new policy). This run is a "
+                           "baseline.</p>")
+    else:
+        out.append("<h3>The levers that differ from the baseline</h3>")
+        for r in runs[1:]:
+            if not (base.scenario and r.scenario):
+                out.append(f'<p class="note">{_e(r.label)}: scenario.resolved.yaml is missing, the differences '
+                           "are unknown.</p>")
+                continue
+            diffs = scenario_diff(base.scenario, r.scenario)
+            if diffs:
+                out.append(f"<p><strong>{_e(r.label)}</strong> differs from the baseline in {len(diffs)} "
+                           f"setting{'s' if len(diffs) != 1 else ''}:</p>")
+                out.append(_levers_table(diffs, by_key, "baseline", r.label))
+            else:
+                out.append(f"<p><strong>{_e(r.label)}</strong>: no setting differs from the baseline (the same "
+                           "scenario: differences come from the random seed only, if any).</p>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def section_kpis(runs: list[_Run]) -> str:
+    out = ['<section id="kpis"><h2>Headline results</h2>']
+    has_ci = any(r.kpi_ci for r in runs)
+    if has_ci:
+        out.append("<p>With replications the value is the mean over the seeds, followed by its 95% interval "
+                   "(mean &plusmn; t &middot; sd/&radic;n) in brackets.</p>")
+    head = ["Indicator", "Unit"] + [_e(r.label) for r in runs]
+    rows = []
+    for key in HEADLINE:
+        label, u, pct = kpi_label(key)
+        cells = [_label_cell(key, label), _e(u)]
+        for r in runs:
+            cells.append(_e(value_text(r.values.get(key), pct, r.kpi_ci.get(key))))
+        rows.append(cells)
+    out.append(_table(head, rows, num_cols=set(range(2, 2 + len(runs))), cls="kpis"))
+    hs = [r.scenario.get("wellbeing", {}).get("high_stress_threshold") for r in runs if r.scenario]
+    if hs and hs[0] is not None:
+        out.append(f'<p class="small">High stress: a stress level of {scalar_text(hs[0])} or more on the 0-10 '
+                   "scale. Quits are annualised (per 1,000 employed over a 250-workday year).</p>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def section_comparison(runs: list[_Run], sources: list[Source], rows_cmp: list[dict]) -> str:
+    base, others = runs[0], runs[1:]
+    by = {(r["kpi"], r["run"]): r for r in rows_cmp}
+    names = list(dict.fromkeys(r["kpi"] for r in rows_cmp))
+    has_ci = {s.label: any(by[(k, s.label)]["ci95_low"] is not None for k in names if (k, s.label) in by)
+              for s in sources[1:]}
+    out = ['<section id="comparison"><h2>Comparison with the baseline</h2>',
+           f"<p>Each run against the baseline <strong>{_e(base.label)}</strong>: its value, the difference in units "
+           "(percentage points, pp, for shares) and in percent of the baseline"
+           + (", and the paired 95% interval of the difference over the shared seeds (an interval that excludes 0 "
+              "is a difference beyond the random noise)" if any(has_ci.values()) else "")
+           + ". Computed by <code>run.py compare</code>.</p>"]
+
+    def table(keys: list[str]) -> str:
+        head1 = '<tr><th scope="col" rowspan="2">Indicator</th><th scope="col" rowspan="2">Unit</th>' \
+                f'<th scope="col" rowspan="2" class="num">{_e(base.label)}<br><span class="key">baseline</span></th>'
+        head2 = "<tr>"
+        for s in sources[1:]:
+            n = 4 if has_ci[s.label] else 3
+            head1 += f'<th scope="colgroup" colspan="{n}" class="group">{_e(s.label)}</th>'
+            head2 += '<th class="num">value</th><th class="num">diff</th><th class="num">diff %</th>'
+            if has_ci[s.label]:
+                head2 += '<th class="num">95% interval of diff</th>'
+        head_html = head1 + "</tr>" + head2 + "</tr>"
+        body, ncols = [], 3 + sum(4 if has_ci[s.label] else 3 for s in sources[1:])
+        for k in keys:
+            label, u, pct = kpi_label(k)
+            first = next((by[(k, s.label)] for s in sources[1:] if (k, s.label) in by), None)
+            if first is None:
+                continue
+            cells = [_label_cell(k, label), _e(u), _e(value_text(first["baseline"], pct))]
+            for s in sources[1:]:
+                r = by.get((k, s.label))
+                if r is None:
+                    cells += [""] * (4 if has_ci[s.label] else 3)
+                    continue
+                cells += [_e(value_text(r["value"], pct)), _e(diff_text(r["diff"], pct)),
+                          _e(pct_change_text(r["diff_pct"]))]
+                if has_ci[s.label]:
+                    cells.append("" if r["ci95_low"] is None else
+                                 _e(f"{diff_text(r['ci95_low'], pct)} to {diff_text(r['ci95_high'], pct)}"))
+            body.append(cells)
+        return _table([], body, num_cols=set(range(2, ncols)), cls="cmp", head_html=head_html)
+
+    head = [k for k in names if k in HEADLINE]
+    rest = [k for k in kpi_order(names) if k not in HEADLINE]
+    out.append(table(head))
+    if rest:
+        out.append(f"<details><summary>All other indicators ({len(rest)})</summary>{table(rest)}</details>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def section_plots(runs: list[_Run], compare_pngs: list[Path]) -> str:
+    out = ['<section id="plots"><h2>Plots</h2>']
+    if compare_pngs:
+        out.append("<h3>Comparison</h3>")
+        out.extend(figure_html(p) for p in compare_pngs)
+    for r in runs:
+        pngs = r.plots()
+        if len(runs) > 1 or compare_pngs:
+            out.append(f"<h3>{_e(r.label)}</h3>")
+        if not pngs:
+            out.append(f'<p class="note">No plots in {_e(r.folder.name)}/plots (a run written before plots '
+                       "existed, or plotting failed).</p>")
+        out.extend(figure_html(p) for p in pngs)
+    out.append("</section>")
+    return "".join(out)
+
+
+def _calibration_run(run: _Run, by_key: dict) -> str:
+    s, sc = run.summary, run.scenario
+    cal = s.get("calibration") or {}
+    out = []
+
+    def src(key: str) -> str:
+        row = by_key.get(key) or {}
+        return _source_html(row.get("source", "-"))
+
+    rows = []
+    target = lookup(sc, "traffic.target_peak_extra_time")
+    if target is not _MISSING and s.get("peak_extra_time") is not None:
+        rows.append(["Extra travel time at the morning peak (TomTom congestion level)", input_pct(target),
+                     value_text(s["peak_extra_time"], True), diff_text(s["peak_extra_time"] - target, True),
+                     src("traffic.target_peak_extra_time")])
+    for g, key in (("women", "wellbeing.target_quits_women_per_1000"), ("men", "wellbeing.target_quits_men_per_1000")):
+        t, v = lookup(sc, key), s.get(f"quits_{g}_per_1000")
+        if t is not _MISSING and v is not None:
+            rows.append([f"Quits per 1,000 employed {g} a year", scalar_text(t), num(v), diff_text(v - t, False),
+                         src(key)])
+    targets = lookup(sc, "adoption.target_allowed_share")
+    adopt = s.get("adoption_by_size") or {}
+    if isinstance(targets, dict):
+        for k in SIZE_CLASSES:
+            if k in targets and k in adopt:
+                rows.append([f"Workers allowed smart working: {SIZE_WORDS[k]}", input_pct(targets[k]),
+                             value_text(adopt[k], True), diff_text(adopt[k] - targets[k], True),
+                             src("adoption.target_allowed_share")])
+    if rows:
+        out.append(_table(["What is calibrated", "Target", "Achieved", "Difference", "Source of the target"],
+                          [[_e(c) for c in r[:4]] + [r[4]] for r in rows], num_cols={1, 2, 3}, cls="cal"))
+    seg_t = cal.get("segment_targets") or lookup(sc, "mode.segment_targets")
+    seg_a = s.get("modal_split_by_segment") or {}
+    if isinstance(seg_t, dict) and seg_a:
+        head = ('<tr><th scope="col" rowspan="2">Commute segment</th>'
+                + "".join(f'<th scope="colgroup" colspan="2" class="group">{_e(MODE_WORDS[m])}</th>' for m in MODES)
+                + "</tr><tr>" + '<th class="num">target</th><th class="num">run</th>' * len(MODES) + "</tr>")
+        body = []
+        for seg in SEGMENTS:
+            if seg not in seg_t or seg not in seg_a:
+                continue
+            cells = [_e(SEGMENT_WORDS[seg])]
+            for m in MODES:
+                a = seg_a[seg].get(m)
+                cells += [_e(input_pct(seg_t[seg].get(m))), _e("n/a" if a is None else num(100 * a, sig=3) + "%")]
+            body.append(cells)
+        out.append("<p>Share of office-day commuting trips by mode, target (AMAT 2022, Istat) against the run:</p>")
+        out.append(_table([], body, num_cols=set(range(1, 1 + 2 * len(MODES))), cls="cal", head_html=head))
+    if not out:
+        out.append('<p class="note">No calibration figures in this folder.</p>')
+    return "".join(out)
+
+
+def section_calibration(runs: list[_Run], by_key: dict) -> str:
+    out = ['<section id="calibration"><h2>Calibration: targets and what the model achieved</h2>',
+           "<p>At the start of every run the model tunes its unobserved constants so that, with the policy levers "
+           "at their defaults, it reproduces observed figures: congestion at the peak, how commuters travel by "
+           "segment, which employers allow smart working, and how many workers quit. A policy run departs from "
+           "these targets by design; quits in short or small runs are few events and noisy.</p>"]
+    for i, r in enumerate(runs):
+        if i == 0:
+            if len(runs) > 1:
+                out.append(f"<h3>{_e(r.label)} (baseline)</h3>")
+            out.append(_calibration_run(r, by_key))
+        else:
+            out.append(f"<details><summary>{_e(r.label)}</summary>{_calibration_run(r, by_key)}</details>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def _source_html(source: str) -> str:
+    if source.lower().startswith("assumption"):
+        return f'<span class="badge">assumption</span> {_e(source[len("assumption"):].lstrip(" :;,"))}'
+    return _e(source)
+
+
+def section_assumptions(runs: list[_Run], rows: list[dict]) -> str:
+    base = runs[0]
+    out = ['<section id="assumptions"><h2>Assumptions and sources behind the defaults</h2>',
+           "<p>Every setting of the scenario, with the value used and where it comes from. Rows marked "
+           '<span class="badge">assumption</span> are modelling choices rather than measured figures: the ones worth '
+           "varying in a sensitivity analysis. Click a section to open it.</p>"]
+    if not base.scenario:
+        out.append('<p class="note">scenario.resolved.yaml is missing: values used are unknown.</p>')
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        sec = r["key"].split(".", 1)[0] if "." in r["key"] else "general"
+        groups.setdefault(sec, []).append(r)
+    for sec, items in groups.items():
+        body, classes = [], []
+        n_assume = 0
+        for r in items:
+            v = lookup(base.scenario, r["key"])
+            value = _e(scalar_text(v))
+            if v is not _MISSING and not _same(v, r["default"]):
+                value = f"<strong>{value}</strong><span class=key>default {_e(scalar_text(r['default']))}</span>"
+            for o in runs[1:]:
+                ov = lookup(o.scenario, r["key"])
+                if not _same(ov, v):
+                    value += f'<span class="key">{_e(o.label)}: <strong>{_e(scalar_text(ov))}</strong></span>'
+            assume = str(r["source"]).lower().startswith("assumption")
+            n_assume += assume
+            classes.append("assumption" if assume else "")
+            body.append([f"<code>{_e(r['key'])}</code><span class=meaning>{_e(r['meaning'])}</span>",
+                         _e("" if r["unit"] == "-" else r["unit"]), value,
+                         _source_html(str(r["source"])) if r["source"] != "-" else ""])
+        title = SECTION_TITLES.get(sec, sec)
+        out.append(f'<details class="section"><summary>{_e(title)} <span class="count">{len(items)} '
+                   f"setting{'s' if len(items) != 1 else ''}, {n_assume} assumption{'s' if n_assume != 1 else ''}"
+                   f"</span></summary>"
+                   + _table(["Key and meaning", "Unit", "Value used", "Source"], body, cls="assume",
+                            row_classes=classes)
+                   + "</details>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def section_manifest(runs: list[_Run]) -> str:
+    out = ['<section id="manifest"><h2>Run details (manifest)</h2>',
+           "<p>What produced each run: software versions, command line, timing. Re-running the command with "
+           "the folder's <code>scenario.resolved.yaml</code> reproduces the results exactly.</p>"]
+    for r in runs:
+        m = r.manifest
+        out.append(f"<h3>{_e(r.label)} <span class=key>{_e(r.folder.resolve())}</span></h3>")
+        if not m:
+            out.append('<p class="note">No manifest.json in this folder.</p>')
+            continue
+        keys = [k for k in MANIFEST_ORDER if k in m] + sorted(k for k in m if k not in MANIFEST_ORDER)
+        body = []
+        for k in keys:
+            v = m[k]
+            if k == "command_line" and isinstance(v, list):
+                text = f"<code>{_e(shlex.join(str(x) for x in v))}</code>"
+            elif isinstance(v, (dict, list)):
+                text = f"<code>{_e(scalar_text(v))}</code>"
+            else:
+                text = _e(scalar_text(v) if not isinstance(v, str) else v)
+            body.append([f"<code>{_e(k)}</code>", text])
+        out.append(_table(["Field", "Value"], body, cls="manifest"))
+    out.append("</section>")
+    return "".join(out)
+
+
+# ------------------------------------------------------------------------------------------ page
+CSS = """
+:root{--ink:#1d2630;--muted:#5b6673;--line:#d8dee6;--zebra:#f4f6f9;--head:#e9eef4;--accent:#1b4f72;
+--assume:#fff6d9;--assume2:#fbeec2}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:#fff;color:var(--ink);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,
+"Helvetica Neue",Arial,"Noto Sans","Liberation Sans",sans-serif}
+main{max-width:1000px;margin:0 auto;padding:2rem 1.25rem 3rem}
+h1{font-size:1.85rem;line-height:1.2;margin:0 0 .35rem;color:var(--accent)}
+h2{font-size:1.35rem;line-height:1.25;margin:2.4rem 0 .7rem;padding-bottom:.3rem;border-bottom:2px solid var(--line)}
+h3{font-size:1.08rem;margin:1.6rem 0 .5rem}
+p{margin:.5rem 0 .8rem}
+ul{margin:.3rem 0 .8rem;padding-left:1.4rem}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:.86em}
+.sub{color:var(--muted);margin:0 0 1rem}
+.small,.note{font-size:.88rem;color:var(--muted)}
+.warn{background:#fdf2e9;border-left:4px solid #e67e22;padding:.4rem .7rem}
+.desc{border-left:4px solid var(--line);padding:.1rem .8rem;color:#333}
+nav.toc{font-size:.92rem;background:var(--zebra);border-radius:6px;padding:.5rem .9rem;margin:1rem 0 0}
+nav.toc a{color:var(--accent);text-decoration:none;margin-right:1.1rem;white-space:nowrap}
+nav.toc a:hover{text-decoration:underline}
+.scroll{overflow-x:auto;margin:.4rem 0 1.1rem}
+table{border-collapse:collapse;width:100%;font-size:.88rem}
+th,td{padding:.36rem .55rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+thead th{background:var(--head);border-bottom:2px solid #c4cdd8;font-weight:600;vertical-align:bottom}
+thead th.group{text-align:center;border-bottom:1px solid #c4cdd8}
+tbody tr:nth-child(even){background:var(--zebra)}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.key{display:block;color:var(--muted);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",
+monospace;font-size:.76rem;font-weight:400}
+.meaning{display:block;color:#333;font-size:.84rem}
+table.kpis td:first-child{min-width:16rem}
+table.kpis td.num{font-size:.95rem}
+table.assume td:first-child{width:42%}
+table.assume td:nth-child(3){overflow-wrap:anywhere}
+table.assume td:nth-child(4){width:30%;font-size:.84rem}
+table.levers td:first-child,table.manifest td:first-child{white-space:nowrap}
+table.manifest td{overflow-wrap:anywhere}
+tbody tr.assumption{background:var(--assume)}
+tbody tr.assumption:nth-child(even){background:var(--assume2)}
+.badge{display:inline-block;font-size:.7rem;font-weight:600;letter-spacing:.02em;text-transform:uppercase;
+color:#7a5300;background:#ffe9a8;border:1px solid #e8c45c;border-radius:3px;padding:0 .3rem;line-height:1.35}
+figure{margin:1rem 0 2rem;break-inside:avoid;page-break-inside:avoid}
+figure img{display:block;max-width:100%;height:auto;border:1px solid var(--line);border-radius:3px}
+figcaption{font-size:.9rem;color:#333;margin-top:.4rem}
+figcaption .file{color:var(--muted);font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.75rem;
+margin-left:.3rem}
+details{border:1px solid var(--line);border-radius:6px;padding:.15rem .8rem;margin:.45rem 0}
+details[open]{padding-bottom:.5rem}
+summary{cursor:pointer;font-weight:600;padding:.35rem 0}
+summary .count{font-weight:400;color:var(--muted);font-size:.86rem;margin-left:.4rem}
+footer{margin-top:3rem;padding-top:.6rem;border-top:1px solid var(--line);font-size:.82rem;color:var(--muted)}
+@media print{
+ body{font-size:10.5pt}
+ main{max-width:none;padding:0}
+ nav.toc{display:none}
+ h2{break-after:avoid;page-break-after:avoid}
+ h3{break-after:avoid;page-break-after:avoid}
+ tr,figure{break-inside:avoid;page-break-inside:avoid}
+ thead{display:table-header-group}
+ .scroll{overflow:visible}
+ details{border:none;padding:0}
+ details::details-content{content-visibility:visible;display:block}
+ details>summary{list-style:none}
+ tbody tr:nth-child(even){-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ tbody tr.assumption,.badge{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
+"""
+
+
+def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] | None, compare_pngs: list[Path],
+           note_lines: list[str], now: dt.datetime) -> str:
+    """The whole HTML page (a string)."""
+    schema_list, by_key = _schema()
+    base = runs[0]
+    if len(runs) == 1:
+        title = f"Smart working in Milan: scenario {base.name}"
+    else:
+        title = f"Smart working in Milan: {base.label} vs " + ", ".join(r.label for r in runs[1:])
+    run_dates = sorted({_date_text(r.manifest.get("finished") or r.manifest.get("started")) for r in runs} - {""})
+    sub = f"Report of {now.day} {now:%B %Y, %H:%M}"
+    if run_dates:
+        sub += f" &middot; run{'s' if len(runs) > 1 else ''} of {_e(', '.join(run_dates))}"
+    sub += f" &middot; smartcommute {_e(__version__)}"
+    toc = [("what", "What was run"), ("kpis", "Headline results")]
+    if len(runs) > 1:
+        toc.append(("comparison", "Comparison"))
+    toc += [("plots", "Plots"), ("calibration", "Calibration"), ("assumptions", "Assumptions and sources"),
+            ("manifest", "Run details")]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{CSS}</style></head><body><main>",
+        f"<header><h1>{_e(title)}</h1><p class=sub>{sub}</p>",
+        '<nav class="toc">' + "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t in toc) + "</nav></header>",
+        section_what(runs, schema_list, by_key, note_lines),
+        section_kpis(runs),
+    ]
+    if len(runs) > 1 and sources is not None and rows_cmp is not None:
+        parts.append(section_comparison(runs, sources, rows_cmp))
+    parts += [
+        section_plots(runs, compare_pngs),
+        section_calibration(runs, by_key),
+        section_assumptions(runs, schema_list),
+        section_manifest(runs),
+        f"<footer>Written by <code>run.py report</code> (smartcommute {_e(__version__)}) on "
+        f"{now:%Y-%m-%d %H:%M}. A self-contained file: every figure is embedded; nothing is fetched when it is "
+        "opened.</footer>",
+        "</main></body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = None) -> Path:
+    """Write the self-contained HTML report of ``run_dirs`` (the first is the baseline) to ``out``.
+
+    Args:
+        run_dirs: results folders written by ``run.py run`` (or ``compare``).
+        out: the HTML file to write (its folder must exist); replaced atomically if it exists.
+        labels: names of the runs in the report (default: the folder names, as ``run.py compare``).
+
+    Returns:
+        ``out``.
+
+    Raises:
+        ReportError: bad input, before anything is written.
+    """
+    out = Path(out)
+    loaded = check_inputs(list(run_dirs), out)
+    if labels is not None and len(labels) != len(loaded):
+        raise ValueError("labels: one per run folder")
+    sources = rows_cmp = None
+    compare_pngs: list[Path] = []
+    note_lines: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="report-") as tmp:
+        if len(loaded) > 1:
+            try:
+                sources = resolve_sources([str(p) for p, _ in loaded])
+            except CompareError as exc:
+                raise ReportError(str(exc)) from None
+            if labels is not None:
+                for s, lab in zip(sources, labels):
+                    s.label = lab
+            rows_cmp = build_rows(sources)
+            note_lines = notes(sources)
+            from .compare import make_plots
+            compare_pngs = sort_plots(make_plots(sources, rows_cmp, Path(tmp)))
+            names = [s.label for s in sources]
+        else:
+            names = labels or [loaded[0][0].resolve().name]
+        runs = [_Run(p, name, summary) for (p, summary), name in zip(loaded, names)]
+        page = render(runs, sources, rows_cmp, compare_pngs, note_lines, dt.datetime.now())
+    tmp_file = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp_file, "w", encoding="utf-8") as fh:
+            fh.write(page)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_file, out)
+    except BaseException:
+        tmp_file.unlink(missing_ok=True)
+        raise
+    return out
