@@ -38,13 +38,13 @@ def baseline_policy(scenario: Scenario) -> Scenario:
 def _link_times(model, veh: np.ndarray, background_vc: float) -> np.ndarray:
     sc, city = model.scenario, model.city
     bg = traffic.background_vph(city.link_capacity_vph, background_vc, np.asarray(sc.traffic.background_profile))
-    vol = traffic.link_volumes(model.routes.path_links_t, veh, model.slot_hours, bg)
+    vol = traffic.link_volumes(model.Pt, veh, model.slot_hours, bg)
     return traffic.bpr_times(city.link_t0_min, vol, city.link_capacity_vph, sc.traffic.bpr_alpha, sc.traffic.bpr_beta)
 
 
 def _assign(model, veh: np.ndarray, background_vc: float) -> np.ndarray:
-    r = model.routes
-    return traffic.od_times(r.path_links, _link_times(model, veh, background_vc), model.intrazonal, r.od_t0_min[model.intrazonal])
+    return traffic.od_times(model.P, _link_times(model, veh, background_vc), model.intra_rows,
+                            model.od_t0_active[model.intra_rows])
 
 
 def _background_for_target(model, vehs: list[np.ndarray], target: float, hi: float = 3.0, steps: int = 40) -> float:
@@ -52,7 +52,7 @@ def _background_for_target(model, vehs: list[np.ndarray], target: float, hi: flo
 
     The peak extra time grows with the background, so bisection on [0, hi] converges.
     """
-    t0 = model.routes.od_t0_min
+    t0 = model.od_t0_active
 
     def pet(bg: float) -> float:
         return float(np.mean([peak_extra_time(v, _assign(model, v, bg), t0, model.peak_slots) for v in vehs]))
@@ -95,8 +95,8 @@ def calibrate(scenario: Scenario, city: City, population: Population):
     seg = m.segment[idx]
     targets = np.array([[m_cfg.segment_targets[s][k] for k in MODES] for s in SEGMENTS])
     present = np.bincount(seg, weights=w, minlength=len(SEGMENTS)) > 0
-    rows = (m.od[idx][:, None] * S + np.arange(S)[None, :]).ravel()
-    n_od = city.n_zones ** 2
+    rows = (m.od_local[idx][:, None] * S + np.arange(S)[None, :]).ravel()
+    n_od = len(m.active_od)
     err, iterations, pet, link_cost = np.inf, 0, 0.0, None
     for outer in range(15):
         if m_cfg.calibrate_constants:
@@ -127,7 +127,7 @@ def calibrate(scenario: Scenario, city: City, population: Population):
             m.learnt_car_min = _assign(m, veh * 0, m.calibration.background_vc)  # rebuilt below
             continue
         od_min = _assign(m, veh, m.calibration.background_vc)
-        pet = peak_extra_time(veh, od_min, m.routes.od_t0_min, m.peak_slots)
+        pet = peak_extra_time(veh, od_min, m.od_t0_active, m.peak_slots)
         change = float(np.abs(od_min - m.learnt_car_min).max())
         # damped update of the times workers expect, so constants and congestion settle together
         m.learnt_car_min = m.learnt_car_min + 0.5 * (od_min - m.learnt_car_min)
@@ -149,8 +149,11 @@ def calibrate(scenario: Scenario, city: City, population: Population):
         "return_to_office_monthly": dict(zip(("micro", "small", "medium", "large", "public"), init.return_prob.round(5).tolist())),
         "quit_h0_daily": {"men": float(h0[0]), "women": float(h0[1])},
     }
+    # the model learns times on the OD pairs somebody uses; the calibration hands on every pair
+    learnt_full = np.repeat(m.routes.od_t0_min[:, None], S, axis=1)
+    learnt_full[m.active_od] = m.learnt_car_min
     return Calibration(routes=m.routes, asc=m.calibration.asc, background_vc=m.calibration.background_vc, h0=h0,
-                       return_prob=init.return_prob, learnt_car_min=m.learnt_car_min, learnt_crowd=m.learnt_crowd,
+                       return_prob=init.return_prob, learnt_car_min=learnt_full, learnt_crowd=m.learnt_crowd,
                        initial_mode=m.mode.copy(), initial_slot=m.slot.copy(), initial_stress=m.stress.copy(),
                        report=report)
 

@@ -1,4 +1,4 @@
-"""Command line: ``run.py run | compare | validate | schema`` (report, sweep and app come later).
+"""Command line: ``run.py run | compare | report | validate | schema`` (sweep and app come later).
 
 Bad input prints one clear message on stderr (file, key, value, what was expected) and exits
 with code 2, before any work and without creating a results folder.
@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress bars")
     c.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
+    rp = sub.add_parser("report", help="one self-contained HTML report of run folders (the first is the baseline)")
+    rp.add_argument("runs", nargs="+", metavar="RUN_DIR", help="results folder (with summary.json)")
+    rp.add_argument("-o", "--out", type=Path, required=True, metavar="FILE",
+                    help="HTML file to write (its folder must exist; an existing file is replaced)")
+
     v = sub.add_parser("validate", help="check scenario files; writes nothing; exit 0 or 2")
     v.add_argument("scenarios", nargs="+")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
@@ -98,6 +103,8 @@ def cmd_run(args) -> int:
         if bar:
             bar.close()
     print(f"results: {path}")
+    if (Path(path) / "report.html").is_file():
+        print(f"report: {Path(path) / 'report.html'}")
     print(f"  workers {summary['workers']:.0f}, remote share {summary['remote_share']:.3f}, "
           f"car vkm {summary['car_vkm']:.4g}, CO2 net {summary['co2_net_t']:.4g} t, "
           f"hours saved/worker {summary.get('hours_saved_per_worker', float('nan')):.2f}")
@@ -120,6 +127,16 @@ def cmd_compare(args) -> int:
         return _fail(str(exc))
     print(table)
     print(f"comparison: {path}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import ReportError, write_report
+    try:
+        path = write_report(args.runs, args.out)
+    except ReportError as exc:
+        return _fail(str(exc))
+    print(f"report: {path}")
     return 0
 
 
@@ -155,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
-        return {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate,
+        return {"run": cmd_run, "compare": cmd_compare, "report": cmd_report, "validate": cmd_validate,
                 "schema": cmd_schema}[args.command](args)
     except BrokenPipeError:  # stdout closed by the reader (`run.py schema | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit flush

@@ -77,7 +77,7 @@ class Metrics:
         vc_peak = (vol[:, m.peak_slots] / cap).max(axis=1) if len(m.peak_slots) else np.zeros(len(cap))
         self.link_peak_vc_sum += vc_peak
         np.maximum(self.link_peak_vc_max, vc_peak, out=self.link_peak_vc_max)
-        commuter_veh_link = m.routes.path_links_t @ veh.sum(axis=1)
+        commuter_veh_link = m.Pt @ veh.sum(axis=1)
         self.link_vkm += 2 * commuter_veh_link * m.city.link_km
 
         W = w.sum()
@@ -94,7 +94,7 @@ class Metrics:
             "delay_hours": float(np.dot(w, round_delay_min)) / 60.0,
             "commute_hours": float(np.dot(w, round_trip_min)) / 60.0,
             "peak_vc_max": float(vc_peak.max()) if len(vc_peak) else 0.0,
-            "peak_extra_time": peak_extra_time(veh, od_min, m.routes.od_t0_min, m.peak_slots),
+            "peak_extra_time": peak_extra_time(veh, od_min, m.od_t0_active, m.peak_slots),
             "transit_peak_load": float(load.max()),
             "co2_commute_t": float(np.dot(w, commute_kg)) / 1000.0,
             "co2_home_energy_t": float(np.dot(w, home_kg)) / 1000.0,

@@ -81,7 +81,7 @@ class CommuteModel(mesa.Model):
         self.calibration = calibration
         self.routes = calibration.routes
         self._setup_static()
-        self.learnt_car_min = calibration.learnt_car_min.copy()
+        self.learnt_car_min = calibration.learnt_car_min[self.active_od].copy()  # (active OD, slot)
         self.learnt_crowd = calibration.learnt_crowd.copy()
         self.background_vph = traffic.background_vph(
             self.city.link_capacity_vph, calibration.background_vc, np.asarray(sc.traffic.background_profile))
@@ -120,8 +120,13 @@ class CommuteModel(mesa.Model):
         self.slot_mid_min = first + m.slot_minutes * (np.arange(m.n_slots) + 0.5)
         p0, p1 = parse_clock(sc.traffic.peak_start, ""), parse_clock(sc.traffic.peak_end, "")
         self.peak_slots = np.nonzero((self.slot_mid_min >= p0) & (self.slot_mid_min < p1))[0]
-        self.intrazonal = np.arange(nz) * (nz + 1)
         self.od = (pop.home.astype(np.int64) * nz + pop.work).astype(np.int64)
+        # the daily traffic works on the OD pairs somebody commutes on ("active"), not all n_zones^2
+        self.active_od, self.od_local = np.unique(self.od, return_inverse=True)
+        self.P = self.routes.path_links[self.active_od]  # (active OD, link) incidence
+        self.Pt = self.P.T.tocsr()
+        self.od_t0_active = self.routes.od_t0_min[self.active_od]
+        self.intra_rows = np.nonzero(self.active_od % (nz + 1) == 0)[0]  # trips inside one zone
         self.dist_km = self.routes.od_km[self.od]
         in_milan = city.in_milan
         dest_muni = in_milan[pop.work]
@@ -199,7 +204,7 @@ class CommuteModel(mesa.Model):
 
     def one_way_times(self, slot: np.ndarray, idx=slice(None)) -> np.ndarray:
         """Door-to-door one-way minutes per mode (n, 5) if leaving in ``slot``, with learnt times."""
-        car = self.learnt_car_min[self.od[idx], slot] + self.car_access_min[idx]
+        car = self.learnt_car_min[self.od_local[idx], slot] + self.car_access_min[idx]
         transit = self.transit_invehicle_min[idx] * self.learnt_crowd[slot] + self.scenario.city.transit_access_min
         m = self.scenario.mode
         return mode_choice.mode_times(car, transit, self.dist_km[idx], self.moto_min[idx], m.walk_speed_kmh, m.bike_speed_kmh)
@@ -218,7 +223,7 @@ class CommuteModel(mesa.Model):
         n = len(mode)
         times = np.empty((n, self.n_slots))
         is_car, is_tr = mode == CAR, mode == TRANSIT
-        od, acc = self.od[idx], self.car_access_min[idx]
+        od, acc = self.od_local[idx], self.car_access_min[idx]
         times[is_car] = self.learnt_car_min[od[is_car]] + acc[is_car, None]
         times[is_tr] = self.transit_invehicle_min[idx][is_tr, None] * self.learnt_crowd[None, :] + self.scenario.city.transit_access_min
         other = ~(is_car | is_tr)
@@ -284,18 +289,18 @@ class CommuteModel(mesa.Model):
         # roads: commuter cars by OD and slot on fixed paths, plus background traffic
         car = office & (mode == CAR)
         car_i = np.nonzero(car)[0]
-        car_od_slot = self.od[car_i] * S + slot[car_i]  # flat (OD, slot) index of each car trip
+        car_od_slot = self.od_local[car_i] * S + slot[car_i]  # flat (active OD, slot) index of each car trip
         veh = np.bincount(car_od_slot, weights=w[car_i] / sc.mode.car_occupancy,
-                          minlength=city.n_zones ** 2 * S).reshape(-1, S)
-        self.car_vehicles_od_slot = veh  # today's commuter cars by OD pair and slot (read by the calibration)
-        vol = traffic.link_volumes(self.routes.path_links_t, veh, self.slot_hours, self.background_vph)
+                          minlength=len(self.active_od) * S).reshape(-1, S)
+        self.car_vehicles_od_slot = veh  # today's commuter cars by active OD pair and slot (read by the calibration)
+        vol = traffic.link_volumes(self.Pt, veh, self.slot_hours, self.background_vph)
         link_min = traffic.bpr_times(city.link_t0_min, vol, city.link_capacity_vph, sc.traffic.bpr_alpha, sc.traffic.bpr_beta)
-        od_min = traffic.od_times(self.routes.path_links, link_min, self.intrazonal, self.routes.od_t0_min[self.intrazonal])
+        od_min = traffic.od_times(self.P, link_min, self.intra_rows, self.od_t0_active[self.intra_rows])
         speed = city.link_km[:, None] / (link_min / 60.0)
         link_g = city.link_km[:, None] * emissions.car_g_per_km(speed, sc.emissions)
-        od_g = self.routes.path_links @ link_g
-        intra_g = self.routes.od_km[self.intrazonal] * emissions.car_g_per_km(np.array(self.intra_speed_kmh), sc.emissions)
-        od_g[self.intrazonal] = intra_g[:, None]
+        od_g = self.P @ link_g
+        intra_km = self.routes.od_km[self.active_od[self.intra_rows]]
+        od_g[self.intra_rows] = (intra_km * emissions.car_g_per_km(np.array(self.intra_speed_kmh), sc.emissions))[:, None]
 
         # transit: riders per hour in each slot against capacity
         tr = office & (mode == TRANSIT)
@@ -308,7 +313,7 @@ class CommuteModel(mesa.Model):
         m = sc.mode
         car_trip_min = od_min.reshape(-1)[car_od_slot]
         delay_min = np.zeros(n)
-        delay_min[car_i] = car_trip_min - self.routes.od_t0_min[self.od[car_i]]
+        delay_min[car_i] = car_trip_min - self.od_t0_active[self.od_local[car_i]]
         one_way = np.zeros(n)
         one_way[car_i] = car_trip_min + self.car_access_min[car_i]
         tr_i = np.nonzero(tr)[0]

@@ -94,15 +94,17 @@ CAPTIONS = {
     "modal_split.png": "How do commuters travel on office days? Share of commuting trips by mode, overall and for "
                        "each commute segment (inside Milan, entering, leaving, hinterland to hinterland).",
     "car_traffic.png": "How much car commuting and congestion, day by day? Commuters' vehicle-km and the hours they "
-                       "lose in congestion.",
+                       "lose in congestion, against the same run without smart working.",
     "congestion_map.png": "Where are roads congested at the morning peak? Each road link coloured by its peak "
                           "volume/capacity ratio (above 1: queues).",
-    "co2_by_source.png": "Where does the CO2 come from? Commuting by mode against the extra home energy and car "
-                         "trips of remote days (the heating season makes remote days costlier).",
+    "co2_by_source.png": "How much CO2, and from where? Daily CO2 of commuting trips and of remote days (extra home "
+                         "energy and car trips), against the same run without smart working; shaded: the heating "
+                         "season, when a remote day at home emits more.",
     "stress.png": "Who is stressed? The share of workers above the high-stress level by gender and care duties, "
-                  "and mean stress by workday.",
-    "quits.png": "Who quits over commuting and stress? Resignations per 1,000 employed a year, by gender and care "
-                 "duties (few events in short or small runs: read with care).",
+                  "and mean stress by workday against the same run without smart working.",
+    "quits.png": "Who quits over commuting and stress? Resignations per 1,000 employed a year by gender, against "
+                 "the same run without smart working, and by gender and care duties (few events in short or small "
+                 "runs: read with care).",
     "adoption_by_size.png": "Which employers allow smart working? The share of workers allowed to work remotely, "
                             "by firm size, against the Osservatorio Smart Working targets.",
     "compare_headline_pct.png": "How much does each scenario change the headline indicators? Percent change from "
@@ -152,11 +154,12 @@ def num(x: float | None, sig: int = 4, sign: bool = False) -> str:
 
 
 def _interval_decimals(value: float, lo: float, hi: float) -> int:
-    """Decimals for a value and its interval: the value's, or more so that the interval stays readable."""
-    d = _decimals(value)
+    """Decimals for a value and its interval: 3 significant digits, more if the interval needs them (the
+    first significant digit of its half-width, at most 3 more decimals)."""
+    d = _decimals(value, 3)
     half = abs(hi - lo) / 2
-    if half > 0:
-        d = max(d, min(d + 2, max(0, 1 - math.floor(math.log10(half)))))
+    if half > 0 and math.isfinite(half):
+        d = max(d, min(d + 3, -math.floor(math.log10(half))))
     return d
 
 
@@ -202,9 +205,9 @@ def scalar_text(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
-        return f"{v:,}" if abs(v) >= 10_000 else str(v)
+        return f"{v:,}" if abs(v) >= 1000 else str(v)
     if isinstance(v, float):
-        return f"{v:,g}" if abs(v) >= 10_000 else f"{v:g}"
+        return f"{v:,g}" if abs(v) >= 1000 else f"{v:g}"
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(scalar_text(x) for x in v) + "]"
     if isinstance(v, dict):
@@ -222,9 +225,10 @@ def _e(x: Any) -> str:
 class _Run:
     """One results folder as the report reads it."""
 
-    def __init__(self, folder: Path, label: str, summary: dict):
+    def __init__(self, folder: Path, label: str, summary: dict, shown_path: str | None = None):
         self.folder = folder
         self.label = label
+        self.shown_path = shown_path if shown_path is not None else str(folder.resolve())
         self.summary = summary
         self.scenario = self._yaml("scenario.resolved.yaml")
         self.manifest = self._json("manifest.json")
@@ -276,6 +280,10 @@ def check_inputs(run_dirs: list, out: Path) -> list[tuple[Path, dict]]:
             raise ReportError(f"{arg}: no such run folder")
         if not p.is_dir():
             raise ReportError(f"{arg}: not a folder (expected a results folder written by 'run.py run')")
+        if not (p / "summary.json").exists() and (p / "comparison.json").is_file() and (p / "runs").is_dir():
+            runs = " ".join(str(p / "runs" / q.name) for q in sorted((p / "runs").iterdir()) if q.is_dir())
+            raise ReportError(f"{arg}: a 'run.py compare' folder, not a run folder; give its run folders "
+                              f"(baseline first){': ' + runs if runs else ''}")
         try:
             loaded.append((p, _read_summary(str(arg), p)))
         except CompareError as exc:
@@ -483,7 +491,8 @@ def section_what(runs: list[_Run], rows: list[dict], by_key: dict, note_lines: l
                    f"{_e(texts[0])}.</p>")
     else:
         names = ", ".join(f"<strong>{_e(r.label)}</strong>" for r in runs[1:])
-        out.append(f"<p>{len(runs)} simulations of commuting in metropolitan Milan: the baseline "
+        count = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}.get(len(runs), str(len(runs)))
+        out.append(f"<p>{count} simulations of commuting in metropolitan Milan: the baseline "
                    f"<strong>{_e(base.label)}</strong> and {names}, each compared with the baseline.")
         if len(set(texts)) == 1:
             out.append(f" Each run: {_e(texts[0])}.</p>")
@@ -538,7 +547,7 @@ def section_kpis(runs: list[_Run]) -> str:
     if has_ci:
         out.append("<p>With replications the value is the mean over the seeds, followed by its 95% interval "
                    "(mean &plusmn; t &middot; sd/&radic;n) in brackets.</p>")
-    head = ["Indicator", "Unit"] + [_e(r.label) for r in runs]
+    head = ["Indicator", "Unit"] + ([_e(r.label) for r in runs] if len(runs) > 1 else ["Value"])
     rows = []
     for key in HEADLINE:
         label, u, pct = kpi_label(key)
@@ -638,12 +647,12 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
     target = lookup(sc, "traffic.target_peak_extra_time")
     if target is not _MISSING and s.get("peak_extra_time") is not None:
         rows.append(["Extra travel time at the morning peak (TomTom congestion level)", input_pct(target),
-                     value_text(s["peak_extra_time"], True), diff_text(s["peak_extra_time"] - target, True),
+                     num(100 * s["peak_extra_time"], sig=3) + "%", diff_text(s["peak_extra_time"] - target, True),
                      src("traffic.target_peak_extra_time")])
     for g, key in (("women", "wellbeing.target_quits_women_per_1000"), ("men", "wellbeing.target_quits_men_per_1000")):
         t, v = lookup(sc, key), s.get(f"quits_{g}_per_1000")
         if t is not _MISSING and v is not None:
-            rows.append([f"Quits per 1,000 employed {g} a year", scalar_text(t), num(v), diff_text(v - t, False),
+            rows.append([f"Quits per 1,000 employed {g} a year", scalar_text(t), num(v, sig=3), diff_text(v - t, False),
                          src(key)])
     targets = lookup(sc, "adoption.target_allowed_share")
     adopt = s.get("adoption_by_size") or {}
@@ -651,8 +660,12 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
         for k in SIZE_CLASSES:
             if k in targets and k in adopt:
                 rows.append([f"Workers allowed smart working: {SIZE_WORDS[k]}", input_pct(targets[k]),
-                             value_text(adopt[k], True), diff_text(adopt[k] - targets[k], True),
+                             num(100 * adopt[k], sig=3) + "%", diff_text(adopt[k] - targets[k], True),
                              src("adoption.target_allowed_share")])
+    sources = [r[4] for r in rows]
+    for i in range(1, len(rows)):  # a source repeated from the row above is not spelled out again
+        if sources[i] == sources[i - 1]:
+            rows[i][4] = '<span class="note">(as above)</span>'
     if rows:
         out.append(_table(["What is calibrated", "Target", "Achieved", "Difference", "Source of the target"],
                           [[_e(c) for c in r[:4]] + [r[4]] for r in rows], num_cols={1, 2, 3}, cls="cal"))
@@ -711,6 +724,8 @@ def section_assumptions(runs: list[_Run], rows: list[dict]) -> str:
         out.append('<p class="note">scenario.resolved.yaml is missing: values used are unknown.</p>')
     groups: dict[str, list[dict]] = {}
     for r in rows:
+        if r["key"] in ("description", "extends"):  # the description is in "What was run"; extends is resolved
+            continue
         sec = r["key"].split(".", 1)[0] if "." in r["key"] else "general"
         groups.setdefault(sec, []).append(r)
     for sec, items in groups.items():
@@ -735,35 +750,40 @@ def section_assumptions(runs: list[_Run], rows: list[dict]) -> str:
         out.append(f'<details class="section"><summary>{_e(title)} <span class="count">{len(items)} '
                    f"setting{'s' if len(items) != 1 else ''}, {n_assume} assumption{'s' if n_assume != 1 else ''}"
                    f"</span></summary>"
-                   + _table(["Key and meaning", "Unit", "Value used", "Source"], body, cls="assume",
+                   + _table(["Key and meaning", "Unit", "Value used" + (f" ({_e(base.label)})" if len(runs) > 1 else ""),
+                                   "Source"], body, cls="assume",
                             row_classes=classes)
                    + "</details>")
     out.append("</section>")
     return "".join(out)
 
 
+def _manifest_text(k: str, v: Any) -> str:
+    if v is _MISSING:
+        return ""
+    if k == "command_line" and isinstance(v, list):
+        return f"<code>{_e(shlex.join(str(x) for x in v))}</code>"
+    if isinstance(v, (dict, list)):
+        return f"<code>{_e(scalar_text(v))}</code>"
+    return _e(v if isinstance(v, str) else scalar_text(v))
+
+
 def section_manifest(runs: list[_Run]) -> str:
     out = ['<section id="manifest"><h2>Run details (manifest)</h2>',
-           "<p>What produced each run: software versions, command line, timing. Re-running the command with "
-           "the folder's <code>scenario.resolved.yaml</code> reproduces the results exactly.</p>"]
+           "<p>What produced each run: software version and commit, command line, seed, timing. "
+           "<code>run.py run &lt;folder&gt;/scenario.resolved.yaml</code> runs the same scenario again (the same "
+           "seed gives the same results).</p>"]
+    keys: list[str] = []
     for r in runs:
-        m = r.manifest
-        out.append(f"<h3>{_e(r.label)} <span class=key>{_e(r.folder.resolve())}</span></h3>")
-        if not m:
-            out.append('<p class="note">No manifest.json in this folder.</p>')
-            continue
-        keys = [k for k in MANIFEST_ORDER if k in m] + sorted(k for k in m if k not in MANIFEST_ORDER)
-        body = []
-        for k in keys:
-            v = m[k]
-            if k == "command_line" and isinstance(v, list):
-                text = f"<code>{_e(shlex.join(str(x) for x in v))}</code>"
-            elif isinstance(v, (dict, list)):
-                text = f"<code>{_e(scalar_text(v))}</code>"
-            else:
-                text = _e(scalar_text(v) if not isinstance(v, str) else v)
-            body.append([f"<code>{_e(k)}</code>", text])
-        out.append(_table(["Field", "Value"], body, cls="manifest"))
+        keys += [k for k in r.manifest if k not in keys]
+    keys = [k for k in MANIFEST_ORDER if k in keys] + sorted(k for k in keys if k not in MANIFEST_ORDER)
+    body = [["<code>folder</code>"] + [f"<code>{_e(r.shown_path)}</code>" for r in runs]]
+    for k in keys:
+        body.append([f"<code>{_e(k)}</code>"] + [_manifest_text(k, r.manifest.get(k, _MISSING)) for r in runs])
+    out.append(_table(["Field"] + [_e(r.label) for r in runs], body, cls="manifest"))
+    missing = [r.label for r in runs if not r.manifest]
+    if missing:
+        out.append(f'<p class="note">No manifest.json in: {_e(", ".join(missing))}.</p>')
     out.append("</section>")
     return "".join(out)
 
@@ -806,7 +826,7 @@ table.assume td:first-child{width:42%}
 table.assume td:nth-child(3){overflow-wrap:anywhere}
 table.assume td:nth-child(4){width:30%;font-size:.84rem}
 table.levers td:first-child,table.manifest td:first-child{white-space:nowrap}
-table.manifest td{overflow-wrap:anywhere}
+table.manifest td{overflow-wrap:anywhere;font-size:.84rem}
 tbody tr.assumption{background:var(--assume)}
 tbody tr.assumption:nth-child(even){background:var(--assume2)}
 .badge{display:inline-block;font-size:.7rem;font-weight:600;letter-spacing:.02em;text-transform:uppercase;
@@ -884,13 +904,16 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
     return "\n".join(parts) + "\n"
 
 
-def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = None) -> Path:
+def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = None,
+                 shown_paths: list[str] | None = None) -> Path:
     """Write the self-contained HTML report of ``run_dirs`` (the first is the baseline) to ``out``.
 
     Args:
         run_dirs: results folders written by ``run.py run`` (or ``compare``).
         out: the HTML file to write (its folder must exist); replaced atomically if it exists.
         labels: names of the runs in the report (default: the folder names, as ``run.py compare``).
+        shown_paths: the folders as the report names them (default: their absolute paths); the runner
+            passes the final path of a folder still being written under a temporary name.
 
     Returns:
         ``out``.
@@ -900,8 +923,9 @@ def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = Non
     """
     out = Path(out)
     loaded = check_inputs(list(run_dirs), out)
-    if labels is not None and len(labels) != len(loaded):
-        raise ValueError("labels: one per run folder")
+    for extra in (labels, shown_paths):
+        if extra is not None and len(extra) != len(loaded):
+            raise ValueError("labels, shown_paths: one per run folder")
     sources = rows_cmp = None
     compare_pngs: list[Path] = []
     note_lines: list[str] = []
@@ -921,7 +945,8 @@ def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = Non
             names = [s.label for s in sources]
         else:
             names = labels or [loaded[0][0].resolve().name]
-        runs = [_Run(p, name, summary) for (p, summary), name in zip(loaded, names)]
+        runs = [_Run(p, name, summary, None if shown_paths is None else shown_paths[i])
+                for i, ((p, summary), name) in enumerate(zip(loaded, names))]
         page = render(runs, sources, rows_cmp, compare_pngs, note_lines, dt.datetime.now())
     tmp_file = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:

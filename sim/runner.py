@@ -87,8 +87,9 @@ def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict,
               wall_s: float, argv: list[str], extra=None) -> Path:
     """Write the results folder atomically and return its final path.
 
-    ``extra``, if given, is called with the temporary folder to add more files (replication tables)
-    before it is renamed into place.
+    The folder gets its tables, ``plots/*.png``, ``manifest.json`` and, last, ``report.html`` (the
+    self-contained report of :mod:`sim.report`). ``extra``, if given, is called with the temporary
+    folder to add more files (replication tables) before it is renamed into place.
     """
     with atomic_dir(out) as tmp:
         write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(scenario))
@@ -114,7 +115,17 @@ def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict,
             "wall_seconds": round(wall_s, 3), "peak_rss_mb": round(peak_rss_mb(), 1),
         }
         write_json(tmp / "manifest.json", manifest)
+        _write_own_report(tmp, out)
     return out
+
+
+def _write_own_report(tmp: Path, out: Path) -> None:
+    """``report.html`` of the folder being written (after its plots and manifest); a failure is logged, never fatal."""
+    try:
+        from .report import write_report
+        write_report([tmp], tmp / "report.html", labels=[Path(out).name], shown_paths=[str(Path(out).resolve())])
+    except Exception:  # a report must never cost the results folder
+        log.warning("report.html failed", exc_info=True)
 
 
 def default_out_dir(scenario: Scenario, root: Path = Path("results")) -> Path:
