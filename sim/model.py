@@ -304,7 +304,8 @@ class CommuteModel(mesa.Model):
 
         # transit: riders per hour in each slot against capacity
         tr = office & (mode == TRANSIT)
-        riders = np.bincount(slot[tr], weights=w[tr], minlength=S) / self.slot_hours
+        tr_i = np.nonzero(tr)[0]
+        riders = np.bincount(slot[tr_i], weights=w[tr_i], minlength=S) / self.slot_hours
         load = riders / (sc.traffic.transit_capacity_per_hour * sc.policy.transit_capacity_factor)
         crowd = traffic.transit_crowding(load, sc.mode.crowding_beta, sc.mode.crowding_threshold)
 
@@ -316,14 +317,14 @@ class CommuteModel(mesa.Model):
         delay_min[car_i] = car_trip_min - self.od_t0_active[self.od_local[car_i]]
         one_way = np.zeros(n)
         one_way[car_i] = car_trip_min + self.car_access_min[car_i]
-        tr_i = np.nonzero(tr)[0]
         one_way[tr_i] = self.transit_invehicle_min[tr_i] * crowd[slot[tr_i]] + sc.city.transit_access_min
         other_i = np.nonzero(office & (mode > TRANSIT))[0]  # bike, walk, moto: times do not depend on the day
         one_way[other_i] = self.fixed_one_way_min[other_i, mode[other_i]]
         ev = sc.traffic.evening_factor
         round_trip_min = 2 * one_way - delay_min + ev * delay_min
         round_delay_min = (1 + ev) * delay_min
-        crowd_excess = np.where(tr, np.maximum(0.0, load[slot] - sc.mode.crowding_threshold), 0.0)
+        crowd_excess = np.zeros(n)
+        crowd_excess[tr_i] = np.maximum(0.0, load[slot[tr_i]] - sc.mode.crowding_threshold)
 
         # CO2 (kg per worker today)
         e = sc.emissions
@@ -343,8 +344,7 @@ class CommuteModel(mesa.Model):
                                         conf, remote, self.remote_days, wb)
         cold = day == 0 and not self.started_warm
         self.stress = strain.copy() if cold else wellbeing.update_stress(self.stress, strain, wb)
-        mult = wellbeing.hazard_multiplier(self.stress, conf, pop.caregiver, wb)
-        quit_today = self.keyed.uniform(day, "quit", pop.n_workers) < wellbeing.quit_probability(self.calibration.h0, pop.woman, mult)
+        quit_today = self._quits(day, conf)
         self.metrics.record_day(
             day=day, remote=remote, office=office, car_i=car_i, veh=veh, vol=vol, od_min=od_min,
             round_trip_min=round_trip_min, round_delay_min=round_delay_min, load=load, commute_kg=commute_kg,
@@ -366,6 +366,25 @@ class CommuteModel(mesa.Model):
         self.learnt_car_min += lr * (od_min - self.learnt_car_min)
         self.learnt_crowd += lr * (crowd - self.learnt_crowd)
         self.day += 1
+
+    def _quits(self, day: int, conf: np.ndarray) -> np.ndarray:
+        """Who quits today: uniform draw < quit probability.
+
+        The probability is tiny, so it is computed only for the few workers whose draw is below its
+        upper bound over everyone (same result as computing it for all, for a fraction of the cost).
+        """
+        pop, wb = self.population, self.scenario.wellbeing
+        u = self.keyed.uniform(day, "quit", pop.n_workers)
+        h0 = self.calibration.h0
+        # the largest multiplier: highest stress and conflict, as a caregiver (caregiver multiplier >= 1)
+        top = wellbeing.hazard_multiplier(np.array([self.stress.max()]), np.array([conf.max()]), np.ones(1, dtype=bool), wb)
+        bound = wellbeing.quit_probability(np.array([h0.max()]), np.zeros(1, dtype=bool), top)[0]
+        cand = np.nonzero(u < bound)[0]
+        quit_today = np.zeros(pop.n_workers, dtype=bool)
+        if len(cand):
+            mult = wellbeing.hazard_multiplier(self.stress[cand], conf[cand], pop.caregiver[cand], wb)
+            quit_today[cand] = u[cand] < wellbeing.quit_probability(h0, pop.woman[cand], mult)
+        return quit_today
 
     def run(self, days: int | None = None, progress=None) -> None:
         """Run ``days`` workdays (default: the scenario's); ``progress`` is called with 1 per day."""
