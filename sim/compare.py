@@ -373,7 +373,7 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path) -> list[Pa
     splits = {s.label: s.values() for s in sources}
     modes = [m for m in MODES if any(f"modal_split.{m}" in v for v in splits.values())]
     if modes:
-        fig, ax = plt.subplots(figsize=(9, 0.5 * len(sources) + 2))
+        fig, ax = plt.subplots(figsize=(9, 0.5 * len(sources) + 2), layout="constrained")
         left = [0.0] * len(sources)
         labels = [s.label for s in sources]
         for j, m in enumerate(modes):
@@ -389,8 +389,7 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path) -> list[Pa
         ax.set_xlim(0, 1)
         ax.set_xlabel("share of commute trips (0-1)")
         ax.set_title("Modal split of commute trips by run (first row: baseline)")
-        ax.legend(ncol=len(modes), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18))
-        fig.tight_layout()
+        fig.legend(ncols=len(modes), fontsize=8, loc="outside lower center")  # below the axis label, never on it
         paths.append(folder / "compare_modal_split.png")
         fig.savefig(paths[-1], dpi=120)
         plt.close(fig)

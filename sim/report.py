@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import json
 import math
 import os
 import shlex
@@ -39,8 +40,18 @@ from typing import Any
 import yaml
 
 from . import __version__
-from .compare import HEADLINE, CompareError, Source, _read_summary, build_rows, kpi_order, notes, resolve_sources, unit
-from .schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
+from .compare import (
+    HEADLINE,
+    CompareError,
+    Source,
+    _read_summary,
+    build_rows,
+    kpi_order,
+    notes,
+    resolve_sources,
+    unit,
+)
+from .schema import MODES, SEGMENTS, SIZE_CLASSES
 
 
 class ReportError(Exception):
@@ -199,7 +210,7 @@ def pct_change_text(x: float | None) -> str:
 def scalar_text(v: Any) -> str:
     """A scenario value as a planner reads it (YAML spelling for booleans and null)."""
     if v is _MISSING:
-        return "(not set)"
+        return "(not in this run)"
     if v is None:
         return "none"
     if isinstance(v, bool):
@@ -215,6 +226,17 @@ def scalar_text(v: Any) -> str:
             not isinstance(x, dict) for x in v.values()) else " | ".join(
             f"{k}: {scalar_text(x)}" for k, x in v.items())
     return str(v)
+
+
+def value_html(v: Any) -> str:
+    """A scenario value for a table cell: a mapping one entry per line (``micro: 0.3``)."""
+    if isinstance(v, dict) and v:
+        def inner(x: Any) -> str:
+            if isinstance(x, dict):
+                return ", ".join(f"{k} {scalar_text(y)}" for k, y in x.items())
+            return scalar_text(x)
+        return "<br>".join(f"{_e(k)}: {_e(inner(x))}" for k, x in v.items())
+    return _e(scalar_text(v))
 
 
 def _e(x: Any) -> str:
@@ -249,7 +271,6 @@ class _Run:
         return data if isinstance(data, dict) else {}
 
     def _json(self, name: str) -> dict:
-        import json
         try:
             data = json.loads((self.folder / name).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError):
@@ -396,8 +417,12 @@ def _table(head: list[str], rows: list[list[str]], num_cols: set[int] = frozense
     th = head_html if head_html is not None else "<tr>" + "".join(
         f'<th{" class=num" if i in num_cols else ""} scope="col">{h}</th>' for i, h in enumerate(head)) + "</tr>"
     body = []
+    width = max([len(head)] + [len(r) for r in rows])
     for j, r in enumerate(rows):
         rc = f' class="{row_classes[j]}"' if row_classes and row_classes[j] else ""
+        if len(r) == 1 and width > 1:  # one cell across the whole row
+            body.append(f'<tr{rc}><td colspan="{width}">{r[0]}</td></tr>')
+            continue
         body.append(f"<tr{rc}>" + "".join(f'<td{" class=num" if i in num_cols else ""}>{c}</td>'
                                           for i, c in enumerate(r)) + "</tr>")
     return (f'<div class="scroll"><table{f" class={cls}" if cls else ""}><thead>{th}</thead>'
@@ -504,8 +529,11 @@ def section_what(runs: list[_Run], rows: list[dict], by_key: dict, note_lines: l
                'measured against the same run without smart working (same seed, same random draws).</p>')
     for n in note_lines:
         out.append(f'<p class="warn">Note: {_e(n)}</p>')
-    for r in runs:
-        desc = " ".join(str(r.scenario.get("description") or "").split())
+    descs = [(r, " ".join(str(r.scenario.get("description") or "").split())) for r in runs]
+    if any(d for _, d in descs):
+        out.append("<p>The scenarios, as their files describe them:</p>" if len(runs) > 1
+                   else "<p>The scenario, as its file describes it:</p>")
+    for r, desc in descs:
         if desc:
             out.append(f'<p class="desc"><strong>{_e(r.label if len(runs) > 1 else r.name)}</strong>: {_e(desc)}</p>')
     if len(runs) == 1:
@@ -515,8 +543,9 @@ def section_what(runs: list[_Run], rows: list[dict], by_key: dict, note_lines: l
         else:
             diffs = policy_vs_defaults(base.scenario, rows)
             if diffs:
-                out.append(f"<p>{len(diffs)} policy lever{'s' if len(diffs) != 1 else ''} differ from the default "
-                           "(today's situation):</p>")
+                n = len(diffs)
+                out.append(f"<p>{'One policy lever differs' if n == 1 else f'{n} policy levers differ'} from the "
+                           "defaults (today's situation):</p>")
                 out.append(_levers_table(diffs, by_key, "default", "this run"))
             else:
                 out.append("<p>None: every policy lever is at its default value, i.e. today's situation (Area C, "
@@ -565,7 +594,7 @@ def section_kpis(runs: list[_Run]) -> str:
 
 
 def section_comparison(runs: list[_Run], sources: list[Source], rows_cmp: list[dict]) -> str:
-    base, others = runs[0], runs[1:]
+    base = runs[0]
     by = {(r["kpi"], r["run"]): r for r in rows_cmp}
     names = list(dict.fromkeys(r["kpi"] for r in rows_cmp))
     has_ci = {s.label: any(by[(k, s.label)]["ci95_low"] is not None for k in names if (k, s.label) in by)
@@ -693,10 +722,10 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
 
 def section_calibration(runs: list[_Run], by_key: dict) -> str:
     out = ['<section id="calibration"><h2>Calibration: targets and what the model achieved</h2>',
-           "<p>At the start of every run the model tunes its unobserved constants so that, with the policy levers "
-           "at their defaults, it reproduces observed figures: congestion at the peak, how commuters travel by "
-           "segment, which employers allow smart working, and how many workers quit. A policy run departs from "
-           "these targets by design; quits in short or small runs are few events and noisy.</p>"]
+           ("<p>At the start of every run the model tunes its unobserved constants so that, with the policy levers "
+            "at their defaults, it reproduces observed figures: congestion at the peak, how commuters travel by "
+            "segment, which employers allow smart working, and how many workers quit. A policy run departs from "
+            "these targets by design; quits in short or small runs are few events and noisy.</p>")]
     for i, r in enumerate(runs):
         if i == 0:
             if len(runs) > 1:
@@ -714,12 +743,28 @@ def _source_html(source: str) -> str:
     return _e(source)
 
 
+def _short(label: str, v: Any, limit: int = 60) -> str:
+    """``label: value``, or ``label: other values`` when the value would be too long for a note."""
+    text = scalar_text(v)
+    return f"{label}: {text}" if len(text) <= limit else f"{label}: other values"
+
+
+def _matrix_html(v: dict) -> str:
+    """A mapping of mappings as a compact table: outer keys as rows, inner keys as columns."""
+    cols = list(dict.fromkeys(k for x in v.values() for k in x))
+    head = "".join(f'<th scope="col" class="num">{_e(c)}</th>' for c in cols)
+    body = "".join(f'<tr><th scope="row">{_e(k)}</th>'
+                   + "".join(f'<td class="num">{_e(scalar_text(x.get(c, _MISSING)) if c in x else "")}</td>'
+                             for c in cols) + "</tr>" for k, x in v.items())
+    return f'<table class="matrix"><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
 def section_assumptions(runs: list[_Run], rows: list[dict]) -> str:
     base = runs[0]
     out = ['<section id="assumptions"><h2>Assumptions and sources behind the defaults</h2>',
-           "<p>Every setting of the scenario, with the value used and where it comes from. Rows marked "
-           '<span class="badge">assumption</span> are modelling choices rather than measured figures: the ones worth '
-           "varying in a sensitivity analysis. Click a section to open it.</p>"]
+           ("<p>Every setting of the scenario, with the value used and where it comes from. Rows marked "
+            '<span class="badge">assumption</span> are modelling choices rather than measured figures: the ones '
+            "worth varying in a sensitivity analysis.<span class=screen> Click a section to open it.</span></p>")]
     if not base.scenario:
         out.append('<p class="note">scenario.resolved.yaml is missing: values used are unknown.</p>')
     groups: dict[str, list[dict]] = {}
@@ -733,26 +778,30 @@ def section_assumptions(runs: list[_Run], rows: list[dict]) -> str:
         n_assume = 0
         for r in items:
             v = lookup(base.scenario, r["key"])
-            value = _e(scalar_text(v))
+            nested = isinstance(v, dict) and bool(v) and all(isinstance(x, dict) for x in v.values())
+            value = '<span class="note">in the table below</span>' if nested else value_html(v)
             if v is not _MISSING and not _same(v, r["default"]):
-                value = f"<strong>{value}</strong><span class=key>default {_e(scalar_text(r['default']))}</span>"
+                value = f"<strong>{value}</strong><span class=key>{_e(_short('default', r['default']))}</span>"
             for o in runs[1:]:
                 ov = lookup(o.scenario, r["key"])
                 if not _same(ov, v):
-                    value += f'<span class="key">{_e(o.label)}: <strong>{_e(scalar_text(ov))}</strong></span>'
+                    value += f'<span class="key"><strong>{_e(_short(o.label, ov))}</strong></span>'
             assume = str(r["source"]).lower().startswith("assumption")
             n_assume += assume
-            classes.append("assumption" if assume else "")
+            cls = "assumption" if assume else ""
             body.append([f"<code>{_e(r['key'])}</code><span class=meaning>{_e(r['meaning'])}</span>",
                          _e("" if r["unit"] == "-" else r["unit"]), value,
                          _source_html(str(r["source"])) if r["source"] != "-" else ""])
+            classes.append(f"{cls} nested".strip() if nested else cls)
+            if nested:  # a mapping of mappings (sector mix, modal targets): a small table across the row
+                body.append([_matrix_html(v)])
+                classes.append(f"{cls} nested sub".strip())
         title = SECTION_TITLES.get(sec, sec)
+        used = "Value used" + (f" ({_e(base.label)})" if len(runs) > 1 else "")
         out.append(f'<details class="section"><summary>{_e(title)} <span class="count">{len(items)} '
                    f"setting{'s' if len(items) != 1 else ''}, {n_assume} assumption{'s' if n_assume != 1 else ''}"
                    f"</span></summary>"
-                   + _table(["Key and meaning", "Unit", "Value used" + (f" ({_e(base.label)})" if len(runs) > 1 else ""),
-                                   "Source"], body, cls="assume",
-                            row_classes=classes)
+                   + _table(["Key and meaning", "Unit", used, "Source"], body, cls="assume", row_classes=classes)
                    + "</details>")
     out.append("</section>")
     return "".join(out)
@@ -770,9 +819,9 @@ def _manifest_text(k: str, v: Any) -> str:
 
 def section_manifest(runs: list[_Run]) -> str:
     out = ['<section id="manifest"><h2>Run details (manifest)</h2>',
-           "<p>What produced each run: software version and commit, command line, seed, timing. "
-           "<code>run.py run &lt;folder&gt;/scenario.resolved.yaml</code> runs the same scenario again (the same "
-           "seed gives the same results).</p>"]
+           ("<p>What produced each run: software version and commit, command line, seed, timing. "
+            "<code>run.py run &lt;folder&gt;/scenario.resolved.yaml</code> runs the same scenario again (the same "
+            "seed gives the same results).</p>")]
     keys: list[str] = []
     for r in runs:
         keys += [k for k in r.manifest if k not in keys]
@@ -822,13 +871,26 @@ monospace;font-size:.76rem;font-weight:400}
 .meaning{display:block;color:#333;font-size:.84rem}
 table.kpis td:first-child{min-width:16rem}
 table.kpis td.num{font-size:.95rem}
-table.assume td:first-child{width:42%}
-table.assume td:nth-child(3){overflow-wrap:anywhere}
-table.assume td:nth-child(4){width:30%;font-size:.84rem}
+table.assume{table-layout:fixed}
+table.assume>thead>tr>th:nth-child(1){width:40%}
+table.assume>thead>tr>th:nth-child(2){width:13%}
+table.assume>thead>tr>th:nth-child(3){width:18%}
+table.assume>thead>tr>th:nth-child(4){width:29%}
+table.assume>tbody>tr>td{overflow-wrap:anywhere}
+table.assume>tbody>tr>td:nth-child(4){font-size:.84rem}
 table.levers td:first-child,table.manifest td:first-child{white-space:nowrap}
 table.manifest td{overflow-wrap:anywhere;font-size:.84rem}
 tbody tr.assumption{background:var(--assume)}
 tbody tr.assumption:nth-child(even){background:var(--assume2)}
+tbody tr.nested,tbody tr.nested:nth-child(even){background:#fff}
+tbody tr.nested.assumption,tbody tr.nested.assumption:nth-child(even){background:var(--assume)}
+tbody tr.nested:not(.sub)>td{border-bottom:none}
+tr.sub>td{padding:0 .55rem .6rem 1.6rem}
+table.matrix{width:auto;font-size:.8rem;background:transparent;table-layout:auto}
+table.matrix th,table.matrix td{padding:.1rem .5rem;border-bottom:1px solid var(--line)}
+table.matrix thead th{background:transparent;font-weight:600;border-bottom:1px solid #c4cdd8}
+table.matrix tbody tr,table.matrix tbody tr:nth-child(even){background:transparent}
+table.matrix tbody th{font-weight:400;text-align:left;color:var(--ink)}
 .badge{display:inline-block;font-size:.7rem;font-weight:600;letter-spacing:.02em;text-transform:uppercase;
 color:#7a5300;background:#ffe9a8;border:1px solid #e8c45c;border-radius:3px;padding:0 .3rem;line-height:1.35}
 figure{margin:1rem 0 2rem;break-inside:avoid;page-break-inside:avoid}
@@ -844,7 +906,7 @@ footer{margin-top:3rem;padding-top:.6rem;border-top:1px solid var(--line);font-s
 @media print{
  body{font-size:10.5pt}
  main{max-width:none;padding:0}
- nav.toc{display:none}
+ nav.toc,.screen{display:none}
  h2{break-after:avoid;page-break-after:avoid}
  h3{break-after:avoid;page-break-after:avoid}
  tr,figure{break-inside:avoid;page-break-inside:avoid}
@@ -896,9 +958,9 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
         section_calibration(runs, by_key),
         section_assumptions(runs, schema_list),
         section_manifest(runs),
-        f"<footer>Written by <code>run.py report</code> (smartcommute {_e(__version__)}) on "
-        f"{now:%Y-%m-%d %H:%M}. A self-contained file: every figure is embedded; nothing is fetched when it is "
-        "opened.</footer>",
+        (f"<footer>Written by <code>run.py report</code> (smartcommute {_e(__version__)}) on "
+         f"{now:%Y-%m-%d %H:%M}. A self-contained file: every figure is embedded; nothing is fetched when it is "
+         "opened.</footer>"),
         "</main></body></html>",
     ]
     return "\n".join(parts) + "\n"

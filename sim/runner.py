@@ -123,7 +123,9 @@ def _write_own_report(tmp: Path, out: Path) -> None:
     """``report.html`` of the folder being written (after its plots and manifest); a failure is logged, never fatal."""
     try:
         from .report import write_report
-        write_report([tmp], tmp / "report.html", labels=[Path(out).name], shown_paths=[str(Path(out).resolve())])
+        # the folder is named, not its path: `out` itself may be inside another temporary folder (compare's)
+        write_report([tmp], tmp / "report.html", labels=[Path(out).name],
+                     shown_paths=[f"{Path(out).name} (the folder of this report)"])
     except Exception:  # a report must never cost the results folder
         log.warning("report.html failed", exc_info=True)
 

@@ -34,3 +34,18 @@ def run_small(*overrides: str, days: int = 20, path: Path = BASELINE, seed: int 
 @pytest.fixture(scope="session")
 def baseline_run():
     return run_small()
+
+
+# tiny runs written as results folders (with plots and report.html), shared by the report tests
+TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
+
+
+@pytest.fixture(scope="session")
+def report_runs(tmp_path_factory) -> tuple[Path, Path]:
+    """Two 10-day results folders: the baseline and the same with ``policy.sme_support.enabled=true``."""
+    from sim.runner import run_and_write
+    root = tmp_path_factory.mktemp("report_runs")
+    base, _ = run_and_write(load_scenario(BASELINE, TINY, days=10), root / "baseline", argv=["test"])
+    sme, _ = run_and_write(load_scenario(BASELINE, [*TINY, "policy.sme_support.enabled=true"], days=10),
+                           root / "sme_on", argv=["test"])
+    return base, sme

@@ -163,6 +163,8 @@ def test_compare_scenario_files_cli(tmp_path):
     car = next(r for r in rows if r["kpi"] == "car_vkm")
     assert float(car["baseline"]) == base["car_vkm"] and float(car["value"]) == other["car_vkm"]
     assert [p.name for p in tmp_path.iterdir()] == ["cmp"]
+    for run in ("milan_baseline", "sme_support"):  # each run's own report names no temporary folder
+        assert ".tmp-" not in (out / "runs" / run / "report.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("bad", ["missing_dir", "empty_dir", "not_yaml", "one_arg"])

@@ -40,6 +40,7 @@ def out(tmp_path_factory) -> Path:
     proc = run_cli("run", BASELINE, "--out", str(folder), *SMALL_RUN)
     assert proc.returncode == 0, proc.stderr
     assert f"results: {folder}" in proc.stdout
+    assert f"report: {folder / 'report.html'}" in proc.stdout  # what `make run` shows
     return folder
 
 
@@ -52,7 +53,8 @@ def summary(out) -> dict:
 def test_folder_has_every_file(out):
     names = {p.name for p in out.iterdir()}
     for name in ("scenario.resolved.yaml", "manifest.json", "summary.json", "daily.parquet", "by_size_class.parquet",
-                 "by_zone.parquet", "by_gender_caregiver.parquet", "links.parquet", "trace_worker_3.csv"):
+                 "by_zone.parquet", "by_gender_caregiver.parquet", "links.parquet", "trace_worker_3.csv",
+                 "report.html"):
         assert name in names, name
     assert not any(n.startswith(".") for n in names)
     assert not any(p.name.startswith(".baseline.tmp-") for p in out.parent.iterdir())
