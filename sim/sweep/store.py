@@ -179,13 +179,15 @@ class Store:
             raise StoreError(f"{self.root}: holds another sweep ('{meta.get('name')}', {meta.get('n_runs')} runs, "
                              f"fingerprint {meta.get('fingerprint')}); the sweep file's design, base or seeds "
                              f"changed (fingerprint {description['fingerprint']}). Use another --out.")
-        if meta is None and self.root.is_dir() and any(p.name != "logs" for p in self.root.iterdir()):
+        # no sweep.json yet: empty, or a parallel shard is creating it (parts/, .sweep.json.tmp-*), or logs/
+        if meta is None and self.root.is_dir() and any(
+                p.name not in ("logs", "parts") and not p.name.startswith(".sweep.json") for p in self.root.iterdir()):
             raise StoreError(f"{self.root}: exists and is not a sweep folder (no sweep.json); use another --out")
 
     def init(self, description: dict) -> None:
         """Create the folder for this sweep, or check that it holds this sweep (safe for parallel shards)."""
         self.check(description)
-        self.parts.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
         final = self.root / "sweep.json"
         if not final.exists():
             tmp = self.root / f".sweep.json.tmp-{os.getpid()}-{time.time_ns()}"
@@ -197,6 +199,7 @@ class Store:
             finally:
                 tmp.unlink()
         self.check(description)
+        self.parts.mkdir(exist_ok=True)
 
     # ---------------------------------------------------------------- writing
     def writer(self, tag: str, rows_per_file: int = 5000) -> Writer:
