@@ -88,6 +88,15 @@ def sobol_indices(spec: SweepFile, means: dict[int, dict], n_design: int) -> tup
     return rows, notes
 
 
+def _key(v):
+    """Level identity across types (a level 0 read back from Parquet as 0.0 is the same level)."""
+    if isinstance(v, bool):
+        return ("b", v)
+    if isinstance(v, (int, float)):
+        return ("n", float(v))
+    return ("s", str(v))
+
+
 def _plot_response(spec: SweepFile, rows: list[dict], output: str, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -101,19 +110,24 @@ def _plot_response(spec: SweepFile, rows: list[dict], output: str, path: Path) -
         xs = [r.get(p.path) for r in ok]
         ys = [r[output] for r in ok]
         numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
-        if p.levels is not None or (p.integer and p.n is None) or not numeric:
-            levels = p.levels if p.levels is not None else sorted(set(xs))
-            pos = {json.dumps(v): i for i, v in enumerate(levels)}
-            xi = [pos.get(json.dumps(x), -1) for x in xs]
+        if p.levels is not None or not numeric:
+            levels = p.levels if p.levels is not None else sorted(set(xs), key=str)
+            pos = {_key(v): i for i, v in enumerate(levels)}
+            xi = [pos.get(_key(x), -1) for x in xs]
             ax.scatter(xi, ys, s=10, alpha=0.5)
             means = [np.mean([y for x, y in zip(xi, ys) if x == i]) if i in xi else np.nan for i in range(len(levels))]
             ax.plot(range(len(levels)), means, "o-", color="C3", label="mean")
             ax.set_xticks(range(len(levels)), [str(v) for v in levels])
         else:
-            ax.scatter(xs, ys, s=10, alpha=0.6)
-            if len(set(xs)) < len(xs):  # grid with a range: means per value
-                uniq = sorted(set(xs))
+            ax.scatter(xs, ys, s=10, alpha=0.5)
+            uniq = sorted(set(xs))
+            if spec.design.type == "grid" or len(uniq) <= 12:  # mean per value
                 ax.plot(uniq, [np.mean([y for x, y in zip(xs, ys) if x == u]) for u in uniq], "o-", color="C3")
+            elif xs:  # sampled designs: mean in 10 equal-count bins
+                order = np.argsort(xs)
+                bins = np.array_split(order, 10)
+                ax.plot([np.mean(np.asarray(xs)[b]) for b in bins if len(b)],
+                        [np.mean(np.asarray(ys)[b]) for b in bins if len(b)], "o-", color="C3", label="binned mean")
         ax.set_xlabel(p.path, fontsize=8)
         ax.set_ylabel(output, fontsize=8)
         ax.grid(alpha=0.3)
