@@ -74,7 +74,8 @@ def test_local_dask_and_shards_give_the_same_table(reference, sweep_file, tmp_pa
     _, table = reference
     sw = load_sweep(sweep_file)
     # dask: a LocalCluster on 127.0.0.1 with two worker processes
-    from distributed import LocalCluster
+    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed: pip install -e '.[cluster]'")
+    LocalCluster = distributed.LocalCluster
     cluster = LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
                            dashboard_address=None)
     try:
