@@ -45,3 +45,29 @@ def test_slurm_job_array_runs_the_sharded_sweep(tmp_path):
     assert res.returncode == 0 and "collected 12 of 12 runs (12 ok, 0 failed)" in res.stdout, res.stdout + res.stderr
     assert rows_without_time(pq.read_table(out / "results.parquet")) == \
         rows_without_time(pq.read_table(local / "results.parquet"))
+
+
+@pytest.mark.slow
+def test_dask_jobqueue_slurm_cluster_from_the_sweep_file(tmp_path, monkeypatch):
+    """--executor dask with a cluster: block starts dask workers as SLURM jobs (dask-jobqueue)."""
+    pytest.importorskip("dask_jobqueue")
+    cluster_block = {"kind": "slurm", "jobs": 2, "cores": 1, "processes": 1, "memory": "400MB",
+                     "walltime": "00:10:00", "interface": "lo",
+                     "job_extra_directives": [f"--output={tmp_path}/dask-worker-%j.out"]}
+    sweep_file = write_sweep(tmp_path, cluster=cluster_block)
+    local = tmp_path / "local"
+    run_sweep(load_sweep(sweep_file), local, workers=2, progress=False)
+    try:
+        cluster = single_node_slurm(tmp_path / "slurm")
+        env = cluster.__enter__()
+    except Unavailable as exc:
+        pytest.skip(f"no SLURM here: {exc}")
+    try:
+        monkeypatch.setenv("SLURM_CONF", env["SLURM_CONF"])
+        rep = run_sweep(load_sweep(sweep_file), tmp_path / "dask", executor="dask", progress=False)
+    finally:
+        cluster.__exit__(None, None, None)
+    assert rep.ok == 12
+    assert len(list(tmp_path.glob("dask-worker-*.out"))) >= 1
+    assert rows_without_time(pq.read_table(tmp_path / "dask" / "results.parquet")) == \
+        rows_without_time(pq.read_table(local / "results.parquet"))

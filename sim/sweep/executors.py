@@ -143,7 +143,8 @@ class DaskExecutor:
             n = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
         except Exception:  # noqa: BLE001
             n = 0
-        return max(n, self.workers or 0, 1)
+        expected = self.cluster_cfg.jobs * self.cluster_cfg.processes if self.cluster_cfg is not None else 0
+        return max(n, self.workers or 0, expected, 1)
 
     def submit(self, fn, *args):
         return self._client.submit(fn, *args, pure=False)
@@ -169,13 +170,17 @@ def _jobqueue_cluster(cfg):
     except ImportError:
         raise SweepError("cluster: needs dask-jobqueue: pip install -e '.[cluster]'") from None
     kwargs = {"cores": cfg.cores, "processes": cfg.processes, "memory": cfg.memory}
-    for key in ("walltime", "queue", "account"):
+    for key in ("walltime", "queue", "account", "interface"):
         if getattr(cfg, key) is not None:
             kwargs[key] = getattr(cfg, key)
     if cfg.job_extra_directives:
         kwargs["job_extra_directives"] = list(cfg.job_extra_directives)
     if cfg.job_script_prologue:
         kwargs["job_script_prologue"] = list(cfg.job_script_prologue)
+    if cfg.scheduler_options:
+        kwargs["scheduler_options"] = dict(cfg.scheduler_options)
+    if cfg.worker_extra_args:
+        kwargs["worker_extra_args"] = list(cfg.worker_extra_args)
     cls = dask_jobqueue.SLURMCluster if cfg.kind == "slurm" else dask_jobqueue.PBSCluster
     return cls(**kwargs)
 
@@ -246,8 +251,6 @@ def run_sweep(sweep: Sweep, out: str | Path, executor: str = "local", workers: i
 
 
 def _drive(ex, payload: dict, todo, writer, report: SweepReport, bar) -> None:
-    slots = getattr(ex, "slots", None) or ex.workers
-    in_flight_max = max(2, 2 * slots)
     queue = list(reversed(todo))       # pop() from the end: runs go in index order
     running: dict = {}
 
@@ -265,6 +268,7 @@ def _drive(ex, payload: dict, todo, writer, report: SweepReport, bar) -> None:
             bar.update(1)
 
     while queue or running:
+        in_flight_max = max(2, 2 * (getattr(ex, "slots", None) or ex.workers))  # dask clusters grow and shrink
         while queue and len(running) < in_flight_max:
             run = queue.pop()
             running[ex.submit(run_task, payload, run.task())] = run

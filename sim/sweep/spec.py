@@ -140,8 +140,11 @@ class ClusterConfig(_Strict):
     walltime: str | None = None
     queue: str | None = None
     account: str | None = None
+    interface: str | None = Field(None, description="network interface of scheduler and workers (e.g. ib0, lo)")
     job_extra_directives: list[str] = Field(default_factory=list)
     job_script_prologue: list[str] = Field(default_factory=list)
+    scheduler_options: dict[str, Any] = Field(default_factory=dict, description="e.g. {host: 127.0.0.1}")
+    worker_extra_args: list[str] = Field(default_factory=list)
 
 
 class SlurmConfig(_Strict):
