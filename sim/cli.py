@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress bars")
     c.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
-    v = sub.add_parser("validate", help="check scenario files; writes nothing; exit 0 or 2")
+    v = sub.add_parser("validate", help="check scenario (and sweep) files; writes nothing; exit 0 or 2")
     v.add_argument("scenarios", nargs="+")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
 
@@ -143,10 +143,25 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def _is_sweep_file(path) -> bool:
+    """A sweep file has top-level 'parameters' and 'design' (scenario files never do)."""
+    import yaml
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and "parameters" in data and "design" in data
+
+
 def cmd_validate(args) -> int:
     bad = 0
     for f in args.scenarios:
         try:
+            if _is_sweep_file(f):
+                from .sweep.spec import load_sweep
+                sw = load_sweep(f)
+                print(f"ok: {f} (sweep {sw.name}: {len(sw.runs())} runs, {sw.spec.design.type} design)")
+                continue
             sc = load_scenario(f, args.overrides)
             print(f"ok: {f} ({sc.name})")
         except ScenarioError as exc:

@@ -208,3 +208,14 @@ def test_analyze_not_a_sweep_folder(tmp_path, capsys):
     from sim.cli import main
     assert main(["analyze", str(tmp_path)]) == 2
     assert "not a sweep folder" in capsys.readouterr().err
+
+
+def test_second_session_on_the_same_folder_is_refused(reference, sweep_file):
+    import fcntl
+
+    from sim.sweep.store import StoreError
+    out, _ = reference
+    with open(out / ".lock-driver", "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(StoreError, match="another session"):
+            run_sweep(load_sweep(sweep_file), out, progress=False)

@@ -191,3 +191,17 @@ def test_sweep_json_round_trip(tmp_path):
     d = sw.describe()
     assert d["n_runs"] == 12 and d["design"] == "grid"
     yaml.safe_dump(d)  # plain data
+
+
+def test_validate_command_checks_sweep_files(tmp_path, capsys):
+    good = write_sweep(tmp_path, name="good")
+    bad = write_sweep(tmp_path, name="bad", outputs=["nope"])
+    assert main(["validate", str(good), str(bad)]) == 2
+    cap = capsys.readouterr()
+    assert f"ok: {good} (sweep good: 12 runs, grid design)" in cap.out
+    assert str(bad) in cap.err and "outputs" in cap.err
+
+
+def test_hours_saved_needs_the_counterfactual(tmp_path, capsys):
+    err = _bad(tmp_path, capsys, outputs=["hours_saved_per_worker"], counterfactual=False)
+    assert "counterfactual: true" in err

@@ -10,6 +10,7 @@ runs a sweep; ``run.py sweep collect DIR`` merges the shards.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import multiprocessing
 import os
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .spec import Sweep, build_scenario
-from .store import Store
+from .store import Store, StoreError
 
 log = logging.getLogger(__name__)
 FAULT_ENV = "SMARTCOMMUTE_SWEEP_FAIL_INDICES"  # testing hook: comma-separated run indices that raise
@@ -213,8 +214,26 @@ def run_sweep(sweep: Sweep, out: str | Path, executor: str = "local", workers: i
     ``collect`` (default: True unless sharded) writes results.parquet/results.csv at the end.
     """
     t0 = time.perf_counter()
+    if executor not in ("local", "dask"):
+        raise SweepError(f"--executor {executor}: expected local or dask (SLURM arrays use --shard)")
     store = Store(out)
     store.init(sweep.describe())
+    tag = f"shard{shard[0]}of{shard[1]}" if shard else executor
+    lock = open(store.root / f".lock-{tag if shard else 'driver'}", "a")
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise StoreError(f"{out}: another session of this sweep{' shard' if shard else ''} is running here; "
+                         "wait for it or stop it") from None
+    try:
+        return _run_locked(sweep, store, executor, workers, scheduler, shard, retry_failed, progress, collect, t0, tag)
+    finally:
+        lock.close()
+
+
+def _run_locked(sweep, store, executor, workers, scheduler, shard, retry_failed, progress, collect, t0, tag):
+    out = store.root
     recovered = store.recover()
     if recovered:
         log.info("%s: recovered %d journal(s) of interrupted sessions", out, recovered)
@@ -222,10 +241,8 @@ def run_sweep(sweep: Sweep, out: str | Path, executor: str = "local", workers: i
     report = SweepReport(out=Path(out), total=len(mine), skipped=len(mine) - len(todo))
     if executor == "local":
         ex = LocalExecutor(workers)
-    elif executor == "dask":
-        ex = DaskExecutor(workers, scheduler, sweep.spec.cluster)
     else:
-        raise SweepError(f"--executor {executor}: expected local or dask (SLURM arrays use --shard)")
+        ex = DaskExecutor(workers, scheduler, sweep.spec.cluster)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -233,7 +250,6 @@ def run_sweep(sweep: Sweep, out: str | Path, executor: str = "local", workers: i
         bar = tqdm(total=len(todo), desc=desc, unit="run", file=sys.stderr, mininterval=0.5, smoothing=0.1)
         bar.set_postfix(done=report.skipped, failed=0, refresh=False)
     if todo:
-        tag = f"shard{shard[0]}of{shard[1]}" if shard else ex.name
         writer = store.writer(tag)
         try:
             with ex:

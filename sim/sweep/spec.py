@@ -194,6 +194,8 @@ class SweepFile(_Strict):
                     raise ValueError(f"parameters ({p.path}): a grid needs 'levels', or 'range' with 'n' "
                                      "(evenly spaced values) or integer: true")
         for o in self.outputs:
+            if o.startswith("hours_saved") and not self.counterfactual:
+                raise ValueError(f"outputs: '{o}' needs the counterfactual run; set counterfactual: true")
             if o.split(".")[0] not in KPI_ROOTS:
                 raise ValueError(f"outputs: unknown summary key '{o}'; expected one of {sorted(KPI_ROOTS)} "
                                  "(nested ones with dots, e.g. modal_split.car)")
