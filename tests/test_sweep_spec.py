@@ -205,3 +205,19 @@ def test_validate_command_checks_sweep_files(tmp_path, capsys):
 def test_hours_saved_needs_the_counterfactual(tmp_path, capsys):
     err = _bad(tmp_path, capsys, outputs=["hours_saved_per_worker"], counterfactual=False)
     assert "counterfactual: true" in err
+
+
+def test_cluster_block_makes_a_dask_jobqueue_job_script(tmp_path):
+    pytest.importorskip("dask_jobqueue")
+    from sim.sweep.executors import _jobqueue_cluster
+    sw = load_sweep(write_sweep(tmp_path, cluster={
+        "kind": "slurm", "jobs": 3, "cores": 2, "processes": 2, "memory": "4GB", "walltime": "01:00:00",
+        "queue": "short", "interface": "lo", "job_extra_directives": ["--exclusive"]}))
+    cluster = _jobqueue_cluster(sw.spec.cluster)
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    for line in ("#SBATCH -p short", "#SBATCH -t 01:00:00", "#SBATCH --exclusive", "#SBATCH --cpus-per-task=2"):
+        assert line in script
+

@@ -123,9 +123,9 @@ def _plot_response(spec: SweepFile, rows: list[dict], output: str, path: Path) -
             uniq = sorted(set(xs))
             if spec.design.type == "grid" or len(uniq) <= 12:  # mean per value
                 ax.plot(uniq, [np.mean([y for x, y in zip(xs, ys) if x == u]) for u in uniq], "o-", color="C3")
-            elif xs:  # sampled designs: mean in 10 equal-count bins
+            elif xs:  # sampled designs: mean in equal-count bins of at least ~8 runs (3 to 10 bins)
                 order = np.argsort(xs)
-                bins = np.array_split(order, 10)
+                bins = np.array_split(order, int(min(10, max(3, len(xs) // 8))))
                 ax.plot([np.mean(np.asarray(xs)[b]) for b in bins if len(b)],
                         [np.mean(np.asarray(ys)[b]) for b in bins if len(b)], "o-", color="C3", label="binned mean")
         ax.set_xlabel(p.path, fontsize=8)
