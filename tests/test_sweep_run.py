@@ -219,3 +219,18 @@ def test_second_session_on_the_same_folder_is_refused(reference, sweep_file):
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(StoreError, match="another session"):
             run_sweep(load_sweep(sweep_file), out, progress=False)
+
+
+def test_a_dying_worker_process_fails_only_its_run(reference, sweep_file, tmp_path):
+    from sim.sweep.executors import CRASH_ENV
+    _, table = reference
+    out = tmp_path / "crash"
+    res = run_cli("sweep", str(sweep_file), "--out", str(out), "--workers", "2", "--quiet", env={CRASH_ENV: "4"})
+    assert res.returncode == 0, res.stderr
+    assert "12 run now (11 ok, 1 failed)" in res.stdout, res.stdout
+    rows = pq.read_table(out / "results.parquet").to_pylist()
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert [r["index"] for r in failed] == [4] and "worker process died" in failed[0]["error"]
+    res = run_cli("sweep", str(sweep_file), "--out", str(out), "--quiet", "--retry-failed")
+    assert "1 run now (1 ok, 0 failed)" in res.stdout
+    assert rows_without_time(pq.read_table(out / "results.parquet")) == rows_without_time(table)

@@ -29,6 +29,7 @@ from .store import Store, StoreError
 
 log = logging.getLogger(__name__)
 FAULT_ENV = "SMARTCOMMUTE_SWEEP_FAIL_INDICES"  # testing hook: comma-separated run indices that raise
+CRASH_ENV = "SMARTCOMMUTE_SWEEP_CRASH_INDICES"  # testing hook: run indices whose worker process exits
 
 
 class SweepError(Exception):
@@ -45,6 +46,9 @@ def run_task(payload: dict, task: dict) -> dict:
         fault = os.environ.get(FAULT_ENV, "")
         if fault and str(task["index"]) in fault.split(","):
             raise RuntimeError(f"injected failure ({FAULT_ENV})")
+        crash = os.environ.get(CRASH_ENV, "")
+        if crash and str(task["index"]) in crash.split(","):
+            os._exit(1)  # a worker process dying (as under the OOM killer)
         from ..replications import flatten_kpis
         from ..runner import simulate
         scenario = build_scenario(payload["base"], task["params"], seed=task["seed"])
@@ -283,25 +287,45 @@ def _drive(ex, payload: dict, todo, writer, report: SweepReport, bar) -> None:
             bar.set_postfix(done=report.skipped + report.ok, failed=report.failed, refresh=False)
             bar.update(1)
 
-    while queue or running:
-        in_flight_max = max(2, 2 * (getattr(ex, "slots", None) or ex.workers))  # dask clusters grow and shrink
-        while queue and len(running) < in_flight_max:
-            run = queue.pop()
-            running[ex.submit(run_task, payload, run.task())] = run
+    def failed_row(run, error: str) -> dict:
+        return {"point_id": run.point_id, "index": run.index, "design_index": run.design_index, "seed": run.seed,
+                "params": _canonical(run.params), "status": "failed", "error": error, "kpis": None, "wall_s": 0.0}
+
+    # A worker process that dies (OOM killer, segfault) breaks the local pool and every run in flight
+    # with it. Those runs become suspects and run again one at a time: the one that breaks the pool
+    # alone is recorded as failed, the others give their results.
+    suspects: list = []
+    while queue or running or suspects:
+        if suspects:
+            if not running:
+                run = suspects.pop()
+                running[ex.submit(run_task, payload, run.task())] = run
+        else:
+            in_flight_max = max(2, 2 * (getattr(ex, "slots", None) or ex.workers))  # dask clusters grow and shrink
+            while queue and len(running) < in_flight_max:
+                run = queue.pop()
+                running[ex.submit(run_task, payload, run.task())] = run
+        alone = len(running) == 1
+        broken = False
         for fut in ex.wait_any(list(running)):
             run = running.pop(fut)
             try:
                 row = fut.result()
-            except Exception as exc:  # noqa: BLE001 - the worker died (OOM killer, segfault...)
-                if ex.broken(exc):
-                    # which run killed the pool is unknown: requeue the others, record this one
-                    for other in list(running):
-                        queue.append(running.pop(other))
-                    ex.restart()
-                row = {"point_id": run.point_id, "index": run.index, "design_index": run.design_index,
-                       "seed": run.seed, "params": _canonical(run.params), "status": "failed",
-                       "error": f"worker lost: {type(exc).__name__}: {exc}", "kpis": None, "wall_s": 0.0}
+            except Exception as exc:  # noqa: BLE001 - the worker died, or the cluster gave up on the task
+                if not ex.broken(exc):
+                    record(failed_row(run, f"worker lost: {type(exc).__name__}: {exc}"))
+                elif alone:
+                    broken = True
+                    record(failed_row(run, f"worker process died running it: {type(exc).__name__}: {exc}"))
+                else:
+                    broken = True
+                    suspects.append(run)
+                continue
             record(row)
+        if broken:
+            suspects.extend(running.values())  # broken too, not yet seen as done
+            running.clear()
+            ex.restart()
 
 
 # --------------------------------------------------------------------------------------- SLURM array
