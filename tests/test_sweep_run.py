@@ -139,10 +139,11 @@ def test_kill_9_and_resume_gives_the_identical_table(reference, sweep_file, tmp_
 def test_failed_points_are_recorded_and_retried(reference, sweep_file, tmp_path):
     _, table = reference
     out = tmp_path / "fail"
-    res = run_cli("sweep", str(sweep_file), "--out", str(out), "--workers", "2", "--quiet",
-                  env={FAULT_ENV: "1,7"})
+    res = run_cli("sweep", str(sweep_file), "--out", str(out), "--workers", "2", env={FAULT_ENV: "1,7"})
     assert res.returncode == 0, res.stderr
     assert "12 run now (10 ok, 2 failed)" in res.stdout and "injected failure" in res.stdout
+    # the progress bar: runs done, failed, and the time left
+    assert "12/12" in res.stderr and "done=10" in res.stderr and "failed=2" in res.stderr and "<00:00" in res.stderr
     t = pq.read_table(out / "results.parquet")
     failed = [r for r in t.to_pylist() if r["status"] == "failed"]
     assert sorted(r["index"] for r in failed) == [1, 7]
@@ -233,4 +234,15 @@ def test_a_dying_worker_process_fails_only_its_run(reference, sweep_file, tmp_pa
     assert [r["index"] for r in failed] == [4] and "worker process died" in failed[0]["error"]
     res = run_cli("sweep", str(sweep_file), "--out", str(out), "--quiet", "--retry-failed")
     assert "1 run now (1 ok, 0 failed)" in res.stdout
+    assert rows_without_time(pq.read_table(out / "results.parquet")) == rows_without_time(table)
+
+
+def test_cli_dask_executor_starts_a_local_cluster(reference, sweep_file, tmp_path):
+    pytest.importorskip("distributed", reason="dask.distributed not installed: pip install -e '.[cluster]'")
+    _, table = reference
+    out = tmp_path / "dask_cli"
+    res = run_cli("sweep", str(sweep_file), "--executor", "dask", "--workers", "2", "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert "12 run now (12 ok, 0 failed)" in res.stdout
+    assert len(list((out / "parts").glob("dask-*.parquet"))) == 1
     assert rows_without_time(pq.read_table(out / "results.parquet")) == rows_without_time(table)
