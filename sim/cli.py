@@ -1,4 +1,4 @@
-"""Command line: ``run.py run | compare | report | validate | schema`` (sweep and app come later).
+"""Command line: ``run.py run | compare | report | validate | schema | sweep | analyze`` (app comes later).
 
 Bad input prints one clear message on stderr (file, key, value, what was expected) and exits
 with code 2, before any work and without creating a results folder.
@@ -56,9 +56,29 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("-o", "--out", type=Path, required=True, metavar="FILE",
                     help="HTML file to write (its folder must exist; an existing file is replaced)")
 
-    v = sub.add_parser("validate", help="check scenario files; writes nothing; exit 0 or 2")
+    v = sub.add_parser("validate", help="check scenario (and sweep) files; writes nothing; exit 0 or 2")
     v.add_argument("scenarios", nargs="+")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+
+    w = sub.add_parser("sweep", help="run a parameter sweep (or 'sweep collect DIR': merge the shards)",
+                       description="run.py sweep FILE [options]  |  run.py sweep collect DIR")
+    w.add_argument("target", nargs="+", metavar="FILE | collect DIR",
+                   help="sweep YAML file (scenarios/sweeps/*.yaml), or 'collect DIR' to merge a sweep folder")
+    w.add_argument("--executor", choices=("local", "dask", "slurm"), default="local",
+                   help="local: process pool (default); dask: LocalCluster on 127.0.0.1, --scheduler ADDRESS, or "
+                        "the file's cluster: block (dask-jobqueue); slurm: same as --slurm-script")
+    w.add_argument("--workers", type=int, help="worker processes (default: CPUs)")
+    w.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address (tcp://host:8786)")
+    w.add_argument("--out", type=Path, help="sweep folder (default results/sweep-<name>); rerun to resume")
+    w.add_argument("--shard", metavar="I/N", help="run only the runs with index %% N == I (a SLURM array task)")
+    w.add_argument("--slurm-script", action="store_true", help="print an sbatch job-array script and exit")
+    w.add_argument("--shards", type=int, metavar="N", help="array size for --slurm-script (default: slurm.shards)")
+    w.add_argument("--retry-failed", action="store_true", help="run failed points again")
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    a = sub.add_parser("analyze", help="Sobol indices and response plots of a sweep folder")
+    a.add_argument("folder", type=Path, help="sweep folder (with sweep.json)")
 
     s = sub.add_parser("schema", help="every scenario key with type, unit, default, range and meaning")
     s.add_argument("--markdown", action="store_true", help="print a Markdown table (docs/parameters.md)")
@@ -140,16 +160,114 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _is_sweep_file(path) -> bool:
+    """A sweep file has top-level 'parameters' and 'design' (scenario files never do)."""
+    import yaml
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and "parameters" in data and "design" in data
+
+
 def cmd_validate(args) -> int:
     bad = 0
     for f in args.scenarios:
         try:
+            if _is_sweep_file(f):
+                from .sweep.spec import load_sweep
+                sw = load_sweep(f)
+                print(f"ok: {f} (sweep {sw.name}: {len(sw.runs())} runs, {sw.spec.design.type} design)")
+                continue
             sc = load_scenario(f, args.overrides)
             print(f"ok: {f} ({sc.name})")
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
             bad += 1
     return EXIT_BAD_INPUT if bad else 0
+
+
+def _sweep_out(args, sweep) -> Path:
+    return args.out if args.out is not None else Path("results") / f"sweep-{sweep.name}"
+
+
+def cmd_sweep(args) -> int:
+    from .sweep.executors import SweepError, parse_shard, run_sweep, slurm_script
+    from .sweep.spec import load_sweep
+    from .sweep.store import Store, StoreError
+    if args.target[0] == "collect":
+        if len(args.target) != 2:
+            return _fail("sweep collect: expected exactly one sweep folder: run.py sweep collect DIR")
+        store = Store(args.target[1])
+        if store.meta() is None:
+            return _fail(f"{args.target[1]}: not a sweep folder (no sweep.json)")
+        path, table = store.collect()
+        n_ok = table.column("status").to_pylist().count("ok") if table.num_rows else 0
+        meta = store.meta()
+        print(f"collected {table.num_rows} of {meta.get('n_runs')} runs ({n_ok} ok, {table.num_rows - n_ok} failed): {path}")
+        return 0
+    if len(args.target) != 1:
+        return _fail(f"sweep: expected one sweep file, got {' '.join(args.target)} (or: run.py sweep collect DIR)")
+    try:
+        sweep = load_sweep(args.target[0])
+    except ScenarioError as exc:
+        return _fail(str(exc))
+    if args.workers is not None and args.workers < 1:
+        return _fail(f"--workers: expected an integer >= 1, got {args.workers}")
+    if args.shards is not None and args.shards < 1:
+        return _fail(f"--shards: expected an integer >= 1, got {args.shards}")
+    if args.scheduler and args.executor != "dask":
+        return _fail("--scheduler goes with --executor dask")
+    out = _sweep_out(args, sweep)
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+        Store(out).check(sweep.describe())
+    except (SweepError, StoreError) as exc:
+        return _fail(str(exc))
+    if args.slurm_script or (args.executor == "slurm" and shard is None):
+        if shard is not None:
+            return _fail("--slurm-script prints the array script; --shard is for the array tasks")
+        (out / "logs").mkdir(parents=True, exist_ok=True)  # sbatch does not create the --output folder
+        print(slurm_script(sweep, out, shards=args.shards), end="")
+        return 0
+    n_runs = len(sweep.runs())
+    log.info("sweep %s: %d runs (%s design, %d seed(s) per point) -> %s", sweep.name, n_runs,
+             sweep.spec.design.type, len(sweep.seeds), out)
+    try:
+        executor = "local" if args.executor == "slurm" else args.executor  # a shard runs on its node's CPUs
+        rep = run_sweep(sweep, out, executor=executor, workers=args.workers, scheduler=args.scheduler,
+                        shard=shard, retry_failed=args.retry_failed, progress=not args.quiet)
+    except (SweepError, StoreError) as exc:
+        return _fail(str(exc))
+    print(f"sweep {sweep.name}: {rep.total} runs{' in this shard' if shard else ''}, {rep.skipped} already done, "
+          f"{rep.ran} run now ({rep.ok} ok, {rep.failed} failed) in {rep.wall_s:.1f} s: {out}")
+    for e in rep.errors[:5]:
+        print(f"  failed: {e}")
+    if rep.failed:
+        print("  (failed runs are recorded in the store; --retry-failed runs them again)")
+    if shard is None:
+        print(f"  results: {out / 'results.parquet'}; analyse with: run.py analyze {out}")
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from .sweep.analyze import analyze
+    from .sweep.store import StoreError
+    try:
+        res = analyze(args.folder)
+    except StoreError as exc:
+        return _fail(str(exc))
+    print(f"{res['runs']} runs ({res['ok']} ok, {res['failed']} failed), {res['design']} design: {res['folder']}")
+    if res["sobol"]:
+        print(f"  {'output':28s} {'parameter':36s} {'S1':>7s} {'±95%':>6s} {'ST':>7s} {'±95%':>6s}")
+        for r in res["sobol"]:
+            print(f"  {r['output']:28s} {r['parameter']:36s} {r['S1']:7.3f} {r['S1_conf']:6.3f} "
+                  f"{r['ST']:7.3f} {r['ST_conf']:6.3f}")
+    for note in res["notes"]:
+        print(f"  note: {note}")
+    for p in res["plots"]:
+        print(f"  plot: {p}")
+    return 0
 
 
 def cmd_schema(args) -> int:
@@ -173,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
         return {"run": cmd_run, "compare": cmd_compare, "report": cmd_report, "validate": cmd_validate,
-                "schema": cmd_schema}[args.command](args)
+                "schema": cmd_schema, "sweep": cmd_sweep, "analyze": cmd_analyze}[args.command](args)
     except BrokenPipeError:  # stdout closed by the reader (`run.py schema | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit flush
         return 1
