@@ -97,6 +97,7 @@ def cmd_run(args) -> int:
         return _fail(str(exc))
     if args.replications < 1:
         return _fail(f"--replications: expected an integer >= 1, got {args.replications}")
+    from .model import TraceWorkerError
     from .runner import default_out_dir, run_and_write
     out = args.out if args.out is not None else default_out_dir(scenario)
     try:
@@ -115,10 +116,8 @@ def cmd_run(args) -> int:
     try:
         path, summary = run_and_write(scenario, out, argv=sys.argv, trace_worker=args.trace_worker,
                                       progress=bar.update if bar else None, replications=args.replications)
-    except ValueError as exc:
-        if "--trace-worker" in str(exc):
-            return _fail(str(exc))
-        raise
+    except TraceWorkerError as exc:
+        return _fail(str(exc))
     finally:
         if bar:
             bar.close()

@@ -29,6 +29,10 @@ from .schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, Scenario, parse_clo
 
 
 
+class TraceWorkerError(ValueError):
+    """The worker id to trace is not in the population."""
+
+
 @dataclass
 class Calibration:
     """What the baseline calibration fixes, shared by a scenario and its counterfactual.
@@ -73,7 +77,7 @@ class CommuteModel(mesa.Model):
         self.population = pop = population if population is not None else build_population(
             sc.population, self.city, sc.scale, self.keyed)
         if trace_worker is not None and not 0 <= trace_worker < pop.n_workers:
-            raise ValueError(f"--trace-worker {trace_worker}: expected a worker id in 0..{pop.n_workers - 1}")
+            raise TraceWorkerError(f"--trace-worker {trace_worker}: expected a worker id in 0..{pop.n_workers - 1}")
         self.day = 0
         if calibration is None:
             from .calibration import calibrate  # here: calibration builds a CommuteModel itself

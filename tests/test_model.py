@@ -168,3 +168,11 @@ def test_quits_of_inl_order(milan_2pct):
     _, s = milan_2pct
     assert 1.5 <= s["quits_women_per_1000"] <= 8.0  # target 3.8
     assert s["quits_women_per_1000"] > s["quits_men_per_1000"]
+
+
+def test_trace_worker_out_of_range_is_refused_before_the_run():
+    from sim.model import CommuteModel, TraceWorkerError
+    from .conftest import small
+    sc = small(days=2)
+    with pytest.raises(TraceWorkerError, match=r"--trace-worker 10000000: expected a worker id in 0\.\.9999"):
+        CommuteModel(sc, trace_worker=10_000_000)
