@@ -8,6 +8,10 @@ same scenario, seed and calibration, and ``ratio_vs_reference``. Ends with one J
 
     python benchmarks/speed.py            # 10k, 100k, 1.21M workers; reference at 10k
     python benchmarks/speed.py --quick    # small sizes, under two minutes
+    python benchmarks/speed.py --scales 0.1,0.3,1.0   # fractions of Milan (workers = scale x 1.21M)
+
+The last column, seconds per simulated year per million workers sampled, is flat when the cost
+grows linearly with the number of workers.
 """
 
 from __future__ import annotations
@@ -79,20 +83,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="small sizes only (under two minutes)")
     p.add_argument("--days", type=int, help="simulated days per size (default 250, quick 20)")
     p.add_argument("--ref-days", type=int, help="days run by the reference (default 20, quick 10)")
+    p.add_argument("--scales", help="comma-separated fractions of Milan, e.g. 0.1,0.3,1.0 (workers = scale x 1,210,000) "
+                                    "instead of the default sizes; the reference runs only where workers <= 10,000")
     args = p.parse_args(argv)
     if args.quick:
         sizes, days, ref_days, ref_max = [10_000, 50_000], args.days or 20, args.ref_days or 10, 10_000
     else:
         sizes, days, ref_days, ref_max = [10_000, 100_000, FULL_WORKERS], args.days or YEAR, args.ref_days or 20, 10_000
+    if args.scales:
+        sizes = [round(float(f) * FULL_WORKERS) for f in args.scales.split(",")]
     rows = []
-    header = f"{'workers':>9} {'days':>5} {'setup s':>8} {'s/year':>8} {'cf s/year':>9} {'worker-days/s':>14} {'ref wd/s':>10} {'ratio':>7} {'peak MB':>8}"
+    header = f"{'workers':>9} {'days':>5} {'setup s':>8} {'s/year':>8} {'cf s/year':>9} {'worker-days/s':>14} {'ref wd/s':>10} {'ratio':>7} {'peak MB':>8} {'s/year per M workers':>21}"
     print(header)
     for w in sizes:
         row = run_size(w, days, ref_days if w <= ref_max else 0)
+        row["s_per_year_per_million"] = round(row["s_per_year"] / row["workers"] * 1e6, 2)
         rows.append(row)
         print(f"{row['workers']:>9} {row['days']:>5} {row['setup_s']:>8} {row['s_per_year']:>8} {row['counterfactual_s_per_year']:>9} "
               f"{row['worker_days_per_s']:>14} {row.get('reference_worker_days_per_s', '-'):>10} "
-              f"{row.get('ratio_vs_reference', '-'):>7} {row['peak_rss_mb']:>8}", flush=True)
+              f"{row.get('ratio_vs_reference', '-'):>7} {row['peak_rss_mb']:>8} {row['s_per_year_per_million']:>21}", flush=True)
     print(json.dumps({"benchmark": "speed", "rows": rows}))
     return 0
 
