@@ -40,16 +40,18 @@ def utilities(asc_worker: np.ndarray, times: np.ndarray, costs: np.ndarray, avai
 
 def probabilities(util: np.ndarray) -> np.ndarray:
     """Logit probabilities along the last axis (rows of all -inf are not allowed)."""
-    m = util.max(axis=-1, keepdims=True)
-    e = np.exp(util - m)
-    return e / e.sum(axis=-1, keepdims=True)
+    e = util - util.max(axis=-1, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
 
 
 def choose(prob: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Index of the alternative drawn by inverse CDF with one uniform per row."""
     cdf = np.cumsum(prob, axis=-1)
-    idx = (cdf < (u * cdf[:, -1])[:, None]).sum(axis=-1)
-    return np.minimum(idx, prob.shape[-1] - 1).astype(np.int8)
+    # the cdf never decreases, so the count of entries below u*total is the first index at or above it
+    # (the last entry always is: u < 1)
+    return np.argmax(cdf >= (u * cdf[:, -1])[:, None], axis=-1).astype(np.int8)
 
 
 def slot_utilities(times_by_slot: np.ndarray, slot_mid_min: np.ndarray, work_start_min: np.ndarray,
@@ -64,9 +66,19 @@ def slot_utilities(times_by_slot: np.ndarray, slot_mid_min: np.ndarray, work_sta
         window_min: half-width without schedule penalty per worker (n,), 0 without flexible hours.
     """
     arrival = slot_mid_min[None, :] + times_by_slot
-    early = np.maximum(0.0, work_start_min[:, None] - window_min[:, None] - arrival)
-    late = np.maximum(0.0, arrival - work_start_min[:, None] - window_min[:, None])
-    return scale * (beta_time * times_by_slot + beta_early * early + beta_late * late)
+    early = (work_start_min - window_min)[:, None] - arrival
+    np.maximum(early, 0.0, out=early)
+    late = arrival  # reused in place: arrival is not needed after this
+    late -= work_start_min[:, None]
+    late -= window_min[:, None]
+    np.maximum(late, 0.0, out=late)
+    util = beta_time * times_by_slot
+    early *= beta_early
+    util += early
+    late *= beta_late
+    util += late
+    util *= scale
+    return util
 
 
 def segment_shares(prob: np.ndarray, seg: np.ndarray, weight: np.ndarray, n_segments: int = 4) -> np.ndarray:

@@ -169,6 +169,10 @@ class CommuteModel(mesa.Model):
         self.window_min = np.where(fl.enabled & (pop.u_flex < fl.share_of_workers), float(fl.window_minutes), 0.0)
         cw = pol.corporate_welfare
         self.welfare_cut = np.where(cw.enabled & (pop.u_welfare < cw.coverage), cw.conflict_reduction, 0.0)
+        # work-family conflict of each worker on an office day and on a remote day (fixed for the run)
+        n = pop.n_workers
+        self.conflict_office = wellbeing.conflict(pop.caregiver, np.zeros(n, bool), self.welfare_cut, sc.wellbeing)
+        self.conflict_remote = wellbeing.conflict(pop.caregiver, np.ones(n, bool), self.welfare_cut, sc.wellbeing)
         self.firm_cap = np.array([sc.adoption.max_remote_days[k] for k in SIZE_CLASSES])[pop.worker_class]
         self.log_weekday_weight = np.log([sc.remote_days.weekday_weight[d] for d in WEEKDAYS])
         # the slot whose free-flow arrival is closest to the start of work
@@ -343,7 +347,7 @@ class CommuteModel(mesa.Model):
 
         # stress and quits
         wb = sc.wellbeing
-        conf = wellbeing.conflict(pop.caregiver, remote, self.welfare_cut, wb)
+        conf = np.where(remote, self.conflict_remote, self.conflict_office)
         strain = wellbeing.daily_strain(pop.base_stress, round_trip_min / 60.0, round_delay_min / 60.0, crowd_excess,
                                         conf, remote, self.remote_days, wb)
         cold = day == 0 and not self.started_warm
