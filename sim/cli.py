@@ -266,6 +266,7 @@ def cmd_analyze(args) -> int:
         print(f"  note: {note}")
     for p in res["plots"]:
         print(f"  plot: {p}")
+    print(f"  report: {res['report']}")
     return 0
 
 

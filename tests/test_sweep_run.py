@@ -203,6 +203,9 @@ def test_analyze_grid_plots(reference, tmp_path):
     res = analyze(out)
     assert res["design"] == "grid" and res["sobol"] == [] and len(res["plots"]) == 2
     assert all(os.path.getsize(p) > 1000 for p in res["plots"])
+    page = open(res["report"], encoding="utf-8").read()  # the section as a self-contained page
+    assert page.count('src="data:image/png;base64,') == 2
+    assert "http://" not in page and "https://" not in page and "<script" not in page
 
 
 def test_analyze_not_a_sweep_folder(tmp_path, capsys):

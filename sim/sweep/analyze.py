@@ -154,7 +154,7 @@ def _plot_sobol(output: str, rows: list[dict], path: Path) -> None:
     ax.axhline(0, color="k", lw=0.5)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, bbox_inches="tight")  # long rotated parameter names stay inside the image
     plt.close(fig)
 
 
@@ -195,8 +195,23 @@ def analyze(folder: str | Path) -> dict:
                 png = out / f"sobol_{_safe(o)}.png"
                 _plot_sobol(o, sel, png)
                 result["plots"].append(str(png))
+    result["report"] = str(out / "report.html")
     (out / "analysis.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    _write_page(folder, out / "report.html")
     return result
+
+
+PAGE_CSS = ("body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;margin:2em auto;"
+            "padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}th,td{padding:3px 10px;"
+            "border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child,th:nth-child(2),"
+            "td:nth-child(2){text-align:left}img{max-width:100%}figure{margin:1.5em 0}")
+
+
+def _write_page(folder: Path, path: Path) -> None:
+    """``analysis/report.html``: :func:`html_section` as one self-contained page (nothing fetched)."""
+    page = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Sweep analysis: {html.escape(folder.name)}"
+            f"</title><style>{PAGE_CSS}</style></head><body>{html_section(folder)}</body></html>\n")
+    path.write_text(page, encoding="utf-8")
 
 
 def html_section(folder: str | Path, title: str | None = None) -> str:
