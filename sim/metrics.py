@@ -33,7 +33,6 @@ class Metrics:
         self.remote_days = np.zeros(n, dtype=np.int32)
         self.mode_trips = np.zeros((n, len(MODES)), dtype=np.int32)
         self.commute_min = np.zeros(n)
-        self.delay_min = np.zeros(n)
         self.co2_commute_kg = np.zeros(n)
         self.co2_home_kg = np.zeros(n)
         self.stress_sum = np.zeros(n)
@@ -64,7 +63,6 @@ class Metrics:
         self.remote_days += remote
         self.allowed_days += self._allowed
         self.commute_min += round_trip_min
-        self.delay_min += round_delay_min
         self.co2_commute_kg += commute_kg
         self.co2_home_kg += home_kg + extra_kg
         stress = m.stress
@@ -184,9 +182,9 @@ class Metrics:
         men = workers - women
         year = 250.0 / days
         trips = np.array([sum(d[f"trips_{k}"]) for k in MODES])
-        seg = self.groups()["by_segment"]
+        seg = self._group(m.segment.astype(np.int64), len(SEGMENTS))  # only this table is needed here
         office_by_wd = {}
-        for i, wd in enumerate(WEEKDAYS):
+        for wd in WEEKDAYS:
             vals = [r["office_workers"] for r in self.rows if r["weekday"] == wd]
             office_by_wd[wd] = round(float(np.mean(vals)) / workers, 6) if vals else None
         s = {

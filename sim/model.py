@@ -20,7 +20,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from . import adoption, emissions, mode_choice, remote_days, traffic, wellbeing
 from .agents import Firm, Worker
-from .city import CORE, GATEWAY, City, Routes, build_city
+from .city import GATEWAY, City, Routes, build_city
 from .metrics import Metrics
 from .mode_choice import CAR, MOTO, TRANSIT
 from .population import Population, build_population
@@ -134,16 +134,16 @@ class CommuteModel(mesa.Model):
         self.dist_km = self.routes.od_km[self.od]
         in_milan = city.in_milan
         dest_muni = in_milan[pop.work]
-        dest_core = city.kind[pop.work] == CORE
+        dest_core = city.in_area_c[pop.work]
         self.segment = mode_choice.segment(in_milan[pop.home], dest_muni)
         self.car_access_min = c.car_access_min + np.where(dest_muni, c.car_access_municipality_min, 0.0)
         pol = sc.policy
-        self.car_cost_eur = (2 * m.car_cost_per_km * self.dist_km
-                             + np.where(dest_core, c.parking_cost_core_eur, np.where(dest_muni, c.parking_cost_municipality_eur, 0.0))
-                             + np.where(dest_core, pol.area_c_charge_eur, 0.0))
+        car_cost_eur = (2 * m.car_cost_per_km * self.dist_km
+                        + np.where(dest_core, c.parking_cost_core_eur, np.where(dest_muni, c.parking_cost_municipality_eur, 0.0))
+                        + np.where(dest_core, pol.area_c_charge_eur, 0.0))
         both_milan = in_milan[pop.home] & dest_muni
-        self.transit_cost_eur = 2 * (pol.transit_fare_eur + np.where(both_milan, 0.0, m.regional_fare_per_km * self.dist_km))
-        self.moto_cost_eur = 2 * m.moto_cost_per_km * self.dist_km
+        transit_cost_eur = 2 * (pol.transit_fare_eur + np.where(both_milan, 0.0, m.regional_fare_per_km * self.dist_km))
+        moto_cost_eur = 2 * m.moto_cost_per_km * self.dist_km
         self.transit_invehicle_min = city.od_transit_min[self.od]
         self.moto_min = self.routes.od_t0_min[self.od] / m.moto_speed_factor + c.car_access_min
         # one-way minutes of the modes whose time does not depend on the day (columns as MODES; car
@@ -154,8 +154,8 @@ class CommuteModel(mesa.Model):
         self.available = np.stack([
             pop.car_available, np.ones(pop.n_workers, bool), self.dist_km <= m.bike_max_km,
             self.dist_km <= m.walk_max_km, np.ones(pop.n_workers, bool)], axis=1)
-        self.costs_eur = np.stack([self.car_cost_eur, self.transit_cost_eur, np.zeros_like(self.dist_km),
-                                   np.zeros_like(self.dist_km), self.moto_cost_eur], axis=1)
+        self.costs_eur = np.stack([car_cost_eur, transit_cost_eur, np.zeros_like(self.dist_km),
+                                   np.zeros_like(self.dist_km), moto_cost_eur], axis=1)  # daily EUR per mode
         # schedule: class start, shifted for staggered employers; flexible window for covered workers
         start = np.array([parse_clock(m.work_start[k], "") for k in SIZE_CLASSES], dtype=float)
         st = pol.staggered_hours
