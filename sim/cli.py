@@ -1,4 +1,4 @@
-"""Command line: ``run.py run | compare | report | validate | schema | sweep | analyze`` (app comes later).
+"""Command line: ``run.py run | compare | report | validate | schema | sweep | analyze | app``.
 
 Bad input prints one clear message on stderr (file, key, value, what was expected) and exits
 with code 2, before any work and without creating a results folder.
@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("analyze", help="Sobol indices and response plots of a sweep folder")
     a.add_argument("folder", type=Path, help="sweep folder (with sweep.json)")
+
+    ap = sub.add_parser("app", help="the planners' web app on http://127.0.0.1:PORT (runs until stopped)")
+    ap.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    ap.add_argument("--results", type=Path, default=Path("results"),
+                    help="folder of run folders: where the app writes runs and finds earlier ones (default results)")
 
     s = sub.add_parser("schema", help="every scenario key with type, unit, default, range and meaning")
     s.add_argument("--markdown", action="store_true", help="print a Markdown table (docs/parameters.md)")
@@ -284,6 +289,30 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def cmd_app(args) -> int:
+    if not 1 <= args.port <= 65535:
+        return _fail(f"--port: expected a port number 1-65535, got {args.port}")
+    if args.results.exists() and not args.results.is_dir():
+        return _fail(f"--results: '{args.results}' exists and is not a folder")
+    try:
+        from solara.__main__ import cli as solara_cli
+    except ImportError:
+        return _fail("app: Solara is not installed; install the app extra: pip install -e '.[app]' (make run does)")
+    import socket
+    with socket.socket() as probe:  # a taken port is an error now, not a traceback from the server later
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a closing socket is no obstacle
+        try:
+            probe.bind(("127.0.0.1", args.port))
+        except OSError as exc:
+            return _fail(f"--port: 127.0.0.1:{args.port} is not free ({exc.strerror})")
+    os.environ["SMARTCOMMUTE_RESULTS"] = str(args.results.resolve())
+    print(f"app: http://127.0.0.1:{args.port}  (results in {args.results.resolve()}; Ctrl-C stops it)", flush=True)
+    # in this process (stopping it by its pid stops the server); 127.0.0.1 only; no browser, no version check
+    solara_cli.main(["run", "sim.app.page", "--host", "127.0.0.1", "--port", str(args.port), "--production",
+                     "--no-open", "--no-check-version", "--log-level", "warning"], standalone_mode=False)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
@@ -291,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
         return {"run": cmd_run, "compare": cmd_compare, "report": cmd_report, "validate": cmd_validate,
-                "schema": cmd_schema, "sweep": cmd_sweep, "analyze": cmd_analyze}[args.command](args)
+                "schema": cmd_schema, "sweep": cmd_sweep, "analyze": cmd_analyze, "app": cmd_app}[args.command](args)
     except BrokenPipeError:  # stdout closed by the reader (`run.py schema | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit flush
         return 1

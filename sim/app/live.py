@@ -1,0 +1,57 @@
+"""The live day-by-day view: a small-scale model stepped the way Mesa's SolaraViz steps one.
+
+:class:`LiveModel` is the ordinary :class:`~sim.model.CommuteModel` that stops (``running =
+False``) after the scenario's days, so Mesa's ``ModelController`` (step, play, pause, reset) can
+drive it. The figures read only what the model has recorded so far (``model.metrics.rows``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..model import CommuteModel
+
+LIVE_SCALE = 0.005  # ~6,000 workers: a day takes milliseconds, calibration about a second
+SERIES = (("remote_share", "Remote share of workers today", 1.0),
+          ("car_trip_share", "Car share of today's commutes", 1.0),
+          ("peak_extra_time", "Peak extra car time over free flow", 1.0),
+          ("mean_stress", "Mean stress (0-10)", 1.0))
+
+
+class LiveModel(CommuteModel):
+    """CommuteModel that stops after ``scenario.days`` workdays (for Mesa's ModelController)."""
+
+    def step(self) -> None:
+        if self.day >= self.scenario.days:
+            self.running = False
+            return
+        super().step()
+        self.running = self.day < self.scenario.days
+
+
+def series(model: CommuteModel) -> dict[str, np.ndarray]:
+    """Day-by-day values recorded so far: remote share, car share of trips, peak extra time, stress."""
+    rows = model.metrics.rows
+    out = {k: np.array([r[k] for r in rows], dtype=float) for k in ("remote_share", "peak_extra_time", "mean_stress")}
+    trips = np.array([[r[k] for k in r if k.startswith("trips_")] for r in rows], dtype=float).reshape(len(rows), -1)
+    car = np.array([r["trips_car"] for r in rows], dtype=float)
+    out["car_trip_share"] = np.divide(car, trips.sum(axis=1), out=np.zeros(len(rows)), where=trips.sum(axis=1) > 0)
+    return out
+
+
+def live_figure(model: CommuteModel) -> Figure:
+    """Four small panels of the series so far, on the scenario's whole horizon."""
+    fig = Figure(figsize=(9, 4.2), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True)
+    data = series(model)
+    days = np.arange(len(model.metrics.rows))
+    for ax, (key, title, _) in zip(axes.ravel(), SERIES):
+        ax.plot(days, data[key], color="#1f77b4", lw=1.4)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlim(0, max(model.scenario.days - 1, 1))
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("workday", fontsize=8)
+    return fig

@@ -1,0 +1,245 @@
+"""What the app's buttons do, without the page: run a scenario against its baseline, list and read runs.
+
+Every run the app starts is an ordinary results folder in ``results/`` (the same as ``run.py run``
+writes, report included), so the earlier runs are simply the folders found there. The baseline of a
+run is ``scenarios/milan_baseline.yaml`` at the same seed, days, scale and replications (or, for a
+scenario on another city, the same scenario with every lever at its default); an earlier folder of
+exactly that baseline, written by the same code, is reused instead of run again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import yaml
+
+from .. import __version__
+from ..compare import HEADLINE, build_rows, resolve_sources, unit
+from ..runner import default_out_dir, git_commit, run_and_write
+from ..scenario import load_scenario, resolved_dict
+from ..schema import PolicyConfig, Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+BASELINE_FILE = SCENARIOS / "milan_baseline.yaml"
+
+# which way is better for a planner (+1 higher is better, -1 lower is better, 0 neither)
+BETTER = {"remote_share": 0, "car_vkm": -1, "co2_commute_t": -1, "co2_home_t": -1, "co2_net_t": -1,
+          "commute_hours_per_worker": -1, "hours_saved_per_worker": 1, "delay_hours": -1, "peak_extra_time": -1,
+          "mean_stress": -1, "high_stress_share": -1, "quits_women_per_1000": -1, "quits_men_per_1000": -1}
+LABELS = {"remote_share": "Remote share of workdays", "car_vkm": "Car vehicle-km", "co2_commute_t": "CO2 from commuting",
+          "co2_home_t": "CO2 at home (remote days)", "co2_net_t": "CO2 net", "commute_hours_per_worker": "Commute hours",
+          "hours_saved_per_worker": "Hours saved", "delay_hours": "Congestion delay", "peak_extra_time": "Peak extra time",
+          "mean_stress": "Mean stress", "high_stress_share": "High-stress share",
+          "quits_women_per_1000": "Quits, women", "quits_men_per_1000": "Quits, men"}
+
+
+# ------------------------------------------------------------------------------------- baseline
+def _without(d: dict, *keys: str) -> dict:
+    return {k: v for k, v in d.items() if k not in keys}
+
+
+def baseline_for(scenario: Scenario) -> Scenario:
+    """The run's baseline: Milan's baseline at the same size and seed, or this city with default levers."""
+    milan = load_scenario(BASELINE_FILE, seed=scenario.seed, days=scenario.days, scale=scenario.scale)
+    ours, theirs = resolved_dict(scenario), resolved_dict(milan)
+    if _without(ours, "name", "description", "policy") == _without(theirs, "name", "description", "policy"):
+        return milan
+    return scenario.model_copy(update={"policy": PolicyConfig(), "name": scenario.name + "_default_levers"})
+
+
+def _same_code(folder: Path) -> bool:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    return manifest.get("package_version") == __version__ and manifest.get("git_commit") == git_commit()
+
+
+def find_run(results: Path, scenario: Scenario, replications: int) -> Path | None:
+    """An earlier complete folder in ``results`` of exactly this scenario and replications, by this code."""
+    want = resolved_dict(scenario)
+    for info in list_runs(results):
+        if info.replications != replications or not _same_code(info.folder):
+            continue
+        try:
+            got = yaml.safe_load((info.folder / "scenario.resolved.yaml").read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if got == want:
+            return info.folder
+    return None
+
+
+# ------------------------------------------------------------------------------------------ runs
+@dataclass
+class RunInfo:
+    """One results folder, as the list of earlier runs shows it."""
+
+    folder: Path
+    name: str
+    finished: str
+    seed: int
+    scale: float
+    days: int
+    workers: int
+    replications: int
+    summary: dict
+
+    @property
+    def label(self) -> str:
+        reps = f", {self.replications} seeds" if self.replications > 1 else ""
+        return (f"{self.folder.name}  ({self.workers:,} workers sampled, {self.days} days, seed {self.seed}{reps})")
+
+
+def read_run(folder: Path) -> RunInfo | None:
+    """The folder's summary and manifest, or None if it is not a complete run folder."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if "remote_share" not in summary:
+        return None
+    return RunInfo(folder=folder, name=summary.get("scenario", folder.name), finished=manifest.get("finished", ""),
+                   seed=int(manifest.get("seed", 0)), scale=float(manifest.get("scale", 1.0)),
+                   days=int(manifest.get("days", 0)), workers=int(manifest.get("workers_sampled", 0)),
+                   replications=int((summary.get("replications") or {}).get("n", 1)), summary=summary)
+
+
+def list_runs(results: Path) -> list[RunInfo]:
+    """Run folders in ``results`` (and the runs inside comparison folders), newest first."""
+    if not results.is_dir():
+        return []
+    folders = [p for p in results.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    folders += [p for c in folders if (c / "runs").is_dir() for p in (c / "runs").iterdir() if p.is_dir()]
+    runs = [r for r in (read_run(p) for p in folders) if r is not None]
+    return sorted(runs, key=lambda r: r.finished, reverse=True)
+
+
+@dataclass
+class AppResult:
+    """A finished app run: its folder, its baseline's folder and the KPI comparison."""
+
+    folder: Path
+    baseline_folder: Path
+    cards: list[dict]
+    seconds: float
+    baseline_reused: bool
+
+
+def kpi_cards(baseline: Path, run: Path) -> list[dict]:
+    """The headline KPIs of ``run`` against ``baseline``: value, difference, percent, 95% interval."""
+    sources = resolve_sources([str(baseline), str(run)])
+    rows = {r["kpi"]: r for r in build_rows(sources)}
+    cards = []
+    for k in HEADLINE:
+        r = rows.get(k)
+        if r is None or r["value"] is None:
+            continue
+        diff = r["diff"] or 0.0
+        scale = max(abs(r["baseline"] or 0.0), abs(r["value"]), 1e-12)
+        direction = 0 if abs(diff) <= 1e-9 * scale else (1 if diff > 0 else -1)
+        cards.append({**r, "label": LABELS.get(k, k), "unit": unit(k), "direction": direction,
+                      "verdict": direction * BETTER.get(k, 0)})
+    return cards
+
+
+def _fresh_dir(scenario: Scenario, results: Path) -> Path:
+    out = default_out_dir(scenario, results)
+    i = 2
+    while out.exists():  # two runs in the same second
+        out = out.with_name(f"{default_out_dir(scenario, results).name}-{i}")
+        i += 1
+    return out
+
+
+def run_against_baseline(scenario: Scenario, results: Path, replications: int = 1,
+                         progress: Callable[[float, str], None] | None = None) -> AppResult:
+    """Run ``scenario`` (writing its folder in ``results``) and its baseline unless one is already there.
+
+    Args:
+        scenario: validated scenario with the page's levers.
+        results: the results folder root.
+        replications: seeds per run (1 = no intervals).
+        progress: called with (fraction done 0-1, what is running).
+    """
+    t0 = time.perf_counter()
+    base = baseline_for(scenario)
+    base_folder = find_run(results, base, replications)
+    reused = base_folder is not None
+    jobs = [("baseline", base)] if base_folder is None else []
+    jobs.append(("your scenario", scenario))
+    # progress in simulated days: each run and (unless smart working is off) its counterfactual, per seed
+    total = sum(s.days * (1 + (s.policy.smart_working != "off")) * replications for _, s in jobs)
+    done = 0.0
+    folders = {}
+    for what, sc in jobs:
+        def tick(days: int, what=what) -> None:
+            nonlocal done
+            done += days
+            if progress is not None:
+                progress(min(done / total, 1.0), f"simulating {what}")
+        if progress is not None:
+            progress(done / total, f"setting up {what} (city, population, calibration)")
+        folders[what], _ = run_and_write(sc, _fresh_dir(sc, results), argv=["run.py", "app"], progress=tick,
+                                         replications=replications)
+    base_folder = base_folder or folders["baseline"]
+    if progress is not None:
+        progress(1.0, "done")
+    return AppResult(folder=folders["your scenario"], baseline_folder=base_folder,
+                     cards=kpi_cards(base_folder, folders["your scenario"]), seconds=time.perf_counter() - t0,
+                     baseline_reused=reused)
+
+
+# ------------------------------------------------------------------------------------------ map
+MAP_METRICS = {
+    "remote_share": ("Remote share of workdays, by home cell", "by_zone"),
+    "share_car": ("Car share of commutes, by home cell", "by_zone"),
+    "mean_stress": ("Mean stress (0-10), by home cell", "by_zone"),
+    "peak_vc": ("Peak congestion (mean peak volume/capacity of the cell's links)", "links"),
+}
+
+
+def cell_grid(folder: Path, metric: str) -> tuple[np.ndarray, float, float]:
+    """A (rows, cols) grid of ``metric`` over the city's cells, north up; plus the grid's half-width and cell size (km).
+
+    Gateways (outside the grid) are left out. ``peak_vc`` is the mean over the links that start or
+    end in the cell of each link's average daily peak volume/capacity.
+    """
+    import pyarrow.parquet as pq
+
+    if metric not in MAP_METRICS:
+        raise ValueError(f"map metric must be one of {sorted(MAP_METRICS)}, got {metric!r}")
+    zones = pq.read_table(folder / "by_zone.parquet").to_pydict()
+    cells = [i for i, k in enumerate(zones["kind"]) if k != "gateway"]
+    xs = np.array([zones["x_km"][i] for i in cells])
+    ys = np.array([zones["y_km"][i] for i in cells])
+    side = int(round(np.sqrt(len(cells))))
+    cell_km = float(np.min(np.diff(np.unique(xs)))) if side > 1 else 1.0
+    half = float(xs.max()) + cell_km / 2
+    col = np.rint((xs - xs.min()) / cell_km).astype(int)
+    row = np.rint((ys.max() - ys) / cell_km).astype(int)  # north up
+    grid = np.full((side, side), np.nan)
+    if MAP_METRICS[metric][1] == "by_zone":
+        grid[row, col] = [zones[metric][i] for i in cells]
+    else:
+        links = pq.read_table(folder / "links.parquet").to_pydict()
+        zone_cell = {zones["zone"][i]: j for j, i in enumerate(cells)}
+        total, count = np.zeros(len(cells)), np.zeros(len(cells))
+        for f, t, vc in zip(links["from_zone"], links["to_zone"], links["peak_vc_mean"]):
+            for z in (f, t):
+                if z in zone_cell:
+                    total[zone_cell[z]] += vc
+                    count[zone_cell[z]] += 1
+        grid[row, col] = np.divide(total, count, out=np.full(len(cells), np.nan), where=count > 0)
+    return grid, half, cell_km
+
+
+__all__ = ["AppResult", "RunInfo", "baseline_for", "cell_grid", "find_run", "kpi_cards", "list_runs",
+           "read_run", "run_against_baseline"]

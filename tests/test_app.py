@@ -1,0 +1,188 @@
+"""The app's logic without a browser: levers read from the schema, lever errors in the schema's words,
+runs against the baseline with the right KPI directions, reuse of an earlier baseline, the city map,
+the live model and ``run.py app``'s bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import typing
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from pydantic import BaseModel
+
+pytest.importorskip("solara", reason="the app extra is not installed: pip install -e '.[app]'")
+
+from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files  # noqa: E402
+from sim.app.live import LiveModel, series  # noqa: E402
+from sim.app.runs import baseline_for, cell_grid, find_run, list_runs, run_against_baseline  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+from sim.schema import PolicyConfig  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"
+
+
+def _leaves(model: type[BaseModel], prefix: str) -> list[str]:
+    out = []
+    for key, info in model.model_fields.items():
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            out += _leaves(info.annotation, f"{prefix}.{key}")
+        else:
+            out.append(f"{prefix}.{key}")
+    return out
+
+
+def test_every_policy_key_is_a_lever_with_the_schemas_words():
+    by_path = {lv.path: lv for lv in levers()}
+    assert list(by_path) == _leaves(PolicyConfig, "policy")
+    fare = by_path["policy.transit_fare_eur"]
+    info = PolicyConfig.model_fields["transit_fare_eur"]
+    assert (fare.kind, fare.unit, fare.meaning, fare.source) == ("float", "EUR/trip", info.description,
+                                                                 info.json_schema_extra["source"])
+    assert (fare.minimum, fare.maximum) == (0, 50)
+    assert by_path["policy.remote_days.floor"].kind == "int"
+    assert (by_path["policy.remote_days.floor"].minimum, by_path["policy.remote_days.floor"].maximum) == (0, 5)
+    assert by_path["policy.sme_support.enabled"].kind == "switch"
+    assert by_path["policy.smart_working"].choices == typing.get_args(PolicyConfig.model_fields["smart_working"].annotation)
+    assert by_path["policy.sme_support.classes"].choices == ("micro", "small", "medium")
+    cap = by_path["policy.transit_capacity_factor"]  # gt=0: the slider starts one step above 0
+    assert cap.min_exclusive and cap.slider_min == pytest.approx(cap.step) and cap.range_text() == ">0 to 10"
+
+
+def test_slider_steps_hold_every_default_exactly():
+    # a slider whose grid misses the default would move the value on its own when the page is drawn
+    for lv in levers():
+        if lv.kind == "float":
+            assert lv.default / lv.step == pytest.approx(round(lv.default / lv.step), abs=1e-9), lv.path
+
+
+def test_scenario_files_put_the_baseline_first_and_leave_sweeps_out():
+    files = scenario_files(ROOT / "scenarios")
+    assert files[0].name == "milan_baseline.yaml"
+    assert not any("sweeps" in p.parts for p in files)
+    assert {p.name for p in files} >= {"sme_support.yaml", "staggered_hours.yaml", "all_remote.yaml"}
+
+
+def test_bad_lever_values_get_the_schemas_message_next_to_their_lever():
+    values = lever_values(load_scenario(BASELINE))
+    bad = {**values, "policy.transit_fare_eur": "-1", "policy.area_c_charge_eur": "abc"}
+    sc, errors = apply_levers(BASELINE, bad)
+    assert sc is None
+    assert errors == {"policy.transit_fare_eur": "input should be greater than or equal to 0; got -1",
+                      "policy.area_c_charge_eur": "input should be a valid number, unable to parse string as a number; got 'abc'"}
+    # a check across two levers goes to the lever its message names first
+    sc, errors = apply_levers(BASELINE, {**values, "policy.remote_days.floor": 3, "policy.remote_days.cap": 2})
+    assert errors == {"policy.remote_days.floor": "policy.remote_days.floor (3) must not exceed policy.remote_days.cap (2)"}
+    # the run's size
+    sc, errors = apply_levers(BASELINE, values, scale=0)
+    assert errors == {"run": "input should be greater than 0; got 0"}
+
+
+def test_valid_levers_give_the_scenario_and_an_edited_name():
+    file_values = lever_values(load_scenario(BASELINE))
+    values = {**file_values, "policy.remote_days.floor": "2", "policy.sme_support.classes": ["micro"]}
+    sc, errors = apply_levers(BASELINE, values, seed=7, days=10, scale=0.01)
+    assert errors == {} and sc.policy.remote_days.floor == 2 and sc.policy.sme_support.classes == ["micro"]
+    assert (sc.seed, sc.days, sc.scale) == (7, 10, 0.01)
+    changed = changed_levers(file_values, values, sc)
+    assert changed == {"policy.remote_days.floor": (0, 2), "policy.sme_support.classes": (["micro", "small", "medium"], ["micro"])}
+    edited = mark_edited(sc, changed)
+    assert edited.name == "milan_baseline_edited" and "policy.remote_days.floor: 0 -> 2" in edited.description
+    assert mark_edited(sc, {}) is sc
+
+
+def test_the_baseline_is_milan_at_the_same_seed_and_size_or_the_same_city_without_levers():
+    sme = load_scenario(ROOT / "scenarios" / "sme_support.yaml", seed=9, days=20, scale=0.02)
+    base = baseline_for(sme)
+    assert (base.name, base.seed, base.days, base.scale) == ("milan_baseline", 9, 20, 0.02)
+    assert not base.policy.sme_support.enabled
+    csv = load_scenario(ROOT / "scenarios" / "examples" / "csv_city.yaml", scale=0.5, days=5)
+    csv_base = baseline_for(csv)
+    assert csv_base.city == csv.city and csv_base.policy == PolicyConfig()
+    assert csv_base.name == csv.name + "_default_levers"
+
+
+@pytest.fixture(scope="module")
+def floor_run(tmp_path_factory):
+    """A remote-days floor of 2 against the baseline: 0.5% sample, 20 workdays."""
+    results = tmp_path_factory.mktemp("results")
+    values = {**lever_values(load_scenario(BASELINE)), "policy.remote_days.floor": 2}
+    sc, errors = apply_levers(BASELINE, values, days=20, scale=0.005)
+    assert not errors
+    seen = []
+    res = run_against_baseline(sc, results, progress=lambda frac, what: seen.append((frac, what)))
+    return results, sc, res, seen
+
+
+def test_a_remote_days_floor_moves_the_cards_the_expected_way(floor_run):
+    _, _, res, seen = floor_run
+    cards = {c["kpi"]: c for c in res.cards}
+    assert cards["remote_share"]["direction"] == 1 and cards["remote_share"]["diff"] > 0
+    for kpi in ("car_vkm", "co2_commute_t", "commute_hours_per_worker", "delay_hours"):
+        assert cards[kpi]["direction"] == -1 and cards[kpi]["verdict"] == 1, kpi
+    assert cards["co2_home_t"]["direction"] == 1 and cards["co2_home_t"]["verdict"] == -1
+    c = cards["car_vkm"]
+    assert c["diff"] == pytest.approx(c["value"] - c["baseline"]) and c["diff_pct"] == pytest.approx(100 * c["diff"] / c["baseline"])
+    assert not res.baseline_reused and res.folder != res.baseline_folder
+    fracs = [f for f, _ in seen]
+    assert fracs == sorted(fracs) and fracs[-1] == 1.0 and seen[-1][1] == "done"
+    assert any("baseline" in what for _, what in seen)
+
+
+def test_an_earlier_baseline_is_found_and_reused(floor_run):
+    results, sc, res, _ = floor_run
+    assert find_run(results, baseline_for(sc), 1) == res.baseline_folder
+    assert find_run(results, baseline_for(sc), 2) is None  # other replications: not the same baseline
+    assert find_run(results, baseline_for(sc).model_copy(update={"seed": 43}), 1) is None
+    names = {r.folder for r in list_runs(results)}
+    assert names == {res.folder, res.baseline_folder}
+
+
+def test_the_city_map_puts_each_cells_value_in_its_place(floor_run):
+    _, sc, res, _ = floor_run
+    grid, half, cell_km = cell_grid(res.folder, "remote_share")
+    n = sc.city.grid_size
+    assert grid.shape == (n, n) and cell_km == pytest.approx(sc.city.cell_km) and half == pytest.approx(n * cell_km / 2)
+    zones = pq.read_table(res.folder / "by_zone.parquet").to_pydict()
+    i = zones["name"].index("cell_0_0")  # x -21 km, y +21 km: top-left corner, north up
+    assert (zones["x_km"][i], zones["y_km"][i]) == (-half + cell_km / 2, half - cell_km / 2)
+    assert grid[0, 0] == pytest.approx(zones["remote_share"][i])
+    vc, _, _ = cell_grid(res.folder, "peak_vc")
+    assert np.isfinite(vc).all() and vc.max() > 0
+    with pytest.raises(ValueError, match="map metric must be one of"):
+        cell_grid(res.folder, "nope")
+
+
+def test_the_live_model_stops_after_its_days():
+    sc = load_scenario(BASELINE, days=3, scale=0.002)
+    m = LiveModel(sc)
+    for _ in range(5):
+        m.step()
+    assert m.day == 3 and not m.running and len(m.metrics.rows) == 3
+    s = series(m)
+    assert set(s) == {"remote_share", "car_trip_share", "peak_extra_time", "mean_stress"}
+    assert all(len(v) == 3 for v in s.values()) and (0 < s["car_trip_share"]).all() and (s["car_trip_share"] < 1).all()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--port", "0"], "error: --port: expected a port number 1-65535, got 0\n"),
+    (["--port", "70000"], "error: --port: expected a port number 1-65535, got 70000\n"),
+])
+def test_run_py_app_rejects_a_bad_port(args, message):
+    out = subprocess.run([sys.executable, str(ROOT / "run.py"), "app", *args], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr == message and out.stdout == ""
+
+
+def test_run_py_app_rejects_a_taken_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        out = subprocess.run([sys.executable, str(ROOT / "run.py"), "app", "--port", str(port)],
+                             capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.startswith(f"error: --port: 127.0.0.1:{port} is not free")

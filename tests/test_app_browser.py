@@ -1,0 +1,272 @@
+"""``run.py app`` in a real headless Chromium (Debian's ``chromium`` + ``chromium-driver``, Selenium).
+
+The server is started on a free port of 127.0.0.1 as a separate process (``run.py app --port N
+--results TMP``) and stopped by its process id. The test moves a lever to a bad value and sees the
+schema's message next to it (and the Run button disabled), then sets a remote-days floor of 2 days,
+runs a small scenario and checks that the KPI cards move the expected way: remote share up, car
+vehicle-km, commuting CO2 and delay down. It downloads the report, opens the earlier runs, steps the
+live model with Mesa's controller, and checks that nothing was fetched from outside 127.0.0.1.
+
+Skipped when /usr/bin/chromium or /usr/bin/chromedriver is missing (``apt-get install chromium
+chromium-driver``), or Selenium or Solara is not installed (``pip install -e '.[test,app]'``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    pytest.skip("Debian chromium/chromium-driver not installed: apt-get install chromium chromium-driver",
+                allow_module_level=True)
+pytest.importorskip("solara", reason="the app extra is not installed: pip install -e '.[app]'")
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed: pip install -e '.[test]'")
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1400,1800")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a process we started, by its pid: SIGTERM, then SIGKILL if it lingers."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    results = tmp_path_factory.mktemp("results")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("log") / "app.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "app", "--port", str(port), "--results", str(results)],
+                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            assert proc.poll() is None, f"the app exited: {log.read_text()}"
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"the app did not listen on {url} within 90 s: {log.read_text()}")
+        assert log.read_text().splitlines()[0].startswith(f"app: {url}")
+        yield {"url": url, "results": results, "log": log, "proc": proc}
+    finally:
+        _stop(proc)
+    assert proc.poll() is not None
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    downloads = tmp_path_factory.mktemp("downloads")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for flag in FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                           "download.prompt_for_download": False})
+    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    service = Service(executable_path=str(CHROMEDRIVER))  # an explicit driver: Selenium Manager never downloads one
+    driver = webdriver.Chrome(service=service, options=opts)
+    driver.downloads = downloads
+    try:
+        driver.set_page_load_timeout(60)
+        driver.get("about:blank")  # the start page's own internal loads stay out of the network log
+        driver.get_log("performance")
+        yield driver
+    finally:
+        try:
+            driver.quit()
+        finally:
+            proc = getattr(service, "process", None)
+            if proc is not None and proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+def _wait(driver, css: str, timeout: float = 60, text: str | None = None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if text is None or text in e.text]
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"nothing matching {css!r}{f' with {text!r}' if text else ''} within {timeout} s")
+
+
+def _type(driver, css: str, text: str) -> None:
+    """Type ``text`` into a text box and press Enter; again if a re-render of the page ate keystrokes."""
+    for _ in range(3):
+        box = _wait(driver, css + " input")[0]
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(text)
+        box.send_keys(Keys.ENTER)
+        time.sleep(0.5)
+        if _wait(driver, css + " input")[0].get_attribute("value") == text:
+            return
+    raise AssertionError(f"{css} does not hold {text!r}")
+
+
+def _open_section(driver, title: str) -> None:
+    header = _wait(driver, ".v-expansion-panel-header", text=title)[0]
+    if "v-expansion-panel-header--active" not in (header.get_attribute("class") or ""):
+        header.click()
+
+
+def _pick(driver, select_css: str, text: str) -> None:
+    """Open a drop-down and choose the first item holding ``text`` (in the menu that is open now)."""
+    _wait(driver, select_css)[0].click()
+    item = _wait(driver, ".menuable__content__active .v-list-item", text=text)[0]
+    driver.execute_script("arguments[0].click()", item)
+    time.sleep(0.5)
+
+
+def _tab(driver, title: str) -> None:
+    _wait(driver, ".v-tab", text=title.upper())[0].click()
+
+
+def _classes(element) -> set[str]:
+    return set((element.get_attribute("class") or "").split())
+
+
+def _requested_urls(driver) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+        elif msg.get("method") == "Network.webSocketCreated":
+            urls.append(msg["params"]["url"])
+    return urls
+
+
+def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
+    d = browser
+    d.get(server["url"])
+    _wait(d, ".run-button")
+    # a small run: 0.5% sample, 20 workdays
+    _type(d, ".run-scale", "0.005")
+    _type(d, ".run-days", "20")
+
+    # a bad value: the schema's message next to the lever, and no run possible
+    _type(d, ".lever-policy-transit_fare_eur-input", "-1")
+    err = _wait(d, ".lever-policy-transit_fare_eur-error", text="got -1")[0]
+    assert err.text == "input should be greater than or equal to 0; got -1"
+    assert not _wait(d, ".run-button")[0].is_enabled()
+    _type(d, ".lever-policy-transit_fare_eur-input", "2.2")
+    deadline = time.time() + 20
+    while d.find_elements(By.CSS_SELECTOR, ".lever-error") and time.time() < deadline:
+        time.sleep(0.2)
+    assert not d.find_elements(By.CSS_SELECTOR, ".lever-error")
+
+    # the lever: at least two remote days a week for everyone allowed smart working
+    _open_section(d, "Remote days")
+    _type(d, ".lever-policy-remote_days-floor-input", "2")
+    button = _wait(d, ".run-button")[0]
+    deadline = time.time() + 20
+    while not button.is_enabled() and time.time() < deadline:
+        time.sleep(0.2)
+    t0 = time.perf_counter()
+    button.click()
+    _wait(d, ".kpi-card", timeout=240)
+    seconds = time.perf_counter() - t0
+    cards = {c: _classes(e) for e in d.find_elements(By.CSS_SELECTOR, ".kpi-card")
+             for c in _classes(e) if c.startswith("kpi-") and not c.startswith(("kpi-dir", "kpi-card"))}
+    assert "kpi-dir-up" in cards["kpi-remote_share"]
+    for kpi in ("car_vkm", "co2_commute_t", "delay_hours", "commute_hours_per_worker"):
+        assert {"kpi-dir-down", "kpi-better"} <= cards[f"kpi-{kpi}"], kpi
+    assert {"kpi-dir-up", "kpi-worse"} <= cards["kpi-co2_home_t"]
+    status = _wait(d, ".run-status")[0].text
+    assert status.startswith("done in"), status
+    print(f"\nbutton to cards: {seconds:.1f} s (baseline and run, 0.5% sample, 20 workdays); status: {status}")
+
+    # the folders are ordinary run folders: the run (named as edited) and its baseline
+    folders = sorted(p.name for p in server["results"].iterdir())
+    assert len(folders) == 2 and any(f.startswith("milan_baseline_edited-") for f in folders)
+    # plots and the map are on the page
+    assert len(d.find_elements(By.CSS_SELECTOR, ".run-plot")) >= 9
+    assert d.find_elements(By.CSS_SELECTOR, ".map-metric")
+
+    # the report downloads
+    _wait(d, "button", text="DOWNLOAD THE HTML REPORT")[0].click()
+    deadline = time.time() + 30
+    while not list(d.downloads.glob("*report.html")) and time.time() < deadline:
+        time.sleep(0.3)
+    got = list(d.downloads.glob("*report.html"))
+    assert got and got[0].read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+
+    # a second run with the same size reuses the baseline
+    _type(d, ".lever-policy-remote_days-floor-input", "3")
+    time.sleep(1.0)  # the new value validated
+    _wait(d, ".run-button")[0].click()
+    _wait(d, ".run-status", text="baseline reused", timeout=240)
+    assert len(list(server["results"].iterdir())) == 3
+
+
+def test_earlier_runs_open_and_compare(server, browser):
+    d = browser
+    _tab(d, "Earlier runs")
+    table = _wait(d, "table", text="run folder")[0]
+    assert "milan_baseline_edited-" in table.text
+    _pick(d, ".open-run", "milan_baseline_edited-")
+    _wait(d, ".run-plot")
+    _pick(d, ".against-run", "milan_baseline-")
+    deadline = time.time() + 60
+    while len(cards := [c for c in d.find_elements(By.CSS_SELECTOR, ".kpi-card") if c.is_displayed()]) != 13:
+        assert time.time() < deadline, f"{len(cards)} KPI cards on the earlier-runs tab, expected 13"
+        time.sleep(0.3)
+    remote = [c for c in cards if "kpi-remote_share" in _classes(c)][0]
+    assert "kpi-dir-up" in _classes(remote)
+
+
+def test_live_view_steps_the_model_day_by_day(server, browser):
+    d = browser
+    _tab(d, "Live, day by day")
+    _wait(d, ".live-build")[0].click()
+    step = _wait(d, "button", text="STEP", timeout=120)[0]
+    for _ in range(3):
+        step.click()
+        time.sleep(0.5)
+    deadline = time.time() + 20
+    while "day 3 of" not in _wait(d, ".live-day")[0].text and time.time() < deadline:
+        time.sleep(0.2)
+    assert _wait(d, ".live-day")[0].text.startswith("day 3 of 20")
+
+
+def test_nothing_was_fetched_from_outside_loopback(server, browser):
+    urls = _requested_urls(browser)
+    assert urls, "the performance log recorded no request"
+    network = [u for u in urls if u.startswith(("http:", "https:", "ws:", "wss:"))]
+    assert any(u.startswith("ws://127.0.0.1") for u in network)  # the page's websocket to the server was logged
+    outside = [u for u in network if not u.startswith(("http://127.0.0.1:", "ws://127.0.0.1:"))]
+    assert outside == []
