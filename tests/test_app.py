@@ -142,6 +142,15 @@ def test_an_earlier_baseline_is_found_and_reused(floor_run):
     assert names == {res.folder, res.baseline_folder}
 
 
+def test_replications_give_the_cards_a_95_percent_interval(tmp_path):
+    values = {**lever_values(load_scenario(BASELINE)), "policy.remote_days.floor": 2}
+    sc, _ = apply_levers(BASELINE, values, days=10, scale=0.002)
+    res = run_against_baseline(sc, tmp_path, replications=2)
+    card = {c["kpi"]: c for c in res.cards}["remote_share"]
+    assert card["ci95_low"] is not None and card["ci95_low"] <= card["diff"] <= card["ci95_high"]
+    assert card["ci95_low"] > 0  # two remote days a week for everyone allowed: up in both seeds
+
+
 def test_the_city_map_puts_each_cells_value_in_its_place(floor_run):
     _, sc, res, _ = floor_run
     grid, half, cell_km = cell_grid(res.folder, "remote_share")
