@@ -305,6 +305,9 @@ def cmd_app(args) -> int:
             probe.bind(("127.0.0.1", args.port))
         except OSError as exc:
             return _fail(f"--port: 127.0.0.1:{args.port} is not free ({exc.strerror})")
+    import warnings
+    # plain http on 127.0.0.1 (no iframe): Solara's fallback to samesite=lax cookies is what we want
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
     os.environ["SMARTCOMMUTE_RESULTS"] = str(args.results.resolve())
     print(f"app: http://127.0.0.1:{args.port}  (results in {args.results.resolve()}; Ctrl-C stops it)", flush=True)
     # in this process (stopping it by its pid stops the server); 127.0.0.1 only; no browser, no version check

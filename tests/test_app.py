@@ -140,6 +140,11 @@ def test_an_earlier_baseline_is_found_and_reused(floor_run):
     assert find_run(results, baseline_for(sc).model_copy(update={"seed": 43}), 1) is None
     names = {r.folder for r in list_runs(results)}
     assert names == {res.folder, res.baseline_folder}
+    # the baseline itself, asked for again: nothing runs, nothing is written, every card is unchanged
+    again = run_against_baseline(baseline_for(sc), results)
+    assert again.baseline_reused and again.folder == again.baseline_folder == res.baseline_folder
+    assert {c["direction"] for c in again.cards} == {0} and len(again.cards) == 13
+    assert {r.folder for r in list_runs(results)} == names
 
 
 def test_replications_give_the_cards_a_95_percent_interval(tmp_path):

@@ -24,21 +24,16 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip("Debian chromium/chromium-driver not installed: apt-get install chromium chromium-driver",
-                allow_module_level=True)
+from tests.chromium import MISSING, available, chromium
+
+if not available():
+    pytest.skip(MISSING, allow_module_level=True)
 pytest.importorskip("solara", reason="the app extra is not installed: pip install -e '.[app]'")
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed: pip install -e '.[test]'")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+pytest.importorskip("selenium.webdriver", reason="selenium not installed: pip install -e '.[test]'")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1400,1800")
 
 
 def _free_port() -> int:
@@ -88,30 +83,10 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     downloads = tmp_path_factory.mktemp("downloads")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False})
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    service = Service(executable_path=str(CHROMEDRIVER))  # an explicit driver: Selenium Manager never downloads one
-    driver = webdriver.Chrome(service=service, options=opts)
-    driver.downloads = downloads
-    try:
-        driver.set_page_load_timeout(60)
-        driver.get("about:blank")  # the start page's own internal loads stay out of the network log
-        driver.get_log("performance")
+    prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), window="1400,1800", prefs=prefs) as driver:
+        driver.downloads = downloads
         yield driver
-    finally:
-        try:
-            driver.quit()
-        finally:
-            proc = getattr(service, "process", None)
-            if proc is not None and proc.poll() is None:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
 
 
 def _wait(driver, css: str, timeout: float = 60, text: str | None = None):

@@ -11,53 +11,25 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import signal
 from pathlib import Path
 
 import pytest
 
 from sim.report import write_report
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip("Debian chromium/chromium-driver not installed: apt-get install chromium chromium-driver",
-                allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed: pip install -e '.[test]'")
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.support.ui import WebDriverWait
+from tests.chromium import MISSING, available, chromium
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1200,900", "--hide-scrollbars")
+if not available():
+    pytest.skip(MISSING, allow_module_level=True)
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed: pip install -e '.[test]'")
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """One headless Chromium for the module, with the DevTools performance (network) log on; always stopped."""
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    # an explicit driver path: Selenium Manager (which may download a driver) is never used
-    service = Service(executable_path=str(CHROMEDRIVER))
-    driver = webdriver.Chrome(service=service, options=opts)
-    try:
-        driver.set_page_load_timeout(60)
-        driver.get("about:blank")  # the start page's own internal loads stay out of the tests' logs
-        driver.get_log("performance")
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
         yield driver
-    finally:
-        try:
-            driver.quit()
-        finally:
-            proc = getattr(service, "process", None)
-            if proc is not None and proc.poll() is None:  # chromedriver still alive: stop it by its pid
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
 
 
 def _network_urls(driver) -> list[str]:

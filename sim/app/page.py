@@ -229,7 +229,9 @@ def KpiCard(card: dict):
 @solara.component
 def CityMap(folder: Path):
     metric = solara.use_reactive("remote_share")
-    solara.ToggleButtonsSingle(value=metric, values=list(MAP_METRICS), classes=["map-metric"])
+    with solara.ToggleButtonsSingle(value=metric, classes=["map-metric"]):
+        for key, (_, short) in MAP_METRICS.items():
+            solara.Button(short, value=key, text=True)
     grid, half, _ = cell_grid(folder, metric.value)
     fig = Figure(figsize=(5.2, 4.4), layout="constrained")
     ax = fig.subplots()

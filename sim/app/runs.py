@@ -174,9 +174,11 @@ def run_against_baseline(scenario: Scenario, results: Path, replications: int = 
     base_folder = find_run(results, base, replications)
     reused = base_folder is not None
     jobs = [("baseline", base)] if base_folder is None else []
-    jobs.append(("your scenario", scenario))
+    same = _without(resolved_dict(scenario), "name", "description") == _without(resolved_dict(base), "name", "description")
+    if not same:  # a scenario that is the baseline is not run twice
+        jobs.append(("your scenario", scenario))
     # progress in simulated days: each run and (unless smart working is off) its counterfactual, per seed
-    total = sum(s.days * (1 + (s.policy.smart_working != "off")) * replications for _, s in jobs)
+    total = max(sum(s.days * (1 + (s.policy.smart_working != "off")) * replications for _, s in jobs), 1)
     done = 0.0
     folders = {}
     for what, sc in jobs:
@@ -190,19 +192,19 @@ def run_against_baseline(scenario: Scenario, results: Path, replications: int = 
         folders[what], _ = run_and_write(sc, _fresh_dir(sc, results), argv=["run.py", "app"], progress=tick,
                                          replications=replications)
     base_folder = base_folder or folders["baseline"]
+    run_folder = folders.get("your scenario", base_folder)
     if progress is not None:
         progress(1.0, "done")
-    return AppResult(folder=folders["your scenario"], baseline_folder=base_folder,
-                     cards=kpi_cards(base_folder, folders["your scenario"]), seconds=time.perf_counter() - t0,
-                     baseline_reused=reused)
+    return AppResult(folder=run_folder, baseline_folder=base_folder, cards=kpi_cards(base_folder, run_folder),
+                     seconds=time.perf_counter() - t0, baseline_reused=reused)
 
 
 # ------------------------------------------------------------------------------------------ map
-MAP_METRICS = {
-    "remote_share": ("Remote share of workdays, by home cell", "by_zone"),
-    "share_car": ("Car share of commutes, by home cell", "by_zone"),
-    "mean_stress": ("Mean stress (0-10), by home cell", "by_zone"),
-    "peak_vc": ("Peak congestion (mean peak volume/capacity of the cell's links)", "links"),
+MAP_METRICS = {  # key: (title, button label)
+    "remote_share": ("Remote share of workdays, by home cell", "remote share"),
+    "share_car": ("Car share of commutes, by home cell", "car share"),
+    "mean_stress": ("Mean stress (0-10), by home cell", "stress"),
+    "peak_vc": ("Peak congestion (mean peak volume/capacity of the cell's links)", "peak congestion"),
 }
 
 
@@ -226,7 +228,7 @@ def cell_grid(folder: Path, metric: str) -> tuple[np.ndarray, float, float]:
     col = np.rint((xs - xs.min()) / cell_km).astype(int)
     row = np.rint((ys.max() - ys) / cell_km).astype(int)  # north up
     grid = np.full((side, side), np.nan)
-    if MAP_METRICS[metric][1] == "by_zone":
+    if metric != "peak_vc":
         grid[row, col] = [zones[metric][i] for i in cells]
     else:
         links = pq.read_table(folder / "links.parquet").to_pydict()
