@@ -30,6 +30,8 @@ if not available():
     pytest.skip(MISSING, allow_module_level=True)
 pytest.importorskip("solara", reason="the app extra is not installed: pip install -e '.[app]'")
 pytest.importorskip("selenium.webdriver", reason="selenium not installed: pip install -e '.[test]'")
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
@@ -90,9 +92,13 @@ def browser(tmp_path_factory):
 
 
 def _wait(driver, css: str, timeout: float = 60, text: str | None = None):
+    """Elements matching ``css`` (holding ``text``), waiting for them; the page re-draws parts as it goes."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if text is None or text in e.text]
+        try:
+            found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if text is None or text in e.text]
+        except StaleElementReferenceException:  # re-drawn while we read it: look again
+            found = []
         if found:
             return found
         time.sleep(0.2)
@@ -107,9 +113,34 @@ def _type(driver, css: str, text: str) -> None:
         box.send_keys(text)
         box.send_keys(Keys.ENTER)
         time.sleep(0.5)
-        if _wait(driver, css + " input")[0].get_attribute("value") == text:
+        if _value(driver, css + " input") == text:
             return
     raise AssertionError(f"{css} does not hold {text!r}")
+
+
+def _text(driver, css: str) -> str:
+    """Text of the first element matching ``css``, read again if it was re-drawn meanwhile."""
+    for _ in range(50):
+        try:
+            return _wait(driver, css)[0].text
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise AssertionError(f"{css} kept being re-drawn")
+
+
+def _value(driver, css: str) -> str | None:
+    """The ``value`` attribute of the first element matching ``css`` (None if it was re-drawn as we read it)."""
+    try:
+        return _wait(driver, css)[0].get_attribute("value")
+    except StaleElementReferenceException:
+        return None
+
+
+def _wait_value(driver, css: str, value: str, timeout: float = 20) -> None:
+    deadline = time.time() + timeout
+    while (got := _value(driver, css)) != value:
+        assert time.time() < deadline, f"{css} holds {got!r}, expected {value!r}"
+        time.sleep(0.2)
 
 
 def _open_section(driver, title: str) -> None:
@@ -167,6 +198,12 @@ def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
     # the lever: at least two remote days a week for everyone allowed smart working
     _open_section(d, "Remote days")
     _type(d, ".lever-policy-remote_days-floor-input", "2")
+    # the slider follows the box, and the box follows the slider (moved with the keyboard)
+    _wait_value(d, ".lever-policy-remote_days-floor .v-slider input", "2")
+    thumb = _wait(d, ".lever-policy-remote_days-cap [role=slider]")[0]
+    d.execute_script("arguments[0].focus()", thumb)
+    ActionChains(d).send_keys(Keys.ARROW_LEFT).perform()
+    _wait_value(d, ".lever-policy-remote_days-cap-input input", "4")
     button = _wait(d, ".run-button")[0]
     deadline = time.time() + 20
     while not button.is_enabled() and time.time() < deadline:
@@ -181,7 +218,7 @@ def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
     for kpi in ("car_vkm", "co2_commute_t", "delay_hours", "commute_hours_per_worker"):
         assert {"kpi-dir-down", "kpi-better"} <= cards[f"kpi-{kpi}"], kpi
     assert {"kpi-dir-up", "kpi-worse"} <= cards["kpi-co2_home_t"]
-    status = _wait(d, ".run-status")[0].text
+    status = _text(d, ".run-status")
     assert status.startswith("done in"), status
     print(f"\nbutton to cards: {seconds:.1f} s (baseline and run, 0.5% sample, 20 workdays); status: {status}")
 
@@ -228,14 +265,14 @@ def test_live_view_steps_the_model_day_by_day(server, browser):
     d = browser
     _tab(d, "Live, day by day")
     _wait(d, ".live-build")[0].click()
-    step = _wait(d, "button", text="STEP", timeout=120)[0]
-    for _ in range(3):
-        step.click()
-        time.sleep(0.5)
-    deadline = time.time() + 20
-    while "day 3 of" not in _wait(d, ".live-day")[0].text and time.time() < deadline:
-        time.sleep(0.2)
-    assert _wait(d, ".live-day")[0].text.startswith("day 3 of 20")
+    _wait(d, "button", text="STEP", timeout=120)
+    for day in (1, 2, 3):  # the controller re-draws after each step: find the button again each time
+        _wait(d, "button", text="STEP")[0].click()
+        deadline = time.time() + 20
+        while not _text(d, ".live-day").startswith(f"day {day} of 20"):
+            assert time.time() < deadline, _text(d, ".live-day")
+            time.sleep(0.2)
+    assert _text(d, ".live-day").startswith("day 3 of 20")
 
 
 def test_nothing_was_fetched_from_outside_loopback(server, browser):

@@ -11,6 +11,7 @@ Runs happen in a worker thread (``solara.lab.task``), so the page stays responsi
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from pathlib import Path
@@ -70,6 +71,15 @@ def _fmt(x) -> str:
     return f"{x:.2e}"
 
 
+def _number(value, kind=float):
+    """``value`` (a number, or text typed in a box) as a finite ``kind``, else None."""
+    try:
+        x = kind(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return x if math.isfinite(x) else None
+
+
 # ---------------------------------------------------------------------------------------- levers
 @solara.component
 def LeverControl(lever, value, error: str | None):
@@ -88,7 +98,7 @@ def LeverControl(lever, value, error: str | None):
             solara.SelectMultiple(label=label, values=list(value), all_values=list(lever.choices), on_value=set_value,
                                   classes=[_css(lever.path) + "-select"])
         else:
-            number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            number = _number(value, int if lever.kind == "int" else float) if not isinstance(value, bool) else None
             slider_value = min(max(number if number is not None else lever.default, lever.slider_min), lever.maximum)
 
             def from_slider(v):
@@ -148,13 +158,6 @@ def _validate():
     if sc is not None:
         sc = mark_edited(sc, changed_levers(lever_values(load_scenario(path)), values.value, sc))
     return sc, errors
-
-
-def _number(value, kind=float):
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @solara.component
