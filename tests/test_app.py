@@ -17,7 +17,7 @@ from pydantic import BaseModel
 pytest.importorskip("solara", reason="the app extra is not installed: pip install -e '.[app]'")
 
 from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files  # noqa: E402
-from sim.app.live import LiveModel, series  # noqa: E402
+from sim.app.live import LiveModel, live_figure, remote_today_by_cell, series  # noqa: E402
 from sim.app.runs import baseline_for, cell_grid, find_run, list_runs, run_against_baseline  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.schema import PolicyConfig  # noqa: E402
@@ -180,6 +180,19 @@ def test_the_live_model_stops_after_its_days():
     s = series(m)
     assert set(s) == {"remote_share", "car_trip_share", "peak_extra_time", "mean_stress"}
     assert all(len(v) == 3 for v in s.values()) and (0 < s["car_trip_share"]).all() and (s["car_trip_share"] < 1).all()
+
+
+@pytest.mark.parametrize("smart_working, share", [("all_remote", 1.0), ("off", 0.0)])
+def test_the_live_map_at_the_limits(smart_working, share):
+    sc = load_scenario(BASELINE, days=2, scale=0.002)
+    sc = sc.model_copy(update={"policy": sc.policy.model_copy(update={"smart_working": smart_working})})
+    m = LiveModel(sc)
+    m.step()
+    grid, half, cell_km = remote_today_by_cell(m)
+    assert grid.shape == (sc.city.grid_size, sc.city.grid_size) and cell_km == pytest.approx(sc.city.cell_km)
+    lived_in = grid[np.isfinite(grid)]
+    assert len(lived_in) > 0 and (lived_in == share).all()
+    assert len(live_figure(m).axes) == 6  # four series, the map and its colour bar
 
 
 @pytest.mark.parametrize("args, message", [

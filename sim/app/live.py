@@ -2,7 +2,8 @@
 
 :class:`LiveModel` is the ordinary :class:`~sim.model.CommuteModel` that stops (``running =
 False``) after the scenario's days, so Mesa's ``ModelController`` (step, play, pause, reset) can
-drive it. The figures read only what the model has recorded so far (``model.metrics.rows``).
+drive it. The figures read only what the model has recorded so far (``model.metrics.rows``) and
+who works remotely today (``model.remote_mask``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..city import ZONE_KINDS
 from ..model import CommuteModel
+from .runs import zone_grid
 
 LIVE_SCALE = 0.005  # ~6,000 workers: a day takes milliseconds, calibration about a second
 SERIES = (("remote_share", "Remote share of workers today", 1.0),
@@ -40,10 +43,23 @@ def series(model: CommuteModel) -> dict[str, np.ndarray]:
     return out
 
 
+def remote_today_by_cell(model: CommuteModel) -> tuple[np.ndarray, float, float]:
+    """Share of each home cell's workers working remotely on the last simulated day (:func:`zone_grid`)."""
+    city, pop = model.city, model.population
+    remote = model.remote_mask[:, (model.day - 1) % 5] if model.day else np.zeros(pop.n_workers, dtype=bool)
+    n_zones = len(city.x_km)
+    workers = np.bincount(pop.home, weights=pop.weight, minlength=n_zones)
+    remote_w = np.bincount(pop.home, weights=pop.weight * remote, minlength=n_zones)
+    share = np.divide(remote_w, workers, out=np.full(n_zones, np.nan), where=workers > 0)
+    cells = city.kind != ZONE_KINDS.index("gateway")
+    return zone_grid(city.x_km[cells], city.y_km[cells], share[cells])
+
+
 def live_figure(model: CommuteModel) -> Figure:
-    """Four small panels of the series so far, on the scenario's whole horizon."""
-    fig = Figure(figsize=(9, 4.2), layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True)
+    """Four small panels of the series so far (on the scenario's whole horizon) and today's map."""
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    grid_spec = fig.add_gridspec(2, 3, width_ratios=(1, 1, 0.9))
+    axes = np.array([[fig.add_subplot(grid_spec[r, c]) for c in range(2)] for r in range(2)])
     data = series(model)
     days = np.arange(len(model.metrics.rows))
     for ax, (key, title, _) in zip(axes.ravel(), SERIES):
@@ -54,4 +70,11 @@ def live_figure(model: CommuteModel) -> Figure:
         ax.grid(alpha=0.3)
     for ax in axes[1]:
         ax.set_xlabel("workday", fontsize=8)
+    grid, half, _ = remote_today_by_cell(model)
+    ax = fig.add_subplot(grid_spec[:, 2])
+    im = ax.imshow(grid, extent=(-half, half, -half, half), cmap="viridis", vmin=0, vmax=max(0.3, float(np.nanmax(grid))))
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    ax.set_title("Remote today, share by home cell", fontsize=9)
+    ax.set_xlabel("km east of the Duomo", fontsize=8)
+    ax.tick_params(labelsize=8)
     return fig

@@ -208,11 +208,26 @@ MAP_METRICS = {  # key: (title, button label)
 }
 
 
-def cell_grid(folder: Path, metric: str) -> tuple[np.ndarray, float, float]:
-    """A (rows, cols) grid of ``metric`` over the city's cells, north up; plus the grid's half-width and cell size (km).
+def zone_grid(x_km: np.ndarray, y_km: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Values of the grid's cells (centroids ``x_km``, ``y_km``) as a (rows, cols) image, north up.
 
-    Gateways (outside the grid) are left out. ``peak_vc`` is the mean over the links that start or
-    end in the cell of each link's average daily peak volume/capacity.
+    Returns the image, the grid's half-width and the cell size (km). Gateways must be left out.
+    """
+    side = int(round(np.sqrt(len(x_km))))
+    cell_km = float(np.min(np.diff(np.unique(x_km)))) if side > 1 else 1.0
+    half = float(x_km.max()) + cell_km / 2
+    col = np.rint((x_km - x_km.min()) / cell_km).astype(int)
+    row = np.rint((y_km.max() - y_km) / cell_km).astype(int)
+    grid = np.full((side, side), np.nan)
+    grid[row, col] = values
+    return grid, half, cell_km
+
+
+def cell_grid(folder: Path, metric: str) -> tuple[np.ndarray, float, float]:
+    """:func:`zone_grid` of ``metric`` from a run folder (``by_zone.parquet``, or ``links.parquet`` for ``peak_vc``).
+
+    ``peak_vc`` is the mean, over the links that start or end in the cell, of each link's average
+    daily peak volume/capacity.
     """
     import pyarrow.parquet as pq
 
@@ -222,26 +237,18 @@ def cell_grid(folder: Path, metric: str) -> tuple[np.ndarray, float, float]:
     cells = [i for i, k in enumerate(zones["kind"]) if k != "gateway"]
     xs = np.array([zones["x_km"][i] for i in cells])
     ys = np.array([zones["y_km"][i] for i in cells])
-    side = int(round(np.sqrt(len(cells))))
-    cell_km = float(np.min(np.diff(np.unique(xs)))) if side > 1 else 1.0
-    half = float(xs.max()) + cell_km / 2
-    col = np.rint((xs - xs.min()) / cell_km).astype(int)
-    row = np.rint((ys.max() - ys) / cell_km).astype(int)  # north up
-    grid = np.full((side, side), np.nan)
     if metric != "peak_vc":
-        grid[row, col] = [zones[metric][i] for i in cells]
-    else:
-        links = pq.read_table(folder / "links.parquet").to_pydict()
-        zone_cell = {zones["zone"][i]: j for j, i in enumerate(cells)}
-        total, count = np.zeros(len(cells)), np.zeros(len(cells))
-        for f, t, vc in zip(links["from_zone"], links["to_zone"], links["peak_vc_mean"]):
-            for z in (f, t):
-                if z in zone_cell:
-                    total[zone_cell[z]] += vc
-                    count[zone_cell[z]] += 1
-        grid[row, col] = np.divide(total, count, out=np.full(len(cells), np.nan), where=count > 0)
-    return grid, half, cell_km
+        return zone_grid(xs, ys, np.array([zones[metric][i] for i in cells], dtype=float))
+    links = pq.read_table(folder / "links.parquet").to_pydict()
+    zone_cell = {zones["zone"][i]: j for j, i in enumerate(cells)}
+    total, count = np.zeros(len(cells)), np.zeros(len(cells))
+    for f, t, vc in zip(links["from_zone"], links["to_zone"], links["peak_vc_mean"]):
+        for z in (f, t):
+            if z in zone_cell:
+                total[zone_cell[z]] += vc
+                count[zone_cell[z]] += 1
+    return zone_grid(xs, ys, np.divide(total, count, out=np.full(len(cells), np.nan), where=count > 0))
 
 
-__all__ = ["AppResult", "RunInfo", "baseline_for", "cell_grid", "find_run", "kpi_cards", "list_runs",
+__all__ = ["AppResult", "RunInfo", "baseline_for", "cell_grid", "zone_grid", "find_run", "kpi_cards", "list_runs",
            "read_run", "run_against_baseline"]
