@@ -179,7 +179,7 @@ def _warm_up(m, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: 
             weekday = m.day % 5
             m.step()
             vehs.append(m.car_vehicles_od_slot)
-            office = ~m.remote_mask[:, weekday]
+            office = ~m.remote_t[weekday]
             trips += np.bincount(m.segment[office].astype(np.int64) * len(MODES) + m.mode[office],
                                  weights=w[office], minlength=targets.size)
             conf = wellbeing.conflict(pop.caregiver, ~office, m.welfare_cut, wb)

@@ -93,7 +93,7 @@ class CommuteModel(mesa.Model):
         self.adopted = self.keyed.uniform(SETUP_DAY, "firm_adopt_init", pop.n_firms) < adoption.target_firm_share(sc)[pop.firm_class]
         n = pop.n_workers
         self.remote_days = np.zeros(n, dtype=np.int8)
-        self.remote_mask = np.zeros((n, 5), dtype=bool)
+        self.remote_t = np.zeros((5, n), dtype=bool)  # remote weekdays, weekdays first (see remote_mask)
         self.last_remote_days = np.full(n, sc.remote_days.preferred_days)
         warm = calibration.initial_mode is not None
         self.mode = calibration.initial_mode.copy() if warm else np.zeros(n, dtype=np.int8)
@@ -146,16 +146,18 @@ class CommuteModel(mesa.Model):
         moto_cost_eur = 2 * m.moto_cost_per_km * self.dist_km
         self.transit_invehicle_min = city.od_transit_min[self.od]
         self.moto_min = self.routes.od_t0_min[self.od] / m.moto_speed_factor + c.car_access_min
-        # one-way minutes of the modes whose time does not depend on the day (columns as MODES; car
-        # and transit columns are filled day by day)
-        self.fixed_one_way_min = mode_choice.mode_times(
+        # per-mode arrays are stored modes first (5, n): a mode's row is contiguous
+        # one-way minutes of the modes whose time does not depend on the day (rows as MODES; the car
+        # and transit rows are zero: those times are learnt or lived day by day)
+        self.fixed_one_way_t = np.ascontiguousarray(mode_choice.mode_times(
             np.zeros_like(self.dist_km), np.zeros_like(self.dist_km), self.dist_km, self.moto_min,
-            m.walk_speed_kmh, m.bike_speed_kmh)
-        self.available = np.stack([
+            m.walk_speed_kmh, m.bike_speed_kmh).T)
+        available = np.stack([
             pop.car_available, np.ones(pop.n_workers, bool), self.dist_km <= m.bike_max_km,
-            self.dist_km <= m.walk_max_km, np.ones(pop.n_workers, bool)], axis=1)
-        self.costs_eur = np.stack([car_cost_eur, transit_cost_eur, np.zeros_like(self.dist_km),
-                                   np.zeros_like(self.dist_km), moto_cost_eur], axis=1)  # daily EUR per mode
+            self.dist_km <= m.walk_max_km, np.ones(pop.n_workers, bool)])
+        costs_eur = np.stack([car_cost_eur, transit_cost_eur, np.zeros_like(self.dist_km),
+                              np.zeros_like(self.dist_km), moto_cost_eur])  # daily EUR per mode
+        self.cost_terms_t = mode_choice.cost_terms(costs_eur, available, m.beta_cost_per_eur)
         # schedule: class start, shifted for staggered employers; flexible window for covered workers
         start = np.array([parse_clock(m.work_start[k], "") for k in SIZE_CLASSES], dtype=float)
         st = pol.staggered_hours
@@ -196,6 +198,11 @@ class CommuteModel(mesa.Model):
         return self._workers[worker_id]
 
     @property
+    def remote_mask(self) -> np.ndarray:
+        """Bool (n, 5): each worker's remote weekdays this week (a view of ``remote_t``, stored (5, n))."""
+        return self.remote_t.T
+
+    @property
     def firms(self):
         """The ``Firm`` agents (an AgentSet)."""
         return self.agents_by_type.get(Firm, [])
@@ -210,37 +217,58 @@ class CommuteModel(mesa.Model):
             return np.ones(pop.n_workers, dtype=bool)
         return self.adopted[pop.worker_firm] & pop.teleworkable
 
-    def one_way_times(self, slot: np.ndarray, idx=slice(None)) -> np.ndarray:
-        """Door-to-door one-way minutes per mode (n, 5) if leaving in ``slot``, with learnt times."""
-        car = self.learnt_car_min[self.od_local[idx], slot] + self.car_access_min[idx]
-        transit = self.transit_invehicle_min[idx] * self.learnt_crowd[slot] + self.scenario.city.transit_access_min
-        m = self.scenario.mode
-        return mode_choice.mode_times(car, transit, self.dist_km[idx], self.moto_min[idx], m.walk_speed_kmh, m.bike_speed_kmh)
+    def _index(self, idx) -> np.ndarray:
+        return np.arange(self.population.n_workers)[idx] if isinstance(idx, slice) else np.asarray(idx)
+
+    def _mode_utilities_t(self, idx: np.ndarray) -> np.ndarray:
+        """Mode utilities (5, len(idx)), modes first, at the workers' current slots with learnt times."""
+        m, S = self.scenario.mode, self.n_slots
+        slot = self.slot[idx]
+        times = np.take(self.fixed_one_way_t, idx, axis=1)  # one-way minutes; car and transit rows filled here
+        np.take(self.learnt_car_min.reshape(-1), self.od_local[idx] * S + slot, out=times[CAR])
+        times[CAR] += self.car_access_min[idx]
+        np.multiply(self.transit_invehicle_min[idx], self.learnt_crowd[slot], out=times[TRANSIT])
+        times[TRANSIT] += self.scenario.city.transit_access_min
+        times *= 2  # round trip
+        asc_t = np.take(self.calibration.asc.T, self.segment[idx], axis=1)
+        return mode_choice.utilities_t(asc_t, times, np.take(self.cost_terms_t, idx, axis=1), m.beta_time_per_min)
 
     def mode_probabilities(self, idx=slice(None)) -> np.ndarray:
         """Logit mode probabilities (n, 5) at the workers' current slots."""
+        return mode_choice.probabilities_t(self._mode_utilities_t(self._index(idx))).T
+
+    def _slot_utilities_t(self, mode: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Departure-slot utilities (n_slots, len(idx)), slots first, of workers who all travel by car,
+        all by transit, or all by a mode whose time does not depend on the slot (bike, walk, moto)."""
         m = self.scenario.mode
-        times = self.one_way_times(self.slot[idx], idx)
-        util = mode_choice.utilities(self.calibration.asc[self.segment[idx]], 2 * times, self.costs_eur[idx],
-                                     self.available[idx], m.beta_time_per_min, m.beta_cost_per_eur)
-        return mode_choice.probabilities(util)
+        first = int(mode[0]) if len(mode) else BIKE
+        if first == CAR:
+            times = np.take(self.learnt_car_min.T, self.od_local[idx], axis=1)
+            times += self.car_access_min[idx]
+        elif first == TRANSIT:
+            times = self.learnt_crowd[:, None] * self.transit_invehicle_min[idx]
+            times += self.scenario.city.transit_access_min
+        else:  # the same time whatever the slot
+            times = self.fixed_one_way_t[mode, idx][None, :]
+        return mode_choice.slot_utilities_t(times, self.slot_mid_min, self.work_start_min[idx], self.window_min[idx],
+                                            m.beta_time_per_min, m.beta_early_per_min, m.beta_late_per_min, m.slot_scale)
+
+    @staticmethod
+    def _slot_groups(mode: np.ndarray):
+        """Positions of the car, transit and other-mode workers in ``mode`` (empty groups left out)."""
+        groups = (mode == CAR, mode == TRANSIT, mode > TRANSIT)
+        return [np.nonzero(g)[0] for g in groups if g.any()]
 
     def slot_probabilities(self, mode: np.ndarray, idx=slice(None)) -> np.ndarray:
         """Logit departure-slot probabilities (n, n_slots) given each worker's mode."""
-        m = self.scenario.mode
-        n = len(mode)
-        times = np.empty((n, self.n_slots))
-        is_car, is_tr = mode == CAR, mode == TRANSIT
-        od, acc = self.od_local[idx], self.car_access_min[idx]
-        times[is_car] = self.learnt_car_min[od[is_car]] + acc[is_car, None]
-        times[is_tr] = self.transit_invehicle_min[idx][is_tr, None] * self.learnt_crowd[None, :] + self.scenario.city.transit_access_min
-        other = ~(is_car | is_tr)
-        if other.any():
-            fixed = self.one_way_times(self.slot[idx][other], np.arange(self.population.n_workers)[idx][other])
-            times[other] = fixed[np.arange(other.sum()), mode[other]][:, None]
-        util = mode_choice.slot_utilities(times, self.slot_mid_min, self.work_start_min[idx], self.window_min[idx],
-                                          m.beta_time_per_min, m.beta_early_per_min, m.beta_late_per_min, m.slot_scale)
-        return mode_choice.probabilities(util)
+        idx = self._index(idx)
+        groups = self._slot_groups(mode)
+        if len(groups) == 1:
+            return mode_choice.probabilities_t(self._slot_utilities_t(mode, idx)).T
+        prob = np.empty((self.n_slots, len(idx)))
+        for g in groups:
+            prob[:, g] = mode_choice.probabilities_t(self._slot_utilities_t(mode[g], idx[g]))
+        return prob.T
 
     # ------------------------------------------------------------------ the rules of a day
     def adoption_step(self, day: int) -> None:
@@ -255,31 +283,39 @@ class CommuteModel(mesa.Model):
         sc, pop, n = self.scenario, self.population, self.population.n_workers
         rd = sc.remote_days
         allowed = self.allowed()
-        peers = remote_days.firm_mean_days(self.last_remote_days, allowed, pop.worker_firm, pop.weight,
-                                           pop.n_firms, rd.preferred_days)
-        days = remote_days.remote_day_count(
-            allowed, self.firm_cap, pop.caregiver, peers, self.keyed.normal(day, "remote_pref", n),
-            rd.preferred_days, rd.caregiver_extra_days, rd.peer_weight, rd.preference_sd,
-            sc.policy.remote_days.floor, sc.policy.remote_days.cap)
+        a = np.nonzero(allowed)[0]  # only workers allowed smart working get remote days
+        days = np.zeros(n, dtype=np.int8)
+        if len(a):
+            peers = remote_days.firm_mean_days(self.last_remote_days[a], allowed[a], pop.worker_firm[a], pop.weight[a],
+                                               pop.n_firms, rd.preferred_days)
+            days[a] = remote_days.remote_day_count(
+                allowed[a], self.firm_cap[a], pop.caregiver[a], peers, self.keyed.normal(day, "remote_pref", n)[a],
+                rd.preferred_days, rd.caregiver_extra_days, rd.peer_weight, rd.preference_sd,
+                sc.policy.remote_days.floor, sc.policy.remote_days.cap)
         if sc.policy.smart_working == "all_remote":
             days[:] = 5
         self.remote_days = days
         self.last_remote_days = days.astype(np.float64)
-        # which weekdays: only workers with 1-4 remote days have a choice to make
-        mask = np.zeros((n, 5), dtype=bool)
-        mask[days == 5] = True
+        # which weekdays (weekdays first: each day's row is contiguous); only workers with 1-4
+        # remote days have a choice to make
+        remote_t = np.zeros((5, n), dtype=bool)
+        remote_t[:, np.nonzero(days == 5)[0]] = True
         some = np.nonzero((days > 0) & (days < 5))[0]
         if len(some):
             gumbel = self.keyed.gumbel(day, "remote_weekday", (n, 5), rows=some)
-            mask[some] = remote_days.remote_weekdays(days[some], self.log_weekday_weight, gumbel)
-        self.remote_mask = mask
+            remote_t[:, some] = remote_days.remote_weekdays_t(days[some], self.log_weekday_weight, np.ascontiguousarray(gumbel.T))
+        self.remote_t = remote_t
         # habits: a share reconsiders each week; everyone chooses on a cold start
         review = self.keyed.uniform(day, "review", n) < sc.mode.weekly_review_share
         if day == 0 and not self.started_warm:
             review[:] = True
         who = np.nonzero(review)[0]  # only those who reconsider are computed; draws stay keyed by worker id
-        self.mode[who] = mode_choice.choose(self.mode_probabilities(who), self.keyed.uniform(day, "mode", n)[who])
-        self.slot[who] = mode_choice.choose(self.slot_probabilities(self.mode[who], who), self.keyed.uniform(day, "slot", n)[who])
+        mode = mode_choice.choose_t(mode_choice.probabilities_t(self._mode_utilities_t(who)),
+                                    self.keyed.uniform(day, "mode", n)[who])
+        self.mode[who] = mode
+        u_slot = self.keyed.uniform(day, "slot", n)[who]
+        for g in self._slot_groups(mode):  # car, transit, the rest: each group's times in one array
+            self.slot[who[g]] = mode_choice.choose_t(mode_choice.probabilities_t(self._slot_utilities_t(mode[g], who[g])), u_slot[g])
 
     def step(self) -> None:
         """Simulate one workday."""
@@ -289,7 +325,7 @@ class CommuteModel(mesa.Model):
         weekday = day % 5
         if weekday == 0:
             self.plan_week(day)
-        remote = self.remote_mask[:, weekday]
+        remote = self.remote_t[weekday]
         office = ~remote
         mode, slot, w = self.mode, self.slot, pop.weight
         S = self.n_slots
@@ -327,7 +363,7 @@ class CommuteModel(mesa.Model):
         one_way[car_i] = car_trip_min + self.car_access_min[car_i]
         one_way[tr_i] = self.transit_invehicle_min[tr_i] * crowd[slot[tr_i]] + sc.city.transit_access_min
         other_i = np.nonzero(office & (mode > TRANSIT))[0]  # bike, walk, moto: times do not depend on the day
-        one_way[other_i] = self.fixed_one_way_min[other_i, mode[other_i]]
+        one_way[other_i] = self.fixed_one_way_t[mode[other_i], other_i]
         ev = sc.traffic.evening_factor
         round_trip_min = 2 * one_way - delay_min + ev * delay_min
         round_delay_min = (1 + ev) * delay_min
