@@ -175,6 +175,7 @@ class CommuteModel(mesa.Model):
         n = pop.n_workers
         self.conflict_office = wellbeing.conflict(pop.caregiver, np.zeros(n, bool), self.welfare_cut, sc.wellbeing)
         self.conflict_remote = wellbeing.conflict(pop.caregiver, np.ones(n, bool), self.welfare_cut, sc.wellbeing)
+        self.conflict_max = float(max(self.conflict_office.max(initial=0.0), self.conflict_remote.max(initial=0.0)))
         self.firm_cap = np.array([sc.adoption.max_remote_days[k] for k in SIZE_CLASSES])[pop.worker_class]
         self.log_weekday_weight = np.log([sc.remote_days.weekday_weight[d] for d in WEEKDAYS])
         # the slot whose free-flow arrival is closest to the start of work
@@ -316,6 +317,37 @@ class CommuteModel(mesa.Model):
         u_slot = self.keyed.uniform(day, "slot", n)[who]
         for g in self._slot_groups(mode):  # car, transit, the rest: each group's times in one array
             self.slot[who[g]] = mode_choice.choose_t(mode_choice.probabilities_t(self._slot_utilities_t(mode[g], who[g])), u_slot[g])
+        self._plan_arrays()
+
+    def _plan_arrays(self) -> None:
+        """Per-worker arrays fixed for the week (mode and slot change only in the weekly plan).
+
+        Each worker's commute today is ``g * time_factor + time_offset`` one way, where ``g`` is the
+        worker's cell of the day's lookup table (``key``): the car minutes of the worker's (OD pair,
+        slot) for car commuters, the crowding multiplier of the slot for transit riders, 1 for the
+        modes whose time never changes (then ``time_factor`` is that time). Multiplying by 1 and adding
+        0 are exact, so this gives the same numbers as a formula per mode.
+        """
+        pop, sc, S = self.population, self.scenario, self.n_slots
+        n, mode, slot = pop.n_workers, self.mode, self.slot
+        cells = len(self.active_od) * S
+        car, tr = mode == CAR, mode == TRANSIT
+        slot = slot.astype(np.int64)
+        self.plan_key = np.where(car, self.od_local * S + slot, np.where(tr, cells + slot, cells + S))
+        fixed_min = self.fixed_one_way_t[mode, np.arange(n)]  # zero for car and transit
+        self.plan_time_factor = np.where(car, 1.0, np.where(tr, self.transit_invehicle_min, fixed_min))
+        self.plan_time_offset = np.where(car, self.car_access_min, np.where(tr, sc.city.transit_access_min, 0.0))
+        self.plan_is_car = car.astype(np.float64)
+        self.plan_car_t0 = np.where(car, self.od_t0_active[self.od_local], 0.0)
+        # kg CO2 of a day at the office for the modes whose emissions do not depend on the traffic
+        self.plan_commute_kg = np.where(tr, 2 * self.dist_km * self.transit_g_per_pkm / 1000.0,
+                                        np.where(mode == MOTO, 2 * self.dist_km * sc.emissions.moto_g_per_km / 1000.0, 0.0))
+        # weight of each worker's trip in the day's counts: cars (per vehicle) and transit riders
+        w = pop.weight
+        self.plan_trip_weight = np.where(car, w / sc.mode.car_occupancy, np.where(tr, w, 0.0))
+        # strain of a remote day (it does not depend on the day within the week)
+        self.plan_remote_strain = wellbeing.daily_strain(pop.base_stress, 0.0, 0.0, 0.0, self.conflict_remote, True,
+                                                         self.remote_days, sc.wellbeing)
 
     def step(self) -> None:
         """Simulate one workday."""
@@ -326,16 +358,19 @@ class CommuteModel(mesa.Model):
         if weekday == 0:
             self.plan_week(day)
         remote = self.remote_t[weekday]
-        office = ~remote
+        rem_i = np.nonzero(remote)[0]  # remote today: a small minority; what they live is fixed for the week
         mode, slot, w = self.mode, self.slot, pop.weight
         S = self.n_slots
+        cells = len(self.active_od) * S
 
-        # roads: commuter cars by OD and slot on fixed paths, plus background traffic
-        car = office & (mode == CAR)
-        car_i = np.nonzero(car)[0]
-        car_od_slot = self.od_local[car_i] * S + slot[car_i]  # flat (active OD, slot) index of each car trip
-        veh = np.bincount(car_od_slot, weights=w[car_i] / sc.mode.car_occupancy,
-                          minlength=len(self.active_od) * S).reshape(-1, S)
+        # trips of today: commuter cars by (active OD, slot) and transit riders by slot, one weighted
+        # count over the plan's cells (remote workers count zero)
+        trip_w = self.plan_trip_weight.copy()
+        trip_w[rem_i] = 0.0
+        counts = np.bincount(self.plan_key, weights=trip_w, minlength=cells + S + 1)
+
+        # roads: commuter cars on fixed paths, plus background traffic
+        veh = counts[:cells].reshape(-1, S)
         self.car_vehicles_od_slot = veh  # today's commuter cars by active OD pair and slot (read by the calibration)
         vol = traffic.link_volumes(self.Pt, veh, self.slot_hours, self.background_vph)
         link_min = traffic.bpr_times(city.link_t0_min, vol, city.link_capacity_vph, sc.traffic.bpr_alpha, sc.traffic.bpr_beta)
@@ -347,88 +382,99 @@ class CommuteModel(mesa.Model):
         od_g[self.intra_rows] = (intra_km * emissions.car_g_per_km(np.array(self.intra_speed_kmh), sc.emissions))[:, None]
 
         # transit: riders per hour in each slot against capacity
-        tr = office & (mode == TRANSIT)
-        tr_i = np.nonzero(tr)[0]
-        riders = np.bincount(slot[tr_i], weights=w[tr_i], minlength=S) / self.slot_hours
+        riders = counts[cells:cells + S] / self.slot_hours
         load = riders / (sc.traffic.transit_capacity_per_hour * sc.policy.transit_capacity_factor)
         crowd = traffic.transit_crowding(load, sc.mode.crowding_beta, sc.mode.crowding_threshold)
 
-        # what each worker lives today (computed only for those who travel by each mode)
-        n = pop.n_workers
+        # what each worker lives today, from the day's tables by plan cell (see _plan_arrays); the
+        # remote workers' entries are set to zero afterwards
         m = sc.mode
-        car_trip_min = od_min.reshape(-1)[car_od_slot]
-        delay_min = np.zeros(n)
-        delay_min[car_i] = car_trip_min - self.od_t0_active[self.od_local[car_i]]
-        one_way = np.zeros(n)
-        one_way[car_i] = car_trip_min + self.car_access_min[car_i]
-        one_way[tr_i] = self.transit_invehicle_min[tr_i] * crowd[slot[tr_i]] + sc.city.transit_access_min
-        other_i = np.nonzero(office & (mode > TRANSIT))[0]  # bike, walk, moto: times do not depend on the day
-        one_way[other_i] = self.fixed_one_way_t[mode[other_i], other_i]
+        table = np.empty(cells + S + 1)
+        table[:cells] = od_min.reshape(-1)
+        table[cells:cells + S] = crowd
+        table[-1] = 1.0
+        one_way = np.take(table, self.plan_key)
+        delay_min = one_way - self.plan_car_t0  # car minutes - free flow (times 0 for the other modes)
+        delay_min *= self.plan_is_car
+        one_way *= self.plan_time_factor
+        one_way += self.plan_time_offset
         ev = sc.traffic.evening_factor
-        round_trip_min = 2 * one_way - delay_min + ev * delay_min
+        round_trip_min = 2 * one_way
+        round_trip_min -= delay_min
+        round_trip_min += ev * delay_min
+        round_trip_min[rem_i] = 0.0
+        delay_min[rem_i] = 0.0
         round_delay_min = (1 + ev) * delay_min
-        crowd_excess = np.zeros(n)
-        crowd_excess[tr_i] = np.maximum(0.0, load[slot[tr_i]] - sc.mode.crowding_threshold)
+        table[:cells] = 0.0
+        table[cells:cells + S] = np.maximum(0.0, load - sc.mode.crowding_threshold)
+        table[-1] = 0.0
+        crowd_excess = np.take(table, self.plan_key)
+        crowd_excess[rem_i] = 0.0
 
         # CO2 (kg per worker today)
         e = sc.emissions
-        commute_kg = np.zeros(n)
-        commute_kg[car_i] = 2 * od_g.reshape(-1)[car_od_slot] / m.car_occupancy / 1000.0
-        commute_kg[tr_i] = 2 * self.dist_km[tr_i] * self.transit_g_per_pkm[tr_i] / 1000.0
-        moto_i = other_i[mode[other_i] == MOTO]
-        commute_kg[moto_i] = 2 * self.dist_km[moto_i] * e.moto_g_per_km / 1000.0
+        table[:cells] = (2 * od_g / m.car_occupancy / 1000.0).reshape(-1)
+        table[cells:] = 0.0
+        commute_kg = np.take(table, self.plan_key)
+        commute_kg += self.plan_commute_kg
+        commute_kg[rem_i] = 0.0
         heating = emissions.in_heating_season(self.date(day), e)
-        home_kg = np.where(remote, emissions.home_kg_per_remote_day(heating, e), 0.0)
-        extra_kg = np.where(remote & pop.car_available, emissions.extra_trip_kg_per_remote_day(e), 0.0)
+        home_kg = emissions.home_kg_per_remote_day(heating, e)  # per remote worker
+        extra_kg = np.where(pop.car_available[rem_i], emissions.extra_trip_kg_per_remote_day(e), 0.0)  # per remote worker
 
         # stress and quits
         wb = sc.wellbeing
-        conf = np.where(remote, self.conflict_remote, self.conflict_office)
         strain = wellbeing.daily_strain(pop.base_stress, round_trip_min / 60.0, round_delay_min / 60.0, crowd_excess,
-                                        conf, remote, self.remote_days, wb)
-        cold = day == 0 and not self.started_warm
-        self.stress = strain.copy() if cold else wellbeing.update_stress(self.stress, strain, wb)
-        quit_today = self._quits(day, conf)
+                                        self.conflict_office, False, 0, wb)
+        strain[rem_i] = self.plan_remote_strain[rem_i]
+        if day == 0 and not self.started_warm:
+            self.stress = strain.copy()
+        else:
+            wellbeing.update_stress(self.stress, strain, wb, out=self.stress)
+        quit_i = self._quits(day, remote)
         self.metrics.record_day(
-            day=day, remote=remote, office=office, car_i=car_i, veh=veh, vol=vol, od_min=od_min,
+            day=day, remote=remote, rem_i=rem_i, veh=veh, vol=vol, od_min=od_min,
             round_trip_min=round_trip_min, round_delay_min=round_delay_min, load=load, commute_kg=commute_kg,
-            home_kg=home_kg, extra_kg=extra_kg, heating=heating, quit=quit_today)
+            home_kg=home_kg, extra_kg=extra_kg, heating=heating, quit_i=quit_i)
         if self.trace_worker is not None:
             i = self.trace_worker
+            office = not remote[i]
+            home = home_kg + emissions.extra_trip_kg_per_remote_day(e) * pop.car_available[i] if remote[i] else 0.0
             self._trace.append({
                 "day": day, "date": self.date(day).isoformat(), "weekday": WEEKDAYS[weekday],
                 "remote_days_this_week": int(self.remote_days[i]), "remote_today": bool(remote[i]),
-                "mode": MODES[mode[i]] if office[i] else "", "departure": _clock(self.slot_mid_min[slot[i]] - m.slot_minutes / 2) if office[i] else "",
+                "mode": MODES[mode[i]] if office else "", "departure": _clock(self.slot_mid_min[slot[i]] - m.slot_minutes / 2) if office else "",
                 "travel_min_round_trip": float(round_trip_min[i]), "delay_min_round_trip": float(round_delay_min[i]),
-                "co2_commute_kg": float(commute_kg[i]), "co2_home_kg": float(home_kg[i] + extra_kg[i]),
-                "strain": float(strain[i]), "stress": float(self.stress[i]), "quit": bool(quit_today[i]),
+                "co2_commute_kg": float(commute_kg[i]), "co2_home_kg": float(home),
+                "strain": float(strain[i]), "stress": float(self.stress[i]), "quit": bool(np.any(quit_i == i)),
             })
         # quitters are replaced by a new hire with the same characteristics and a fresh stress
-        self.stress[quit_today] = pop.base_stress[quit_today]
+        self.stress[quit_i] = pop.base_stress[quit_i]
         # day-to-day learning of car times and transit crowding
         lr = sc.mode.learning_rate
         self.learnt_car_min += lr * (od_min - self.learnt_car_min)
         self.learnt_crowd += lr * (crowd - self.learnt_crowd)
         self.day += 1
 
-    def _quits(self, day: int, conf: np.ndarray) -> np.ndarray:
-        """Who quits today: uniform draw < quit probability.
+    def _quits(self, day: int, remote: np.ndarray) -> np.ndarray:
+        """Who quits today (sorted worker ids): uniform draw < quit probability.
 
         The probability is tiny, so it is computed only for the few workers whose draw is below its
-        upper bound over everyone (same result as computing it for all, for a fraction of the cost).
+        upper bound over everyone (highest stress today, highest conflict of the run; same result as
+        computing it for all, for a fraction of the cost).
         """
         pop, wb = self.population, self.scenario.wellbeing
         u = self.keyed.uniform(day, "quit", pop.n_workers)
         h0 = self.calibration.h0
         # the largest multiplier: highest stress and conflict, as a caregiver (caregiver multiplier >= 1)
-        top = wellbeing.hazard_multiplier(np.array([self.stress.max()]), np.array([conf.max()]), np.ones(1, dtype=bool), wb)
+        top = wellbeing.hazard_multiplier(np.array([self.stress.max()]), np.array([self.conflict_max]), np.ones(1, dtype=bool), wb)
         bound = wellbeing.quit_probability(np.array([h0.max()]), np.zeros(1, dtype=bool), top)[0]
         cand = np.nonzero(u < bound)[0]
-        quit_today = np.zeros(pop.n_workers, dtype=bool)
-        if len(cand):
-            mult = wellbeing.hazard_multiplier(self.stress[cand], conf[cand], pop.caregiver[cand], wb)
-            quit_today[cand] = u[cand] < wellbeing.quit_probability(h0, pop.woman[cand], mult)
-        return quit_today
+        if not len(cand):
+            return cand
+        conf = np.where(remote[cand], self.conflict_remote[cand], self.conflict_office[cand])
+        mult = wellbeing.hazard_multiplier(self.stress[cand], conf, pop.caregiver[cand], wb)
+        return cand[u[cand] < wellbeing.quit_probability(h0, pop.woman[cand], mult)]
 
     def run(self, days: int | None = None, progress=None) -> None:
         """Run ``days`` workdays (default: the scenario's); ``progress`` is called with 1 per day."""
