@@ -47,6 +47,8 @@ class Metrics:
         self.link_vkm = np.zeros(n_links)
         self._allowed = np.zeros(n, dtype=bool)
         self._workers = float(model.population.weight.sum())
+        self._class_workers = np.bincount(model.population.worker_class, weights=model.population.weight,
+                                          minlength=len(SIZE_CLASSES))
 
     # ------------------------------------------------------------------ totals fixed by the weekly plan
     def _start_week(self) -> None:
@@ -57,14 +59,13 @@ class Metrics:
         self._week_mode = m.mode.copy()
         self._week_remote_t = m.remote_t  # replaced, never modified, by the next plan
         self._allowed = m.allowed()
-        cls = pop.worker_class
-        num = np.bincount(cls, weights=w * self._allowed, minlength=len(SIZE_CLASSES))
-        den = np.bincount(cls, weights=w, minlength=len(SIZE_CLASSES))
+        num = np.bincount(pop.worker_class, weights=w * self._allowed, minlength=len(SIZE_CLASSES))
+        den = self._class_workers
         self._allowed_share = {f"allowed_{k}": float(num[i] / den[i]) if den[i] > 0 else 0.0
                                for i, k in enumerate(SIZE_CLASSES)}
         # weighted workers by planned mode; car commuters' weights
         self._week_by_mode = np.bincount(self._week_mode, weights=w, minlength=len(MODES))
-        self._week_car_w = np.where(self._week_mode == CAR, w, 0.0)
+        self._week_car_w = w * (self._week_mode == CAR)
 
     def _add_week(self) -> None:
         """Add the recorded days of the pending week: office trips by mode, remote days, allowed days."""
@@ -128,8 +129,8 @@ class Metrics:
         remote_w = float(w_rem.sum())
         mode_rem = self._week_mode[rem_i]
         trips = self._week_by_mode - np.bincount(mode_rem, weights=w_rem, minlength=len(MODES))
-        car_vkm = 2 * float(np.dot(m.routes.od_km[m.active_od], veh_od))  # veh: vehicles, i.e. workers / occupancy
-        car_veh_h = float(np.dot(self._week_car_w, round_trip_min)) / 60.0 / sc.mode.car_occupancy
+        car_vkm = 2 * _wsum(m.routes.od_km[m.active_od], veh_od)  # veh: vehicles, i.e. workers / occupancy
+        car_veh_h = _wsum(self._week_car_w, round_trip_min) / 60.0 / sc.mode.car_occupancy
         w_quit = w[quit_i]
         woman_quit = pop.woman[quit_i]
         row = {
@@ -138,16 +139,16 @@ class Metrics:
             "office_workers": W - remote_w,
             **{f"trips_{k}": float(trips[i]) for i, k in enumerate(MODES)},
             "car_vkm": car_vkm, "car_vehicle_hours": car_veh_h,
-            "delay_hours": float(np.dot(w, round_delay_min)) / 60.0,
-            "commute_hours": float(np.dot(w, round_trip_min)) / 60.0,
+            "delay_hours": _wsum(w, round_delay_min) / 60.0,
+            "commute_hours": _wsum(w, round_trip_min) / 60.0,
             "peak_vc_max": float(vc_peak.max()) if len(vc_peak) else 0.0,
             "peak_extra_time": peak_extra_time(veh, od_min, m.od_t0_active, m.peak_slots),
             "transit_peak_load": float(load.max()),
-            "co2_commute_t": float(np.dot(w, commute_kg)) / 1000.0,
+            "co2_commute_t": _wsum(w, commute_kg) / 1000.0,
             "co2_home_energy_t": home_kg * remote_w / 1000.0,
-            "co2_extra_trips_t": float(np.dot(w_rem, extra_kg)) / 1000.0,
-            "mean_stress": float(np.dot(w, stress)) / W,
-            "high_stress_share": float(np.dot(w, high)) / W,
+            "co2_extra_trips_t": _wsum(w_rem, extra_kg) / 1000.0,
+            "mean_stress": _wsum(w, stress) / W,
+            "high_stress_share": _wsum(w, high) / W,
             "quits_women": float(w_quit[woman_quit].sum()),
             "quits_men": float(w_quit[~woman_quit].sum()),
         }
@@ -268,6 +269,12 @@ class Metrics:
         }
         s["co2_net_t"] = s["co2_commute_t"] + s["co2_home_t"]
         return s
+
+
+def _wsum(a: np.ndarray, b: np.ndarray) -> float:
+    """Sum of products of two vectors with numpy's own loop (np.dot would call a multi-threaded BLAS:
+    the daily totals stay on one core, and their value does not depend on the BLAS thread count)."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def _lists(d: dict[str, np.ndarray]) -> dict[str, list]:

@@ -183,6 +183,7 @@ class CommuteModel(mesa.Model):
         self.preferred_slot = np.argmin(np.abs(self.slot_mid_min[None, :] + t0[:, None] - self.work_start_min[:, None]), axis=1).astype(np.int8)
         self.intra_speed_kmh = c.local_speed_kmh  # trips inside a zone run at local free-flow speed
         # transit CO2: regional rail for commuters from gateways, the urban mix otherwise
+        self._plan_for = None  # the week's per-worker arrays (_plan_arrays) must be made anew
         self.transit_g_per_pkm = np.where(city.kind[pop.home] == GATEWAY, sc.emissions.regional_rail_g_per_pkm, sc.emissions.transit_g_per_pkm)
 
     # ------------------------------------------------------------------ public helpers
@@ -317,9 +318,9 @@ class CommuteModel(mesa.Model):
         u_slot = self.keyed.uniform(day, "slot", n)[who]
         for g in self._slot_groups(mode):  # car, transit, the rest: each group's times in one array
             self.slot[who[g]] = mode_choice.choose_t(mode_choice.probabilities_t(self._slot_utilities_t(mode[g], who[g])), u_slot[g])
-        self._plan_arrays()
+        self._plan_arrays(who)
 
-    def _plan_arrays(self) -> None:
+    def _plan_arrays(self, who: np.ndarray | None = None) -> None:
         """Per-worker arrays fixed for the week (mode and slot change only in the weekly plan).
 
         Each worker's commute today is ``g * time_factor + time_offset`` one way, where ``g`` is the
@@ -327,27 +328,36 @@ class CommuteModel(mesa.Model):
         slot) for car commuters, the crowding multiplier of the slot for transit riders, 1 for the
         modes whose time never changes (then ``time_factor`` is that time). Multiplying by 1 and adding
         0 are exact, so this gives the same numbers as a formula per mode.
+
+        Only the workers in ``who`` (those who reviewed their mode and slot) are updated, unless the
+        arrays are missing or were made for other mode/slot arrays.
         """
         pop, sc, S = self.population, self.scenario, self.n_slots
-        n, mode, slot = pop.n_workers, self.mode, self.slot
+        n = pop.n_workers
+        if who is None or self._plan_for is None or self._plan_for[0] is not self.mode or self._plan_for[1] is not self.slot:
+            for name in ("plan_key", "plan_time_factor", "plan_time_offset", "plan_is_car", "plan_car_t0",
+                         "plan_commute_kg", "plan_trip_weight"):
+                setattr(self, name, np.empty(n, dtype=np.int64 if name == "plan_key" else np.float64))
+            self._plan_for = (self.mode, self.slot)
+            idx, ids = slice(None), np.arange(n)
+        else:
+            idx = ids = who
         cells = len(self.active_od) * S
+        mode, slot, od = self.mode[idx], self.slot[idx].astype(np.int64), self.od_local[idx]
         car, tr = mode == CAR, mode == TRANSIT
-        slot = slot.astype(np.int64)
-        self.plan_key = np.where(car, self.od_local * S + slot, np.where(tr, cells + slot, cells + S))
-        fixed_min = self.fixed_one_way_t[mode, np.arange(n)]  # zero for car and transit
-        self.plan_time_factor = np.where(car, 1.0, np.where(tr, self.transit_invehicle_min, fixed_min))
-        self.plan_time_offset = np.where(car, self.car_access_min, np.where(tr, sc.city.transit_access_min, 0.0))
-        self.plan_is_car = car.astype(np.float64)
-        self.plan_car_t0 = np.where(car, self.od_t0_active[self.od_local], 0.0)
+        self.plan_key[idx] = np.where(car, od * S + slot, np.where(tr, cells + slot, cells + S))
+        fixed_min = self.fixed_one_way_t[mode, ids]  # zero for car and transit
+        self.plan_time_factor[idx] = np.where(car, 1.0, np.where(tr, self.transit_invehicle_min[idx], fixed_min))
+        self.plan_time_offset[idx] = np.where(car, self.car_access_min[idx], np.where(tr, sc.city.transit_access_min, 0.0))
+        self.plan_is_car[idx] = car
+        self.plan_car_t0[idx] = np.where(car, self.od_t0_active[od], 0.0)
         # kg CO2 of a day at the office for the modes whose emissions do not depend on the traffic
-        self.plan_commute_kg = np.where(tr, 2 * self.dist_km * self.transit_g_per_pkm / 1000.0,
-                                        np.where(mode == MOTO, 2 * self.dist_km * sc.emissions.moto_g_per_km / 1000.0, 0.0))
+        dist = self.dist_km[idx]
+        self.plan_commute_kg[idx] = np.where(tr, 2 * dist * self.transit_g_per_pkm[idx] / 1000.0,
+                                             np.where(mode == MOTO, 2 * dist * sc.emissions.moto_g_per_km / 1000.0, 0.0))
         # weight of each worker's trip in the day's counts: cars (per vehicle) and transit riders
-        w = pop.weight
-        self.plan_trip_weight = np.where(car, w / sc.mode.car_occupancy, np.where(tr, w, 0.0))
-        # strain of a remote day (it does not depend on the day within the week)
-        self.plan_remote_strain = wellbeing.daily_strain(pop.base_stress, 0.0, 0.0, 0.0, self.conflict_remote, True,
-                                                         self.remote_days, sc.wellbeing)
+        w = pop.weight[idx]
+        self.plan_trip_weight[idx] = np.where(car, w / sc.mode.car_occupancy, np.where(tr, w, 0.0))
 
     def step(self) -> None:
         """Simulate one workday."""
@@ -426,7 +436,8 @@ class CommuteModel(mesa.Model):
         wb = sc.wellbeing
         strain = wellbeing.daily_strain(pop.base_stress, round_trip_min / 60.0, round_delay_min / 60.0, crowd_excess,
                                         self.conflict_office, False, 0, wb)
-        strain[rem_i] = self.plan_remote_strain[rem_i]
+        strain[rem_i] = wellbeing.daily_strain(pop.base_stress[rem_i], 0.0, 0.0, 0.0, self.conflict_remote[rem_i], True,
+                                               self.remote_days[rem_i], wb)
         if day == 0 and not self.started_warm:
             self.stress = strain.copy()
         else:
