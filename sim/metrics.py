@@ -244,7 +244,7 @@ class Metrics:
             "days": days,
             "seed": sc.seed,
             "scale": sc.scale,
-            "remote_share": float(np.dot(w, self.remote_days)) / (workers * days),
+            "remote_share": _wsum(w, self.remote_days) / (workers * days),
             "car_vkm": float(sum(d["car_vkm"])),
             "co2_commute_t": float(sum(d["co2_commute_t"])),
             "co2_home_t": float(sum(d["co2_home_t"])),
