@@ -9,6 +9,10 @@ the reference make the same choice from the same number.
 
 Segments (calibration groups of the alternative constants): 0 inside Milan, 1 entering Milan,
 2 leaving Milan, 3 within the hinterland.
+
+The kernels ending in ``_t`` take alternatives first (alternatives x workers): every step is then an
+operation on whole contiguous rows, and sums run alternative by alternative, in the reference's
+order. ``probabilities``, ``choose`` and ``slot_utilities`` are the same rules, workers first.
 """
 
 from __future__ import annotations

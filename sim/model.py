@@ -5,8 +5,11 @@ Mondays (remote days and weekdays, mode, departure slot), then the day itself: c
 roads, transit riders fill the trains, every trip emits CO2 and remote days add home energy, stress
 moves toward today's strain, some workers quit and are replaced, and travel times are learnt.
 
-All worker state is columnar (numpy arrays indexed by worker id); each rule runs over all workers
-at once. The rules themselves live in the sub-model modules; this file wires their inputs and
+All worker state is columnar (numpy arrays indexed by worker id; per-mode and per-weekday arrays
+are stored modes or weekdays first, e.g. ``remote_t`` (5, n)); each rule runs over all workers at
+once (the weekly choices over those who review them). What the weekly plan fixes for the week is
+kept per worker (``_plan_arrays``), so a day reads each commuter's times, delay and CO2 from one
+table by plan cell. The rules themselves live in the sub-model modules; this file wires their inputs and
 outputs. :mod:`sim.reference` holds the same rules written agent by agent.
 """
 
