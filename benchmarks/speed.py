@@ -11,18 +11,24 @@ same scenario, seed and calibration, and ``ratio_vs_reference``. Ends with one J
     python benchmarks/speed.py --scales 0.1,0.3,1.0   # fractions of Milan (workers = scale x 1.21M)
 
 The last column, seconds per simulated year per million workers sampled, is flat when the cost
-grows linearly with the number of workers.
+grows linearly with the number of workers. The targets are per core: BLAS (which the model's run
+does not call) is held to one thread.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import multiprocessing as mp
-import resource
-import sys
-import time
-from pathlib import Path
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before numpy, here and in the children
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import multiprocessing as mp  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

@@ -29,78 +29,128 @@ class Metrics:
         self.model = model
         n = model.population.n_workers
         self.rows: list[dict] = []
-        # per-worker totals over the run
-        self.remote_days = np.zeros(n, dtype=np.int32)
-        self.mode_trips = np.zeros((n, len(MODES)), dtype=np.int32)
+        # per-worker totals over the run (the day-by-day ones here; the ones fixed for a week by the
+        # plan are added a week at a time, see the properties below)
         self.commute_min = np.zeros(n)
         self.co2_commute_kg = np.zeros(n)
         self.co2_home_kg = np.zeros(n)
         self.stress_sum = np.zeros(n)
         self.high_stress_days = np.zeros(n, dtype=np.int32)
         self.quits = np.zeros(n, dtype=np.int32)
-        self.allowed_days = np.zeros(n, dtype=np.int32)
+        self._mode_trips_t = np.zeros((len(MODES), n), dtype=np.int32)  # modes first
+        self._remote_days = np.zeros(n, dtype=np.int32)
+        self._allowed_days = np.zeros(n, dtype=np.int32)
+        self._week_days: list[int] = []  # weekdays recorded since the plan's totals were last added
         n_links = model.city.n_links
         self.link_peak_vc_sum = np.zeros(n_links)
         self.link_peak_vc_max = np.zeros(n_links)
         self.link_vkm = np.zeros(n_links)
         self._allowed = np.zeros(n, dtype=bool)
+        self._workers = float(model.population.weight.sum())
+        self._class_workers = np.bincount(model.population.worker_class, weights=model.population.weight,
+                                          minlength=len(SIZE_CLASSES))
 
-    def record_day(self, *, day, remote, office, car_i, veh, vol, od_min, round_trip_min, round_delay_min,
-                   load, commute_kg, home_kg, extra_kg, heating, quit) -> None:
-        """Add one day. Arrays are per worker unless named otherwise (car_i: indices of car commuters
-        today; veh: OD x slot; vol: link x slot)."""
+    # ------------------------------------------------------------------ totals fixed by the weekly plan
+    def _start_week(self) -> None:
+        """Add the last week's plan to the totals; take this week's plan (mode, remote days, allowed)."""
+        self._add_week()
+        m = self.model
+        pop, w = m.population, m.population.weight
+        self._week_mode = m.mode.copy()
+        self._week_remote_t = m.remote_t  # replaced, never modified, by the next plan
+        self._allowed = m.allowed()
+        num = np.bincount(pop.worker_class, weights=w * self._allowed, minlength=len(SIZE_CLASSES))
+        den = self._class_workers
+        self._allowed_share = {f"allowed_{k}": float(num[i] / den[i]) if den[i] > 0 else 0.0
+                               for i, k in enumerate(SIZE_CLASSES)}
+        # weighted workers by planned mode; car commuters' weights
+        self._week_by_mode = np.bincount(self._week_mode, weights=w, minlength=len(MODES))
+        self._week_car_w = w * (self._week_mode == CAR)
+
+    def _add_week(self) -> None:
+        """Add the recorded days of the pending week: office trips by mode, remote days, allowed days."""
+        if not self._week_days:
+            return
+        remote = self._week_remote_t[self._week_days].sum(axis=0, dtype=np.int8)
+        office = len(self._week_days) - remote
+        for k in range(len(MODES)):
+            self._mode_trips_t[k] += office * (self._week_mode == k)
+        self._remote_days += remote
+        self._allowed_days += self._allowed * len(self._week_days)
+        self._week_days = []
+
+    @property
+    def mode_trips(self) -> np.ndarray:
+        """Office trips (round trips) per worker and mode over the run (n, 5)."""
+        self._add_week()
+        return self._mode_trips_t.T
+
+    @property
+    def remote_days(self) -> np.ndarray:
+        """Remote days per worker over the run."""
+        self._add_week()
+        return self._remote_days
+
+    @property
+    def allowed_days(self) -> np.ndarray:
+        """Days each worker was allowed smart working over the run."""
+        self._add_week()
+        return self._allowed_days
+
+    def record_day(self, *, day, remote, rem_i, veh, vol, od_min, round_trip_min, round_delay_min,
+                   load, commute_kg, home_kg, extra_kg, heating, quit_i) -> None:
+        """Add one day. Arrays are per worker unless named otherwise (remote: bool; rem_i: ids of the
+        remote workers; home_kg: kg of a remote day at home; extra_kg: per remote worker, as rem_i;
+        quit_i: ids of today's quitters; veh: OD x slot; vol: link x slot)."""
         m = self.model
         pop, w, sc = m.population, m.population.weight, m.scenario
         if day % 5 == 0 or not self.rows:  # the plan, hence who is allowed, changes on Mondays
-            self._allowed = m.allowed()
-            cls = pop.worker_class
-            num = np.bincount(cls, weights=w * self._allowed, minlength=len(SIZE_CLASSES))
-            den = np.bincount(cls, weights=w, minlength=len(SIZE_CLASSES))
-            self._allowed_share = {f"allowed_{k}": float(num[i] / den[i]) if den[i] > 0 else 0.0
-                                   for i, k in enumerate(SIZE_CLASSES)}
-        n_idx = np.nonzero(office)[0]
-        self.mode_trips.reshape(-1)[n_idx * len(MODES) + m.mode[n_idx]] += 1
-        self.remote_days += remote
-        self.allowed_days += self._allowed
+            self._start_week()
+        self._week_days.append(day % 5)
         self.commute_min += round_trip_min
         self.co2_commute_kg += commute_kg
-        self.co2_home_kg += home_kg + extra_kg
+        self.co2_home_kg[rem_i] += home_kg + extra_kg
         stress = m.stress
         high = stress > sc.wellbeing.high_stress_threshold
         self.stress_sum += stress
         self.high_stress_days += high
-        self.quits += quit
+        self.quits[quit_i] += 1
 
         cap = m.city.link_capacity_vph[:, None]
         vc_peak = (vol[:, m.peak_slots] / cap).max(axis=1) if len(m.peak_slots) else np.zeros(len(cap))
         self.link_peak_vc_sum += vc_peak
         np.maximum(self.link_peak_vc_max, vc_peak, out=self.link_peak_vc_max)
-        commuter_veh_link = m.Pt @ veh.sum(axis=1)
+        veh_od = veh.sum(axis=1)
+        commuter_veh_link = m.Pt @ veh_od
         self.link_vkm += 2 * commuter_veh_link * m.city.link_km
 
-        W = w.sum()
-        trips = np.bincount(m.mode, weights=w * office, minlength=len(MODES))
-        w_car = w[car_i]
-        car_vkm = float(np.dot(w_car, 2 * m.dist_km[car_i])) / sc.mode.car_occupancy
-        car_veh_h = float(np.dot(w_car, round_trip_min[car_i])) / 60.0 / sc.mode.car_occupancy
+        W = self._workers
+        w_rem = w[rem_i]
+        remote_w = float(w_rem.sum())
+        mode_rem = self._week_mode[rem_i]
+        trips = self._week_by_mode - np.bincount(mode_rem, weights=w_rem, minlength=len(MODES))
+        car_vkm = 2 * _wsum(m.routes.od_km[m.active_od], veh_od)  # veh: vehicles, i.e. workers / occupancy
+        car_veh_h = _wsum(self._week_car_w, round_trip_min) / 60.0 / sc.mode.car_occupancy
+        w_quit = w[quit_i]
+        woman_quit = pop.woman[quit_i]
         row = {
             "day": day, "date": m.date(day).isoformat(), "weekday": WEEKDAYS[day % 5], "heating_season": bool(heating),
-            "remote_share": float(np.dot(w, remote)) / W,
-            "office_workers": float(np.dot(w, office)),
+            "remote_share": remote_w / W,
+            "office_workers": W - remote_w,
             **{f"trips_{k}": float(trips[i]) for i, k in enumerate(MODES)},
             "car_vkm": car_vkm, "car_vehicle_hours": car_veh_h,
-            "delay_hours": float(np.dot(w, round_delay_min)) / 60.0,
-            "commute_hours": float(np.dot(w, round_trip_min)) / 60.0,
+            "delay_hours": _wsum(w, round_delay_min) / 60.0,
+            "commute_hours": _wsum(w, round_trip_min) / 60.0,
             "peak_vc_max": float(vc_peak.max()) if len(vc_peak) else 0.0,
             "peak_extra_time": peak_extra_time(veh, od_min, m.od_t0_active, m.peak_slots),
             "transit_peak_load": float(load.max()),
-            "co2_commute_t": float(np.dot(w, commute_kg)) / 1000.0,
-            "co2_home_energy_t": float(np.dot(w, home_kg)) / 1000.0,
-            "co2_extra_trips_t": float(np.dot(w, extra_kg)) / 1000.0,
-            "mean_stress": float(np.dot(w, stress)) / W,
-            "high_stress_share": float(np.dot(w, high)) / W,
-            "quits_women": float(np.dot(w, quit & pop.woman)),
-            "quits_men": float(np.dot(w, quit & ~pop.woman)),
+            "co2_commute_t": _wsum(w, commute_kg) / 1000.0,
+            "co2_home_energy_t": home_kg * remote_w / 1000.0,
+            "co2_extra_trips_t": _wsum(w_rem, extra_kg) / 1000.0,
+            "mean_stress": _wsum(w, stress) / W,
+            "high_stress_share": _wsum(w, high) / W,
+            "quits_women": float(w_quit[woman_quit].sum()),
+            "quits_men": float(w_quit[~woman_quit].sum()),
         }
         row["co2_home_t"] = row["co2_home_energy_t"] + row["co2_extra_trips_t"]
         row["co2_net_t"] = row["co2_commute_t"] + row["co2_home_t"]
@@ -194,7 +244,7 @@ class Metrics:
             "days": days,
             "seed": sc.seed,
             "scale": sc.scale,
-            "remote_share": float(np.dot(w, self.remote_days)) / (workers * days),
+            "remote_share": _wsum(w, self.remote_days) / (workers * days),
             "car_vkm": float(sum(d["car_vkm"])),
             "co2_commute_t": float(sum(d["co2_commute_t"])),
             "co2_home_t": float(sum(d["co2_home_t"])),
@@ -219,6 +269,12 @@ class Metrics:
         }
         s["co2_net_t"] = s["co2_commute_t"] + s["co2_home_t"]
         return s
+
+
+def _wsum(a: np.ndarray, b: np.ndarray) -> float:
+    """Sum of products of two vectors with numpy's own loop (np.dot would call a multi-threaded BLAS:
+    the daily totals stay on one core, and their value does not depend on the BLAS thread count)."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def _lists(d: dict[str, np.ndarray]) -> dict[str, list]:

@@ -23,24 +23,36 @@ def remote_day_count(allowed: np.ndarray, firm_cap: np.ndarray, caregiver: np.nd
     return np.where(allowed, days, 0).astype(np.int8)
 
 
+def remote_weekdays_t(days: np.ndarray, log_weight: np.ndarray, gumbel_t: np.ndarray) -> np.ndarray:
+    """Bool (5, n), weekdays first: which weekdays each worker stays home, ``days[i]`` of them.
+
+    Args:
+        days: remote days per worker (n,).
+        log_weight: log of the weekday weights (5,).
+        gumbel_t: standard Gumbel draws, weekdays first (5, n).
+    """
+    keys = gumbel_t + log_weight[:, None]
+    # rank of each day by descending key, ties to the earlier weekday (a stable sort's rank): each
+    # pair of weekdays is compared once, and the one that comes first raises the other's rank
+    d = len(keys)
+    rank = np.zeros(keys.shape, dtype=np.int8)
+    for j in range(d):
+        for k in range(j + 1, d):
+            j_first = keys[j] >= keys[k]
+            rank[k] += j_first
+            rank[j] += ~j_first
+    return rank < days
+
+
 def remote_weekdays(days: np.ndarray, log_weight: np.ndarray, gumbel: np.ndarray) -> np.ndarray:
-    """Bool (n, 5): which weekdays each worker stays home, ``days[i]`` of them.
+    """Bool (n, 5): which weekdays each worker stays home, ``days[i]`` of them (:func:`remote_weekdays_t`).
 
     Args:
         days: remote days per worker.
         log_weight: log of the weekday weights (5,).
         gumbel: standard Gumbel draws (n, 5).
     """
-    keys = log_weight[None, :] + gumbel
-    # rank of each day by descending key, ties to the earlier weekday (a stable sort's rank), by
-    # pairwise comparison: 25 comparisons a worker beat two argsorts
-    d = keys.shape[1]
-    rank = np.zeros(keys.shape, dtype=np.int8)
-    for j in range(d):
-        kj = keys[:, j:j + 1]
-        rank += (kj > keys)
-        rank[:, j + 1:] += (kj == keys[:, j + 1:])
-    return rank < days[:, None]
+    return remote_weekdays_t(days, log_weight, gumbel.T).T
 
 
 def firm_mean_days(days: np.ndarray, allowed: np.ndarray, firm: np.ndarray, weight: np.ndarray,

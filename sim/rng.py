@@ -50,5 +50,9 @@ class KeyedRNG:
         """Standard Gumbel float64 array, -log(-log(u)), for (day, stream); only ``rows`` if given."""
         u = self.uniform(day, stream, size)
         if rows is not None:
-            u = u[rows]
-        return -np.log(-np.log(np.clip(u, 1e-300, None)))
+            u = np.take(u, rows, axis=0)
+        np.clip(u, 1e-300, None, out=u)  # in place: -log(-log(u))
+        np.log(u, out=u)
+        np.negative(u, out=u)
+        np.log(u, out=u)
+        return np.negative(u, out=u)

@@ -27,19 +27,26 @@ def conflict(caregiver: np.ndarray, remote_today: np.ndarray, welfare_cut: np.nd
     return base * np.where(remote_today, cfg.remote_conflict_factor, 1.0) * (1.0 - welfare_cut)
 
 
-def daily_strain(base: np.ndarray, commute_h: np.ndarray, delay_h: np.ndarray, crowd_excess: np.ndarray,
-                 conflict_today: np.ndarray, remote_today: np.ndarray, remote_days_week: np.ndarray,
+def daily_strain(base: np.ndarray, commute_h, delay_h, crowd_excess, conflict_today, remote_today, remote_days_week,
                  cfg: WellbeingConfig) -> np.ndarray:
-    """Strain of today (stress points); commute terms are zero on remote days."""
+    """Strain of today (stress points); commute terms are zero on remote days.
+
+    Every argument but ``base`` (an array) may be a scalar shared by all workers.
+    """
     isolation = cfg.w_isolation_per_day * np.maximum(0, remote_days_week - cfg.isolation_free_days) * remote_today
-    strain = (base + cfg.w_commute_per_hour * commute_h + cfg.w_delay_per_hour * delay_h
-              + cfg.w_crowding * crowd_excess + conflict_today + isolation)
-    return np.clip(strain, 0.0, STRESS_MAX)
+    strain = np.asarray(np.add(base, cfg.w_commute_per_hour * commute_h), dtype=np.float64)  # summed left to right, in place
+    strain += cfg.w_delay_per_hour * delay_h
+    strain += cfg.w_crowding * crowd_excess
+    strain += conflict_today
+    strain += isolation
+    return np.clip(strain, 0.0, STRESS_MAX, out=strain)
 
 
-def update_stress(stress: np.ndarray, strain: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
-    """Exponentially weighted stress: move 1/memory_days of the way toward today's strain."""
-    return stress + (strain - stress) / cfg.memory_days
+def update_stress(stress: np.ndarray, strain: np.ndarray, cfg: WellbeingConfig, out: np.ndarray | None = None) -> np.ndarray:
+    """Exponentially weighted stress: move 1/memory_days of the way toward today's strain (into ``out`` if given)."""
+    step = strain - stress
+    step /= cfg.memory_days
+    return np.add(stress, step, out=out)
 
 
 def hazard_multiplier(stress: np.ndarray, conflict_today: np.ndarray, caregiver: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
