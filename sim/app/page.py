@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -37,6 +38,8 @@ FILE_LABELS = [str(p.relative_to(SCENARIOS)) for p in FILES]
 SECTION_TITLES = {"policy": "Smart working, Area C, transit", "sme_support": "Support for small firms",
                   "remote_days": "Remote days (rules)", "staggered_hours": "Staggered office hours",
                   "flexible_hours": "Flexible hours", "corporate_welfare": "Corporate welfare"}
+
+PROGRESS_EVERY_S = 0.3  # shortest interval between two progress updates of the page
 
 # per-browser-session state (Solara keeps a module-level reactive per connection)
 scenario_label = solara.reactive(FILE_LABELS[0])
@@ -137,9 +140,15 @@ def LeverPanel(errors: dict[str, str]):
 # ------------------------------------------------------------------------------------------ runs
 @solara.lab.task
 def run_task(scenario) -> AppResult:
+    last = [0.0, ""]  # time and phase of the last update shown
+
     def progress(frac: float, what: str) -> None:
-        fraction.set(frac)
-        status.set(what)
+        # each update re-draws the sidebar: a few per second, not one per simulated day
+        now = time.perf_counter()
+        if what != last[1] or now - last[0] >= PROGRESS_EVERY_S or frac >= 1.0:
+            last[:] = [now, what]
+            fraction.set(frac)
+            status.set(what)
 
     fraction.set(0.0)
     out = run_against_baseline(scenario, RESULTS, replications=replications.value, progress=progress)
