@@ -275,6 +275,20 @@ def test_live_view_steps_the_model_day_by_day(server, browser):
     assert _text(d, ".live-day").startswith("day 3 of 20")
 
 
+def test_replications_put_a_95_percent_interval_on_the_cards(server, browser):
+    d = browser
+    _tab(d, "Results")
+    slider = _wait(d, ".run-replications [role=slider]")[0]
+    d.execute_script("arguments[0].focus()", slider)
+    ActionChains(d).send_keys(Keys.ARROW_RIGHT).perform()  # 1 -> 2 seeds
+    _wait_value(d, ".run-replications input", "2")
+    _wait(d, ".run-button")[0].click()
+    _wait(d, ".run-status", text="done", timeout=240)
+    ci = _wait(d, ".kpi-remote_share .kpi-ci", timeout=60)[0].text
+    low, high = (float(x) for x in ci.split(": ")[1].split(" to "))
+    assert 0 < low <= high, ci  # a 2-day floor raises the remote share in both seeds
+
+
 def test_nothing_was_fetched_from_outside_loopback(server, browser):
     urls = _requested_urls(browser)
     assert urls, "the performance log recorded no request"

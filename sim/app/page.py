@@ -182,7 +182,8 @@ def RunSize(errors):
                      on_value=days.set)
     solara.InputText("workdays", value=str(days.value), on_value=days.set, dense=True, classes=["run-days"])
     solara.InputText("seed", value=seed, dense=True, classes=["run-seed"])
-    solara.SliderInt("replications (seeds; 95% intervals when > 1)", value=replications, min=1, max=8)
+    with solara.Column(classes=["run-replications"], gap="0px"):
+        solara.SliderInt("replications (seeds; 95% intervals when > 1)", value=replications, min=1, max=8)
     if "run" in errors:
         solara.Text(errors["run"], classes=["lever-error", "run-error"], style={"color": "#b00020", "font-size": "12px"})
 
