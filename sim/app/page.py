@@ -26,7 +26,7 @@ with warnings.catch_warnings():  # Solara's hook linter flags a line inside Mesa
     from mesa.visualization.solara_viz import ModelController
     from mesa.visualization.utils import update_counter
 
-from ..scenario import load_scenario
+from ..scenario import ScenarioError, load_scenario
 from .levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files
 from .live import LIVE_SCALE, LiveModel, live_figure
 from .runs import MAP_METRICS, SCENARIOS, AppResult, cell_grid, kpi_cards, list_runs, read_run, run_against_baseline
@@ -157,15 +157,26 @@ def run_task(scenario) -> AppResult:
     return out
 
 
+def _file_scenario(label: str):
+    """The scenario file as written (no lever moved), or the loader's message if the file is bad."""
+    try:
+        return load_scenario(FILES[FILE_LABELS.index(label)]), None
+    except ScenarioError as exc:
+        return None, str(exc)
+
+
 def _validate():
     path = FILES[FILE_LABELS.index(scenario_label.value)]
+    file_sc, problem = _file_scenario(scenario_label.value)
+    if file_sc is None:
+        return None, {"scenario": problem}
     try:
         seed_value = int(str(seed.value).strip())
     except ValueError:
         return None, {"run": f"seed: expected a whole number, got {seed.value!r}"}
     sc, errors = apply_levers(path, values.value, seed=seed_value, days=days.value, scale=scale.value)
     if sc is not None:
-        sc = mark_edited(sc, changed_levers(lever_values(load_scenario(path)), values.value, sc))
+        sc = mark_edited(sc, changed_levers(lever_values(file_sc), values.value, sc))
     return sc, errors
 
 
@@ -195,13 +206,16 @@ def Sidebar():
 
     def pick(label):
         scenario_label.set(label)
-        values.set(lever_values(load_scenario(FILES[FILE_LABELS.index(label)])))
+        file_sc, _ = _file_scenario(label)
+        if file_sc is not None:  # a bad file keeps the levers as they are; its message shows below
+            values.set(lever_values(file_sc))
 
     with solara.Card("Scenario", margin=0):
         solara.Select("scenario file", values=FILE_LABELS, value=scenario_label.value, on_value=pick,
                       classes=["scenario-select"])
-        desc = load_scenario(FILES[FILE_LABELS.index(scenario_label.value)]).description
-        solara.Text(desc.strip(), style={"font-size": "12px"})
+        file_sc, _ = _file_scenario(scenario_label.value)
+        if file_sc is not None:
+            solara.Text(file_sc.description.strip(), style={"font-size": "12px"})
         if "scenario" in errors:
             solara.Text(errors["scenario"], classes=["lever-error"], style={"color": "#b00020"})
     with solara.Card("Run size", margin=0):
