@@ -210,10 +210,11 @@ def Sidebar():
         if file_sc is not None:  # a bad file keeps the levers as they are; its message shows below
             values.set(lever_values(file_sc))
 
+    # the sidebar re-draws with every progress update: read the file only when another one is picked
+    file_sc, _ = solara.use_memo(lambda: _file_scenario(scenario_label.value), dependencies=[scenario_label.value])
     with solara.Card("Scenario", margin=0):
         solara.Select("scenario file", values=FILE_LABELS, value=scenario_label.value, on_value=pick,
                       classes=["scenario-select"])
-        file_sc, _ = _file_scenario(scenario_label.value)
         if file_sc is not None:
             solara.Text(file_sc.description.strip(), style={"font-size": "12px"})
         if "scenario" in errors:

@@ -20,6 +20,7 @@ import yaml
 
 from .. import __version__
 from ..compare import HEADLINE, build_rows, resolve_sources, unit
+from ..report import HEADLINE_WORDS
 from ..runner import default_out_dir, git_commit, run_and_write
 from ..scenario import load_scenario, resolved_dict
 from ..schema import PolicyConfig, Scenario
@@ -32,11 +33,6 @@ BASELINE_FILE = SCENARIOS / "milan_baseline.yaml"
 BETTER = {"remote_share": 0, "car_vkm": -1, "co2_commute_t": -1, "co2_home_t": -1, "co2_net_t": -1,
           "commute_hours_per_worker": -1, "hours_saved_per_worker": 1, "delay_hours": -1, "peak_extra_time": -1,
           "mean_stress": -1, "high_stress_share": -1, "quits_women_per_1000": -1, "quits_men_per_1000": -1}
-LABELS = {"remote_share": "Remote share of workdays", "car_vkm": "Car vehicle-km", "co2_commute_t": "CO2 from commuting",
-          "co2_home_t": "CO2 at home (remote days)", "co2_net_t": "CO2 net", "commute_hours_per_worker": "Commute hours",
-          "hours_saved_per_worker": "Hours saved", "delay_hours": "Congestion delay", "peak_extra_time": "Peak extra time",
-          "mean_stress": "Mean stress", "high_stress_share": "High-stress share",
-          "quits_women_per_1000": "Quits, women", "quits_men_per_1000": "Quits, men"}
 
 
 # ------------------------------------------------------------------------------------- baseline
@@ -145,7 +141,7 @@ def kpi_cards(baseline: Path, run: Path) -> list[dict]:
         diff = r["diff"] or 0.0
         scale = max(abs(r["baseline"] or 0.0), abs(r["value"]), 1e-12)
         direction = 0 if abs(diff) <= 1e-9 * scale else (1 if diff > 0 else -1)
-        cards.append({**r, "label": LABELS.get(k, k), "unit": unit(k), "direction": direction,
+        cards.append({**r, "label": HEADLINE_WORDS.get(k, (k,))[0], "unit": unit(k), "direction": direction,
                       "verdict": direction * BETTER.get(k, 0)})
     return cards
 
