@@ -178,3 +178,19 @@ PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
                 with contextlib.suppress(Exception):
                     p.wait(timeout=10)
         _stop(munged, "munged")
+
+
+@contextlib.contextmanager
+def slurm_or_skip(folder: Path):
+    """:func:`single_node_slurm`, or skip the calling test with the reason the cluster cannot start."""
+    import pytest
+
+    cluster = single_node_slurm(folder)
+    try:
+        env = cluster.__enter__()
+    except Unavailable as exc:
+        pytest.skip(f"no SLURM here: {exc}")
+    try:
+        yield env
+    finally:
+        cluster.__exit__(None, None, None)

@@ -11,7 +11,7 @@ import pytest
 from sim.sweep.executors import run_sweep
 from sim.sweep.spec import load_sweep
 
-from .slurm_cluster import Unavailable, single_node_slurm
+from .slurm_cluster import slurm_or_skip
 from .sweep_helpers import rows_without_time, run_cli, write_sweep
 
 
@@ -25,20 +25,13 @@ def test_slurm_job_array_runs_the_sharded_sweep(tmp_path):
     assert res.returncode == 0, res.stderr
     script = tmp_path / "array.sbatch"
     script.write_text(res.stdout)
-    try:
-        cluster = single_node_slurm(tmp_path / "slurm")
-        env = cluster.__enter__()
-    except Unavailable as exc:
-        pytest.skip(f"no SLURM here: {exc}")
-    try:
+    with slurm_or_skip(tmp_path / "slurm") as env:
         t0 = time.time()
         sub = subprocess.run(["sbatch", "--wait", str(script)], capture_output=True, text=True, env=env, timeout=600)
         elapsed = time.time() - t0
         logs = "\n".join(p.read_text() for p in sorted((out / "logs").glob("*.out")))
         assert sub.returncode == 0, f"{sub.stdout}{sub.stderr}\n{logs}"
         print(f"SLURM array of 4 shards finished in {elapsed:.1f} s")
-    finally:
-        cluster.__exit__(None, None, None)
     assert len(list((out / "logs").glob("slurm-*_*.out"))) == 4
     assert len(list((out / "parts").glob("shard*of4-*.parquet"))) == 4
     res = run_cli("sweep", "collect", str(out))
@@ -57,16 +50,9 @@ def test_dask_jobqueue_slurm_cluster_from_the_sweep_file(tmp_path, monkeypatch):
     sweep_file = write_sweep(tmp_path, cluster=cluster_block)
     local = tmp_path / "local"
     run_sweep(load_sweep(sweep_file), local, workers=2, progress=False)
-    try:
-        cluster = single_node_slurm(tmp_path / "slurm")
-        env = cluster.__enter__()
-    except Unavailable as exc:
-        pytest.skip(f"no SLURM here: {exc}")
-    try:
+    with slurm_or_skip(tmp_path / "slurm") as env:
         monkeypatch.setenv("SLURM_CONF", env["SLURM_CONF"])
         rep = run_sweep(load_sweep(sweep_file), tmp_path / "dask", executor="dask", progress=False)
-    finally:
-        cluster.__exit__(None, None, None)
     assert rep.ok == 12
     assert len(list(tmp_path.glob("dask-worker-*.out"))) >= 1
     assert rows_without_time(pq.read_table(tmp_path / "dask" / "results.parquet")) == \
