@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from sim.model import CommuteModel
-    from sim.scenario import load_scenario
+    from sim.scenario.load import load_scenario
 
     sc = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=args.scale, days=args.days, seed=args.seed)
     t0 = time.perf_counter()

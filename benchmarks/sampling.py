@@ -69,7 +69,7 @@ def run_one(job: tuple[float, int, int]) -> dict:
     """In a child process: simulate one (scale, seed) with its counterfactual; return the KPIs."""
     scale, seed, days = job
     from sim.runner import simulate
-    from sim.scenario import load_scenario
+    from sim.scenario.load import load_scenario
 
     t0 = time.perf_counter()
     _, summary = simulate(load_scenario(SCENARIO, [], scale=scale, days=days, seed=seed))

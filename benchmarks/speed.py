@@ -40,7 +40,7 @@ def measure(workers: int, days: int, ref_days: int, queue) -> None:
     """Run in a child process: time the fast model (and the reference if ref_days > 0)."""
     from sim.model import CommuteModel
     from sim.runner import counterfactual_scenario
-    from sim.scenario import load_scenario
+    from sim.scenario.load import load_scenario
 
     scale = min(1.0, workers / FULL_WORKERS)
     sc = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=scale, days=days)

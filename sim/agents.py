@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 from mesa.discrete_space import FixedAgent
 
-from .schema import MODES, SIZE_CLASSES
+from sim.scenario.schema import MODES, SIZE_CLASSES
 
 
 class Worker(mesa.Agent):

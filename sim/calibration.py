@@ -22,12 +22,12 @@ import logging
 
 import numpy as np
 
-from . import adoption, mode_choice, traffic, wellbeing
-from .mode_choice import CAR, TRANSIT
-from .traffic import peak_extra_time
-from .city import City
-from .population import Population
-from .schema import MODES, SEGMENTS, PolicyConfig, Scenario
+from sim.behaviour import adoption, mode_choice, traffic, wellbeing
+from sim.behaviour.mode_choice import CAR, TRANSIT
+from sim.behaviour.traffic import peak_extra_time
+from sim.world.city import City
+from sim.world.population import Population
+from sim.scenario.schema import MODES, SEGMENTS, PolicyConfig, Scenario
 
 log = logging.getLogger(__name__)
 MAX_SAMPLE = 200_000  # workers used for the expected shares; enough for 0.1-point precision
@@ -84,7 +84,7 @@ REROUTE_ROUNDS = 4  # rounds in which routes are recomputed at the averaged peak
 
 def calibrate(scenario: Scenario, city: City, population: Population):
     """Calibrate routes, constants, background traffic, starting times and quit hazards (see module doc)."""
-    from .model import Calibration, CommuteModel
+    from sim.model import Calibration, CommuteModel
 
     base = baseline_policy(scenario)
     m_cfg, t_cfg = base.mode, base.traffic

@@ -12,8 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from .results import OutputError, check_output_dir
-from .scenario import ScenarioError, load_scenario
+from sim.outputs.results import OutputError, check_output_dir
+from sim.scenario.load import ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
 log = logging.getLogger("sim")
@@ -102,8 +102,8 @@ def cmd_run(args) -> int:
         return _fail(str(exc))
     if args.replications < 1:
         return _fail(f"--replications: expected an integer >= 1, got {args.replications}")
-    from .model import TraceWorkerError
-    from .runner import default_out_dir, run_and_write
+    from sim.model import TraceWorkerError
+    from sim.runner import default_out_dir, run_and_write
     out = args.out if args.out is not None else default_out_dir(scenario)
     try:
         check_output_dir(out)
@@ -143,7 +143,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import CompareError, compare
+    from sim.outputs.compare import CompareError, compare
     try:
         path, table = compare(args.runs, out=args.out, seed=args.seed, days=args.days, scale=args.scale,
                               replications=args.replications, quiet=args.quiet, argv=sys.argv)
@@ -155,7 +155,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import ReportError, write_report
+    from sim.outputs.report import ReportError, write_report
     try:
         path = write_report(args.runs, args.out)
     except ReportError as exc:
@@ -179,7 +179,7 @@ def cmd_validate(args) -> int:
     for f in args.scenarios:
         try:
             if _is_sweep_file(f):
-                from .sweep.spec import load_sweep
+                from sim.sweep.spec import load_sweep
                 sw = load_sweep(f)
                 print(f"ok: {f} (sweep {sw.name}: {len(sw.runs())} runs, {sw.spec.design.type} design)")
                 continue
@@ -196,9 +196,9 @@ def _sweep_out(args, sweep) -> Path:
 
 
 def cmd_sweep(args) -> int:
-    from .sweep.executors import SweepError, parse_shard, run_sweep, slurm_script
-    from .sweep.spec import load_sweep
-    from .sweep.store import Store, StoreError
+    from sim.sweep.executors import SweepError, parse_shard, run_sweep, slurm_script
+    from sim.sweep.spec import load_sweep
+    from sim.sweep.store import Store, StoreError
     if args.target[0] == "collect":
         if len(args.target) != 2:
             return _fail("sweep collect: expected exactly one sweep folder: run.py sweep collect DIR")
@@ -255,8 +255,8 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_analyze(args) -> int:
-    from .sweep.analyze import analyze
-    from .sweep.store import StoreError
+    from sim.sweep.analyze import analyze
+    from sim.sweep.store import StoreError
     try:
         res = analyze(args.folder)
     except StoreError as exc:
@@ -276,7 +276,7 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from .schema_doc import schema_rows
+    from sim.scenario.docs import schema_rows
     rows = schema_rows()
     if args.markdown:
         print("| key | type | unit | default | range | meaning | source |")

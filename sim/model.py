@@ -21,14 +21,14 @@ import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
-from . import adoption, emissions, mode_choice, remote_days, traffic, wellbeing
-from .agents import Firm, Worker
-from .city import GATEWAY, City, Routes, build_city
-from .metrics import Metrics
-from .mode_choice import CAR, MOTO, TRANSIT
-from .population import Population, build_population
-from .rng import SETUP_DAY, KeyedRNG
-from .schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, Scenario, parse_clock
+from sim.behaviour import adoption, emissions, mode_choice, remote_days, traffic, wellbeing
+from sim.agents import Firm, Worker
+from sim.world.city import GATEWAY, City, Routes, build_city
+from sim.outputs.metrics import Metrics
+from sim.behaviour.mode_choice import CAR, MOTO, TRANSIT
+from sim.world.population import Population, build_population
+from sim.rng import SETUP_DAY, KeyedRNG
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, Scenario, parse_clock
 
 
 
@@ -83,7 +83,7 @@ class CommuteModel(mesa.Model):
             raise TraceWorkerError(f"--trace-worker {trace_worker}: expected a worker id in 0..{pop.n_workers - 1}")
         self.day = 0
         if calibration is None:
-            from .calibration import calibrate  # here: calibration builds a CommuteModel itself
+            from sim.calibration import calibrate  # here: calibration builds a CommuteModel itself
             calibration = calibrate(sc, self.city, pop)
         self.calibration = calibration
         self.routes = calibration.routes

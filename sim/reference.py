@@ -50,13 +50,13 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from .city import City, build_city
-from .population import Population, build_population
-from .rng import SETUP_DAY, KeyedRNG
-from .schema import MODES, SIZE_CLASSES, WEEKDAYS, Scenario, parse_clock
+from sim.world.city import City, build_city
+from sim.world.population import Population, build_population
+from sim.rng import SETUP_DAY, KeyedRNG
+from sim.scenario.schema import MODES, SIZE_CLASSES, WEEKDAYS, Scenario, parse_clock
 
 if TYPE_CHECKING:  # only the type: the calibration object is an input
-    from .model import Calibration
+    from sim.model import Calibration
 
 CAR, TRANSIT, BIKE, WALK, MOTO = range(5)
 CORE, MUNICIPALITY, HINTERLAND, GATEWAY = 0, 1, 2, 3  # zone kinds (sim.city)
@@ -390,7 +390,7 @@ class ReferenceModel(mesa.Model):
         self.population = pop = population if population is not None else build_population(
             sc.population, self.city, sc.scale, self.keyed)
         if calibration is None:
-            from .calibration import calibrate  # produces the input, as the fast model's constructor does
+            from sim.calibration import calibrate  # produces the input, as the fast model's constructor does
             calibration = calibrate(sc, self.city, pop)
         self.calibration = cal = calibration
         self.day = 0
@@ -690,7 +690,7 @@ def run_reference(scenario: Scenario, days: int | None = None, city: City | None
     if population is None:
         population = build_population(scenario.population, city, scenario.scale, KeyedRNG(scenario.seed))
     if calibration is None:
-        from .calibration import calibrate
+        from sim.calibration import calibrate
         calibration = calibrate(scenario, city, population)
     t0 = time.perf_counter()
     model = ReferenceModel(scenario, city=city, population=population, calibration=calibration)

@@ -14,11 +14,11 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from . import __version__
-from .model import CommuteModel
-from .results import atomic_dir, write_csv, write_json, write_parquet, write_yaml
-from .scenario import resolved_dict
-from .schema import Scenario
+from sim import __version__
+from sim.model import CommuteModel
+from sim.outputs.results import atomic_dir, write_csv, write_json, write_parquet, write_yaml
+from sim.scenario.load import resolved_dict
+from sim.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
 COUNTERFACTUAL_KEYS = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "commute_hours_per_worker",
@@ -98,7 +98,7 @@ def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict,
         for name, table in model.metrics.groups().items():
             write_parquet(tmp / f"{name}.parquet", table)
         write_parquet(tmp / "links.parquet", model.metrics.links())
-        from .plots import make_plots  # matplotlib only when a folder is written
+        from sim.outputs.plots import make_plots  # matplotlib only when a folder is written
 
         make_plots(tmp, summary, scenario.name)
         if model.trace_worker is not None:
@@ -122,7 +122,7 @@ def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict,
 def _write_own_report(tmp: Path, out: Path) -> None:
     """``report.html`` of the folder being written (after its plots and manifest); a failure is logged, never fatal."""
     try:
-        from .report import write_report
+        from sim.outputs.report import write_report
         # the folder is named, not its path: `out` itself may be inside another temporary folder (compare's)
         write_report([tmp], tmp / "report.html", labels=[Path(out).name],
                      shown_paths=[f"{Path(out).name} (the folder of this report)"])
@@ -147,7 +147,7 @@ def run_and_write(scenario: Scenario, out: Path, argv: list[str] | None = None, 
     t0 = time.perf_counter()
     extra = None
     if replications > 1:
-        from .replications import replicate
+        from sim.outputs.replications import replicate
         reps = replicate(scenario, replications, trace_worker=trace_worker, progress=progress)
         model, summary, extra = reps.model, reps.summary, reps.write_tables
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sim.runner import simulate
-from sim.scenario import load_scenario
+from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"

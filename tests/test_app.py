@@ -19,9 +19,9 @@ pytest.importorskip("solara", reason="the app extra is not installed: pip instal
 from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files  # noqa: E402
 from sim.app.live import LiveModel, live_figure, remote_today_by_cell, series  # noqa: E402
 from sim.app.runs import baseline_for, cell_grid, find_run, list_runs, run_against_baseline  # noqa: E402
-from sim.report import HEADLINE_WORDS  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
-from sim.schema import PolicyConfig  # noqa: E402
+from sim.outputs.report import HEADLINE_WORDS  # noqa: E402
+from sim.scenario.load import load_scenario  # noqa: E402
+from sim.scenario.schema import PolicyConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from sim.city import CORE, GATEWAY, HINTERLAND, LINK_KINDS, MUNICIPALITY, ZONE_KINDS, build_city, build_synthetic_city, load_csv_city
-from sim.scenario import load_scenario
-from sim.schema import CityConfig
+from sim.world.city import CORE, GATEWAY, HINTERLAND, LINK_KINDS, MUNICIPALITY, ZONE_KINDS, build_city, build_synthetic_city, load_csv_city
+from sim.scenario.load import load_scenario
+from sim.scenario.schema import CityConfig
 
 from .conftest import ROOT
 

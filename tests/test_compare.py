@@ -16,10 +16,10 @@ import pytest
 from scipy import stats
 
 from sim.cli import main
-from sim.compare import CSV_COLUMNS, HEADLINE, compare
-from sim.replications import flatten_kpis, replicate, with_seed
+from sim.outputs.compare import CSV_COLUMNS, HEADLINE, compare
+from sim.outputs.replications import flatten_kpis, replicate, with_seed
 from sim.runner import run_and_write, simulate
-from sim.scenario import load_scenario
+from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from sim.schema import MODES, SIZE_CLASSES
+from sim.scenario.schema import MODES, SIZE_CLASSES
 
 from .conftest import ROOT, run_small
 
@@ -141,7 +141,7 @@ def test_worker_agent_reads_and_writes_its_row(baseline_run):
 def milan_2pct():
     """The baseline on the full Milan city at a 2% sample: every firm, 24,200 workers, 40 days."""
     from sim.runner import simulate
-    from sim.scenario import load_scenario
+    from sim.scenario.load import load_scenario
     return simulate(load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=0.02, days=40), counterfactual=False)
 
 

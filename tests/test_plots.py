@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.plots import PLOTS, make_plots
+from sim.outputs.plots import PLOTS, make_plots
 from sim.runner import run_and_write
-from sim.scenario import load_scenario
+from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]

@@ -20,8 +20,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sim.model import CommuteModel
 from sim.reference import ReferenceModel, run_reference
-from sim.scenario import load_scenario
-from sim.schema import parse_clock
+from sim.scenario.load import load_scenario
+from sim.scenario.schema import parse_clock
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"

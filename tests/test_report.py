@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.compare import HEADLINE
-from sim.report import ReportError, scenario_diff, value_text, write_report
+from sim.outputs.compare import HEADLINE
+from sim.outputs.report import ReportError, scenario_diff, value_text, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADINGS = ("What was run", "Headline results", "Plots", "Calibration", "Assumptions and sources", "Run details")

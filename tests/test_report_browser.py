@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.report import write_report
+from sim.outputs.report import write_report
 
 from tests.chromium import MISSING, available, chromium
 

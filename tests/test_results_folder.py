@@ -15,8 +15,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sim.results import atomic_dir
-from sim.scenario import load_scenario
+from sim.outputs.results import atomic_dir
+from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "scenarios/milan_baseline.yaml"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.load import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim import adoption, emissions, mode_choice, remote_days, traffic, wellbeing
+from sim.behaviour import adoption, emissions, mode_choice, remote_days, traffic, wellbeing
 from sim.rng import KeyedRNG
-from sim.schema import EmissionsConfig, Scenario, WellbeingConfig
+from sim.scenario.schema import EmissionsConfig, Scenario, WellbeingConfig
 
 SETTINGS = settings(max_examples=60, deadline=None)
 

@@ -50,7 +50,7 @@ def test_results_table(reference, sweep_file):
 
 def test_point_result_depends_only_on_parameters_and_seed(reference):
     """Each row equals a direct simulation of its scenario (base + parameters, seed)."""
-    from sim.replications import flatten_kpis
+    from sim.outputs.replications import flatten_kpis
     from sim.runner import simulate
     from sim.sweep.spec import build_scenario
     out, table = reference

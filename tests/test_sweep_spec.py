@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.scenario import ScenarioError
+from sim.scenario.load import ScenarioError
 from sim.sweep.spec import load_sweep, point_id
 
 from .sweep_helpers import ROOT, write_sweep

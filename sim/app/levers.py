@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..scenario import ScenarioError, load_scenario
-from ..schema import PolicyConfig, Scenario
+from sim.scenario.load import ScenarioError, load_scenario
+from sim.scenario.schema import PolicyConfig, Scenario
 
 SLIDER_STEPS = 100  # a float slider moves in 1/100 of its range (rounded to a readable step)
 

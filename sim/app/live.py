@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..city import ZONE_KINDS
-from ..model import CommuteModel
-from .runs import zone_grid
+from sim.world.city import ZONE_KINDS
+from sim.model import CommuteModel
+from sim.app.runs import zone_grid
 
 LIVE_SCALE = 0.005  # ~6,000 workers: a day takes milliseconds, calibration about a second
 SERIES = (("remote_share", "Remote share of workers today", 1.0),

@@ -26,10 +26,10 @@ with warnings.catch_warnings():  # Solara's hook linter flags a line inside Mesa
     from mesa.visualization.solara_viz import ModelController
     from mesa.visualization.utils import update_counter
 
-from ..scenario import ScenarioError, load_scenario
-from .levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files
-from .live import LIVE_SCALE, LiveModel, live_figure
-from .runs import MAP_METRICS, SCENARIOS, AppResult, cell_grid, kpi_cards, list_runs, read_run, run_against_baseline
+from sim.scenario.load import ScenarioError, load_scenario
+from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files
+from sim.app.live import LIVE_SCALE, LiveModel, live_figure
+from sim.app.runs import MAP_METRICS, SCENARIOS, AppResult, cell_grid, kpi_cards, list_runs, read_run, run_against_baseline
 
 RESULTS = Path(os.environ.get("SMARTCOMMUTE_RESULTS", "results")).resolve()
 LEVERS = levers()

@@ -18,12 +18,12 @@ from typing import Callable
 import numpy as np
 import yaml
 
-from .. import __version__
-from ..compare import HEADLINE, build_rows, resolve_sources, unit
-from ..report import HEADLINE_WORDS
-from ..runner import default_out_dir, git_commit, run_and_write
-from ..scenario import load_scenario, resolved_dict
-from ..schema import PolicyConfig, Scenario
+from sim import __version__
+from sim.outputs.compare import HEADLINE, build_rows, resolve_sources, unit
+from sim.outputs.report import HEADLINE_WORDS
+from sim.runner import default_out_dir, git_commit, run_and_write
+from sim.scenario.load import load_scenario, resolved_dict
+from sim.scenario.schema import PolicyConfig, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"

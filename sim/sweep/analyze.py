@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .spec import SweepFile
-from .store import Store, StoreError
+from sim.sweep.spec import SweepFile
+from sim.sweep.store import Store, StoreError
 
 
 def _safe(name: str) -> str:

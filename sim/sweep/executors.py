@@ -24,8 +24,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .spec import Sweep, build_scenario
-from .store import Store, StoreError
+from sim.sweep.spec import Sweep, build_scenario
+from sim.sweep.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 FAULT_ENV = "SMARTCOMMUTE_SWEEP_FAIL_INDICES"  # testing hook: comma-separated run indices that raise
@@ -49,8 +49,8 @@ def run_task(payload: dict, task: dict) -> dict:
         crash = os.environ.get(CRASH_ENV, "")
         if crash and str(task["index"]) in crash.split(","):
             os._exit(1)  # a worker process dying (as under the OOM killer)
-        from ..replications import flatten_kpis
-        from ..runner import simulate
+        from sim.outputs.replications import flatten_kpis
+        from sim.runner import simulate
         scenario = build_scenario(payload["base"], task["params"], seed=task["seed"])
         _, summary = simulate(scenario, counterfactual=payload["counterfactual"])
         row["kpis"] = flatten_kpis(summary)
@@ -64,7 +64,7 @@ def run_task(payload: dict, task: dict) -> dict:
 
 
 def _canonical(params: dict) -> str:
-    from .spec import canonical
+    from sim.sweep.spec import canonical
     return canonical(params)
 
 

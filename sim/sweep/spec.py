@@ -28,8 +28,8 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..scenario import ScenarioError, format_validation_error, load_scenario, resolved_dict
-from ..schema import Scenario
+from sim.scenario.load import ScenarioError, format_validation_error, load_scenario, resolved_dict
+from sim.scenario.schema import Scenario
 
 # summary keys a sweep can analyse (nested ones by their flattened name, e.g. modal_split.car)
 KPI_ROOTS = frozenset({

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .city import GATEWAY, City
-from .rng import SETUP_DAY, KeyedRNG
-from .schema import SIZE_CLASSES, PopulationConfig
+from sim.world.city import GATEWAY, City
+from sim.rng import SETUP_DAY, KeyedRNG
+from sim.scenario.schema import SIZE_CLASSES, PopulationConfig
 
 
 @dataclass

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .schema import MODES
+from sim.scenario.schema import MODES
 
 CAR, TRANSIT, BIKE, WALK, MOTO = range(5)
 N_MODES = len(MODES)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .schema import WellbeingConfig
+from sim.scenario.schema import WellbeingConfig
 
 WORKDAYS_PER_YEAR = 250.0
 STRESS_MAX = 10.0  # top of the stress scale: strain is clipped to [0, 10]

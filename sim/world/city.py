@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from .schema import CityConfig
+from sim.scenario.schema import CityConfig
 
 CORE, MUNICIPALITY, HINTERLAND, GATEWAY = 0, 1, 2, 3
 ZONE_KINDS = ("core", "municipality", "hinterland", "gateway")

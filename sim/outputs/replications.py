@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from .results import write_parquet
-from .schema import Scenario
+from sim.outputs.results import write_parquet
+from sim.scenario.schema import Scenario
 
 # summary.json keys that describe the run rather than measure it (or are not per-scenario KPIs)
 NON_KPI_KEYS = frozenset({"scenario", "seed", "days", "scale", "workers_sampled", "calibration", "counterfactual",
@@ -97,7 +97,7 @@ def replication_block(seeds: list[int], summaries: list[dict]) -> dict:
 
 def _simulate_seed(scenario: Scenario) -> tuple[dict, dict]:
     """Worker-process job: one full replication; returns its summary and daily table."""
-    from .runner import simulate
+    from sim.runner import simulate
     model, summary = simulate(scenario)
     return summary, model.metrics.daily()
 
@@ -147,7 +147,7 @@ def replicate(scenario: Scenario, n: int, trace_worker: int | None = None,
         max_workers: worker processes (default ``min(n, cpu_count) - 1``, at least 1, so that with
             this process at most ``min(n, cpu_count)`` simulate at once).
     """
-    from .runner import simulate
+    from sim.runner import simulate
     if n < 1:
         raise ValueError(f"replications must be >= 1, got {n}")
     seeds = seeds_for(scenario, n)

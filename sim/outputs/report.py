@@ -39,8 +39,8 @@ from typing import Any
 
 import yaml
 
-from . import __version__
-from .compare import (
+from sim import __version__
+from sim.outputs.compare import (
     HEADLINE,
     CompareError,
     Source,
@@ -51,7 +51,7 @@ from .compare import (
     resolve_sources,
     unit,
 )
-from .schema import MODES, SEGMENTS, SIZE_CLASSES
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES
 
 
 class ReportError(Exception):
@@ -344,7 +344,7 @@ def lookup(d: dict, key: str) -> Any:
 
 
 def _schema() -> tuple[list[dict], dict[str, dict]]:
-    from .schema_doc import schema_rows
+    from sim.scenario.docs import schema_rows
     rows = schema_rows()
     return rows, {r["key"]: r for r in rows}
 
@@ -1002,7 +1002,7 @@ def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = Non
                     s.label = lab
             rows_cmp = build_rows(sources)
             note_lines = notes(sources)
-            from .compare import make_plots
+            from sim.outputs.compare import make_plots
             compare_pngs = sort_plots(make_plots(sources, rows_cmp, Path(tmp)))
             names = [s.label for s in sources]
         else:

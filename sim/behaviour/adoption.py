@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .schema import SIZE_CLASSES, Scenario
+from sim.scenario.schema import SIZE_CLASSES, Scenario
 
 N_CLASSES = len(SIZE_CLASSES)
 

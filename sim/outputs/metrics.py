@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .city import LINK_KINDS, ZONE_KINDS
-from .emissions import break_even_km, heating_fraction
-from .mode_choice import CAR
-from .traffic import peak_extra_time
-from .schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
+from sim.world.city import LINK_KINDS, ZONE_KINDS
+from sim.behaviour.emissions import break_even_km, heating_fraction
+from sim.behaviour.mode_choice import CAR
+from sim.behaviour.traffic import peak_extra_time
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
 
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 
 import numpy as np
 
-from .schema import EmissionsConfig
+from sim.scenario.schema import EmissionsConfig
 
 
 def car_curve_scale(cfg: EmissionsConfig) -> float:

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .schema import Scenario
+from sim.scenario.schema import Scenario
 
 
 class ScenarioError(Exception):

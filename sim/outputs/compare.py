@@ -31,10 +31,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .replications import flatten_kpis, t_interval
-from .results import OutputError, atomic_dir, check_output_dir, write_json
-from .scenario import ScenarioError, load_scenario
-from .schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, Scenario
+from sim.outputs.replications import flatten_kpis, t_interval
+from sim.outputs.results import OutputError, atomic_dir, check_output_dir, write_json
+from sim.scenario.load import ScenarioError, load_scenario
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, Scenario
 
 # the KPIs shown first, in this order; the rest follow (plain keys, then the sections)
 HEADLINE = ("remote_share", "car_vkm", "co2_commute_t", "co2_home_t", "co2_net_t", "commute_hours_per_worker",
@@ -440,7 +440,7 @@ def compare(args: list[str], out: Path | None = None, seed: int | None = None, d
     except OutputError as exc:
         raise CompareError(str(exc)) from None
 
-    from .runner import run_and_write
+    from sim.runner import run_and_write
     with atomic_dir(out) as tmp:
         for src in sources:
             if src.kind != "scenario":

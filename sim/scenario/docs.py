@@ -7,7 +7,7 @@ import typing
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 
-from .schema import Scenario
+from sim.scenario.schema import Scenario
 
 
 def _type_name(annotation) -> str:
