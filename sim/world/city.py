@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
+from shapely.geometry import box
 
 from sim.scenario.schema import CityConfig
 
@@ -48,7 +49,21 @@ class City:
     intrazonal_km: float           # car trip length inside one zone
     intrazonal_min: float          # car free-flow time inside one zone
     od_commuters: np.ndarray | None = None  # optional observed OD matrix (n_zones, n_zones)
-    names: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # zone names a planner reads ("Duomo", "Sesto San Giovanni")
+    # what a planner groups zones by (one entry per zone; "" or 0 where it does not apply)
+    zone_code: list[str] = field(default_factory=list)  # NIL id ("NIL_01"), Istat PRO_COM ("015209") or "cell_3_7"
+    municipio: np.ndarray | None = None  # int8, 1-9 for the NIL of the Comune di Milano, 0 elsewhere
+    comune: list[str] = field(default_factory=list)     # comune name ("Milano" for a NIL)
+    province: list[str] = field(default_factory=list)   # province acronym (MI, MB, VA, ...)
+    geometry: list | None = None  # shapely polygon per zone in the km frame of x_km/y_km (None: not drawn)
+
+    def __post_init__(self) -> None:
+        nz = len(self.x_km)
+        self.zone_code = self.zone_code or list(self.names) or [f"zone_{i}" for i in range(nz)]
+        self.names = self.names or list(self.zone_code)
+        self.municipio = np.zeros(nz, np.int8) if self.municipio is None else np.asarray(self.municipio, np.int8)
+        self.comune = self.comune or [""] * nz
+        self.province = self.province or [""] * nz
 
     @property
     def n_zones(self) -> int:
@@ -202,8 +217,12 @@ def build_synthetic_city(cfg: CityConfig) -> City:
     residents = np.concatenate([residents, np.zeros(cfg.gateways)])
     jobs = np.concatenate([jobs, np.zeros(cfg.gateways)])
     arr = np.array(links, dtype=float)
-    return _finish_city(cfg, n, x, y, kind, residents, jobs, arr[:, 0].astype(np.int32),
+    city = _finish_city(cfg, n, x, y, kind, residents, jobs, arr[:, 0].astype(np.int32),
                         arr[:, 1].astype(np.int32), arr[:, 2], arr[:, 3].astype(np.int8), names)
+    half = cfg.cell_km / 2  # each cell is drawn as its square; gateways (off the map) are not drawn
+    city.geometry = [box(x[z] - half, y[z] - half, x[z] + half, y[z] + half) if z < n * n else None
+                     for z in range(len(x))]
+    return city
 
 
 def _finish_city(cfg, grid_size, x, y, kind, residents, jobs, lf, lt, km, lkind, names, od_commuters=None) -> City:
