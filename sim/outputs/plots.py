@@ -27,8 +27,11 @@ from matplotlib import colors as mcolors
 from matplotlib import dates as mdates
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, Patch
+from matplotlib.patches import Circle, Patch, PathPatch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from sim.outputs.maps import ZONE_METRICS, draw_zones, drawn, milan_zones, outline, polygon_path, zone_map
+from sim.outputs.zones import read_geometry
 
 log = logging.getLogger(__name__)
 
@@ -427,16 +430,30 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
         ax.add_collection(lc)
     else:
         _note(ax, "No road links in this run")
-    # the municipality and the Area C core, lightly
+    # the zones, the Comune di Milano and the Area C core, lightly: their polygons when the folder has them
     dist = np.hypot(zx, zy)
     muni = (kinds == "municipality") | (kinds == "core")
+    core = kinds == "core"
     handles = []
+    geoms = read_geometry(Z.get("geometry_wkb"))
+    if geoms and drawn(geoms).any():
+        draw_zones(ax, geoms, np.zeros(len(geoms)), cmap=mcolors.ListedColormap(["#f4f6f7"]),
+                   norm=mcolors.Normalize(0, 1), edgecolor="#d5d8dc", lw=0.5)
+        handles.append(Patch(fc="#f4f6f7", ec="#d5d8dc", label="zone"))
+        for mask, style, label in ((milan_zones(Z), {"fill": False, "ec": "#34495e", "lw": 1.0, "ls": "--"},
+                                    "Comune di Milano"),
+                                   (kinds == "core", {"fc": (0.36, 0.68, 0.89, 0.35), "ec": "#154360", "lw": 1.3},
+                                    "Area C core")):
+            shape = outline(geoms, mask)
+            if shape is not None:
+                ax.add_patch(PathPatch(polygon_path(shape), zorder=3, **style))
+                handles.append(Patch(**{"fc": "none", **style}, label=label))
+        muni = core = np.zeros(len(kinds), bool)  # drawn from the polygons: no approximate circles
     if muni.any():
         r = float(dist[muni].max())
         if r > 0:
             ax.add_patch(Circle((0, 0), r, fill=False, ec="#34495e", lw=1.0, ls="--", zorder=3, alpha=0.8))
             handles.append(Line2D([], [], color="#34495e", lw=1.0, ls="--", label="Milan municipality (approx.)"))
-    core = kinds == "core"
     if core.any():
         r = max(1.1 * float(dist[core].max()), spacing / 2)  # one central cell: half a cell around it
         ax.add_patch(Circle((0, 0), r, fc=(0.36, 0.68, 0.89, 0.35), ec="#154360", lw=1.3, zorder=3))
@@ -694,6 +711,40 @@ def plot_adoption(run: _Run, path: Path) -> Path:
     return _save(fig, path)
 
 
+# ------------------------------------------------------------------------------------------ 10, 11 maps by home zone
+MAP_QUESTIONS = {"remote_share": "Where do the remote workers live?",
+                 "car_share": "Where do commuters drive to work?"}
+
+
+def zone_map_figure(run: _Run, metric_key: str):
+    """The map of one :data:`~sim.outputs.maps.ZONE_METRICS` figure by home zone (the figure, not saved)."""
+    metric = ZONE_METRICS[metric_key]
+    Z = run.by_zone
+    geoms = read_geometry(Z.get("geometry_wkb"))
+    try:
+        values = metric.values(Z)
+    except KeyError:  # a folder written before the column existed
+        values = np.array([])
+    title = f"{MAP_QUESTIONS.get(metric_key, metric.title)} {metric.title}"
+    fig = plt.figure(figsize=(SIZE[0], 5.0), dpi=DPI)
+    fig.set_layout_engine("constrained", rect=(0, 0, 1, 0.9), h_pad=0.04, w_pad=0.04)
+    fig.text(0.012, 0.975, title, fontsize=12, fontweight="bold", va="top", ha="left")
+    fig.text(0.012, 0.925, run.caption(), fontsize=8, color=GREY, va="top", ha="left")
+    if not geoms or len(values) != len(geoms):
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        _note(ax, "No zone boundaries in this results folder (written before maps by zone)")
+        return fig, None
+    zm = zone_map(fig, geoms=geoms, values=values, unit=metric.unit, label=metric.label, cmap=metric.cmap,
+                  milan=milan_zones(Z))
+    return fig, zm
+
+
+def plot_zone_map(run: _Run, path: Path, metric_key: str) -> Path:
+    fig, _ = zone_map_figure(run, metric_key)
+    return _save(fig, path)
+
+
 # ------------------------------------------------------------------------------------------ entry point
 PLOTS = (
     ("remote_share.png", plot_remote_share),
@@ -705,6 +756,8 @@ PLOTS = (
     ("stress.png", plot_stress),
     ("quits.png", plot_quits),
     ("adoption_by_size.png", plot_adoption),
+    ("map_remote_share.png", lambda run, path: plot_zone_map(run, path, "remote_share")),
+    ("map_car_share.png", lambda run, path: plot_zone_map(run, path, "car_share")),
 )
 
 

@@ -1,0 +1,47 @@
+"""A small grid city labelled like real Milan, for the tests of outputs by zone.
+
+The synthetic grid's core and municipality cells become NIL of the Comune di Milano (``NIL_01``...,
+Municipio 1 for the core, 2-9 by compass sector around it), the hinterland cells comuni of two
+provinces (four cells per comune, by quadrant and ring), one cell a MultiPolygon (two halves apart),
+and one cell has no residents (a zone without workers, drawn as "no data").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from shapely.geometry import MultiPolygon, box
+
+from sim.world.city import CORE, GATEWAY, MUNICIPALITY, build_city
+
+EMPTY_CELL = "cell_0_0"  # the top-left corner: hinterland, no residents
+
+
+def milan_like_city(cfg):
+    """The city of ``cfg`` (a grid) relabelled; returns it and the index of the zone without residents."""
+    city = build_city(cfg)
+    n = city.n_zones
+    nil = np.flatnonzero(city.kind <= MUNICIPALITY)
+    ang = np.degrees(np.arctan2(city.y_km, city.x_km)) % 360
+    mun = np.zeros(n, np.int8)
+    mun[nil] = np.where(city.kind[nil] == CORE, 1, 2 + (ang[nil] // 45).astype(int))
+    code, name, comune, prov = list(city.zone_code), list(city.names), [""] * n, [""] * n
+    for k, z in enumerate(nil):
+        code[z], name[z], comune[z], prov[z] = f"NIL_{k + 1:02d}", f"Quartiere {k + 1}", "Milano", "MI"
+    hinter = np.flatnonzero((city.kind > MUNICIPALITY) & (city.kind != GATEWAY))
+    for z in hinter:
+        q = int(ang[z] // 90)
+        ring = int(np.hypot(city.x_km[z], city.y_km[z]) // 8)
+        comune[z] = f"Comune {q}{ring}"
+        prov[z] = "MI" if q < 2 else "MB"
+        code[z] = f"0{15 if q < 2 else 108}{100 + 10 * q + ring:03d}"
+        name[z] = f"{comune[z]} ({city.names[z]})"
+    city.zone_code, city.names, city.comune, city.province, city.municipio = code, name, comune, prov, mun
+    empty = list(build_city(cfg).names).index(EMPTY_CELL)
+    city.residents = city.residents.copy()
+    city.residents[empty] = 0.0
+    g = list(city.geometry)
+    x0, y0, x1, y1 = g[nil[0]].bounds
+    mid = (x0 + x1) / 2
+    g[nil[0]] = MultiPolygon([box(x0, y0, mid - 0.3, y1), box(mid + 0.3, y0, x1, y1)])
+    city.geometry = g
+    return city, empty
