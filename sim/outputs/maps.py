@@ -31,7 +31,7 @@ NO_WORKERS = "no data: no sampled worker lives here"
 TOO_FEW = "too few sampled workers"
 MILAN_OUTLINE = {"color": "#1c2833", "lw": 1.3}
 # a second panel on the Comune di Milano when its extent is below this share of the whole map's
-ZOOM_BELOW = 0.45
+ZOOM_BELOW = 0.3  # the synthetic grid's municipality is 1/3 of its width: one panel
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,10 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
         handles.append(Patch(label=hatched_label, **NO_DATA_STYLE))
     if boundary is not None and (milan & ok).sum() < ok.sum():
         handles.append(Line2D([], [], label="Comune di Milano", **MILAN_OUTLINE))
-    legend = (axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.12), fontsize=7,
-                             frameon=False, ncols=len(handles)) if handles else None)
+    legend = None
+    if handles and where is None:  # the whole figure is the map: the legend under it
+        legend = fig.legend(handles=handles, loc="outside lower center", fontsize=7, frameon=False, ncols=len(handles))
+    elif handles:  # a map beside other panels: the legend under the map
+        legend = axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=7,
+                                frameon=False, ncols=1)
     return ZoneMap(axes=axes, colorbar=cb, legend=legend, no_data=n_grey)
