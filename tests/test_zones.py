@@ -6,7 +6,6 @@ provinces, a MultiPolygon zone and a zone without residents.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -17,32 +16,17 @@ from matplotlib.figure import Figure
 from shapely.geometry import box
 
 from sim.behaviour.mode_choice import CAR
-from sim.model import CommuteModel
 from sim.outputs.maps import NO_WORKERS, ZONE_METRICS, milan_zones, zone_map
 from sim.outputs.plots import zone_map_figure, _Run
 from sim.outputs.zones import read_geometry
-from sim.runner import write_run
-from sim.scenario.load import load_scenario
-from tests.zones_city import milan_like_city
-
-ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"
-TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
+from tests.zones_city import milan_like_run
 SUMS = ("workers", "workers_sampled", "car_trips", "car_vkm", "co2_commute_t", "co2_home_t")
 
 
 @pytest.fixture(scope="module")
 def milan_run(tmp_path_factory):
     """A 5-day run on the Milan-like grid, as a model and as a results folder."""
-    sc = load_scenario(BASELINE, TINY, days=5, scale=0.5)
-    city, empty = milan_like_city(sc.city)
-    model = CommuteModel(sc, city=city)
-    model.run()
-    summary = model.metrics.summary()
-    summary["calibration"] = model.calibration.report
-    folder = write_run(tmp_path_factory.mktemp("zones") / "milan_like", sc, model, summary,
-                       dt.datetime.now(dt.timezone.utc), 1.0, ["test"])
-    return model, folder, empty
+    return milan_like_run(tmp_path_factory.mktemp("zones") / "milan_like")
 
 
 def _table(folder: Path, name: str) -> dict:

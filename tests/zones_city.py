@@ -8,9 +8,15 @@ and one cell has no residents (a zone without workers, drawn as "no data").
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import numpy as np
 from shapely.geometry import MultiPolygon, box
 
+from sim.model import CommuteModel
+from sim.runner import write_run
+from sim.scenario.load import load_scenario
 from sim.world.city import CORE, GATEWAY, MUNICIPALITY, build_city
 
 EMPTY_CELL = "cell_0_0"  # the top-left corner: hinterland, no residents
@@ -45,3 +51,22 @@ def milan_like_city(cfg):
     g[nil[0]] = MultiPolygon([box(x0, y0, mid - 0.3, y1), box(mid + 0.3, y0, x1, y1)])
     city.geometry = g
     return city, empty
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# the small grid city's scenario (the baseline was the grid before the real Milan city)
+GRID = next(p for p in (ROOT / "scenarios" / "examples" / "grid_city.yaml", ROOT / "scenarios" / "milan_baseline.yaml")
+            if p.is_file())
+TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
+
+
+def milan_like_run(folder: Path, days: int = 5, scale: float = 0.5, overrides: tuple[str, ...] = ()):
+    """Run the Milan-like grid and write its results folder; returns (model, folder, empty zone index)."""
+    sc = load_scenario(GRID, [*TINY, *overrides], days=days, scale=scale)
+    city, empty = milan_like_city(sc.city)
+    model = CommuteModel(sc, city=city)
+    model.run()
+    summary = model.metrics.summary()
+    summary["calibration"] = model.calibration.report
+    out = write_run(folder, sc, model, summary, dt.datetime.now(dt.timezone.utc), 1.0, ["test"])
+    return model, out, empty

@@ -126,6 +126,7 @@ class ZoneMap:
     colorbar: object
     legend: object | None
     no_data: int          # zones drawn hatched
+    mappable: object = None  # norm and colour map, for a colour bar shared by several maps
 
 
 def draw_zones(ax, geoms: list, values: np.ndarray, *, cmap, norm, hatched: np.ndarray | None = None,
@@ -170,7 +171,8 @@ def _frame(ax, bounds, pad: float = 0.03) -> None:
 def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, label: str, cmap="viridis",
              vmin: float | None = None, vmax: float | None = None, diverging: bool = False,
              milan: np.ndarray | None = None, hatched: np.ndarray | None = None, hatched_label: str = NO_WORKERS,
-             zoom: bool | None = None, titles: tuple[str, str] = ("Whole area", "Comune di Milano")) -> ZoneMap:
+             zoom: bool | None = None, titles: tuple[str, str] = ("Whole area", "Comune di Milano"),
+             colorbar: bool = True, legend: bool = True) -> ZoneMap:
     """Draw a map of ``values`` by zone in ``fig`` (in the subplot spec ``where``, or the whole figure).
 
     Args:
@@ -183,6 +185,8 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
         zoom: the zoomed panel on (True), off (False) or when the Comune is small beside the map (None).
         hatched: zones drawn hatched whatever their value (e.g. too few sampled workers).
         hatched_label: the legend's words for the hatched zones.
+        colorbar, legend: draw them (off: the caller draws one for several maps, e.g. from
+            :func:`legend_handles` and the returned norm).
     """
     values = np.asarray(values, dtype=float)
     ok = drawn(geoms)
@@ -225,18 +229,25 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
     axes[0].set_xlabel("km east of the centre", fontsize=8)
     axes[0].set_ylabel("km north of the centre", fontsize=8)
     sm = ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, ax=axes, shrink=0.85, pad=0.02)
-    cb.set_label(f"{label} ({unit})", fontsize=8)
-    cb.ax.tick_params(labelsize=7)
+    cb = fig.colorbar(sm, ax=axes, shrink=0.85, pad=0.02) if colorbar else None
+    if cb is not None:
+        cb.set_label(f"{label} ({unit})", fontsize=8)
+        cb.ax.tick_params(labelsize=7)
+    handles = legend_handles(n_grey > 0, hatched_label, boundary is not None and (milan & ok).sum() < ok.sum())
+    box = None
+    if handles and legend and where is None:  # the whole figure is the map: the legend under it
+        box = fig.legend(handles=handles, loc="outside lower center", fontsize=7, frameon=False, ncols=len(handles))
+    elif handles and legend:  # a map beside other panels: the legend under the map
+        box = axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=7,
+                             frameon=False, ncols=1)
+    return ZoneMap(axes=axes, colorbar=cb, legend=box, no_data=n_grey, mappable=sm)
+
+
+def legend_handles(hatched: bool, hatched_label: str = NO_WORKERS, milan: bool = False) -> list:
+    """The legend entries of a map: the hatched zones and why, the outline of the Comune di Milano."""
     handles = []
-    if n_grey:
+    if hatched:
         handles.append(Patch(label=hatched_label, **NO_DATA_STYLE))
-    if boundary is not None and (milan & ok).sum() < ok.sum():
+    if milan:
         handles.append(Line2D([], [], label="Comune di Milano", **MILAN_OUTLINE))
-    legend = None
-    if handles and where is None:  # the whole figure is the map: the legend under it
-        legend = fig.legend(handles=handles, loc="outside lower center", fontsize=7, frameon=False, ncols=len(handles))
-    elif handles:  # a map beside other panels: the legend under the map
-        legend = axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=7,
-                                frameon=False, ncols=1)
-    return ZoneMap(axes=axes, colorbar=cb, legend=legend, no_data=n_grey)
+    return handles

@@ -402,7 +402,9 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
     cax = fig.add_axes((0.585, 0.14, 0.018, 0.70))
     kinds = np.asarray(Z.get("kind", []), dtype=object)
     zx, zy = np.asarray(Z.get("x_km", []), float), np.asarray(Z.get("y_km", []), float)
-    grid = kinds != "gateway"
+    geoms = read_geometry(Z.get("geometry_wkb"))
+    has_polygon = drawn(geoms) if len(geoms) == len(kinds) else np.zeros(len(kinds), bool)
+    grid = (kinds != "gateway") | has_polygon  # the zones in view: gateways with a polygon are drawn
     if grid.any():
         xs, ys = zx[grid], zy[grid]
     elif has_links:
@@ -435,8 +437,7 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
     muni = (kinds == "municipality") | (kinds == "core")
     core = kinds == "core"
     handles = []
-    geoms = read_geometry(Z.get("geometry_wkb"))
-    if geoms and drawn(geoms).any():
+    if has_polygon.any():
         draw_zones(ax, geoms, np.zeros(len(geoms)), cmap=mcolors.ListedColormap(["#f4f6f7"]),
                    norm=mcolors.Normalize(0, 1), edgecolor="#d5d8dc", lw=0.5)
         handles.append(Patch(fc="#f4f6f7", ec="#d5d8dc", label="zone"))
@@ -462,7 +463,7 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
         ax.scatter(zx[grid], zy[grid], s=5, color="#2c3e50", zorder=4, lw=0)
         handles.append(Line2D([], [], color="#2c3e50", marker="o", ms=2.5, lw=0, label="zone centroid"))
     # gateways lie far outside the grid: mark where their highways leave the view
-    gates = np.flatnonzero(kinds == "gateway")
+    gates = np.flatnonzero((kinds == "gateway") & ~has_polygon)
     gdist = np.hypot(zx[gates], zy[gates])
     same_dist = len(gates) > 0 and np.ptp(gdist) < 1.0
     for g in gates:
