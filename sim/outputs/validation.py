@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from sim.outputs.maps import legend_handles, zone_map
@@ -244,3 +245,29 @@ def validation_figure(by_zone: dict, v: Validation) -> Figure:
     ax.legend(loc="upper left", fontsize=7)
     ax.tick_params(labelsize=7)
     return fig
+
+
+def markdown(folder: Path) -> str:
+    """The validation figures of a results folder as the Markdown table of docs/validation.md."""
+    by_zone = pq.read_table(Path(folder) / "by_zone.parquet").to_pydict()
+    if not has_nil(by_zone):
+        return f"{folder}: the city has no NIL; nothing to validate"
+    v = validate_car_share(by_zone, read_census_car_share())
+    f = v.figures()
+    lines = [f"Run: `{folder}`; {v.n} NIL compared, {len(v.not_compared)} not compared.", "",
+             "| | unweighted (each NIL once) | weighted (census commuters with a known mode) |", "|---|---|---|",
+             f"| Pearson correlation, model vs census | {f['pearson_r']:.2f} | {f['pearson_r_weighted']:.2f} |",
+             f"| mean absolute difference | {100 * f['mean_abs_diff']:.1f} pp | {100 * f['mean_abs_diff_weighted']:.1f} pp |",
+             f"| mean difference, model - census | | {100 * f['mean_diff_weighted']:+.1f} pp |"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m sim.outputs.validation RUN_DIR: the figures for docs/validation.md
+    import sys
+
+    for arg in sys.argv[1:]:
+        try:
+            print(markdown(Path(arg)))
+        except (OSError, CensusFileError) as exc:
+            print(f"{arg}: {exc}", file=sys.stderr)
+            sys.exit(2)
