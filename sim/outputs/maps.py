@@ -28,7 +28,7 @@ from shapely.geometry.polygon import orient
 
 NO_DATA_STYLE = {"facecolor": "#f2f2f2", "edgecolor": "#9a9a9a", "hatch": "////"}
 NO_WORKERS = "no data: no sampled worker lives here"
-TOO_FEW = "too few sampled workers"
+TOO_FEW = "too few workers: fewer than {n} sampled residents"
 MILAN_OUTLINE = {"color": "#1c2833", "lw": 1.3}
 # a second panel on the Comune di Milano when its extent is below this share of the whole map's
 ZOOM_BELOW = 0.3  # the synthetic grid's municipality is 1/3 of its width: one panel
@@ -46,18 +46,26 @@ class MapMetric:
     cmap: str = "viridis"
     button: str = ""      # the app's button
 
+    @property
+    def diff_unit(self) -> str:
+        """The unit of a difference of this figure (percentage points for a share shown in %)."""
+        return "percentage points" if self.scale == 100.0 else self.unit
+
     def values(self, table: dict) -> np.ndarray:
         """The metric by zone from a ``by_zone`` table (columns as lists), NaN where nobody lives."""
         workers = np.asarray(table.get("workers", []), dtype=float)
-        if self.key == "co2_per_worker":
-            kg = (np.asarray(table["co2_commute_t"], float) + np.asarray(table["co2_home_t"], float)) * 1000.0
-            v = np.divide(kg, workers, out=np.full(len(workers), np.nan), where=workers > 0)
+        if self.key in PER_WORKER:
+            total = sum(np.asarray(table[c], float) for c in PER_WORKER[self.key][0]) * PER_WORKER[self.key][1]
+            v = np.divide(total, workers, out=np.full(len(workers), np.nan), where=workers > 0)
         else:
             v = np.asarray(table[self.key], dtype=float)
         sampled = np.asarray(table.get("workers_sampled", workers), dtype=float)
         return np.where((workers > 0) & (sampled > 0), v * self.scale, np.nan)
 
 
+# figures per resident worker: the by_zone columns summed, times a factor, over the zone's workers
+PER_WORKER = {"co2_per_worker": (("co2_commute_t", "co2_home_t"), 1000.0),
+              "car_trips_per_worker": (("car_trips",), 1.0)}
 ZONE_METRICS = {m.key: m for m in (
     MapMetric("remote_share", "Remote share of workdays, by home zone", "remote share", "% of worker-days", 100.0,
               "viridis", "remote share"),
@@ -67,7 +75,12 @@ ZONE_METRICS = {m.key: m for m in (
               "magma_r", "stress"),
     MapMetric("co2_per_worker", "Net commuting CO2 per worker, by home zone", "CO2 per worker",
               "kg CO2 per worker, whole run", 1.0, "YlOrBr", "CO2 per worker"),
+    MapMetric("car_trips_per_worker", "Car commutes per worker, by home zone", "car trips per worker",
+              "round trips per worker, whole run", 1.0, "Reds", "car trips"),
 )}
+# zones with fewer sampled residents than this are hatched on difference maps and left out of the
+# validation: below 30 the binomial standard error of a 30% share is above 8 points
+MIN_SAMPLED_WORKERS = 30
 
 
 # ------------------------------------------------------------------------------------------ geometry

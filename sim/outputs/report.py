@@ -740,6 +740,35 @@ def _figure_png(fig) -> bytes:
     return buf.getvalue()
 
 
+def section_differences(runs: list[_Run]) -> str:
+    """Difference maps by home zone, each run after the first minus the baseline ("" with one run)."""
+    from sim.outputs import difference as dif  # matplotlib only when there is a comparison
+
+    base = runs[0]
+    base_zone = base.table("by_zone")
+    if len(runs) < 2 or "geometry_wkb" not in base_zone:
+        return ""
+    out = ['<section id="differences"><h2>Differences by home zone</h2>',
+           "<p>Each run minus the baseline, zone by zone, by where the workers live: the remote share (percentage "
+           "points), car commutes and net commuting CO2 per resident worker, and mean stress. Orange: higher than "
+           "in the baseline; purple: lower. A zone with fewer than "
+           f"{dif.MIN_SAMPLED_WORKERS} sampled residents in either run is hatched as \u201ctoo few workers\u201d: "
+           "its difference is sampling noise, not a finding.</p>"]
+    for run in runs[1:]:
+        out.append(f"<h3>{_e(run.label)} minus {_e(base.label)}</h3>")
+        try:
+            for key in dif.DIFFERENCE_METRICS:
+                fig = dif.difference_figure(base_zone, run.table("by_zone"), key, base_label=base.label,
+                                            other_label=run.label)
+                out.append(png_html(_figure_png(fig), f"difference_{key}.png",
+                                    f"{dif.ZONE_METRICS[key].title.split(', by')[0]}: {run.label} minus "
+                                    f"{base.label}, by home zone ({dif.ZONE_METRICS[key].diff_unit})."))
+        except (dif.ZoneMismatch, KeyError) as exc:
+            out.append(f'<p class="note">No difference map: {_e(exc)}</p>')
+    out.append("</section>")
+    return "".join(out)
+
+
 def section_validation(run: _Run) -> str:
     """Held-out validation of the baseline: car share by home NIL against the 2011 census ("" without NIL)."""
     from sim.outputs import validation as val  # matplotlib and the census only for a city with NIL
@@ -1009,8 +1038,11 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
         sub += f" &middot; run{'s' if len(runs) > 1 else ''} of {_e(', '.join(run_dates))}"
     sub += f" &middot; smartcommute {_e(__version__)}"
     toc = [("what", "What was run"), ("kpis", "Headline results")]
+    differences = section_differences(runs)
     if len(runs) > 1:
         toc.append(("comparison", "Comparison"))
+    if differences:
+        toc.append(("differences", "Differences by zone"))
     validation = section_validation(base)
     toc += [("plots", "Plots"), ("calibration", "Calibration")] + ([("validation", "Validation")] if validation else [])
     toc += [("assumptions", "Assumptions and sources"), ("manifest", "Run details")]
@@ -1027,6 +1059,8 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
     ]
     if len(runs) > 1 and sources is not None and rows_cmp is not None:
         parts.append(section_comparison(runs, sources, rows_cmp))
+    if differences:
+        parts.append(differences)
     parts += [
         section_plots(runs, compare_pngs),
         section_calibration(runs, by_key),

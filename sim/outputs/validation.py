@@ -36,13 +36,11 @@ import numpy as np
 import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
-from sim.outputs.maps import legend_handles, zone_map
+from sim.outputs.maps import MIN_SAMPLED_WORKERS, legend_handles, zone_map
 from sim.outputs.zones import read_geometry
 
 CENSUS_FILE = Path(__file__).resolve().parents[1] / "data" / "milan" / "nil_commute_mode_2011.csv"
 CAR, UNKNOWN = "Auto privata", "Non disponibile"
-# below 30 sampled residents the binomial standard error of a 30% share is above 8 points
-MIN_SAMPLED_WORKERS = 30
 
 
 def nil_code(id_nil: int) -> str:
