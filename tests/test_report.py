@@ -16,6 +16,7 @@ import pytest
 
 from sim.cli import main
 from sim.outputs.compare import HEADLINE
+from sim.outputs.difference import DIFFERENCE_METRICS
 from sim.outputs.report import ReportError, scenario_diff, value_text, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +100,8 @@ def test_two_run_report(report_runs, tmp_path):
     assert "<code>policy.sme_support.enabled</code>" in levers and "false &rarr; <strong>true</strong>" in levers
     assert levers.count("<code>") == 1  # the only setting that differs
     n_imgs = len([t for t, _ in page.tags if t == "img"])
-    assert n_imgs == 2 + 2 * len(list((base / "plots").glob("*.png")))  # comparison plots + each run's
+    # comparison plots + each run's + the difference maps by home zone
+    assert n_imgs == 2 + 2 * len(list((base / "plots").glob("*.png"))) + len(DIFFERENCE_METRICS)
 
 
 def test_scenario_diff_and_interval_text():
