@@ -107,9 +107,17 @@ def drawn(geoms: list) -> np.ndarray:
 
 
 def outline(geoms: list, mask: np.ndarray):
-    """The union of the polygons of the zones in ``mask`` (None if there are none)."""
+    """The union of the polygons of the zones in ``mask`` (None if there are none).
+
+    Simplified boundaries of neighbours do not meet exactly: the union is closed (grown, then shrunk
+    back, by 5% of a typical zone's side) so that the slivers between them do not show as lines.
+    """
     parts = [g for g, m in zip(geoms, mask) if m and g is not None and not g.is_empty]
-    return shapely.union_all(parts) if parts else None
+    if not parts:
+        return None
+    eps = 0.05 * float(np.sqrt(np.median([g.area for g in parts])))
+    grown = shapely.union_all([g.buffer(eps, join_style="mitre") for g in parts])
+    return grown.buffer(-eps, join_style="mitre")
 
 
 def milan_zones(table: dict) -> np.ndarray:
@@ -120,6 +128,22 @@ def milan_zones(table: dict) -> np.ndarray:
         return mun > 0
     kinds = np.asarray(table.get("kind", []), dtype=object)
     return (kinds == "core") | (kinds == "municipality")
+
+
+def milan_is_small(geoms: list, milan: np.ndarray) -> bool:
+    """Whether the Comune di Milano is small beside the whole map (below :data:`ZOOM_BELOW` of its
+    width), so that a map needs a second panel on it."""
+    ok = drawn(geoms) if len(geoms) else np.zeros(0, bool)
+    milan = np.asarray(milan, bool)
+    whole, city = _bounds(geoms, ok), _bounds(geoms, ok & milan)
+    if whole is None or city is None or (ok & milan).sum() == ok.sum():
+        return False
+    return max(city[2] - city[0], city[3] - city[1]) < ZOOM_BELOW * max(whole[2] - whole[0], whole[3] - whole[1])
+
+
+def panel_bounds(geoms: list, mask: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The bounding box (x0, y0, x1, y1, km) of the drawn zones in ``mask``."""
+    return _bounds(geoms, np.asarray(mask, bool) & drawn(geoms))
 
 
 def _bounds(geoms: list, mask: np.ndarray) -> tuple[float, float, float, float] | None:
@@ -218,9 +242,7 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
     milan = np.zeros(len(geoms), bool) if milan is None else np.asarray(milan, bool)
     city = _bounds(geoms, milan & ok)
     can_zoom = whole is not None and city is not None and (milan & ok).sum() < ok.sum()
-    small = can_zoom and (max(city[2] - city[0], city[3] - city[1])
-                          < ZOOM_BELOW * max(whole[2] - whole[0], whole[3] - whole[1]))
-    zoom = can_zoom and (small if zoom is None else zoom)
+    zoom = can_zoom and (milan_is_small(geoms, milan) if zoom is None else zoom)
     spec = where if where is not None else fig.add_gridspec(1, 1)[0]
     sub = spec.subgridspec(1, 2 if zoom else 1, wspace=0.05)
     axes = [fig.add_subplot(sub[0, i]) for i in range(2 if zoom else 1)]
