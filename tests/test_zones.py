@@ -122,7 +122,7 @@ def test_maps_draw_one_patch_per_zone_with_a_unit_and_no_data_hatched(milan_run)
     assert sum(len(c.get_paths()) for c in _zone_collections(main)) == with_polygon
     grey = [c for c in main.collections if c.get_gid() == "no_data"]
     assert zm.no_data == len(grey[0].get_paths()) >= 1  # at least the zone without residents
-    assert NO_WORKERS in [t.get_text() for t in zm.legend.get_texts()]
+    assert ZONE_METRICS["car_share"].no_data_label in [t.get_text() for t in zm.legend.get_texts()]
     assert "Comune di Milano" in [t.get_text() for t in zm.legend.get_texts()]
     assert zm.colorbar.ax.get_ylabel() == f"car share ({ZONE_METRICS['car_share'].unit})"
     coloured = next(c for c in main.collections if c.get_gid() == "zones")
@@ -132,6 +132,16 @@ def test_maps_draw_one_patch_per_zone_with_a_unit_and_no_data_hatched(milan_run)
     # the MultiPolygon zone is one patch with both of its parts
     codes = [p.codes for c in _zone_collections(main) for p in c.get_paths()]
     assert sum((c == 1).sum() == 2 for c in codes) == 1  # MOVETO twice: two rings
+
+
+def test_a_share_of_no_trips_is_no_data_not_zero(tmp_path):
+    model, folder, _ = milan_like_run(tmp_path / "all_remote", days=2, overrides=("policy.smart_working=all_remote",))
+    z = _table(folder, "by_zone")
+    lived_in = np.array(z["workers"]) > 0
+    assert lived_in.sum() > 20 and set(np.array(z["car_share"])[lived_in]) == {0.0}  # the table: no car trips
+    assert np.isnan(ZONE_METRICS["car_share"].values(z)).all()  # the map: nobody commuted, no share to show
+    remote = ZONE_METRICS["remote_share"].values(z)
+    assert (remote[lived_in] == 100).all() and np.isnan(remote[~lived_in]).all()
 
 
 def test_every_run_has_its_maps_by_home_zone(milan_run):

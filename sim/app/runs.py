@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from sim import __version__
 from sim.outputs.compare import HEADLINE, build_rows, resolve_sources, unit
-from sim.outputs.maps import NO_WORKERS, ZONE_METRICS, MapMetric, milan_zones, zone_map
+from sim.outputs.maps import ZONE_METRICS, MapMetric, milan_zones, zone_map
 from sim.outputs.report import HEADLINE_WORDS
 from sim.outputs.zones import read_geometry
 from sim.runner import default_out_dir, git_commit, run_and_write
@@ -243,7 +243,7 @@ def map_figure(data: MapData, figsize=(5.6, 4.6)) -> Figure:
     fig = Figure(figsize=figsize, layout="constrained")
     m = data.metric
     zone_map(fig, geoms=data.geoms, values=data.values, unit=m.unit, label=m.label, cmap=m.cmap, milan=data.milan,
-             hatched_label=NO_WORKERS if m.key != "peak_vc" else "no data: no road link")
+             hatched_label=m.no_data_label if m.key != "peak_vc" else "no data: no road link")
     fig.suptitle(m.title, fontsize=9)
     return fig
 

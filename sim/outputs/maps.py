@@ -26,8 +26,11 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from shapely.geometry.polygon import orient
 
+from sim.scenario.schema import MODES
+
 NO_DATA_STYLE = {"facecolor": "#f2f2f2", "edgecolor": "#9a9a9a", "hatch": "////"}
 NO_WORKERS = "no data: no sampled worker lives here"
+NO_TRIPS = "no data: no sampled resident, or no office-day trip"
 TOO_FEW = "too few workers: fewer than {n} sampled residents"
 MILAN_OUTLINE = {"color": "#1c2833", "lw": 1.3}
 # a second panel on the Comune di Milano when its extent is below this share of the whole map's
@@ -45,6 +48,7 @@ class MapMetric:
     scale: float = 1.0    # shown value = column value x scale (100 for a share shown in %)
     cmap: str = "viridis"
     button: str = ""      # the app's button
+    per_trip: bool = False  # a share of office-day trips: no data where the residents made none
 
     @property
     def diff_unit(self) -> str:
@@ -60,7 +64,14 @@ class MapMetric:
         else:
             v = np.asarray(table[self.key], dtype=float)
         sampled = np.asarray(table.get("workers_sampled", workers), dtype=float)
-        return np.where((workers > 0) & (sampled > 0), v * self.scale, np.nan)
+        known = (workers > 0) & (sampled > 0)
+        if self.per_trip:  # every resident remote every day: a share of no trips is not 0
+            known &= sum(np.asarray(table[f"share_{m}"], float) for m in MODES) > 0
+        return np.where(known, v * self.scale, np.nan)
+
+    @property
+    def no_data_label(self) -> str:
+        return NO_TRIPS if self.per_trip else NO_WORKERS
 
 
 # figures per resident worker: the by_zone columns summed, times a factor, over the zone's workers
@@ -70,7 +81,7 @@ ZONE_METRICS = {m.key: m for m in (
     MapMetric("remote_share", "Remote share of workdays, by home zone", "remote share", "% of worker-days", 100.0,
               "viridis", "remote share"),
     MapMetric("car_share", "Car share of office-day trips, by home zone", "car share", "% of office-day trips",
-              100.0, "Reds", "car share"),
+              100.0, "Reds", "car share", per_trip=True),
     MapMetric("mean_stress", "Mean stress, by home zone", "mean stress", "points on the 0-10 scale", 1.0,
               "magma_r", "stress"),
     MapMetric("co2_per_worker", "Net commuting CO2 per worker, by home zone", "CO2 per worker",

@@ -771,7 +771,7 @@ def zone_map_figure(run: _Run, metric_key: str):
         _note(ax, "No zone boundaries in this results folder (written before maps by zone)")
         return fig, None
     zm = zone_map(fig, geoms=geoms, values=values, unit=metric.unit, label=metric.label, cmap=metric.cmap,
-                  milan=milan_zones(Z))
+                  milan=milan_zones(Z), hatched_label=metric.no_data_label)
     return fig, zm
 
 

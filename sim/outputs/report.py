@@ -120,6 +120,10 @@ CAPTIONS = {
                  "runs: read with care).",
     "adoption_by_size.png": "Which employers allow smart working? The share of workers allowed to work remotely, "
                             "by firm size, against the Osservatorio Smart Working targets.",
+    "map_remote_share.png": "Where do the remote workers live? The share of workdays worked remotely by the workers "
+                            "living in each zone (hatched: no sampled worker lives there).",
+    "map_car_share.png": "Where do commuters drive to work? The share of office-day trips made by car by the "
+                         "workers living in each zone (hatched: no sampled resident, or no office-day trip).",
     "compare_headline_pct.png": "How much does each scenario change the headline indicators? Percent change from "
                                 "the baseline (bars: 95% intervals, when the runs have replications).",
     "compare_modal_split.png": "Does the scenario change how people travel? Share of commuting trips by mode in "

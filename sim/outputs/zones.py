@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from shapely.geometry import Point
+from shapely.geometry import MultiPoint, Point
 
 from sim.world.city import GATEWAY
 
@@ -81,19 +81,25 @@ def comune_groups(city) -> Grouping | None:
 def zone_geometry(city) -> list:
     """One shapely polygon per zone in the km frame of ``x_km``/``y_km`` (None: not drawn).
 
-    A city without boundaries (the CSV city) gets a circle around each non-gateway centroid, half the
-    distance to its nearest neighbour, so that its maps still show each zone where it lies.
+    A city without boundaries (the CSV city) gets, for each non-gateway zone, its Voronoi cell among
+    the centroids (the area nearer to it than to any other), cut to a circle around the centroid whose
+    radius is the distance to its nearest neighbour (outer cells would reach to infinity), so that
+    its maps show each zone where it lies.
     """
     if city.geometry is not None:
         return list(city.geometry)
     inner = np.flatnonzero(city.kind != GATEWAY)
     pts = np.c_[city.x_km, city.y_km]
     out: list = [None] * city.n_zones
-    for i in inner:
+    if len(inner) < 3:
+        for i in inner:
+            out[i] = Point(pts[i]).buffer(1.0, quad_segs=8)
+        return out
+    cells = shapely.voronoi_polygons(MultiPoint(pts[inner]), ordered=True).geoms
+    for i, cell in zip(inner, cells):
         d = np.hypot(*(pts[inner] - pts[i]).T)
-        d = d[d > 0]
-        r = 0.5 * float(d.min()) if len(d) else 1.0
-        out[i] = Point(pts[i]).buffer(r, quad_segs=8)
+        reach = float(np.sort(d)[1])  # inner cells end half-way to their neighbours, inside the circle
+        out[i] = cell.intersection(Point(pts[i]).buffer(reach, quad_segs=16))
     return out
 
 
