@@ -70,7 +70,8 @@ def live_figure(model: CommuteModel) -> Figure:
         ax.set_xlabel("workday", fontsize=8)
     share = 100 * remote_today_by_zone(model)
     city = model.city
-    top = float(np.nanmax(share)) if np.isfinite(share).any() else 0.0
+    # the colour scale to the 95th percentile: a zone of two sampled workers would set it to 100%
+    top = float(np.nanpercentile(share, 95)) if np.isfinite(share).any() else 0.0
     milan = milan_zones({"municipio": city.municipio, "kind": np.array(ZONE_KINDS)[city.kind]})
     m = zone_map(fig, grid_spec[:, 2], geoms=zone_geometry(city), values=share, unit="% of the zone's workers",
                  label="remote today", cmap="viridis", vmin=0.0, vmax=max(30.0, top), milan=milan,

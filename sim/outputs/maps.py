@@ -13,6 +13,7 @@ the plots and the app.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import matplotlib
@@ -275,7 +276,9 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
     axes[0].set_xlabel("km east of the centre", fontsize=8)
     axes[0].set_ylabel("km north of the centre", fontsize=8)
     sm = ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, ax=axes, shrink=0.85, pad=0.02) if colorbar else None
+    beyond = (len(data) and data.min() < norm.vmin, len(data) and data.max() > norm.vmax)
+    extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get(tuple(map(bool, beyond)), "neither")
+    cb = fig.colorbar(sm, ax=axes, shrink=0.85, pad=0.02, extend=extend) if colorbar else None
     if cb is not None:
         cb.set_label(f"{label} ({unit})", fontsize=8)
         cb.ax.tick_params(labelsize=7)
@@ -284,6 +287,8 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
     if handles and legend and where is None:  # the whole figure is the map: the legend under it
         box = fig.legend(handles=handles, loc="outside lower center", fontsize=7, frameon=False, ncols=len(handles))
     elif handles and legend:  # a map beside other panels: the legend under the map
+        for h in handles:  # a narrow panel: labels on short lines
+            h.set_label(textwrap.fill(h.get_label(), 32))
         box = axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=7,
                              frameon=False, ncols=1)
     return ZoneMap(axes=axes, colorbar=cb, legend=box, no_data=n_grey, mappable=sm)
