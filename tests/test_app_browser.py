@@ -161,6 +161,16 @@ def _tab(driver, title: str) -> None:
     _wait(driver, ".v-tab", text=title.upper())[0].click()
 
 
+def _image_sources(driver) -> set[str]:
+    """The ``src`` of every image on the page (read again if the page re-drew meanwhile)."""
+    for _ in range(50):
+        try:
+            return {e.get_attribute("src") or "" for e in driver.find_elements(By.TAG_NAME, "img")}
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise AssertionError("the images kept being re-drawn")
+
+
 def _classes(element) -> set[str]:
     return set((element.get_attribute("class") or "").split())
 
@@ -228,6 +238,13 @@ def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
     # plots and the map are on the page
     assert len(d.find_elements(By.CSS_SELECTOR, ".run-plot")) >= 9
     assert d.find_elements(By.CSS_SELECTOR, ".map-metric")
+    # the map switches to the change from the baseline: a new image is drawn
+    before = _image_sources(d)
+    _wait(d, ".map-show button", text="CHANGE FROM THE BASELINE")[0].click()
+    deadline = time.time() + 30
+    while not (_image_sources(d) - before) and time.time() < deadline:
+        time.sleep(0.3)
+    assert _image_sources(d) - before, "the difference map was not drawn"
 
     # the report downloads
     _wait(d, "button", text="DOWNLOAD THE HTML REPORT")[0].click()

@@ -255,12 +255,19 @@ def KpiCard(card: dict):
 
 
 @solara.component
-def CityMap(folder: Path):
+def CityMap(folder: Path, baseline: Path | None = None):
     metric = solara.use_reactive("remote_share")
+    show = solara.use_reactive("run")
     with solara.ToggleButtonsSingle(value=metric, classes=["map-metric"]):
         for key, m in MAP_METRICS.items():
             solara.Button(m.button, value=key, text=True)
-    solara.FigureMatplotlib(map_figure(zone_map_data(folder, metric.value)))
+    compare = baseline is not None and Path(baseline) != Path(folder)
+    if compare:
+        with solara.ToggleButtonsSingle(value=show, classes=["map-show"]):
+            solara.Button("this run", value="run", text=True)
+            solara.Button("change from the baseline", value="difference", text=True)
+    against = baseline if compare and show.value == "difference" else None
+    solara.FigureMatplotlib(map_figure(zone_map_data(folder, metric.value, baseline=against)))
 
 
 @solara.component
@@ -285,7 +292,7 @@ def RunView(folder: Path, baseline: Path | None, cards: list[dict] | None = None
                             label="Download the HTML report", mime_type="text/html")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         with solara.Column(style={"width": "520px"}):
-            CityMap(folder)
+            CityMap(folder, baseline)
         with solara.Column(style={"flex": "1", "min-width": "480px"}):
             for p in sorted((folder / "plots").glob("*.png")):
                 solara.Image(p, width="100%", classes=["run-plot"])
