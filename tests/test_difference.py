@@ -7,7 +7,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from sim.outputs.difference import DIFFERENCE_METRICS, ZoneMismatch, difference_figure, zone_difference
+from sim.outputs.difference import (DIFFERENCE_METRICS, ZoneMismatch, difference_figure, group_differences,
+                                    zone_difference)
 from sim.outputs.maps import MIN_SAMPLED_WORKERS, TOO_FEW
 from sim.outputs.report import write_report
 from tests.zones_city import milan_like_run
@@ -66,5 +67,17 @@ def test_the_report_has_difference_maps_only_with_two_runs(two_runs, tmp_path):
     assert '<section id="differences">' in page and 'href="#differences"' in page
     for key in DIFFERENCE_METRICS:
         assert f"difference_{key}.png" in page, key
+    assert "By Municipio, floor minus base" in page
     one = write_report([two_runs[0]], tmp_path / "one.html").read_text(encoding="utf-8")
     assert 'id="differences"' not in one
+
+
+def test_municipio_differences_are_of_the_groups_totals(two_runs):
+    b, p = (pq.read_table(f / "by_municipio.parquet").to_pydict() for f in two_runs)
+    rows = group_differences(b, p, "municipio")
+    assert [r["municipio"] for r in rows] == b["municipio"]
+    for i, r in enumerate(rows):
+        assert r["remote_share"] == pytest.approx(100 * (p["remote_share"][i] - b["remote_share"][i]))
+        per = [t["car_trips"][i] / t["workers"][i] for t in (p, b)]
+        assert r["car_trips_per_worker"] == pytest.approx(per[0] - per[1])
+        assert r["remote_share"] > 0  # the floor raises every Municipio's remote share

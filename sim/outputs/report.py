@@ -769,6 +769,14 @@ def section_differences(runs: list[_Run]) -> str:
                                     f"{base.label}, by home zone ({dif.ZONE_METRICS[key].diff_unit})."))
         except (dif.ZoneMismatch, KeyError) as exc:
             out.append(f'<p class="note">No difference map: {_e(exc)}</p>')
+        rows = dif.group_differences(base.table("by_municipio"), run.table("by_municipio"), "municipio")
+        if rows:
+            metrics = [dif.ZONE_METRICS[k] for k in dif.DIFFERENCE_METRICS]
+            out.append(f"<p>By Municipio, {_e(run.label)} minus {_e(base.label)}:</p>" + _table(
+                ["Municipio", "Sampled workers"] + [f"{_e(m.label)} ({_e(m.diff_unit)})" for m in metrics],
+                [[str(r["municipio"]), f"{r['workers_sampled']:,}"]
+                 + ["n/a" if not math.isfinite(r[m.key]) else f"{r[m.key]:+.3g}" for m in metrics] for r in rows],
+                num_cols=set(range(1, 2 + len(metrics))), cls="cal"))
     out.append("</section>")
     return "".join(out)
 
