@@ -75,15 +75,21 @@ def test_car_share_is_each_zones_car_trips_over_its_trips(milan_run):
 def test_groups_add_up_to_their_zones_and_shares_are_ratios_of_totals(milan_run, table, key):
     _, folder, _ = milan_run
     z, g = _table(folder, "by_zone"), _table(folder, table)
-    zone_group = [m if m > 0 else None for m in z["municipio"]] if key == "municipio" else \
-        ["Milano" if m > 0 else (c or None) for m, c in zip(z["municipio"], z["comune"])]
-    assert sorted(g[key], key=str) == sorted({x for x in zone_group if x is not None}, key=str)
-    if key == "comune":
-        assert g["comune"][0] == "Milano" and g["zones"][0] == sum(m > 0 for m in z["municipio"])
-    else:
-        assert g["municipio"] == sorted(g["municipio"]) and set(g["municipio"]) <= set(range(1, 10))
+    if key == "municipio":
+        zone_group = [m if m > 0 else None for m in z["municipio"]]
+        labels = g["municipio"]
+        assert labels == sorted(labels) and set(labels) <= set(range(1, 10))
+    else:  # a comune within its province
+        zone_group = [("Milano", "MI") if m > 0 else ((c, p) if c else None)
+                      for m, c, p in zip(z["municipio"], z["comune"], z["province"])]
+        labels = list(zip(g["comune"], g["province"]))
+        assert labels[0] == ("Milano", "MI") and g["zones"][0] == sum(m > 0 for m in z["municipio"])
+        assert g["zone_names"][0] == f"{g['zones'][0]} zones"
+        provinces = [p for _, p in labels[1:]]
+        assert provinces == sorted(provinces, key=lambda p: (p != "MI", p))  # the province of Milan first
+    assert sorted(labels, key=str) == sorted({x for x in zone_group if x is not None}, key=str)
     means_differ = False
-    for i, label in enumerate(g[key]):
+    for i, label in enumerate(labels):
         rows = [j for j, x in enumerate(zone_group) if x == label]
         assert g["zones"][i] == len(rows)
         for col in SUMS:
@@ -193,3 +199,19 @@ def test_milan_zones_are_the_nil_or_the_grids_municipality():
     assert milan_zones({"municipio": [0, 0, 0], "kind": ["core", "municipality", "gateway"]}).tolist() == \
         [True, True, False]
     assert read_geometry(None) == []
+
+
+def test_a_comune_name_is_one_row_per_province():
+    from sim.outputs.zones import comune_groups
+
+    class City:  # two zones that each stand for "12 comuni", in two provinces; a comune of two zones
+        municipio = np.array([1, 2, 0, 0, 0, 0])
+        comune = ["Milano", "Milano", "12 comuni", "12 comuni", "Monza", "Monza"]
+        province = ["MI", "MI", "BG", "PV", "MB", "MB"]
+        names = ["Duomo", "Brera", "rest of BG", "rest of PV", "Monza centro", "Monza nord"]
+
+    g = comune_groups(City())
+    assert g.columns["comune"] == ["Milano", "12 comuni", "Monza", "12 comuni"]
+    assert g.columns["province"] == ["MI", "BG", "MB", "PV"]
+    assert g.of_zone.tolist() == [0, 0, 1, 3, 2, 2] and g.zones.tolist() == [2, 1, 2, 1]
+    assert g.columns["zone_names"] == ["Duomo; Brera", "rest of BG", "Monza centro; Monza nord", "rest of PV"]
