@@ -276,8 +276,9 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
     axes[0].set_xlabel("km east of the centre", fontsize=8)
     axes[0].set_ylabel("km north of the centre", fontsize=8)
     sm = ScalarMappable(norm=norm, cmap=cmap)
-    beyond = (len(data) and data.min() < norm.vmin, len(data) and data.max() > norm.vmax)
-    extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get(tuple(map(bool, beyond)), "neither")
+    below = len(data) > 0 and data.min() < norm.vmin  # values beyond the colour range: an arrow says so
+    above = len(data) > 0 and data.max() > norm.vmax
+    extend = "both" if below and above else "min" if below else "max" if above else "neither"
     cb = fig.colorbar(sm, ax=axes, shrink=0.85, pad=0.02, extend=extend) if colorbar else None
     if cb is not None:
         cb.set_label(f"{label} ({unit})", fontsize=8)
