@@ -38,22 +38,21 @@ YEAR = 250
 
 def measure(workers: int, days: int, ref_days: int, queue) -> None:
     """Run in a child process: time the fast model (and the reference if ref_days > 0)."""
-    from sim.model import CommuteModel
+    from sim.prepare import Inputs, build_model
     from sim.runner import counterfactual_scenario
     from sim.scenario.load import load_scenario
 
     scale = min(1.0, workers / FULL_WORKERS)
     sc = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=scale, days=days)
     t0 = time.perf_counter()
-    model = CommuteModel(sc, firm_agents=True)
+    model = build_model(sc)
     setup_s = time.perf_counter() - t0
     n = model.population.n_workers
     calibration = model.calibration
     t0 = time.perf_counter()
     model.run(days)
     fast_s = time.perf_counter() - t0
-    cf = CommuteModel(counterfactual_scenario(sc), city=model.city, population=model.population,
-                      calibration=calibration, firm_agents=False)
+    cf = build_model(counterfactual_scenario(sc), Inputs(city=model.city, population=model.population, calibration=calibration))
     t0 = time.perf_counter()
     cf.run(days)
     cf_s = time.perf_counter() - t0
@@ -65,8 +64,7 @@ def measure(workers: int, days: int, ref_days: int, queue) -> None:
     }
     if ref_days:
         from sim.reference import run_reference
-        ref_model, ref_s = run_reference(sc, ref_days, city=model.city, population=model.population,
-                                         calibration=calibration)
+        ref_model, ref_s = run_reference(sc, calibration, ref_days, city=model.city, population=model.population)
         row["reference_days"] = ref_days
         row["reference_worker_days_per_s"] = round(n * ref_days / ref_s)
         row["ratio_vs_reference"] = round(row["worker_days_per_s"] / row["reference_worker_days_per_s"], 1)

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim import __version__
 from sim.model import CommuteModel
+from sim.prepare import Inputs, build_model
 from sim.outputs.results import atomic_dir, write_csv, write_json, write_parquet, write_yaml
 from sim.scenario.load import resolved_dict
 from sim.scenario.schema import Scenario
@@ -42,14 +43,14 @@ def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
         progress: callable receiving the number of days just done (for a progress bar).
         counterfactual: also run the no-smart-working counterfactual for ``hours_saved_per_worker``.
     """
-    model = CommuteModel(scenario, trace_worker=trace_worker)
+    model = build_model(scenario, trace_worker=trace_worker)
     model.run(progress=progress)
     summary = model.metrics.summary()
     if scenario.policy.smart_working == "off":
         cf_summary = summary  # the run is its own counterfactual
     elif counterfactual:
-        cf = CommuteModel(counterfactual_scenario(scenario), city=model.city, population=model.population,
-                          calibration=model.calibration, firm_agents=False)
+        cf = build_model(counterfactual_scenario(scenario),
+                         Inputs(city=model.city, population=model.population, calibration=model.calibration))
         cf.run(progress=progress)
         cf_summary = cf.metrics.summary()
     else:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 pytest.importorskip("solara", reason="the app extra is not installed: pip install -e '.[app]'")
 
 from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files  # noqa: E402
-from sim.app.live import LiveModel, live_figure, remote_today_by_cell, series  # noqa: E402
+from sim.app.live import live_figure, live_model, remote_today_by_cell, series  # noqa: E402
 from sim.app.runs import baseline_for, cell_grid, find_run, list_runs, run_against_baseline  # noqa: E402
 from sim.outputs.report import HEADLINE_WORDS  # noqa: E402
 from sim.scenario.load import load_scenario  # noqa: E402
@@ -175,7 +175,7 @@ def test_the_city_map_puts_each_cells_value_in_its_place(floor_run):
 
 def test_the_live_model_stops_after_its_days():
     sc = load_scenario(BASELINE, days=3, scale=0.002)
-    m = LiveModel(sc)
+    m = live_model(sc)
     for _ in range(5):
         m.step()
     assert m.day == 3 and not m.running and len(m.metrics.rows) == 3
@@ -188,7 +188,7 @@ def test_the_live_model_stops_after_its_days():
 def test_the_live_map_at_the_limits(smart_working, share):
     sc = load_scenario(BASELINE, days=2, scale=0.002)
     sc = sc.model_copy(update={"policy": sc.policy.model_copy(update={"smart_working": smart_working})})
-    m = LiveModel(sc)
+    m = live_model(sc)
     m.step()
     grid, half, cell_km = remote_today_by_cell(m)
     assert grid.shape == (sc.city.grid_size, sc.city.grid_size) and cell_km == pytest.approx(sc.city.cell_km)

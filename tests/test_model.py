@@ -132,9 +132,14 @@ def test_worker_agent_reads_and_writes_its_row(baseline_run):
     assert model.worker(3) is w
     with pytest.raises(IndexError):
         model.worker(model.population.n_workers)
-    firm = next(iter(model.firms))
-    firm.adopted = not firm.adopted
-    assert model.adopted[firm.firm_id] == firm.adopted
+    firm = model.firm(7)
+    before = bool(model.adopted[7])
+    firm.adopted = not before
+    assert model.adopted[7] == (not before) and model.firm(7) is firm
+    assert firm.zone == model.population.firm_zone[7]
+    assert len(model.agents) == 2, "only the agents asked for are made"
+    with pytest.raises(IndexError):
+        model.firm(model.population.n_firms)
 
 
 @pytest.fixture(scope="module")
@@ -171,8 +176,9 @@ def test_quits_of_inl_order(milan_2pct):
 
 
 def test_trace_worker_out_of_range_is_refused_before_the_run():
-    from sim.model import CommuteModel, TraceWorkerError
+    from sim.model import TraceWorkerError
+    from sim.prepare import build_model
     from .conftest import small
     sc = small(days=2)
     with pytest.raises(TraceWorkerError, match=r"--trace-worker 10000000: expected a worker id in 0\.\.9999"):
-        CommuteModel(sc, trace_worker=10_000_000)
+        build_model(sc, trace_worker=10_000_000)

@@ -120,7 +120,8 @@ def test_targets_are_the_steady_state_of_the_diffusion():
     a = adoption.target_firm_share(sc)
     r = adoption.steady_state_return_probability(sc)
     p, _ = adoption.policy_rates(sc, r)
-    inflow = (1 - a) * adoption.adopt_probability(p, sc.adoption.bass_q_per_year, a)
+    inflow = (1 - a) * adoption.adopt_probability(p, sc.adoption.bass_q_per_year, a,
+                                                  adoption.updates_per_year(sc.adoption.workdays_per_month))
     assert np.allclose(inflow, a * r)
 
 

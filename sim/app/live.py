@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from sim.world.city import ZONE_KINDS
 from sim.model import CommuteModel
+from sim.prepare import prepare
 from sim.app.runs import zone_grid
 
 LIVE_SCALE = 0.005  # ~6,000 workers: a day takes milliseconds, calibration about a second
@@ -31,6 +32,12 @@ class LiveModel(CommuteModel):
             return
         super().step()
         self.running = self.day < self.scenario.days
+
+
+def live_model(scenario) -> LiveModel:
+    """A live model of the scenario on freshly prepared inputs (city, population, calibration)."""
+    inputs = prepare(scenario)
+    return LiveModel(scenario, inputs.calibration, city=inputs.city, population=inputs.population)
 
 
 def series(model: CommuteModel) -> dict[str, np.ndarray]:

@@ -28,7 +28,8 @@ with warnings.catch_warnings():  # Solara's hook linter flags a line inside Mesa
 
 from sim.scenario.load import ScenarioError, load_scenario
 from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files
-from sim.app.live import LIVE_SCALE, LiveModel, live_figure
+from sim.app.live import LIVE_SCALE, live_figure
+from sim.app.live import live_model as make_live_model
 from sim.app.runs import MAP_METRICS, SCENARIOS, AppResult, cell_grid, kpi_cards, list_runs, read_run, run_against_baseline
 
 RESULTS = Path(os.environ.get("SMARTCOMMUTE_RESULTS", "results")).resolve()
@@ -337,7 +338,7 @@ def EarlierRunsTab():
 # -------------------------------------------------------------------------------------- live view
 @solara.lab.task
 def build_live(scenario) -> None:
-    live_model.set(LiveModel(scenario))
+    live_model.set(make_live_model(scenario))
 
 
 @solara.component

@@ -121,7 +121,7 @@ class Metrics:
         self.link_peak_vc_sum += vc_peak
         np.maximum(self.link_peak_vc_max, vc_peak, out=self.link_peak_vc_max)
         veh_od = veh.sum(axis=1)
-        commuter_veh_link = m.Pt @ veh_od
+        commuter_veh_link = m.paths.Pt @ veh_od
         self.link_vkm += 2 * commuter_veh_link * m.city.link_km
 
         W = self._workers

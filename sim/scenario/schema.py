@@ -19,6 +19,8 @@ SIZE_CLASSES = ("micro", "small", "medium", "large", "public")
 MODES = ("car", "transit", "bike", "walk", "moto")
 SEGMENTS = ("inside_milan", "entering_milan", "leaving_milan", "hinterland")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+# workdays in a working year: 52 weeks x 5 days less ~10 national holidays falling on weekdays
+WORKDAYS_PER_YEAR = 250
 
 
 def field(default: Any, unit: str, meaning: str, source: str, **constraints: Any):
@@ -427,7 +429,7 @@ class Scenario(Section):
     extends: str | None = field(None, "path", "parent scenario file, relative to this file", "-")
     description: str = field("", "-", "one paragraph on what the scenario is", "-")
     seed: int = field(42, "-", "random seed", "-", ge=0, le=2**32 - 1)
-    days: int = field(250, "workdays", "simulated workdays (250 = one year)", "Italian working year ~250 days", ge=1, le=2500)
+    days: int = field(WORKDAYS_PER_YEAR, "workdays", "simulated workdays (250 = one year)", "Italian working year ~250 days", ge=1, le=2500)
     scale: float = field(1.0, "0-1", "sampling rate of the population; totals stay full-population equivalents", "-", gt=0, le=1)
     city: CityConfig = Field(default_factory=CityConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
