@@ -53,7 +53,7 @@ import mesa
 from sim.world.city import City, build_city
 from sim.world.population import Population, build_population
 from sim.rng import SETUP_DAY, KeyedRNG
-from sim.scenario.schema import MODES, SIZE_CLASSES, WEEKDAYS, Scenario, parse_clock
+from sim.scenario.schema import MODES, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR, Scenario, parse_clock
 
 if TYPE_CHECKING:  # only the type: the calibration object is an input
     from sim.calibration import Calibration
@@ -489,7 +489,8 @@ class ReferenceModel(mesa.Model):
                 num[firm.size_class] += firm.employees
         share = [num[c] / den[c] if den[c] > 0 else 0.0 for c in range(k)]
         q = self.scenario.adoption.bass_q_per_year
-        p_adopt = [1.0 - math.exp(-(self.p_year[c] + q * share[c]) / 12.0) for c in range(k)]
+        updates_year = WORKDAYS_PER_YEAR / self.scenario.adoption.workdays_per_month  # one update a "month"
+        p_adopt = [1.0 - math.exp(-(self.p_year[c] + q * share[c]) / updates_year) for c in range(k)]
         u = self.keyed.uniform(day, "adoption", len(self.firm_list)).tolist()
         self.firms.do("monthly_decision", p_adopt, u)
 

@@ -42,13 +42,25 @@ def test_office_trips_by_mode_sum_to_office_days(baseline_run):
     assert sum(s["modal_split"].values()) == pytest.approx(1.0, abs=1e-12)
 
 
-def test_workforce_is_constant(baseline_run):
-    model, s = baseline_run
-    pop = model.population
-    assert s["workers"] == pytest.approx(10_000, rel=1e-9)  # full-population equivalent
-    assert model.metrics.quits.sum() > 0 or s["quits_women_per_1000"] == 0
-    # quitters are replaced in place: every row still has a worker with weight
-    assert len(model.stress) == pop.n_workers and np.all(pop.weight > 0)
+def test_workforce_is_constant_because_quitters_are_replaced():
+    """Many quits: each quitter's place is taken the same day by a new hire with a fresh stress (the
+    personal baseline), and every day counts the whole workforce at the office or at home."""
+    from sim.prepare import build_model
+    from .conftest import small
+    sc = small("wellbeing.target_quits_women_per_1000=300", "wellbeing.target_quits_men_per_1000=200", days=10)
+    model = build_model(sc)
+    pop, replaced = model.population, 0
+    for _ in range(10):
+        before = model.metrics.quits.copy()
+        model.step()
+        quit_ids = np.nonzero(model.metrics.quits > before)[0]
+        replaced += len(quit_ids)
+        np.testing.assert_array_equal(model.stress[quit_ids], pop.base_stress[quit_ids])
+        stayed = np.setdiff1d(np.arange(pop.n_workers), quit_ids)
+        assert np.all(model.stress[stayed] != pop.base_stress[stayed]), "only quitters start afresh"
+        row = model.metrics.rows[-1]
+        assert row["office_workers"] / (1 - row["remote_share"]) == pytest.approx(pop.weight.sum(), rel=1e-9)
+    assert replaced > 20
 
 
 def test_net_co2_is_commute_plus_home(baseline_run):

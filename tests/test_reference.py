@@ -51,8 +51,7 @@ def _snapshot(cal) -> dict:
     r = cal.routes
     arrays = {
         "path_links.data": r.path_links.data, "path_links.indices": r.path_links.indices,
-        "path_links.indptr": r.path_links.indptr, "path_links_t.data": r.path_links_t.data,
-        "path_links_t.indices": r.path_links_t.indices, "path_links_t.indptr": r.path_links_t.indptr,
+        "path_links.indptr": r.path_links.indptr,
         "od_km": r.od_km, "od_t0_min": r.od_t0_min, "asc": cal.asc, "background_vc": np.array(cal.background_vc),
         "h0": cal.h0, "return_prob": cal.return_prob, "learnt_car_min": cal.learnt_car_min,
         "learnt_crowd": cal.learnt_crowd, "initial_mode": cal.initial_mode, "initial_slot": cal.initial_slot,

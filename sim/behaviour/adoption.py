@@ -27,7 +27,7 @@ def target_firm_share(scenario: Scenario) -> np.ndarray:
 
 def updates_per_year(workdays_per_month: int) -> float:
     """Adoption updates in a year of ``WORKDAYS_PER_YEAR`` workdays, one every ``workdays_per_month``."""
-    return 12.0  # TEMP-VERIFY: WORKDAYS_PER_YEAR / workdays_per_month
+    return WORKDAYS_PER_YEAR / workdays_per_month
 
 
 def is_update_day(day: int, workdays_per_month: int) -> bool:

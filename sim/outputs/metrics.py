@@ -14,7 +14,7 @@ from sim.world.city import LINK_KINDS, ZONE_KINDS
 from sim.behaviour.emissions import break_even_km, heating_fraction
 from sim.behaviour.mode_choice import CAR
 from sim.behaviour.traffic import peak_extra_time
-from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR
 
 
 
@@ -187,7 +187,7 @@ class Metrics:
             "co2_home_t": tot(self.co2_home_kg) / 1000.0,
             "mean_stress": per(tot(self.stress_sum), wsum * days),
             "high_stress_share": per(tot(self.high_stress_days), wsum * days),
-            "quits_per_1000_per_year": per(tot(self.quits) * 1000.0 * 250.0 / days, wsum),
+            "quits_per_1000_per_year": per(tot(self.quits) * 1000.0 * WORKDAYS_PER_YEAR / days, wsum),
         }
         return out
 
@@ -230,7 +230,7 @@ class Metrics:
         workers = float(w.sum())
         women = float(w[pop.woman].sum())
         men = workers - women
-        year = 250.0 / days
+        year = WORKDAYS_PER_YEAR / days
         trips = np.array([sum(d[f"trips_{k}"]) for k in MODES])
         seg = self._group(m.segment.astype(np.int64), len(SEGMENTS))  # only this table is needed here
         office_by_wd = {}

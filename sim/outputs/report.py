@@ -51,7 +51,7 @@ from sim.outputs.compare import (
     resolve_sources,
     unit,
 )
-from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WORKDAYS_PER_YEAR
 
 
 class ReportError(Exception):
@@ -486,7 +486,7 @@ def _run_words(run: _Run) -> str:
     if days is not None:
         start = (run.scenario.get("emissions") or {}).get("start_date")
         parts.append(f"{days} workdays" + (f" from {_date_text(start)}" if start else "")
-                     + (" (one working year)" if days == 250 else ""))
+                     + (" (one working year)" if days == WORKDAYS_PER_YEAR else ""))
     reps = s.get("replications")
     if reps:
         seeds = reps.get("seeds") or []
@@ -588,7 +588,7 @@ def section_kpis(runs: list[_Run]) -> str:
     hs = [r.scenario.get("wellbeing", {}).get("high_stress_threshold") for r in runs if r.scenario]
     if hs and hs[0] is not None:
         out.append(f'<p class="small">High stress: a stress level of {scalar_text(hs[0])} or more on the 0-10 '
-                   "scale. Quits are annualised (per 1,000 employed over a 250-workday year).</p>")
+                   "scale. Quits are annualised (per 1,000 employed over a " f"{WORKDAYS_PER_YEAR}-workday year).</p>")
     out.append("</section>")
     return "".join(out)
 

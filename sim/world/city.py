@@ -132,7 +132,7 @@ class City:
         diag = np.arange(nz) * (nz + 1)
         od_km[diag] = self.intrazonal_km
         od_t0[diag] = self.intrazonal_min
-        return Routes(path_links=path_links, path_links_t=path_links.T.tocsr(), od_km=od_km, od_t0_min=od_t0)
+        return Routes(path_links=path_links, od_km=od_km, od_t0_min=od_t0)
 
 
 @dataclass
@@ -140,7 +140,6 @@ class Routes:
     """Fixed car paths: OD x link incidence, path length (km) and free-flow time (min) per OD pair."""
 
     path_links: sparse.csr_matrix
-    path_links_t: sparse.csr_matrix
     od_km: np.ndarray
     od_t0_min: np.ndarray
 
