@@ -166,11 +166,11 @@ def cmd_report(args) -> int:
 
 def _is_sweep_file(path) -> bool:
     """A sweep file has top-level 'parameters' and 'design' (scenario files never do)."""
-    import yaml
+    from sim.scenario.yaml_input import YamlInputError, read_yaml_file
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return False
+        data = read_yaml_file(Path(path))
+    except (OSError, YamlInputError):
+        return False  # the scenario loader says what is wrong
     return isinstance(data, dict) and "parameters" in data and "design" in data
 
 
