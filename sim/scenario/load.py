@@ -8,6 +8,7 @@ and exits with code 2 before any work is done.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -162,17 +163,24 @@ def _where(loc: tuple, origin: dict, default: str) -> str:
     return default
 
 
-def _where_section(loc: tuple, origin: dict, default: str) -> str:
-    """Source of a section-level problem: the overrides (``--set``, sweep parameters) of keys inside it.
+def _where_section(loc: tuple, origin: dict, msg: str, default: str) -> str:
+    """Source of a section-level problem (a rule across keys, e.g. ``floor <= cap``).
 
-    A rule across keys (``floor <= cap``) fails on the section; the file that wrote the section is
-    not the culprit when an override changed one of its keys.
+    The keys the message names, if any, else the overrides (``--set``, sweep parameters) of keys
+    inside the section: the file that wrote the section is not the culprit when an override changed
+    one of its keys.
     """
-    inside = [src for p, src in origin.items() if len(p) > len(loc) and p[: len(loc)] == loc]
-    overrides = list(dict.fromkeys(s for s in inside if s.startswith(("--", "parameter "))))
-    if overrides:
-        return ", ".join(overrides[:3]) + (f" (and {len(overrides) - 3} more)" if len(overrides) > 3 else "")
-    return _where(loc, origin, default)
+    section = ".".join(loc)
+    named = [k for k in re.findall(r"[a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)+", msg)
+             if not section or k.startswith(section + ".")]
+    sources = [_where(tuple(k.split(".")), origin, default) for k in named]
+    if not sources:
+        inside = [src for p, src in origin.items() if len(p) > len(loc) and p[: len(loc)] == loc]
+        sources = [s for s in inside if s.startswith(("--", "parameter "))]
+    sources = list(dict.fromkeys(sources))
+    if not sources:
+        return _where(loc, origin, default)
+    return ", ".join(sources[:3]) + (f" (and {len(sources) - 3} more)" if len(sources) > 3 else "")
 
 
 def _describe(err: dict) -> str:
@@ -191,7 +199,7 @@ def format_validation_error(exc: ValidationError, origin: dict, default_source: 
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
         if err["type"] in ("value_error", "assertion_error"):
-            where = _where_section(loc, origin, default_source)
+            where = _where_section(loc, origin, err["msg"], default_source)
         else:
             where = _where(loc, origin, default_source)
         path = ".".join(loc) if loc else "(top level)"
