@@ -121,7 +121,7 @@ def cmd_run(args) -> int:
     try:
         path, summary = run_and_write(scenario, out, argv=sys.argv, trace_worker=args.trace_worker,
                                       progress=bar.update if bar else None, replications=args.replications)
-    except TraceWorkerError as exc:
+    except (TraceWorkerError, OutputError) as exc:
         return _fail(str(exc))
     finally:
         if bar:
@@ -156,6 +156,11 @@ def cmd_compare(args) -> int:
 
 def cmd_report(args) -> int:
     from sim.outputs.report import ReportError, write_report
+    from sim.outputs.results import unfinished
+    for arg in args.runs:
+        if unfinished(Path(arg)):
+            return _fail(f"{arg}: a hidden temporary folder, still being written or left by a killed run; "
+                         "give the finished results folder (without the leading '.' and '.tmp-<pid>')")
     try:
         path = write_report(args.runs, args.out)
     except ReportError as exc:
