@@ -226,6 +226,8 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
         ScenarioError: with a message naming the file, the key, the value and what was expected.
     """
     path = Path(path)
+    if not path.is_file():  # named as given (the chain names files by their resolved path)
+        raise ScenarioError(f"{path}: no such scenario file{close_file_hint(path)}")
     origin: dict[tuple, str] = {}
     data = _load_chain(path, origin, ())
     for arg in overrides:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.scenario.load import ScenarioError, close_file_hint, format_validation_error, load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
@@ -45,7 +45,18 @@ KPI_ROOTS = frozenset({
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys are errors; numbers are finite and never booleans (``days: true`` is not 1 day)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value, info):
+        annotation = cls.model_fields[info.field_name].annotation
+        if "int" in str(annotation) or "float" in str(annotation):
+            if isinstance(value, bool) or (isinstance(value, (list, tuple)) and any(isinstance(v, bool) for v in value)):
+                raise ValueError(f"expected a number, got the boolean {short(value).lower()}")
+        return value
 
 
 class Parameter(_Strict):
