@@ -16,6 +16,7 @@ from sim.outputs.results import OutputError, check_output_dir
 from sim.scenario.load import ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
+EXIT_RUNS_FAILED = 3  # a sweep finished, but some of its runs failed (recorded in its store)
 log = logging.getLogger("sim")
 
 
@@ -121,7 +122,7 @@ def cmd_run(args) -> int:
     try:
         path, summary = run_and_write(scenario, out, argv=sys.argv, trace_worker=args.trace_worker,
                                       progress=bar.update if bar else None, replications=args.replications)
-    except TraceWorkerError as exc:
+    except (TraceWorkerError, OutputError) as exc:
         return _fail(str(exc))
     finally:
         if bar:
@@ -156,6 +157,11 @@ def cmd_compare(args) -> int:
 
 def cmd_report(args) -> int:
     from sim.outputs.report import ReportError, write_report
+    from sim.outputs.results import unfinished
+    for arg in args.runs:
+        if unfinished(Path(arg)):
+            return _fail(f"{arg}: a hidden temporary folder, still being written or left by a killed run; "
+                         "give the finished results folder (without the leading '.' and '.tmp-<pid>')")
     try:
         path = write_report(args.runs, args.out)
     except ReportError as exc:
@@ -166,11 +172,11 @@ def cmd_report(args) -> int:
 
 def _is_sweep_file(path) -> bool:
     """A sweep file has top-level 'parameters' and 'design' (scenario files never do)."""
-    import yaml
+    from sim.scenario.yaml_input import YamlInputError, read_yaml_file
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return False
+        data = read_yaml_file(Path(path))
+    except (OSError, YamlInputError):
+        return False  # the scenario loader says what is wrong
     return isinstance(data, dict) and "parameters" in data and "design" in data
 
 
@@ -208,7 +214,12 @@ def cmd_sweep(args) -> int:
         path, table = store.collect()
         n_ok = table.column("status").to_pylist().count("ok") if table.num_rows else 0
         meta = store.meta()
-        print(f"collected {table.num_rows} of {meta.get('n_runs')} runs ({n_ok} ok, {table.num_rows - n_ok} failed): {path}")
+        n_failed = table.num_rows - n_ok
+        print(f"collected {table.num_rows} of {meta.get('n_runs')} runs ({n_ok} ok, {n_failed} failed): {path}")
+        if n_failed:
+            print(f"error: {n_failed} of {meta.get('n_runs')} runs failed (their errors are in the table); "
+                  f"exit code {EXIT_RUNS_FAILED}", file=sys.stderr)
+            return EXIT_RUNS_FAILED
         return 0
     if len(args.target) != 1:
         return _fail(f"sweep: expected one sweep file, got {' '.join(args.target)} (or: run.py sweep collect DIR)")
@@ -247,10 +258,12 @@ def cmd_sweep(args) -> int:
           f"{rep.ran} run now ({rep.ok} ok, {rep.failed} failed) in {rep.wall_s:.1f} s: {out}")
     for e in rep.errors[:5]:
         print(f"  failed: {e}")
-    if rep.failed:
-        print("  (failed runs are recorded in the store; --retry-failed runs them again)")
     if shard is None:
         print(f"  results: {out / 'results.parquet'}; analyse with: run.py analyze {out}")
+    if rep.failed_in_store:
+        print(f"error: {rep.failed_in_store} of {rep.total} runs{' of this shard' if shard else ''} failed "
+              f"(recorded in the store; --retry-failed runs them again); exit code {EXIT_RUNS_FAILED}", file=sys.stderr)
+        return EXIT_RUNS_FAILED
     return 0
 
 

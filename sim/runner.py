@@ -16,8 +16,8 @@ import numpy as np
 
 from sim import __version__
 from sim.model import CommuteModel
+from sim.outputs.results import atomic_dir, claim_output_dir, write_csv, write_json, write_parquet, write_yaml
 from sim.prepare import Inputs, build_model
-from sim.outputs.results import atomic_dir, write_csv, write_json, write_parquet, write_yaml
 from sim.scenario.load import resolved_dict
 from sim.scenario.schema import Scenario
 
@@ -147,11 +147,13 @@ def run_and_write(scenario: Scenario, out: Path, argv: list[str] | None = None, 
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     extra = None
-    if replications > 1:
-        from sim.outputs.replications import replicate
-        reps = replicate(scenario, replications, trace_worker=trace_worker, progress=progress)
-        model, summary, extra = reps.model, reps.summary, reps.write_tables
-    else:
-        model, summary = simulate(scenario, trace_worker=trace_worker, progress=progress)
-    path = write_run(out, scenario, model, summary, started, time.perf_counter() - t0, argv or sys.argv, extra=extra)
+    with claim_output_dir(out):  # a second run with the same out stops now, not after its work
+        if replications > 1:
+            from sim.outputs.replications import replicate
+            reps = replicate(scenario, replications, trace_worker=trace_worker, progress=progress)
+            model, summary, extra = reps.model, reps.summary, reps.write_tables
+        else:
+            model, summary = simulate(scenario, trace_worker=trace_worker, progress=progress)
+        path = write_run(out, scenario, model, summary, started, time.perf_counter() - t0, argv or sys.argv,
+                         extra=extra)
     return path, summary
