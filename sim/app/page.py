@@ -29,6 +29,7 @@ with warnings.catch_warnings():  # Solara's hook linter flags a line inside Mesa
 from sim.scenario.load import ScenarioError, load_scenario
 from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files
 from sim.app.live import LIVE_SCALE, LiveModel, live_figure
+from sim.outputs.kpis import format_diff, format_pct_change, format_value
 from sim.app.runs import MAP_METRICS, SCENARIOS, AppResult, cell_grid, kpi_cards, list_runs, read_run, run_against_baseline
 
 RESULTS = Path(os.environ.get("SMARTCOMMUTE_RESULTS", "results")).resolve()
@@ -56,22 +57,6 @@ live_model = solara.reactive(None)   # LiveModel of the live tab
 
 def _css(path: str) -> str:
     return "lever-" + path.replace(".", "-")
-
-
-def _fmt(x) -> str:
-    """A KPI figure for a card: thousands separated, millions and billions spelled, no exponent."""
-    if x is None:
-        return "-"
-    ax = abs(x)
-    if ax >= 1e9:
-        return f"{x / 1e9:,.3g} bn"
-    if ax >= 1e6:
-        return f"{x / 1e6:,.3g} M"
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 0.001 or ax == 0:
-        return f"{x:.3g}"
-    return f"{x:.2e}"
 
 
 def _number(value, kind=float):
@@ -244,14 +229,16 @@ def KpiCard(card: dict):
     with solara.Card(classes=["kpi-card", f"kpi-{card['kpi']}", f"kpi-dir-{arrow}", f"kpi-{verdict}"],
                      style={"width": "235px", "border-top": f"4px solid {color}"}, margin=1), solara.Column(gap="2px"):
         solara.Text(card["label"], style={"font-weight": "bold"})
-        solara.Text(f"{_fmt(card['value'])} {card['unit']}", classes=["kpi-value"], style={"font-size": "20px"})
-        pct = f" ({card['diff_pct']:+.1f}%)" if card["diff_pct"] is not None else ""
-        sign = "+" if (card["diff"] or 0) > 0 else ""
-        solara.Text(f"{sign}{_fmt(card['diff'])} vs baseline{pct}", classes=["kpi-diff"], style={"color": color})
+        k = card["kpi"]
+        solara.Text(format_value(k, card["value"]), classes=["kpi-value"], style={"font-size": "20px"})
+        solara.Text(card["unit"], classes=["kpi-unit"], style={"font-size": "11px", "color": "#555"})
+        pct = f" ({format_pct_change(card['diff_pct'])})" if card["diff_pct"] is not None else ""
+        solara.Text(f"{format_diff(k, card['diff'] or 0.0)} vs baseline{pct}", classes=["kpi-diff"],
+                    style={"color": color})
         if card.get("ci95_low") is not None:
-            solara.Text(f"95% interval of the difference: {_fmt(card['ci95_low'])} to {_fmt(card['ci95_high'])}",
-                        classes=["kpi-ci"], style={"font-size": "11px"})
-        solara.Text(f"baseline {_fmt(card['baseline'])}", style={"font-size": "11px", "color": "#555"})
+            solara.Text(f"95% interval of the difference: {format_diff(k, card['ci95_low'])} to "
+                        f"{format_diff(k, card['ci95_high'])}", classes=["kpi-ci"], style={"font-size": "11px"})
+        solara.Text(f"baseline {format_value(k, card['baseline'])}", style={"font-size": "11px", "color": "#555"})
 
 
 @solara.component
