@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from sim.outputs.kpis import format_value, unit
+from sim.outputs.kpis import format_with_unit
 from sim.outputs.results import OutputError, check_output_dir
 from sim.scenario.load import ScenarioError, load_scenario
 
@@ -131,14 +131,16 @@ def cmd_run(args) -> int:
     if (Path(path) / "report.html").is_file():
         print(f"report: {Path(path) / 'report.html'}")
     shown = ("workers", "remote_share", "car_vkm", "co2_net_t", "hours_saved_per_worker", "mean_stress")
-    print("  " + ", ".join(f"{k} {format_value(k, summary.get(k))} {unit(k)}" for k in shown))
+    for k in shown:
+        if k in summary:
+            print(f"  {k}: {format_with_unit(k, summary[k])}")
     reps = summary.get("replications")
     if reps:
         print(f"  {reps['n']} replications, seeds {reps['seeds'][0]}..{reps['seeds'][-1]}: mean (95% interval)")
         for k in shown:
             if k in reps["kpis"]:
                 v = reps["kpis"][k]
-                print(f"    {k} {format_value(k, v['mean'], (v['ci95_low'], v['ci95_high']))} {unit(k)}")
+                print(f"    {k}: {format_with_unit(k, v['mean'], (v['ci95_low'], v['ci95_high']))}")
     return 0
 
 

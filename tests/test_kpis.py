@@ -18,6 +18,7 @@ from sim.outputs.kpis import (
     format_diff,
     format_pct_change,
     format_value,
+    format_with_unit,
     label,
     ordered,
     stored_unit,
@@ -84,6 +85,8 @@ def test_numbers_as_a_planner_reads_them():
     assert format_diff("car_vkm", None) == ""
     assert format_pct_change(-10.0) == "-10.0%" and format_pct_change(0.0123) == "+0.012%"
     assert stored_unit("remote_share") == "0-1 of worker-days" and unit("remote_share") == "% of worker-days"
+    assert format_with_unit("remote_share", 0.0668) == "6.68% of worker-days"
+    assert format_with_unit("car_vkm", 1210000.0) == "1,210,000 vehicle-km, period total"
 
 
 @pytest.mark.parametrize("key", sorted(KPIS))

@@ -186,6 +186,18 @@ def kpi(key: str) -> Kpi:
         raise KeyError(f"{key}: not a declared KPI (see sim/outputs/kpis.py)") from None
 
 
+def key_patterns() -> list[str]:
+    """Every KPI key, the nested ones as a pattern (``modal_split.{car|transit|...}``), for messages."""
+    out: dict[str, list[list[str]]] = {}
+    for k in KPIS:
+        head, *rest = k.split(".")
+        parts = out.setdefault(head, [[] for _ in rest])
+        for pos, name in zip(parts, rest):
+            if name not in pos:
+                pos.append(name)
+    return [".".join([head, *("{" + "|".join(p) + "}" for p in parts)]) for head, parts in out.items()]
+
+
 def word(kind: str, name: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A category's plain word (``word("mode", "transit")`` -> ``public transport``)."""
     return WORDS[lang][kind].get(name, name)
@@ -271,6 +283,16 @@ def format_value(key: str, value: float | None, ci: tuple[float, float] | None =
     if half > 0:
         d = max(d, min(d + 3, -math.floor(math.log10(half))))
     return f"{_fixed(x, d)}{suffix} ({_fixed(lo, d)}{suffix} to {_fixed(hi, d)}{suffix})"
+
+
+def format_with_unit(key: str, value: float | None, ci: tuple[float, float] | None = None,
+                     lang: str = DEFAULT_LANGUAGE) -> str:
+    """:func:`format_value` followed by the unit: ``6.68% of worker-days``, ``1,210,000 vehicle-km, period total``."""
+    text, u = format_value(key, value, ci), unit(key, lang)
+    if u == "-":
+        return text
+    k = KPIS[key]
+    return f"{text} {u[1:].lstrip()}" if k.share and text != "n/a" else f"{text} {u}"
 
 
 def format_diff(key: str, diff: float | None) -> str:

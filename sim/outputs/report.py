@@ -40,6 +40,7 @@ from sim import __version__
 from sim.outputs.compare import CompareError, Source, build_rows, make_plots, notes, read_sources
 from sim.outputs.kpis import HEADLINE, format_diff, format_pct_change, format_value, label, ordered, unit, word
 from sim.outputs.results import RunFolder, RunFolderError, read_run
+from sim.scenario.docs import schema_rows
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES
 
 
@@ -224,7 +225,6 @@ def lookup(d: dict, key: str) -> Any:
 
 
 def _schema() -> tuple[list[dict], dict[str, dict]]:
-    from sim.scenario.docs import schema_rows
     rows = schema_rows()
     return rows, {r["key"]: r for r in rows}
 

@@ -29,7 +29,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.outputs.kpis import KPIS, ROOTS
+from sim.outputs.kpis import KPIS, key_patterns
 from sim.scenario.load import ScenarioError, format_validation_error, load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
 
@@ -188,8 +188,7 @@ class SweepFile(_Strict):
         for o in self.outputs:
             if o not in KPIS:
                 raise ValueError(f"outputs: unknown summary key '{o}'{_did_you_mean(o)}; expected a KPI of "
-                                 f"summary.json, one of {sorted(ROOTS)} (nested ones with dots, e.g. "
-                                 "modal_split.car; every KPI is declared in sim/outputs/kpis.py)")
+                                 f"summary.json (sim/outputs/kpis.py): {', '.join(key_patterns())}")
             if KPIS[o].needs_counterfactual and not self.counterfactual:
                 raise ValueError(f"outputs: '{o}' needs the counterfactual run; set counterfactual: true")
         return self
