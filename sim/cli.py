@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from sim.outputs.kpis import format_with_unit
+from sim.outputs.kpis import HEADLINE, format_with_unit
 from sim.outputs.results import OutputError, check_output_dir
 from sim.scenario.load import ScenarioError, load_scenario
 
@@ -130,17 +130,15 @@ def cmd_run(args) -> int:
     print(f"results: {path}")
     if (Path(path) / "report.html").is_file():
         print(f"report: {Path(path) / 'report.html'}")
-    shown = ("workers", "remote_share", "car_vkm", "co2_net_t", "hours_saved_per_worker", "mean_stress")
-    for k in shown:
-        if k in summary:
-            print(f"  {k}: {format_with_unit(k, summary[k])}")
     reps = summary.get("replications")
     if reps:
         print(f"  {reps['n']} replications, seeds {reps['seeds'][0]}..{reps['seeds'][-1]}: mean (95% interval)")
-        for k in shown:
-            if k in reps["kpis"]:
-                v = reps["kpis"][k]
-                print(f"    {k}: {format_with_unit(k, v['mean'], (v['ci95_low'], v['ci95_high']))}")
+    for k in HEADLINE:
+        v = (reps or {}).get("kpis", {}).get(k)
+        if v is not None:
+            print(f"  {k}: {format_with_unit(k, v['mean'], (v['ci95_low'], v['ci95_high']))}")
+        elif k in summary:
+            print(f"  {k}: {format_with_unit(k, summary[k])}")
     return 0
 
 
