@@ -10,8 +10,13 @@ and whether it is a headline KPI (:data:`HEADLINE`, in the order every table and
 The runner, replications, compare, report, plots, the app and sweeps read KPIs from here only; a
 test checks that the keys a run produces and the keys declared here are the same set.
 
-Labels and units are per language (``"en"`` today). To add one, give each :func:`_plain` call and
-each family template its words in that language, and the category words in :data:`WORDS`.
+Decimals are fixed per KPI (not significant digits) so that a column of runs lines up and two runs
+compare digit by digit; shares get two decimals of a percent, since a lever's effect on a share is
+often a few tenths of a point.
+
+Labels and units are per language (``"en"`` today). To add one, give each :func:`_add` call
+(``it=(label, unit)``) and each :data:`FAMILY_TEXT` entry its words in that language, and the
+category words in :data:`WORDS`; words not given fall back to English.
 """
 
 from __future__ import annotations
@@ -198,21 +203,27 @@ def key_patterns() -> list[str]:
     return [".".join([head, *("{" + "|".join(p) + "}" for p in parts)]) for head, parts in out.items()]
 
 
+# a language not (yet) given for some words falls back to the default language's
+def _in(words: dict[str, str], lang: str) -> str:
+    return words.get(lang, words[DEFAULT_LANGUAGE])
+
+
 def word(kind: str, name: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A category's plain word (``word("mode", "transit")`` -> ``public transport``)."""
-    return WORDS[lang][kind].get(name, name)
+    words = WORDS.get(lang, {}).get(kind) or WORDS[DEFAULT_LANGUAGE][kind]
+    return words.get(name, WORDS[DEFAULT_LANGUAGE][kind].get(name, name))
 
 
 def label(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """Plain label of a KPI (an undeclared key, e.g. from an older folder, is spelled out)."""
     k = KPIS.get(key)
-    return k.label[lang] if k is not None else key.replace("_", " ").replace(".", ": ")
+    return _in(k.label, lang) if k is not None else key.replace("_", " ").replace(".", ": ")
 
 
 def unit(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """Unit as shown beside a formatted value (``%`` first for shares); ``-`` if the key is not declared."""
     k = KPIS.get(key)
-    return k.unit[lang] if k is not None else "-"
+    return _in(k.unit, lang) if k is not None else "-"
 
 
 def stored_unit(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -220,7 +231,8 @@ def stored_unit(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     k = KPIS.get(key)
     if k is None:
         return "-"
-    return "0-1" + k.unit[lang][1:] if k.share else k.unit[lang]
+    u = _in(k.unit, lang)
+    return "0-1" + u[1:] if k.share else u
 
 
 def better_sign(key: str) -> int:
