@@ -38,7 +38,7 @@ from typing import Any
 
 from sim import __version__
 from sim.outputs.compare import CompareError, Source, build_rows, make_plots, notes, read_sources
-from sim.outputs.kpis import HEADLINE, format_diff, format_pct_change, format_value, label, ordered, unit, word
+from sim.outputs import kpis
 from sim.outputs.results import RunFolder, RunFolderError, read_run
 from sim.scenario.docs import schema_rows
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES
@@ -438,10 +438,10 @@ def section_kpis(runs: list[_Run]) -> str:
                    "(mean &plusmn; t &middot; sd/&radic;n) in brackets.</p>")
     head = ["Indicator", "Unit"] + ([_e(r.label) for r in runs] if len(runs) > 1 else ["Value"])
     rows = []
-    for key in HEADLINE:
-        cells = [_label_cell(key, label(key)), _e(unit(key))]
+    for key in kpis.HEADLINE:
+        cells = [_label_cell(key, kpis.label(key)), _e(kpis.unit(key))]
         for r in runs:
-            cells.append(_e(format_value(key, r.values.get(key), r.kpi_ci.get(key))))
+            cells.append(_e(kpis.format_value(key, r.values.get(key), r.kpi_ci.get(key))))
         rows.append(cells)
     out.append(_table(head, rows, num_cols=set(range(2, 2 + len(runs))), cls="kpis"))
     hs = [r.scenario.get("wellbeing", {}).get("high_stress_threshold") for r in runs if r.scenario]
@@ -481,22 +481,22 @@ def section_comparison(runs: list[_Run], sources: list[Source], rows_cmp: list[d
             first = next((by[(k, s.label)] for s in sources[1:] if (k, s.label) in by), None)
             if first is None:
                 continue
-            cells = [_label_cell(k, label(k)), _e(unit(k)), _e(format_value(k, first["baseline"]))]
+            cells = [_label_cell(k, kpis.label(k)), _e(kpis.unit(k)), _e(kpis.format_value(k, first["baseline"]))]
             for s in sources[1:]:
                 r = by.get((k, s.label))
                 if r is None:
                     cells += [""] * (4 if has_ci[s.label] else 3)
                     continue
-                cells += [_e(format_value(k, r["value"])), _e(format_diff(k, r["diff"])),
-                          _e(format_pct_change(r["diff_pct"]))]
+                cells += [_e(kpis.format_value(k, r["value"])), _e(kpis.format_diff(k, r["diff"])),
+                          _e(kpis.format_pct_change(r["diff_pct"]))]
                 if has_ci[s.label]:
                     cells.append("" if r["ci95_low"] is None else
-                                 _e(f"{format_diff(k, r['ci95_low'])} to {format_diff(k, r['ci95_high'])}"))
+                                 _e(f"{kpis.format_diff(k, r['ci95_low'])} to {kpis.format_diff(k, r['ci95_high'])}"))
             body.append(cells)
         return _table([], body, num_cols=set(range(2, ncols)), cls="cmp", head_html=head_html)
 
-    head = [k for k in names if k in HEADLINE]
-    rest = [k for k in ordered(names) if k not in HEADLINE]
+    head = [k for k in names if k in kpis.HEADLINE]
+    rest = [k for k in kpis.ordered(names) if k not in kpis.HEADLINE]
     out.append(table(head))
     if rest:
         out.append(f"<details><summary>All other indicators ({len(rest)})</summary>{table(rest)}</details>")
@@ -534,15 +534,15 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
     target = lookup(sc, "traffic.target_peak_extra_time")
     if target is not _MISSING and s.get("peak_extra_time") is not None:
         rows.append(["Extra travel time at the morning peak (TomTom congestion level)", input_pct(target),
-                     format_value("peak_extra_time", s["peak_extra_time"]),
-                     format_diff("peak_extra_time", s["peak_extra_time"] - target),
+                     kpis.format_value("peak_extra_time", s["peak_extra_time"]),
+                     kpis.format_diff("peak_extra_time", s["peak_extra_time"] - target),
                      src("traffic.target_peak_extra_time")])
     for g, key in (("women", "wellbeing.target_quits_women_per_1000"), ("men", "wellbeing.target_quits_men_per_1000")):
         t, v = lookup(sc, key), s.get(f"quits_{g}_per_1000")
         if t is not _MISSING and v is not None:
             key_run = f"quits_{g}_per_1000"
-            rows.append([f"Quits per 1,000 employed {g} a year", scalar_text(t), format_value(key_run, v),
-                         format_diff(key_run, v - t),
+            rows.append([f"Quits per 1,000 employed {g} a year", scalar_text(t), kpis.format_value(key_run, v),
+                         kpis.format_diff(key_run, v - t),
                          src(key)])
     targets = lookup(sc, "adoption.target_allowed_share")
     adopt = s.get("adoption_by_size") or {}
@@ -550,8 +550,8 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
         for k in SIZE_CLASSES:
             if k in targets and k in adopt:
                 key_run = f"adoption_by_size.{k}"
-                rows.append([label(key_run), input_pct(targets[k]), format_value(key_run, adopt[k]),
-                             format_diff(key_run, adopt[k] - targets[k]),
+                rows.append([kpis.label(key_run), input_pct(targets[k]), kpis.format_value(key_run, adopt[k]),
+                             kpis.format_diff(key_run, adopt[k] - targets[k]),
                              src("adoption.target_allowed_share")])
     sources = [r[4] for r in rows]
     for i in range(1, len(rows)):  # a source repeated from the row above is not spelled out again
@@ -564,16 +564,18 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
     seg_a = s.get("modal_split_by_segment") or {}
     if isinstance(seg_t, dict) and seg_a:
         head = ('<tr><th scope="col" rowspan="2">Commute segment</th>'
-                + "".join(f'<th scope="colgroup" colspan="2" class="group">{_e(word("mode", m))}</th>' for m in MODES)
+                + "".join(f'<th scope="colgroup" colspan="2" class="group">{_e(kpis.word("mode", m))}</th>'
+                          for m in MODES)
                 + "</tr><tr>" + '<th class="num">target</th><th class="num">run</th>' * len(MODES) + "</tr>")
         body = []
         for seg in SEGMENTS:
             if seg not in seg_t or seg not in seg_a:
                 continue
-            cells = [_e(word("segment", seg))]
+            cells = [_e(kpis.word("segment", seg))]
             for m in MODES:
                 a = seg_a[seg].get(m)
-                cells += [_e(input_pct(seg_t[seg].get(m))), _e(format_value(f"modal_split_by_segment.{seg}.{m}", a))]
+                cells += [_e(input_pct(seg_t[seg].get(m))),
+                          _e(kpis.format_value(f"modal_split_by_segment.{seg}.{m}", a))]
             body.append(cells)
         out.append("<p>Share of office-day commuting trips by mode, target (AMAT 2022, Istat) against the run:</p>")
         out.append(_table([], body, num_cols=set(range(1, 1 + 2 * len(MODES))), cls="cal", head_html=head))

@@ -101,7 +101,8 @@ def read_summary(folder: Path, name: str | None = None) -> dict:
     name = str(folder) if name is None else name
     path = folder / "summary.json"
     if not path.is_file():
-        raise RunFolderError(f"{name}: run folder has no summary.json (expected a results folder written by 'run.py run')")
+        raise RunFolderError(f"{name}: run folder has no summary.json "
+                             "(expected a results folder written by 'run.py run')")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
