@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from sim.outputs.kpis import HEADLINE, format_with_unit
 from sim.outputs.results import OutputError, check_output_dir
 from sim.scenario.load import ScenarioError, load_scenario
 
@@ -104,7 +105,7 @@ def cmd_run(args) -> int:
     if args.replications < 1:
         return _fail(f"--replications: expected an integer >= 1, got {args.replications}")
     from sim.model import TraceWorkerError
-    from sim.runner import default_out_dir, run_and_write
+    from sim.runner import default_out_dir, progress_days, run_and_write
     out = args.out if args.out is not None else default_out_dir(scenario)
     try:
         check_output_dir(out)
@@ -114,11 +115,11 @@ def cmd_run(args) -> int:
     bar = None
     if not args.quiet:
         from tqdm import tqdm
-        runs = 1 if scenario.policy.smart_working == "off" else 2
-        desc = f"{scenario.name} (+ counterfactual)" if runs == 2 else scenario.name
+        desc = scenario.name if scenario.policy.smart_working == "off" else f"{scenario.name} (+ counterfactual)"
         if args.replications > 1:
             desc += f" x{args.replications} seeds"
-        bar = tqdm(total=scenario.days * runs * args.replications, unit="day", desc=desc, file=sys.stderr, mininterval=1.0)
+        bar = tqdm(total=progress_days(scenario, args.replications), unit="day", desc=desc, file=sys.stderr,
+                   mininterval=1.0)
     try:
         path, summary = run_and_write(scenario, out, argv=sys.argv, trace_worker=args.trace_worker,
                                       progress=bar.update if bar else None, replications=args.replications)
@@ -130,21 +131,21 @@ def cmd_run(args) -> int:
     print(f"results: {path}")
     if (Path(path) / "report.html").is_file():
         print(f"report: {Path(path) / 'report.html'}")
-    print(f"  workers {summary['workers']:.0f}, remote share {summary['remote_share']:.3f}, "
-          f"car vkm {summary['car_vkm']:.4g}, CO2 net {summary['co2_net_t']:.4g} t, "
-          f"hours saved/worker {summary.get('hours_saved_per_worker', float('nan')):.2f}")
     reps = summary.get("replications")
     if reps:
-        print(f"  {reps['n']} replications, seeds {reps['seeds'][0]}..{reps['seeds'][-1]}: mean [95% CI]")
-        for k in ("remote_share", "car_vkm", "co2_net_t", "hours_saved_per_worker", "mean_stress"):
-            if k in reps["kpis"]:
-                v = reps["kpis"][k]
-                print(f"    {k} {v['mean']:.4g} [{v['ci95_low']:.4g}, {v['ci95_high']:.4g}]")
+        print(f"  {reps['n']} replications, seeds {reps['seeds'][0]}..{reps['seeds'][-1]}: mean (95% interval)")
+    for k in HEADLINE:
+        v = (reps or {}).get("kpis", {}).get(k)
+        if v is not None:
+            print(f"  {k}: {format_with_unit(k, v['mean'], (v['ci95_low'], v['ci95_high']))}")
+        elif k in summary:
+            print(f"  {k}: {format_with_unit(k, summary[k])}")
     return 0
 
 
 def cmd_compare(args) -> int:
-    from sim.outputs.compare import CompareError, compare
+    from sim.orchestrate import compare
+    from sim.outputs.compare import CompareError
     try:
         path, table = compare(args.runs, out=args.out, seed=args.seed, days=args.days, scale=args.scale,
                               replications=args.replications, quiet=args.quiet, argv=sys.argv)

@@ -19,7 +19,7 @@ pytest.importorskip("solara", reason="the app extra is not installed: pip instal
 from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files  # noqa: E402
 from sim.app.live import live_figure, live_model, remote_today_by_cell, series  # noqa: E402
 from sim.app.runs import baseline_for, cell_grid, find_run, list_runs, run_against_baseline  # noqa: E402
-from sim.outputs.report import HEADLINE_WORDS  # noqa: E402
+from sim.outputs.kpis import HEADLINE, label  # noqa: E402
 from sim.scenario.load import load_scenario  # noqa: E402
 from sim.scenario.schema import PolicyConfig  # noqa: E402
 
@@ -126,7 +126,8 @@ def test_a_remote_days_floor_moves_the_cards_the_expected_way(floor_run):
     for kpi in ("car_vkm", "co2_commute_t", "commute_hours_per_worker", "delay_hours"):
         assert cards[kpi]["direction"] == -1 and cards[kpi]["verdict"] == 1, kpi
     assert cards["co2_home_t"]["direction"] == 1 and cards["co2_home_t"]["verdict"] == -1
-    assert all(c["label"] == HEADLINE_WORDS[k][0] for k, c in cards.items())  # the report's words
+    assert list(cards) == [k for k in HEADLINE if k in cards]  # in the headline order
+    assert all(c["label"] == label(k) for k, c in cards.items())  # the report's words (the KPI registry's)
     c = cards["car_vkm"]
     assert c["diff"] == pytest.approx(c["value"] - c["baseline"]) and c["diff_pct"] == pytest.approx(100 * c["diff"] / c["baseline"])
     assert not res.baseline_reused and res.folder != res.baseline_folder

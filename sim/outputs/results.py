@@ -1,4 +1,5 @@
-"""The results folder: written to a hidden temporary sibling, renamed into place when complete.
+"""The results folder: written to a hidden temporary sibling, renamed into place when complete,
+and read back (:func:`read_run`) by whoever compares, reports or shows runs.
 
 A run killed at any moment (SIGKILL included) leaves at most a ``.<name>.tmp-<pid>`` folder, never
 a folder at the final path that looks complete. A run claims its final path before it starts
@@ -16,11 +17,14 @@ import os
 import re
 import shutil
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
+
+from sim.outputs.kpis import ROOTS
 
 
 class OutputError(Exception):
@@ -166,3 +170,51 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+# ------------------------------------------------------------------------------------------ reading
+class RunFolderError(Exception):
+    """A folder is not a readable results folder; the message names it and what is wrong."""
+
+
+@dataclass
+class RunFolder:
+    """A results folder as written by ``run.py run``: its summary, and (empty if missing) manifest and scenario."""
+
+    folder: Path
+    summary: dict
+    manifest: dict
+    scenario: dict
+
+
+def read_summary(folder: Path, name: str | None = None) -> dict:
+    """``summary.json`` of a results folder; raises :class:`RunFolderError` naming ``name`` (default: the folder)."""
+    folder = Path(folder)
+    name = str(folder) if name is None else name
+    path = folder / "summary.json"
+    if not path.is_file():
+        raise RunFolderError(f"{name}: run folder has no summary.json "
+                             "(expected a results folder written by 'run.py run')")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunFolderError(f"{name}: summary.json cannot be read: {exc}") from None
+    if not isinstance(data, dict) or not ROOTS & set(data):
+        raise RunFolderError(f"{name}: summary.json holds no KPIs (expected the summary of a 'run.py run' folder)")
+    return data
+
+
+def _optional(path: Path, parse) -> dict:
+    try:
+        data = parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_run(folder: Path, name: str | None = None) -> RunFolder:
+    """Read a results folder: its summary (required, see :func:`read_summary`), manifest and resolved scenario."""
+    folder = Path(folder)
+    summary = read_summary(folder, name)
+    return RunFolder(folder=folder, summary=summary, manifest=_optional(folder / "manifest.json", json.loads),
+                     scenario=_optional(folder / "scenario.resolved.yaml", yaml.safe_load))

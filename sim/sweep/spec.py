@@ -28,21 +28,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.outputs.kpis import KPIS, key_patterns
 from sim.scenario.load import ScenarioError, close_file_hint, format_validation_error, load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
 from sim.scenario.yaml_input import YamlInputError, clip, read_yaml_file, short
 
 MAX_RUNS = 10_000_000
-
-# summary keys a sweep can analyse (nested ones by their flattened name, e.g. modal_split.car)
-KPI_ROOTS = frozenset({
-    "workers", "remote_share", "car_vkm", "co2_commute_t", "co2_home_t", "co2_home_energy_t", "co2_extra_trips_t",
-    "co2_net_t", "commute_hours_per_worker", "office_days_per_worker", "delay_hours", "mean_stress",
-    "high_stress_share", "quits_women_per_1000", "quits_men_per_1000", "modal_split", "modal_split_by_segment",
-    "adoption_by_size", "office_attendance_by_weekday", "peak_extra_time", "peak_vc_max", "transit_peak_load",
-    "car_vehicle_hours", "break_even_km", "hours_saved_per_worker", "hours_saved_congestion_relief_per_worker",
-    "hours_saved_remote_days_per_worker"})
-
 
 class _Strict(BaseModel):
     """Unknown keys are errors; numbers are finite and never booleans (``days: true`` is not 1 day)."""
@@ -217,12 +208,17 @@ class SweepFile(_Strict):
                     raise ValueError(f"parameters ({p.path}): a grid needs 'levels', or 'range' with 'n' "
                                      "(evenly spaced values) or integer: true")
         for o in self.outputs:
-            if o.startswith("hours_saved") and not self.counterfactual:
+            if o not in KPIS:
+                raise ValueError(f"outputs: unknown summary key '{o}'{_did_you_mean(o)}; expected a KPI of "
+                                 f"summary.json (sim/outputs/kpis.py): {', '.join(key_patterns())}")
+            if KPIS[o].needs_counterfactual and not self.counterfactual:
                 raise ValueError(f"outputs: '{o}' needs the counterfactual run; set counterfactual: true")
-            if o.split(".")[0] not in KPI_ROOTS:
-                raise ValueError(f"outputs: unknown summary key '{o}'; expected one of {sorted(KPI_ROOTS)} "
-                                 "(nested ones with dots, e.g. modal_split.car)")
         return self
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, list(KPIS), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 @dataclass(frozen=True)
@@ -466,5 +462,5 @@ def load_sweep(path: str | Path) -> Sweep:
     return sweep
 
 
-__all__ = ["KPI_ROOTS", "Parameter", "Design", "SweepFile", "Sweep", "Run", "load_sweep", "build_scenario",
+__all__ = ["Parameter", "Design", "SweepFile", "Sweep", "Run", "load_sweep", "build_scenario",
            "point_id", "canonical", "set_path"]
