@@ -88,7 +88,7 @@ def read_run(folder: Path) -> RunInfo | None:
     except RunFolderError:
         return None
     summary, manifest = run.summary, run.manifest
-    if not manifest:  # written last but for the report: a folder without one is not complete
+    if not manifest:  # the list shows seed, days and sample from it: no manifest, not listed (as before)
         return None
     return RunInfo(folder=folder, name=summary.get("scenario", folder.name), finished=manifest.get("finished", ""),
                    seed=int(manifest.get("seed", 0)), scale=float(manifest.get("scale", 1.0)),
