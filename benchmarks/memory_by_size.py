@@ -16,12 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CASE = """
 import resource, sys, time
 sys.path.insert(0, {root!r})
-from sim.model import CommuteModel
+from sim.prepare import build_model
 from sim.scenario.load import load_scenario
 t0 = time.perf_counter()
 sc = load_scenario({root!r} + "/scenarios/milan_baseline.yaml", ["city.grid_size={grid}",
                    "population.workers_internal={workers}", "population.workers_inbound=0"], days=1)
-CommuteModel(sc)
+build_model(sc)
 print(f"grid {grid:3d}  workers {workers:9,d}  build {{time.perf_counter() - t0:6.1f}} s  "
       f"peak RSS {{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:8.0f}} MB")
 """

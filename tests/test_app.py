@@ -17,9 +17,11 @@ from pydantic import BaseModel
 pytest.importorskip("solara", reason="the app extra is not installed: pip install -e '.[app]'")
 
 from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files  # noqa: E402
-from sim.app.live import live_figure, live_model, remote_today_by_cell, series  # noqa: E402
-from sim.app.runs import baseline_for, cell_grid, find_run, list_runs, run_against_baseline  # noqa: E402
+from sim.app.live import live_figure, live_model, remote_today_by_zone, series  # noqa: E402
+from sim.app.runs import baseline_for, find_run, list_runs, map_figure, run_against_baseline, zone_map_data  # noqa: E402
 from sim.outputs.kpis import HEADLINE, label  # noqa: E402
+from sim.outputs.maps import NO_WORKERS  # noqa: E402
+from sim.outputs.zones import zone_geometry  # noqa: E402
 from sim.scenario.load import load_scenario  # noqa: E402
 from sim.scenario.schema import PolicyConfig  # noqa: E402
 
@@ -159,19 +161,34 @@ def test_replications_give_the_cards_a_95_percent_interval(tmp_path):
     assert card["ci95_low"] > 0  # two remote days a week for everyone allowed: up in both seeds
 
 
-def test_the_city_map_puts_each_cells_value_in_its_place(floor_run):
+def _patches(fig) -> int:
+    """Zones drawn on the first map panel: patches of its coloured and hatched collections."""
+    ax = next(a for a in fig.axes if any(c.get_gid() in ("zones", "no_data") for c in a.collections))
+    return sum(len(c.get_paths()) for c in ax.collections if c.get_gid() in ("zones", "no_data"))
+
+
+def test_the_city_map_puts_each_zones_value_on_its_polygon(floor_run):
     _, sc, res, _ = floor_run
-    grid, half, cell_km = cell_grid(res.folder, "remote_share")
-    n = sc.city.grid_size
-    assert grid.shape == (n, n) and cell_km == pytest.approx(sc.city.cell_km) and half == pytest.approx(n * cell_km / 2)
+    data = zone_map_data(res.folder, "remote_share")
     zones = pq.read_table(res.folder / "by_zone.parquet").to_pydict()
-    i = zones["name"].index("cell_0_0")  # x -21 km, y +21 km: top-left corner, north up
-    assert (zones["x_km"][i], zones["y_km"][i]) == (-half + cell_km / 2, half - cell_km / 2)
-    assert grid[0, 0] == pytest.approx(zones["remote_share"][i])
-    vc, _, _ = cell_grid(res.folder, "peak_vc")
-    assert np.isfinite(vc).all() and vc.max() > 0
+    drawn = np.array([g is not None for g in data.geoms])
+    assert len(data.geoms) == len(zones["zone"]) and drawn.sum() > 40
+    # each polygon lies where its zone is: around its centroid
+    around = [g.bounds[0] <= x <= g.bounds[2] and g.bounds[1] <= y <= g.bounds[3]
+              for g, x, y in zip(data.geoms, zones["x_km"], zones["y_km"]) if g is not None]
+    assert np.mean(around) > 0.9
+    lived_in = np.array(zones["workers"]) > 0
+    assert (lived_in & drawn).sum() > 20 and (~lived_in & drawn).any()  # a small run: some zones without residents
+    assert data.values[lived_in] == pytest.approx(100 * np.array(zones["remote_share"])[lived_in])
+    assert np.isnan(data.values[~lived_in]).all()  # "no data", not 0
+    fig = map_figure(data)
+    assert _patches(fig) == drawn.sum()
+    assert any("(% of worker-days)" in a.get_ylabel() for a in fig.axes)  # the colour bar says its unit
+    assert NO_WORKERS in [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    vc = zone_map_data(res.folder, "peak_vc")
+    assert np.nanmax(vc.values) > 0 and np.isfinite(vc.values[drawn]).mean() > 0.9  # zones have roads
     with pytest.raises(ValueError, match="map metric must be one of"):
-        cell_grid(res.folder, "nope")
+        zone_map_data(res.folder, "nope")
 
 
 def test_the_live_model_stops_after_its_days():
@@ -191,11 +208,13 @@ def test_the_live_map_at_the_limits(smart_working, share):
     sc = sc.model_copy(update={"policy": sc.policy.model_copy(update={"smart_working": smart_working})})
     m = live_model(sc)
     m.step()
-    grid, half, cell_km = remote_today_by_cell(m)
-    assert grid.shape == (sc.city.grid_size, sc.city.grid_size) and cell_km == pytest.approx(sc.city.cell_km)
-    lived_in = grid[np.isfinite(grid)]
-    assert len(lived_in) > 0 and (lived_in == share).all()
-    assert len(live_figure(m).axes) == 6  # four series, the map and its colour bar
+    today = remote_today_by_zone(m)
+    lived_in = np.bincount(m.population.home, minlength=m.city.n_zones) > 0
+    assert len(today) == m.city.n_zones and np.isnan(today[~lived_in]).all()  # nobody there: no data, not 0
+    assert lived_in.any() and (today[lived_in] == share).all()
+    fig = live_figure(m)
+    assert len(fig.axes) == 6  # four series, the map and its colour bar
+    assert _patches(fig) == sum(g is not None for g in zone_geometry(m.city))
 
 
 @pytest.mark.parametrize("args, message", [

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.outputs.difference import DIFFERENCE_METRICS
 from sim.outputs.kpis import HEADLINE, format_value
 from sim.outputs.report import ReportError, scenario_diff, write_report
 
@@ -99,7 +100,8 @@ def test_two_run_report(report_runs, tmp_path):
     assert "<code>policy.sme_support.enabled</code>" in levers and "false &rarr; <strong>true</strong>" in levers
     assert levers.count("<code>") == 1  # the only setting that differs
     n_imgs = len([t for t, _ in page.tags if t == "img"])
-    assert n_imgs == 2 + 2 * len(list((base / "plots").glob("*.png")))  # comparison plots + each run's
+    # comparison plots + each run's + the difference maps by home zone
+    assert n_imgs == 2 + 2 * len(list((base / "plots").glob("*.png"))) + len(DIFFERENCE_METRICS)
 
 
 def test_scenario_diff_and_interval_text():

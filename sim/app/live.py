@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.world.city import ZONE_KINDS
 from sim.model import CommuteModel
 from sim.prepare import prepare
-from sim.app.runs import zone_grid
+from sim.outputs.maps import milan_zones, zone_map
+from sim.world.city import ZONE_KINDS
+from sim.outputs.zones import zone_geometry
 
 LIVE_SCALE = 0.005  # ~6,000 workers: a day takes milliseconds, calibration about a second
 SERIES = (("remote_share", "Remote share of workers today", 1.0),
@@ -50,16 +51,13 @@ def series(model: CommuteModel) -> dict[str, np.ndarray]:
     return out
 
 
-def remote_today_by_cell(model: CommuteModel) -> tuple[np.ndarray, float, float]:
-    """Share of each home cell's workers working remotely on the last simulated day (:func:`zone_grid`)."""
+def remote_today_by_zone(model: CommuteModel) -> np.ndarray:
+    """Share of each home zone's workers working remotely on the last simulated day (NaN: nobody lives there)."""
     city, pop = model.city, model.population
     remote = model.remote_mask[:, (model.day - 1) % 5] if model.day else np.zeros(pop.n_workers, dtype=bool)
-    n_zones = len(city.x_km)
-    workers = np.bincount(pop.home, weights=pop.weight, minlength=n_zones)
-    remote_w = np.bincount(pop.home, weights=pop.weight * remote, minlength=n_zones)
-    share = np.divide(remote_w, workers, out=np.full(n_zones, np.nan), where=workers > 0)
-    cells = city.kind != ZONE_KINDS.index("gateway")
-    return zone_grid(city.x_km[cells], city.y_km[cells], share[cells])
+    workers = np.bincount(pop.home, weights=pop.weight, minlength=city.n_zones)
+    remote_w = np.bincount(pop.home, weights=pop.weight * remote, minlength=city.n_zones)
+    return np.divide(remote_w, workers, out=np.full(city.n_zones, np.nan), where=workers > 0)
 
 
 def live_figure(model: CommuteModel) -> Figure:
@@ -77,11 +75,12 @@ def live_figure(model: CommuteModel) -> Figure:
         ax.grid(alpha=0.3)
     for ax in axes[1]:
         ax.set_xlabel("workday", fontsize=8)
-    grid, half, _ = remote_today_by_cell(model)
-    ax = fig.add_subplot(grid_spec[:, 2])
-    im = ax.imshow(grid, extent=(-half, half, -half, half), cmap="viridis", vmin=0, vmax=max(0.3, float(np.nanmax(grid))))
-    fig.colorbar(im, ax=ax, shrink=0.8)
-    ax.set_title("Remote today, share by home cell", fontsize=9)
-    ax.set_xlabel("km east of the Duomo", fontsize=8)
-    ax.tick_params(labelsize=8)
+    share = 100 * remote_today_by_zone(model)
+    city = model.city
+    top = float(np.nanmax(share)) if np.isfinite(share).any() else 0.0
+    milan = milan_zones({"municipio": city.municipio, "kind": np.array(ZONE_KINDS)[city.kind]})
+    m = zone_map(fig, grid_spec[:, 2], geoms=zone_geometry(city), values=share, unit="% of the zone's workers",
+                 label="remote today", cmap="viridis", vmin=0.0, vmax=max(30.0, top), milan=milan,
+                 zoom=False)  # one small panel beside the series
+    m.axes[0].set_title("Remote today, share by home zone", fontsize=9)
     return fig

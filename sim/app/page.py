@@ -19,7 +19,6 @@ from pathlib import Path
 
 import solara
 import solara.lab
-from matplotlib.figure import Figure
 
 with warnings.catch_warnings():  # Solara's hook linter flags a line inside Mesa's own SolaraViz module
     warnings.simplefilter("ignore", UserWarning)
@@ -31,7 +30,8 @@ from sim.app.levers import apply_levers, changed_levers, lever_values, levers, m
 from sim.app.live import LIVE_SCALE, live_figure
 from sim.app.live import live_model as make_live_model
 from sim.outputs import kpis
-from sim.app.runs import MAP_METRICS, SCENARIOS, AppResult, cell_grid, kpi_cards, list_runs, read_run, run_against_baseline
+from sim.app.runs import (MAP_METRICS, SCENARIOS, AppResult, kpi_cards, list_runs, map_figure, read_run,
+                          run_against_baseline, zone_map_data)
 
 RESULTS = Path(os.environ.get("SMARTCOMMUTE_RESULTS", "results")).resolve()
 LEVERS = levers()
@@ -246,17 +246,9 @@ def KpiCard(card: dict):
 def CityMap(folder: Path):
     metric = solara.use_reactive("remote_share")
     with solara.ToggleButtonsSingle(value=metric, classes=["map-metric"]):
-        for key, (_, short) in MAP_METRICS.items():
-            solara.Button(short, value=key, text=True)
-    grid, half, _ = cell_grid(folder, metric.value)
-    fig = Figure(figsize=(5.2, 4.4), layout="constrained")
-    ax = fig.subplots()
-    im = ax.imshow(grid, extent=(-half, half, -half, half), cmap="viridis" if metric.value != "peak_vc" else "magma_r")
-    fig.colorbar(im, ax=ax, shrink=0.8)
-    ax.set_title(MAP_METRICS[metric.value][0], fontsize=9)
-    ax.set_xlabel("km east of the Duomo", fontsize=8)
-    ax.set_ylabel("km north", fontsize=8)
-    solara.FigureMatplotlib(fig)
+        for key, m in MAP_METRICS.items():
+            solara.Button(m.button, value=key, text=True)
+    solara.FigureMatplotlib(map_figure(zone_map_data(folder, metric.value)))
 
 
 @solara.component

@@ -23,6 +23,9 @@ from sim.outputs.kpis import HEADLINE, better_sign, label, unit
 from sim.outputs.results import RunFolderError
 from sim.outputs.results import read_run as read_folder
 from sim.runner import default_out_dir, git_commit, progress_days
+from matplotlib.figure import Figure
+from sim.outputs.maps import NO_WORKERS, ZONE_METRICS, MapMetric, milan_zones, zone_map
+from sim.outputs.zones import read_geometry
 from sim.scenario.load import load_scenario, resolved_dict
 from sim.scenario.schema import PolicyConfig, Scenario
 
@@ -189,55 +192,54 @@ def run_against_baseline(scenario: Scenario, results: Path, replications: int = 
 
 
 # ------------------------------------------------------------------------------------------ map
-MAP_METRICS = {  # key: (title, button label)
-    "remote_share": ("Remote share of workdays, by home cell", "remote share"),
-    "share_car": ("Car share of commutes, by home cell", "car share"),
-    "mean_stress": ("Mean stress (0-10), by home cell", "stress"),
-    "peak_vc": ("Peak congestion (mean peak volume/capacity of the cell's links)", "peak congestion"),
-}
+PEAK_VC = MapMetric("peak_vc", "Peak congestion of the roads touching each zone", "peak volume/capacity",
+                    "mean over the zone's links; 1 = capacity", 1.0, "magma_r", "peak congestion")
+MAP_METRICS = {**ZONE_METRICS, PEAK_VC.key: PEAK_VC}  # the map's buttons, in this order
 
 
-def zone_grid(x_km: np.ndarray, y_km: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Values of the grid's cells (centroids ``x_km``, ``y_km``) as a (rows, cols) image, north up.
+@dataclass
+class MapData:
+    """A map of one figure by zone from a run folder: polygons, values (NaN: no data), Milan's zones."""
 
-    Returns the image, the grid's half-width and the cell size (km). Gateways must be left out.
-    """
-    side = int(round(np.sqrt(len(x_km))))
-    cell_km = float(np.min(np.diff(np.unique(x_km)))) if side > 1 else 1.0
-    half = float(x_km.max()) + cell_km / 2
-    col = np.rint((x_km - x_km.min()) / cell_km).astype(int)
-    row = np.rint((y_km.max() - y_km) / cell_km).astype(int)
-    grid = np.full((side, side), np.nan)
-    grid[row, col] = values
-    return grid, half, cell_km
+    metric: MapMetric
+    geoms: list
+    values: np.ndarray
+    milan: np.ndarray
 
 
-def cell_grid(folder: Path, metric: str) -> tuple[np.ndarray, float, float]:
-    """:func:`zone_grid` of ``metric`` from a run folder (``by_zone.parquet``, or ``links.parquet`` for ``peak_vc``).
+def zone_map_data(folder: Path, metric: str) -> MapData:
+    """``metric`` by zone from a run folder (``by_zone.parquet``; ``links.parquet`` for ``peak_vc``).
 
-    ``peak_vc`` is the mean, over the links that start or end in the cell, of each link's average
-    daily peak volume/capacity.
+    ``peak_vc`` is the mean, over the links that start or end in the zone, of each link's average
+    daily peak volume/capacity (NaN for a zone without links).
     """
     import pyarrow.parquet as pq
 
     if metric not in MAP_METRICS:
         raise ValueError(f"map metric must be one of {sorted(MAP_METRICS)}, got {metric!r}")
     zones = pq.read_table(folder / "by_zone.parquet").to_pydict()
-    cells = [i for i, k in enumerate(zones["kind"]) if k != "gateway"]
-    xs = np.array([zones["x_km"][i] for i in cells])
-    ys = np.array([zones["y_km"][i] for i in cells])
+    geoms = read_geometry(zones.get("geometry_wkb"))
     if metric != "peak_vc":
-        return zone_grid(xs, ys, np.array([zones[metric][i] for i in cells], dtype=float))
-    links = pq.read_table(folder / "links.parquet").to_pydict()
-    zone_cell = {zones["zone"][i]: j for j, i in enumerate(cells)}
-    total, count = np.zeros(len(cells)), np.zeros(len(cells))
-    for f, t, vc in zip(links["from_zone"], links["to_zone"], links["peak_vc_mean"]):
-        for z in (f, t):
-            if z in zone_cell:
-                total[zone_cell[z]] += vc
-                count[zone_cell[z]] += 1
-    return zone_grid(xs, ys, np.divide(total, count, out=np.full(len(cells), np.nan), where=count > 0))
+        values = MAP_METRICS[metric].values(zones)
+    else:
+        links = pq.read_table(folder / "links.parquet").to_pydict()
+        n = len(zones["zone"])
+        ends = np.r_[links["from_zone"], links["to_zone"]].astype(np.int64)
+        vc = np.r_[links["peak_vc_mean"], links["peak_vc_mean"]].astype(float)
+        total, count = np.bincount(ends, weights=vc, minlength=n), np.bincount(ends, minlength=n)
+        values = np.divide(total, count, out=np.full(n, np.nan), where=count > 0)
+    return MapData(metric=MAP_METRICS[metric], geoms=geoms, values=values, milan=milan_zones(zones))
 
 
-__all__ = ["AppResult", "RunInfo", "baseline_for", "cell_grid", "zone_grid", "find_run", "kpi_cards", "list_runs",
-           "read_run", "run_against_baseline"]
+def map_figure(data: MapData, figsize=(5.6, 4.6)) -> Figure:
+    """The app's map of :func:`zone_map_data` (polygons, colour bar with the unit, "no data" hatched)."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    m = data.metric
+    zone_map(fig, geoms=data.geoms, values=data.values, unit=m.unit, label=m.label, cmap=m.cmap, milan=data.milan,
+             hatched_label=NO_WORKERS if m.key != "peak_vc" else "no data: no road link")
+    fig.suptitle(m.title, fontsize=9)
+    return fig
+
+
+__all__ = ["AppResult", "RunInfo", "baseline_for", "find_run", "kpi_cards", "list_runs",
+           "read_run", "run_against_baseline", "zone_map_data", "map_figure", "MapData"]

@@ -14,6 +14,7 @@ from sim.world.city import LINK_KINDS, ZONE_KINDS
 from sim.behaviour.emissions import break_even_km, heating_fraction
 from sim.behaviour.mode_choice import CAR
 from sim.behaviour.traffic import peak_extra_time
+from sim.outputs.zones import comune_groups, geometry_wkb, municipio_groups, place_columns, zone_geometry
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR
 
 
@@ -162,26 +163,31 @@ class Metrics:
         """Columns of the daily table."""
         return {k: [r[k] for r in self.rows] for k in self.rows[0]} if self.rows else {}
 
-    def _group(self, key: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
+    def _group(self, key: np.ndarray, n_groups: int, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Weighted figures by group: ``key`` is the group of each worker (of the workers ``rows``, a
+        mask or index, when given); every share is a ratio of the group's per-worker totals."""
         m = self.model
         w = m.population.weight
         days = max(len(self.rows), 1)
+        sel = slice(None) if rows is None else rows
+        w = w[sel]
         wsum = np.bincount(key, weights=w, minlength=n_groups)
 
         def tot(x):
-            return np.bincount(key, weights=w * x, minlength=n_groups)
+            return np.bincount(key, weights=w * x[sel], minlength=n_groups)
 
         def per(x, d):
             return np.divide(x, d, out=np.zeros(n_groups), where=d > 0)
 
-        trips = np.stack([tot(self.mode_trips[:, i]) for i in range(len(MODES))], axis=1)
+        mode_trips = self.mode_trips
+        trips = np.stack([tot(mode_trips[:, i]) for i in range(len(MODES))], axis=1)
         all_trips = trips.sum(axis=1)
         out = {
             "workers": wsum,
             "allowed_share": per(tot(self.allowed_days), wsum * days),
             "remote_share": per(tot(self.remote_days), wsum * days),
             **{f"share_{k}": per(trips[:, i], all_trips) for i, k in enumerate(MODES)},
-            "car_vkm": tot(self.mode_trips[:, CAR] * 2 * m.dist_km) / m.scenario.mode.car_occupancy,
+            "car_vkm": tot(mode_trips[:, CAR] * 2 * m.dist_km) / m.scenario.mode.car_occupancy,
             "commute_hours_per_worker": per(tot(self.commute_min) / 60.0, wsum),
             "co2_commute_t": tot(self.co2_commute_kg) / 1000.0,
             "co2_home_t": tot(self.co2_home_kg) / 1000.0,
@@ -196,17 +202,35 @@ class Metrics:
         m = self.model
         pop, city = m.population, m.city
         by_class = {"size_class": list(SIZE_CLASSES), **_lists(self._group(pop.worker_class.astype(np.int64), len(SIZE_CLASSES)))}
-        zone = self._group(pop.home.astype(np.int64), city.n_zones)
+        home = pop.home.astype(np.int64)
         jobs = np.bincount(pop.work, weights=pop.weight, minlength=city.n_zones)
-        by_zone = {"zone": list(range(city.n_zones)), "name": list(city.names) or [str(i) for i in range(city.n_zones)],
+        by_zone = {"zone": list(range(city.n_zones)), **place_columns(city),
                    "kind": [ZONE_KINDS[k] for k in city.kind], "x_km": city.x_km.tolist(), "y_km": city.y_km.tolist(),
-                   "jobs_filled": jobs.tolist(), **_lists(zone)}
+                   "jobs_filled": jobs.tolist(), **_lists(self._place(home, city.n_zones)),
+                   "geometry_wkb": geometry_wkb(zone_geometry(city))}
         g = pop.woman.astype(np.int64) * 2 + pop.caregiver.astype(np.int64)
         by_gc = {"gender": ["man", "man", "woman", "woman"], "caregiver": [False, True, False, True],
                  **_lists(self._group(g, 4))}
         seg = self._group(m.segment.astype(np.int64), len(SEGMENTS))
         by_segment = {"segment": list(SEGMENTS), **_lists(seg)}
-        return {"by_size_class": by_class, "by_zone": by_zone, "by_gender_caregiver": by_gc, "by_segment": by_segment}
+        tables = {"by_size_class": by_class, "by_zone": by_zone, "by_gender_caregiver": by_gc, "by_segment": by_segment}
+        for name, grouping in (("by_municipio", municipio_groups(city)), ("by_comune", comune_groups(city))):
+            if grouping is not None:  # absent when the city has no Municipio (no comune)
+                g = grouping.of_zone[home]
+                inside = g >= 0
+                tables[name] = {**grouping.columns, "zones": grouping.zones.tolist(),
+                                **_lists(self._place(g[inside], grouping.n_groups, inside))}
+        return tables
+
+    def _place(self, key: np.ndarray, n_groups: int, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """:meth:`_group` of the workers ``rows`` (all by default) by home place, with the sampled head
+        count, car round trips over the run and ``car_share`` (car trips / all office-day trips)."""
+        g = self._group(key, n_groups, rows)
+        w = self.model.population.weight if rows is None else self.model.population.weight[rows]
+        car = self.mode_trips[:, CAR] if rows is None else self.mode_trips[rows, CAR]
+        return {"workers_sampled": np.bincount(key, minlength=n_groups), **g,
+                "car_trips": np.bincount(key, weights=w * car, minlength=n_groups),
+                "car_share": g["share_car"]}
 
     def links(self) -> dict[str, list]:
         """Road links with their mean and max peak volume/capacity and commuter vehicle-km."""

@@ -27,11 +27,14 @@ from matplotlib import colors as mcolors
 from matplotlib import dates as mdates
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, Patch
+from matplotlib.patches import Circle, Patch, PathPatch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.outputs.kpis import format_value, word
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
+from sim.outputs.maps import (ZONE_METRICS, draw_zones, drawn, milan_is_small, milan_zones, outline, panel_bounds,
+                              polygon_path, zone_map)
+from sim.outputs.zones import read_geometry
 
 log = logging.getLogger(__name__)
 
@@ -370,15 +373,42 @@ _COMPASS = ("E", "ENE", "NE", "NNE", "N", "NNW", "NW", "WNW", "W", "WSW", "SW", 
 # green (free flow) -> gold -> red at capacity -> dark red: no pale colours that vanish on white
 _VC_CMAP = mcolors.LinearSegmentedColormap.from_list(
     "vc", [(0.0, "#1a9850"), (0.33, "#91cf60"), (0.5, "#e6b422"), (0.667, "#e8541e"), (1.0, "#5c0016")])
+_VC_MAX = 1.5  # top of the v/c colour scale
 _LINK_WIDTH = {"local": 1.0, "radial": 2.4, "ring": 2.4, "motorway": 3.2, "connector": 2.4}
 
 
+def _zones_and_roads(ax, Z: dict, geoms: list, roads, *, width_scale: float = 1.0) -> list:
+    """Draw the zones lightly (the Comune di Milano outlined, Area C shaded) and the roads coloured by
+    their peak v/c (``roads``: segments, v/c, kinds, or None); returns the zones' legend handles."""
+    handles = []
+    kinds = np.asarray(Z.get("kind", []), dtype=object)
+    if geoms and drawn(geoms).any():
+        draw_zones(ax, geoms, np.zeros(len(geoms)), cmap=mcolors.ListedColormap(["#f4f6f7"]),
+                   norm=mcolors.Normalize(0, 1), edgecolor="#d5d8dc", lw=0.5)
+        handles.append(Patch(fc="#f4f6f7", ec="#d5d8dc", label="zone"))
+        for mask, style, label in ((milan_zones(Z), {"fill": False, "ec": "#34495e", "lw": 1.0, "ls": "--"},
+                                    "Comune di Milano"),
+                                   (kinds == "core", {"fc": (0.36, 0.68, 0.89, 0.35), "ec": "#154360", "lw": 1.3},
+                                    "Area C core")):
+            shape = outline(geoms, mask)
+            if shape is not None:
+                ax.add_patch(PathPatch(polygon_path(shape), zorder=3, **style))
+                handles.append(Patch(**{"fc": "none", **style}, label=label))
+    if roads is not None:
+        seg, vc_road, kind = roads
+        draw = np.argsort(vc_road, kind="stable")  # congested roads on top
+        widths = width_scale * np.array([_LINK_WIDTH.get(k, 1.0) for k in kind])
+        norm = mcolors.Normalize(0.0, _VC_MAX, clip=True)
+        ax.add_collection(LineCollection(seg[draw], colors=_VC_CMAP(norm(vc_road[draw])), linewidths=widths[draw],
+                                         capstyle="round", zorder=2))
+    return handles
+
+
 def plot_congestion_map(run: _Run, path: Path) -> Path:
-    fig = plt.figure(figsize=SIZE, dpi=DPI)
-    vmax = 1.5
+    vmax = _VC_MAX
     L, Z = run.links, run.by_zone
     has_links = bool(L) and len(L.get("link", [])) > 0
-    worst = None
+    worst = roads = None
     if has_links:
         f, t = np.asarray(L["from_zone"]), np.asarray(L["to_zone"])
         vc = np.asarray(L["peak_vc_mean"], dtype=float)
@@ -390,17 +420,32 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
         vc_road = np.maximum.reduceat(vc[order], starts)
         idx = order[starts]
         worst = float(vc_road.max()) if len(vc_road) else None
+        seg = np.stack([np.c_[np.asarray(L["from_x_km"])[idx], np.asarray(L["from_y_km"])[idx]],
+                        np.c_[np.asarray(L["to_x_km"])[idx], np.asarray(L["to_y_km"])[idx]]], axis=1)
+        roads = (seg, vc_road, np.asarray(L["kind"], dtype=object)[idx])
+    kinds = np.asarray(Z.get("kind", []), dtype=object)
+    zx, zy = np.asarray(Z.get("x_km", []), float), np.asarray(Z.get("y_km", []), float)
+    geoms = read_geometry(Z.get("geometry_wkb"))
+    has_polygon = drawn(geoms) if len(geoms) == len(kinds) else np.zeros(len(kinds), bool)
+    milan = milan_zones(Z)
+    # the NIL are small beside the metropolitan area: a second panel on the Comune di Milano
+    zoom = bool(has_polygon.any()) and milan_is_small(geoms, milan)
+    fig = plt.figure(figsize=(11.8, SIZE[1]) if zoom else SIZE, dpi=DPI)
     title = "Where are roads congested at the morning peak?"
     if worst is not None:
         title += f" Worst road: v/c {worst:.2f}"
     fig.text(0.012, 0.975, title, fontsize=12, fontweight="bold", va="top", ha="left")
     fig.text(0.012, 0.915, run.caption(), fontsize=8, color=GREY, va="top", ha="left")
-    ax = fig.add_axes((0.075, 0.1, 0.44, 0.78))
+    if zoom:
+        ax = fig.add_axes((0.05, 0.1, 0.30, 0.76))
+        cax = fig.add_axes((0.745, 0.14, 0.012, 0.70))
+        legend_x = 0.845
+    else:
+        ax = fig.add_axes((0.075, 0.1, 0.44, 0.78))
+        cax = fig.add_axes((0.585, 0.14, 0.018, 0.70))
+        legend_x = 0.715
     ax.set_anchor("W")
-    cax = fig.add_axes((0.585, 0.14, 0.018, 0.70))
-    kinds = np.asarray(Z.get("kind", []), dtype=object)
-    zx, zy = np.asarray(Z.get("x_km", []), float), np.asarray(Z.get("y_km", []), float)
-    grid = kinds != "gateway"
+    grid = (kinds != "gateway") | has_polygon  # the zones in view: gateways with a polygon are drawn
     if grid.any():
         xs, ys = zx[grid], zy[grid]
     elif has_links:
@@ -417,36 +462,42 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
     x0, x1, y0, y1 = cx - half, cx + half, cy - half, cy + half
     cmap = _VC_CMAP
     norm = mcolors.Normalize(0.0, vmax, clip=True)
-    if has_links:
-        seg = np.stack([np.c_[np.asarray(L["from_x_km"])[idx], np.asarray(L["from_y_km"])[idx]],
-                        np.c_[np.asarray(L["to_x_km"])[idx], np.asarray(L["to_y_km"])[idx]]], axis=1)
-        kind = np.asarray(L["kind"], dtype=object)[idx]
-        draw = np.argsort(vc_road, kind="stable")  # congested roads on top
-        widths = np.array([_LINK_WIDTH.get(k, 1.0) for k in kind])
-        lc = LineCollection(seg[draw], colors=cmap(norm(vc_road[draw])), linewidths=widths[draw],
-                            capstyle="round", zorder=2)
-        ax.add_collection(lc)
-    else:
+    handles = _zones_and_roads(ax, Z, geoms if has_polygon.any() else [], roads, width_scale=0.7 if zoom else 1.0)
+    if not has_links:
         _note(ax, "No road links in this run")
-    # the municipality and the Area C core, lightly
+    if zoom:
+        ax2 = fig.add_axes((0.37, 0.1, 0.30, 0.76))
+        _zones_and_roads(ax2, Z, geoms, roads, width_scale=0.8)
+        bx0, by0, bx1, by1 = panel_bounds(geoms, milan)
+        pad = 0.03 * max(bx1 - bx0, by1 - by0)
+        ax2.set_xlim(bx0 - pad, bx1 + pad)
+        ax2.set_ylim(by0 - pad, by1 + pad)
+        ax2.set_aspect("equal", adjustable="box")
+        ax2.grid(False)
+        ax2.set_title("Comune di Milano", fontsize=8, loc="left")
+        ax.set_title("Whole area", fontsize=8, loc="left")
+        ax2.tick_params(labelsize=7)
+        ax.tick_params(labelsize=7)
+        for sp in ("top", "right"):
+            ax2.spines[sp].set_visible(True)
+    # without polygons: the municipality and the Area C core as approximate circles
     dist = np.hypot(zx, zy)
-    muni = (kinds == "municipality") | (kinds == "core")
-    handles = []
+    muni = ((kinds == "municipality") | (kinds == "core")) & ~has_polygon.any()
+    core = (kinds == "core") & ~has_polygon.any()
     if muni.any():
         r = float(dist[muni].max())
         if r > 0:
             ax.add_patch(Circle((0, 0), r, fill=False, ec="#34495e", lw=1.0, ls="--", zorder=3, alpha=0.8))
             handles.append(Line2D([], [], color="#34495e", lw=1.0, ls="--", label="Milan municipality (approx.)"))
-    core = kinds == "core"
     if core.any():
         r = max(1.1 * float(dist[core].max()), spacing / 2)  # one central cell: half a cell around it
         ax.add_patch(Circle((0, 0), r, fc=(0.36, 0.68, 0.89, 0.35), ec="#154360", lw=1.3, zorder=3))
         handles.append(Patch(fc=(0.36, 0.68, 0.89, 0.35), ec="#154360", lw=1.3, label="Area C core"))
-    if grid.any():
+    if grid.any() and not zoom:  # hundreds of centroids on a metropolitan map would hide the roads
         ax.scatter(zx[grid], zy[grid], s=5, color="#2c3e50", zorder=4, lw=0)
         handles.append(Line2D([], [], color="#2c3e50", marker="o", ms=2.5, lw=0, label="zone centroid"))
     # gateways lie far outside the grid: mark where their highways leave the view
-    gates = np.flatnonzero(kinds == "gateway")
+    gates = np.flatnonzero((kinds == "gateway") & ~has_polygon)
     gdist = np.hypot(zx[gates], zy[gates])
     same_dist = len(gates) > 0 and np.ptp(gdist) < 1.0
     for g in gates:
@@ -486,7 +537,7 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
     cb.ax.axhline(1.0, color="black", lw=1.2)
     cb.set_ticks([0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5])
     cb.ax.set_yticklabels(["0", "0.25", "0.5", "0.75", "1.0 = capacity", "1.25", "1.5"], fontsize=7.5)
-    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.715, 0.5), fontsize=7.5, frameon=False,
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(legend_x, 0.5), fontsize=7.5, frameon=False,
                alignment="left", labelspacing=1.0)
     return _save(fig, path)
 
@@ -696,6 +747,40 @@ def plot_adoption(run: _Run, path: Path) -> Path:
     return _save(fig, path)
 
 
+# ------------------------------------------------------------------------------------------ 10, 11 maps by home zone
+MAP_QUESTIONS = {"remote_share": "Where do the remote workers live?",
+                 "car_share": "Where do commuters drive to work?"}
+
+
+def zone_map_figure(run: _Run, metric_key: str):
+    """The map of one :data:`~sim.outputs.maps.ZONE_METRICS` figure by home zone (the figure, not saved)."""
+    metric = ZONE_METRICS[metric_key]
+    Z = run.by_zone
+    geoms = read_geometry(Z.get("geometry_wkb"))
+    try:
+        values = metric.values(Z)
+    except KeyError:  # a folder written before the column existed
+        values = np.array([])
+    title = f"{MAP_QUESTIONS.get(metric_key, metric.title)} {metric.title}"
+    fig = plt.figure(figsize=(SIZE[0], 5.0), dpi=DPI)
+    fig.set_layout_engine("constrained", rect=(0, 0, 1, 0.9), h_pad=0.04, w_pad=0.04)
+    fig.text(0.012, 0.975, title, fontsize=12, fontweight="bold", va="top", ha="left")
+    fig.text(0.012, 0.925, run.caption(), fontsize=8, color=GREY, va="top", ha="left")
+    if not geoms or len(values) != len(geoms):
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        _note(ax, "No zone boundaries in this results folder (written before maps by zone)")
+        return fig, None
+    zm = zone_map(fig, geoms=geoms, values=values, unit=metric.unit, label=metric.label, cmap=metric.cmap,
+                  milan=milan_zones(Z))
+    return fig, zm
+
+
+def plot_zone_map(run: _Run, path: Path, metric_key: str) -> Path:
+    fig, _ = zone_map_figure(run, metric_key)
+    return _save(fig, path)
+
+
 # ------------------------------------------------------------------------------------------ entry point
 PLOTS = (
     ("remote_share.png", plot_remote_share),
@@ -707,6 +792,8 @@ PLOTS = (
     ("stress.png", plot_stress),
     ("quits.png", plot_quits),
     ("adoption_by_size.png", plot_adoption),
+    ("map_remote_share.png", lambda run, path: plot_zone_map(run, path, "remote_share")),
+    ("map_car_share.png", lambda run, path: plot_zone_map(run, path, "car_share")),
 )
 
 

@@ -29,12 +29,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import io
+import math
 import os
 import shlex
 import struct
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.outputs.compare import CompareError, Source, build_rows, make_plots, notes, read_sources
@@ -157,6 +161,13 @@ class _Run:
     @property
     def name(self) -> str:
         return str(self.summary.get("scenario") or self.scenario.get("name") or self.label)
+
+    def table(self, name: str) -> dict:
+        """A parquet table of the folder as columns of lists ({} when absent or unreadable)."""
+        try:
+            return pq.read_table(self.folder / f"{name}.parquet").to_pydict()
+        except (OSError, ValueError):
+            return {}
 
     def plots(self) -> list[Path]:
         folder = self.folder / "plots"
@@ -282,13 +293,18 @@ def figure_html(path: Path, caption: str | None = None) -> str:
         data = path.read_bytes()
     except OSError as exc:
         return f'<p class="note">{_e(path.name)}: cannot be read ({_e(exc.strerror or exc)}).</p>'
+    return png_html(data, path.name, caption)
+
+
+def png_html(data: bytes, name: str, caption: str | None = None) -> str:
+    """A ``<figure>`` of PNG bytes (named ``name``) embedded as a data URI."""
     size = _png_size(data)
     if size is None:
-        return f'<p class="note">{_e(path.name)}: not a PNG image, left out.</p>'
-    caption = caption if caption is not None else CAPTIONS.get(path.name, path.name)
+        return f'<p class="note">{_e(name)}: not a PNG image, left out.</p>'
+    caption = caption if caption is not None else CAPTIONS.get(name, name)
     uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
     return (f'<figure><img src="{uri}" width="{size[0]}" height="{size[1]}" alt="{_e(caption)}">'
-            f'<figcaption>{_e(caption)} <span class="file">{_e(path.name)}</span></figcaption></figure>')
+            f'<figcaption>{_e(caption)} <span class="file">{_e(name)}</span></figcaption></figure>')
 
 
 def _table(head: list[str], rows: list[list[str]], num_cols: set[int] = frozenset(), cls: str = "",
@@ -584,6 +600,94 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
     return "".join(out)
 
 
+def _figure_png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def section_differences(runs: list[_Run]) -> str:
+    """Difference maps by home zone, each run after the first minus the baseline ("" with one run)."""
+    from sim.outputs import difference as dif  # matplotlib only when there is a comparison
+
+    base = runs[0]
+    base_zone = base.table("by_zone")
+    if len(runs) < 2 or "geometry_wkb" not in base_zone:
+        return ""
+    out = ['<section id="differences"><h2>Differences by home zone</h2>',
+           "<p>Each run minus the baseline, zone by zone, by where the workers live: the remote share (percentage "
+           "points), car commutes and net commuting CO2 per resident worker, and mean stress. Orange: higher than "
+           "in the baseline; purple: lower. A zone with fewer than "
+           f"{dif.MIN_SAMPLED_WORKERS} sampled residents in either run is hatched as \u201ctoo few workers\u201d: "
+           "its difference is sampling noise, not a finding.</p>"]
+    for run in runs[1:]:
+        out.append(f"<h3>{_e(run.label)} minus {_e(base.label)}</h3>")
+        try:
+            for key in dif.DIFFERENCE_METRICS:
+                fig = dif.difference_figure(base_zone, run.table("by_zone"), key, base_label=base.label,
+                                            other_label=run.label)
+                out.append(png_html(_figure_png(fig), f"difference_{key}.png",
+                                    f"{dif.ZONE_METRICS[key].title.split(', by')[0]}: {run.label} minus "
+                                    f"{base.label}, by home zone ({dif.ZONE_METRICS[key].diff_unit})."))
+        except (dif.ZoneMismatch, KeyError) as exc:
+            out.append(f'<p class="note">No difference map: {_e(exc)}</p>')
+    out.append("</section>")
+    return "".join(out)
+
+
+def section_validation(run: _Run) -> str:
+    """Held-out validation of the baseline: car share by home NIL against the 2011 census ("" without NIL)."""
+    from sim.outputs import validation as val  # matplotlib and the census only for a city with NIL
+
+    by_zone = run.table("by_zone")
+    if not val.has_nil(by_zone):
+        return ""
+    out = ['<section id="validation"><h2>Held-out validation: car share by home NIL (census 2011)</h2>',
+           "<p>The model is not fitted to these figures. For every NIL of the Comune di Milano: the share of the "
+           "residents who commute daily that do so by car in the 2011 census (Comune di Milano open data, ds1490; "
+           "over the commuters whose mode is known: \u201cNon disponibile\u201d left out of the denominator), "
+           "against the model's share of car trips among the office-day trips of the NIL's resident workers. "
+           "Unweighted: every NIL counts once; weighted: by the NIL's census commuters with a known mode. "
+           f"NIL with fewer than {val.MIN_SAMPLED_WORKERS} sampled workers are not compared. The census counts "
+           "students too, and is 2011: read the figures as a check of the pattern across the city, not of "
+           "the level to the point.</p>"]
+    try:
+        observed = val.read_census_car_share()
+    except val.CensusFileError as exc:
+        out.append(f'<p class="note">No comparison: {_e(exc)}</p></section>')
+        return "".join(out)
+    v = val.validate_car_share(by_zone, observed)
+    f = v.figures()
+
+    def pp(x: float, sign: bool = False) -> str:  # a difference of shares, in percentage points
+        return "n/a" if not math.isfinite(x) else f"{100 * x:{'+' if sign else ''}.1f} pp"
+
+    def r(x: float) -> str:
+        return "n/a" if not math.isfinite(x) else f"{x:.2f}"
+
+    out.append(_table(["", "Unweighted (each NIL once)", "Weighted (census commuters)"], [
+        ["NIL compared", str(f["nil_compared"]), str(f["nil_compared"])],
+        ["Pearson correlation, model vs census", r(f["pearson_r"]), r(f["pearson_r_weighted"])],
+        ["Mean absolute difference", pp(f["mean_abs_diff"]), pp(f["mean_abs_diff_weighted"])],
+        ["Mean difference, model - census", "", pp(f["mean_diff_weighted"], sign=True)],
+    ], num_cols={1, 2}, cls="cal"))
+    if v.n:
+        out.append(png_html(_figure_png(val.validation_figure(by_zone, v)), "validation_car_share_nil.png",
+                            "Car share by home NIL: the census (left) and the model (middle) on one colour scale, "
+                            "and each NIL's pair against the line where they agree (right)."))
+        rows = [[_e(x["zone_id"]), _e(x["zone_name"]), f"{100 * x['observed']:.1f}%",
+                 f"{100 * x['observed_published']:.1f}%", f"{100 * x['model']:.1f}%", pp(x["diff"], sign=True),
+                 f"{x['workers_sampled']:,}"] for x in sorted(v.rows, key=lambda x: x["zone_id"])]
+        out.append("<details><summary>Every NIL compared</summary>" + _table(
+            ["NIL", "Name", "Census (mode known)", "Census (as published)", "Model", "Difference",
+             "Sampled workers"], rows, num_cols={2, 3, 4, 5, 6}, cls="cal") + "</details>")
+    if v.not_compared:
+        out.append('<p class="small">Not compared: ' + "; ".join(
+            f"{_e(k)} ({_e(why)})" for k, why in sorted(v.not_compared.items())) + ".</p>")
+    out.append("</section>")
+    return "".join(out)
+
+
 def section_calibration(runs: list[_Run], by_key: dict) -> str:
     out = ['<section id="calibration"><h2>Calibration: targets and what the model achieved</h2>',
            ("<p>At the start of every run the model tunes its unobserved constants so that, with the policy levers "
@@ -800,10 +904,14 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
         sub += f" &middot; run{'s' if len(runs) > 1 else ''} of {_e(', '.join(run_dates))}"
     sub += f" &middot; smartcommute {_e(__version__)}"
     toc = [("what", "What was run"), ("kpis", "Headline results")]
+    differences = section_differences(runs)
     if len(runs) > 1:
         toc.append(("comparison", "Comparison"))
-    toc += [("plots", "Plots"), ("calibration", "Calibration"), ("assumptions", "Assumptions and sources"),
-            ("manifest", "Run details")]
+    if differences:
+        toc.append(("differences", "Differences by zone"))
+    validation = section_validation(base)
+    toc += [("plots", "Plots"), ("calibration", "Calibration")] + ([("validation", "Validation")] if validation else [])
+    toc += [("assumptions", "Assumptions and sources"), ("manifest", "Run details")]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -817,9 +925,12 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
     ]
     if len(runs) > 1 and sources is not None and rows_cmp is not None:
         parts.append(section_comparison(runs, sources, rows_cmp))
+    if differences:
+        parts.append(differences)
     parts += [
         section_plots(runs, compare_pngs),
         section_calibration(runs, by_key),
+        validation,
         section_assumptions(runs, schema_list),
         section_manifest(runs),
         (f"<footer>Written by <code>run.py report</code> (smartcommute {_e(__version__)}) on "

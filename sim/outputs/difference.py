@@ -1,0 +1,56 @@
+"""Difference maps: a policy run minus its baseline, by home zone, from two results folders.
+
+Inputs: the two runs' ``by_zone`` tables (columns as lists; the same city, matched by ``zone_id``).
+Outputs: the difference of each figure of :data:`DIFFERENCE_METRICS` by zone (:func:`zone_difference`)
+and its map (:func:`difference_figure`): a diverging colour scale centred on 0 with the unit of the
+difference, zones with fewer than :data:`~sim.outputs.maps.MIN_SAMPLED_WORKERS` sampled residents in
+either run hatched as "too few workers" (their difference is noise, not a finding), zones without a
+polygon left out. Car trips and CO2 are per resident worker, so that a large zone does not look like a
+large effect. The report draws them for every run after the first (:mod:`sim.outputs.report`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from sim.outputs.maps import MIN_SAMPLED_WORKERS, TOO_FEW, ZONE_METRICS, milan_zones, zone_map
+from sim.outputs.zones import read_geometry
+
+DIFFERENCE_METRICS = ("remote_share", "car_trips_per_worker", "co2_per_worker", "mean_stress")
+
+
+class ZoneMismatch(ValueError):
+    """The two runs are not on the same zones."""
+
+
+def zone_difference(base: dict, other: dict, metric: str,
+                    min_sampled: int = MIN_SAMPLED_WORKERS) -> tuple[np.ndarray, np.ndarray]:
+    """``other`` minus ``base`` of ``metric`` by zone (in the unit shown), and the zones with too few workers.
+
+    Returns:
+        (difference, too_few): float (n_zones,), NaN where nobody lives in either run; bool (n_zones,),
+        True where either run sampled fewer than ``min_sampled`` residents.
+
+    Raises:
+        ZoneMismatch: the runs' ``zone_id`` columns differ.
+    """
+    if list(base.get("zone_id", [])) != list(other.get("zone_id", [])):
+        raise ZoneMismatch("the two runs are not on the same zones (zone_id differs): no difference map")
+    m = ZONE_METRICS[metric]
+    diff = m.values(other) - m.values(base)
+    sampled = np.minimum(np.asarray(base["workers_sampled"]), np.asarray(other["workers_sampled"]))
+    return diff, sampled < min_sampled
+
+
+def difference_figure(base: dict, other: dict, metric: str, *, base_label: str, other_label: str,
+                      min_sampled: int = MIN_SAMPLED_WORKERS, figsize=(8.0, 5.0)) -> Figure:
+    """The map of :func:`zone_difference` (the figure, not saved)."""
+    m = ZONE_METRICS[metric]
+    diff, too_few = zone_difference(base, other, metric, min_sampled)
+    fig = Figure(figsize=figsize, layout="constrained")
+    zone_map(fig, geoms=read_geometry(other.get("geometry_wkb")), values=diff, unit=m.diff_unit,
+             label=f"change in {m.label}", cmap="PuOr_r", diverging=True, milan=milan_zones(other),
+             hatched=too_few, hatched_label=TOO_FEW.format(n=min_sampled))
+    fig.suptitle(f"{m.title.split(', by')[0]}: {other_label} minus {base_label}, by home zone", fontsize=10)
+    return fig
