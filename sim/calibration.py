@@ -9,7 +9,7 @@ policy never calibrates its own effect away:
    until every segment's expected split is within 0.05 points of its target, alternating with
 3. an expected traffic assignment (slot probabilities x car probabilities on the fixed paths) whose
    background traffic is scaled by bisection so the morning-peak extra time hits TomTom's figure;
-4. a warm-up: the baseline simulated for ``WARM_UP_WEEKS`` weeks, re-aiming the background on the
+4. a warm-up: the baseline simulated for ``calibration.warm_up_weeks`` weeks, re-aiming the background on the
    realized (sampled) flows and refining the constants after every week; its end state (learnt
    times, modes, slots, stress) is the state workers start the year in;
 5. the base quit hazard per gender so the expected quits per 1,000 match the INL-derived targets
@@ -27,12 +27,11 @@ from sim.behaviour import adoption, mode_choice, traffic, wellbeing
 from sim.behaviour.mode_choice import CAR, TRANSIT
 from sim.behaviour.traffic import peak_extra_time
 from sim.model import CommuteModel
-from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, PolicyConfig, Scenario
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, PolicyConfig, Scenario, TrafficConfig
 from sim.world.city import City, Routes
 from sim.world.population import Population
 
 log = logging.getLogger(__name__)
-MAX_SAMPLE = 200_000  # workers used for the expected shares; enough for 0.1-point precision
 
 
 @dataclass
@@ -77,7 +76,7 @@ def _assign(model: CommuteModel, veh: np.ndarray, background_vc: float) -> np.nd
     return _roads(model, veh, background_vc).od_min
 
 
-BACKGROUND_MAX = 3.0  # the largest traffic.background_vc the schema accepts
+BACKGROUND_MAX = float(TrafficConfig.model_fields["background_vc"].metadata[-1].le)  # the largest the schema accepts
 
 
 def _background_for_target(model: CommuteModel, vehs: list[np.ndarray], target: float, hi: float = BACKGROUND_MAX, steps: int = 40) -> float:
@@ -106,7 +105,6 @@ def _background_for_target(model: CommuteModel, vehs: list[np.ndarray], target: 
     return 0.5 * (lo + hi)
 
 
-REROUTE_ROUNDS = 4  # rounds in which routes are recomputed at the averaged peak link times
 
 
 def calibrate(scenario: Scenario, city: City, population: Population) -> Calibration:
@@ -124,7 +122,8 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
     pop = population
     m.plan_week(0)
     office_frac = 1.0 - m.remote_days / 5.0
-    step = max(1, int(np.ceil(pop.n_workers / MAX_SAMPLE)))
+    cc = base.calibration  # numerical settings
+    step = max(1, int(np.ceil(pop.n_workers / cc.sample_workers)))
     idx = np.arange(0, pop.n_workers, step)
     w = pop.weight[idx] * office_frac[idx] * step
     seg = m.segment[idx]
@@ -133,13 +132,13 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
     rows = (m.od_local[idx][:, None] * S + np.arange(S)[None, :]).ravel()
     n_od = len(m.active_od)
     err, iterations, pet, link_cost = np.inf, 0, 0.0, None
-    for outer in range(15):
+    for outer in range(cc.rounds):
         if m_cfg.calibrate_constants:
             for _ in range(m_cfg.calibration_iterations):
                 shares = mode_choice.segment_shares(m.mode_probabilities(idx), seg, w)
                 err = float(np.abs(shares - targets)[present].max())
                 iterations += 1
-                if err < 5e-4:
+                if err < cc.split_tolerance:
                     break
                 m.calibration.asc = mode_choice.update_constants(m.calibration.asc, shares, targets, present)
         prob = m.mode_probabilities(idx)
@@ -151,7 +150,7 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
         load = riders / t_cfg.transit_capacity_per_hour
         if t_cfg.calibrate_background:
             m.calibration.background_vc = _background_for_target(m, [veh], t_cfg.target_peak_extra_time)
-        if outer < REROUTE_ROUNDS:
+        if outer < cc.reroute_rounds:
             # fixed routes: shortest at the peak link times, averaged over rounds (method of successive averages)
             peak_cost = _roads(m, veh, m.calibration.background_vc).link_min[:, m.slots.peak].mean(axis=1)
             link_cost = peak_cost if link_cost is None else link_cost + (peak_cost - link_cost) / (outer + 1)
@@ -165,11 +164,11 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
         pet = peak_extra_time(veh, od_min, m.paths.t0_min, m.slots.peak)
         change = float(np.abs(od_min - m.expected.car_min).max())
         # damped update of the times workers expect, so constants and congestion settle together
-        m.expected.car_min = m.expected.car_min + 0.5 * (od_min - m.expected.car_min)
+        m.expected.car_min = m.expected.car_min + cc.time_damping * (od_min - m.expected.car_min)
         m.expected.crowd = traffic.transit_crowding(load, m_cfg.crowding_beta, m_cfg.crowding_threshold)
         log.debug("calibration round %d: split error %.4f, peak extra time %.3f, max time change %.2f min",
                   outer, err, pet, change)
-        if change < 0.1 and err < 2e-3:
+        if change < cc.converged_minutes and err < cc.converged_split:
             break
     final_shares, h0, warm_pet = _warm_up(m, targets, present, idx, seg, w)
     report = {
@@ -180,7 +179,7 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
         "calibration_rounds": outer + 1,
         "background_vc": round(m.calibration.background_vc, 5),
         "expected_peak_extra_time": round(pet, 4),
-        "warm_up_weeks": WARM_UP_WEEKS,
+        "warm_up_weeks": cc.warm_up_weeks,
         "warm_up_peak_extra_time": round(warm_pet, 4),
         "return_to_office_monthly": dict(zip(SIZE_CLASSES, init.return_prob.round(5).tolist())),
         "quit_h0_daily": {"men": float(h0[0]), "women": float(h0[1])},
@@ -194,7 +193,6 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
                        report=report)
 
 
-WARM_UP_WEEKS = 12  # simulated weeks that re-aim the background traffic and refine the constants (ActivitySim-style)
 
 
 def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: np.ndarray, w_idx: np.ndarray):
@@ -216,7 +214,8 @@ def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.
     m.calibration.h0 = np.zeros(2)  # nobody quits while calibrating
     m.set_background(m.calibration.background_vc)
     shares = np.zeros_like(targets)
-    for week in range(WARM_UP_WEEKS):
+    weeks = sc.calibration.warm_up_weeks
+    for week in range(weeks):
         trips = np.zeros(targets.size)
         mult_sum, pet, vehs = np.zeros(2), [], []
         for _ in range(5):
@@ -226,7 +225,7 @@ def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.
             office = ~m.remote_t[weekday]
             trips += np.bincount(m.segment[office].astype(np.int64) * len(MODES) + m.mode[office],
                                  weights=w[office], minlength=targets.size)
-            if week == WARM_UP_WEEKS - 1:  # the quit hazard is measured on the last week
+            if week == weeks - 1:  # the quit hazard is measured on the last week
                 conf = wellbeing.conflict(pop.caregiver, ~office, m.welfare_cut, wb)
                 mult = wellbeing.hazard_multiplier(m.stress, conf, pop.caregiver, wb)
                 for g in (0, 1):

@@ -503,6 +503,19 @@ class PolicyConfig(Section):
         return "off" if value is False else value
 
 
+class CalibrationConfig(Section):
+    """Numerical settings of the baseline calibration (sim/calibration.py); not behaviour, but they decide how close it gets."""
+
+    rounds: int = field(15, "rounds", "largest number of rounds alternating constants, expected assignment and routes", "numerical setting: the baseline converges in 5-8 rounds", ge=1, le=100)
+    reroute_rounds: int = field(4, "rounds", "first rounds in which the fixed routes are recomputed at the averaged peak link times (method of successive averages)", "numerical setting", ge=0, le=50)
+    split_tolerance: float = field(0.0005, "share", "largest gap between a segment's expected mode share and its target that ends the constants' iterations", "numerical setting (0.05 points)", gt=0, le=0.05)
+    converged_split: float = field(0.002, "share", "largest split gap at which the rounds may stop", "numerical setting (0.2 points)", gt=0, le=0.05)
+    converged_minutes: float = field(0.1, "min", "largest change of any expected car time between rounds at which the rounds may stop", "numerical setting", gt=0, le=10)
+    time_damping: float = field(0.5, "0-1", "share of the way expected car times move toward the assigned times each round", "numerical setting (damping of the fixed point)", gt=0, le=1)
+    sample_workers: int = field(200_000, "workers", "workers used for the expected shares and flows (every k-th worker)", "numerical setting: enough for 0.1-point precision of the shares", ge=1000, le=5_000_000)
+    warm_up_weeks: int = field(12, "weeks", "simulated weeks of the baseline that re-aim the background and refine the constants; their end state starts the year", "numerical setting: with 8 weeks a 10% sample started 1.3 points below the peak-congestion target (benchmarks/sampling.py)", ge=1, le=104)
+
+
 # --------------------------------------------------------------------------------------- scenario
 class Scenario(Section):
     name: str = field("scenario", "-", "scenario name, used in the results folder name (at most 100 characters: file names are short)", "-", pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
@@ -520,6 +533,7 @@ class Scenario(Section):
     emissions: EmissionsConfig = Field(default_factory=EmissionsConfig)
     wellbeing: WellbeingConfig = Field(default_factory=WellbeingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
