@@ -23,7 +23,8 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from sim.behaviour import adoption, emissions, mode_choice, remote_days, traffic, wellbeing
 from sim.agents import Firm, Worker
-from sim.world.city import GATEWAY, City, Routes, build_city
+from sim.world.build import build_city  # grid, CSV or the real Milan (issue 14)
+from sim.world.city import GATEWAY, City, Routes
 from sim.outputs.metrics import Metrics
 from sim.behaviour.mode_choice import CAR, MOTO, TRANSIT
 from sim.world.population import Population, build_population
