@@ -19,6 +19,7 @@ from sim.model import CommuteModel
 from sim.outputs.results import atomic_dir, write_csv, write_json, write_parquet, write_yaml
 from sim.scenario.load import resolved_dict
 from sim.scenario.schema import Scenario
+from sim.world.istat_od import istat_time_bands
 
 log = logging.getLogger(__name__)
 COUNTERFACTUAL_KEYS = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "commute_hours_per_worker",
@@ -65,7 +66,14 @@ def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
         summary["hours_saved_congestion_relief_per_worker"] = relief
         summary["hours_saved_remote_days_per_worker"] = saved - relief
         summary["counterfactual"] = {k: cf_summary[k] for k in COUNTERFACTUAL_KEYS}
-    summary["calibration"] = model.calibration.report
+    summary["calibration"] = {
+        **model.calibration.report,
+        # validation against Istat 2011 (not fitted by the mode calibration): one-way door-to-door times
+        "commute_time_bands_milan": model.metrics.commute_time_bands_milan(),
+        "commute_time_bands_milan_istat_2011": istat_time_bands(),
+    }
+    if model.city.od_source:  # how the real city's OD was made (gravity fit or the Istat file)
+        summary["calibration"]["od"] = model.city.od_source
     return model, summary
 
 

@@ -10,7 +10,7 @@ from sim.runner import simulate
 from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"
+BASELINE = ROOT / "scenarios" / "examples" / "grid_city.yaml"  # the small grid city (the real Milan: tests/test_milan_city.py)
 # a small Milan: 7x7 cells of 3 km, ~6,000 workers, enough firms per class for stable shares
 SMALL = ["city.grid_size=9", "population.workers_internal=8000", "population.workers_inbound=2000"]
 

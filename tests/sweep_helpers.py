@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"
+BASELINE = ROOT / "scenarios" / "examples" / "grid_city.yaml"
 TINY = {"city.grid_size": 5, "population.workers_internal": 1000, "population.workers_inbound": 200}
 
 

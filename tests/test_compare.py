@@ -26,7 +26,7 @@ TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.work
 
 
 def tiny(days: int = 10):
-    return load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", TINY, days=days)
+    return load_scenario(ROOT / "scenarios" / "examples" / "grid_city.yaml", TINY, days=days)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -21,10 +21,29 @@ OD_COLUMNS = ("prov_res", "procom_res", "prov_lav", "procom_lav", "pendolari")
 # comuni of the belt provinces with no polygon in the openpolis Varese file (PROVENANCE caveat 5):
 # their flows are skipped, not errors
 WITHOUT_POLYGON = {"012009", "012018", "012095"}
+TIME_BANDS = ("lt15", "15_30", "31_60", "gt60")
+BAND_EDGES_MIN = (15.0, 30.0, 60.0)  # Istat 2011 bands: up to 15, 16-30, 31-60, over 60 minutes
 
 
 class ODFileError(ValueError):
     """An Istat commuting file cannot be used; the message names the file, the line and the column."""
+
+
+def istat_time_bands() -> dict[str, float]:
+    """Istat 2011 shares of one-way time bands, Milan residents working in Milan (all modes, 371,425 workers)."""
+    by_band = dict.fromkeys(("<15", "15_30", "31_60", ">60"), 0.0)
+    with open(DATA_DIR / "comm_matrix_cities_km_milano.csv", newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            by_band[r["travel_time"]] += float(r["individuals"])
+    total = sum(by_band.values())
+    return {k: v / total for k, v in zip(TIME_BANDS, by_band.values())}
+
+
+def time_band_shares(minutes: np.ndarray, weights: np.ndarray) -> dict[str, float]:
+    """Weighted shares of one-way times in the Istat bands (<=15, 16-30, 31-60, >60 whole minutes)."""
+    band = np.searchsorted(np.array(BAND_EDGES_MIN), np.ceil(np.asarray(minutes) - 1e-9), side="left")
+    sh = np.bincount(band, weights=weights, minlength=4)[:4]
+    return {k: float(v) for k, v in zip(TIME_BANDS, sh / max(sh.sum(), 1e-300))}
 
 
 @dataclass

@@ -35,15 +35,14 @@ from shapely.geometry import shape
 
 from sim.scenario.schema import CityConfig
 from sim.world.city import CORE, GATEWAY, HINTERLAND, MUNICIPALITY, ZONE_KINDS, City, _finish_city
-from sim.world.istat_od import DATA_DIR, MILANO_CODE, STUDY_PROVINCES, ZoneTable, read_istat_od, read_zone_table
+from sim.world.istat_od import (DATA_DIR, STUDY_PROVINCES, TIME_BANDS, ZoneTable, istat_time_bands, read_istat_od,
+                                read_zone_table, time_band_shares)
 
 log = logging.getLogger(__name__)
 
 DUOMO_LON, DUOMO_LAT = 9.18951, 45.46427          # Piazza del Duomo: origin of the km frame
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON = 111.320 * np.cos(np.radians(DUOMO_LAT))
-TIME_BANDS = ("lt15", "15_30", "31_60", "gt60")
-BAND_EDGES_MIN = (15.0, 30.0, 60.0)              # Istat: up to 15, 16-30, 31-60, over 60 minutes
 ADJACENT_KM = 0.15                               # polygons this close are neighbours (gaps between sources)
 # Milan rail terminals where regional and suburban trains meet the metro (station names of the GTFS)
 RAIL_HUBS = ("CENTRALE FS", "GARIBALDI FS", "CADORNA FN M1", "CADORNA FN M2", "ROGOREDO FS", "LAMBRATE FS",
@@ -54,23 +53,6 @@ LOCAL, RADIAL, RING, MOTORWAY, CONNECTOR = range(5)  # indices of sim.world.city
 def to_km(lon, lat):
     """Equirectangular projection around the Duomo: km east, km north."""
     return (np.asarray(lon) - DUOMO_LON) * KM_PER_DEG_LON, (np.asarray(lat) - DUOMO_LAT) * KM_PER_DEG_LAT
-
-
-def istat_time_bands() -> dict[str, float]:
-    """Istat 2011 shares of one-way time bands, Milan residents working in Milan (all modes)."""
-    by_band = dict.fromkeys(("<15", "15_30", "31_60", ">60"), 0.0)
-    with open(DATA_DIR / "comm_matrix_cities_km_milano.csv", newline="", encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            by_band[r["travel_time"]] += float(r["individuals"])
-    total = sum(by_band.values())
-    return {k: v / total for k, v in zip(TIME_BANDS, by_band.values())}
-
-
-def time_band_shares(minutes: np.ndarray, weights: np.ndarray) -> dict[str, float]:
-    """Weighted shares of one-way times in the Istat bands (<=15, 16-30, 31-60, >60 minutes)."""
-    band = np.searchsorted(np.array(BAND_EDGES_MIN), np.ceil(minutes - 1e-9), side="left")
-    sh = np.bincount(band, weights=weights, minlength=4)[:4]
-    return {k: float(v) for k, v in zip(TIME_BANDS, sh / max(sh.sum(), 1e-300))}
 
 
 @lru_cache(maxsize=1)
