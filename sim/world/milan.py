@@ -47,6 +47,9 @@ ADJACENT_KM = 0.15                               # polygons this close are neigh
 # Milan rail terminals where regional and suburban trains meet the metro (station names of the GTFS)
 RAIL_HUBS = ("CENTRALE FS", "GARIBALDI FS", "CADORNA FN M1", "CADORNA FN M2", "ROGOREDO FS", "LAMBRATE FS",
              "P.TA GENOVA F.S.", "REPUBBLICA")
+# the first 400 m of walk at each end are part of city.transit_access_min (walk, wait): only the rest
+# of the walk to a station is added here (assumption: ~5 min at 4.5 km/h)
+WALK_IN_ACCESS_KM = 0.4
 LOCAL, RADIAL, RING, MOTORWAY, CONNECTOR = range(5)  # indices of sim.world.city.LINK_KINDS
 
 
@@ -174,7 +177,8 @@ def transit_minutes(x, y, kind, link_a, link_b, link_km, intra_km, cfg: CityConf
     for z in range(nz):  # walk to the stations near the zone's centroid
         d = np.hypot(sx - x[z], sy - y[z])
         for s in np.nonzero(d <= mc.station_walk_max_km)[0]:
-            edge(z, nz + s, d[s] * mc.detour_factor / mc.walk_speed_kmh * 60)
+            extra_km = max(d[s] * mc.detour_factor - WALK_IN_ACCESS_KM, 0.0)
+            edge(z, nz + s, extra_km / mc.walk_speed_kmh * 60)
     for a, b, km in zip(link_a, link_b, link_km):  # surface lines along the roads
         edge(int(a), int(b), km / cfg.transit_other_speed_kmh * 60)
     hubs = [i for i, n in enumerate(snames) if n in RAIL_HUBS]
