@@ -174,6 +174,7 @@ def test_istat_file_counts_equal_the_file(tmp_path):
     # Sesto's 100 are spread over the NIL in proportion to the NIL job proxy: more to Duomo than to a park
     assert od[s, zone(city, "NIL_01")] > od[s, zone(city, "NIL_08")] > 0
     assert city.od_source["skipped_outside_study_area"] == 5.0
+    assert city.od_source["work_in_belt_not_modelled"] == pytest.approx(30.0)
 
 
 def test_istat_file_semicolon_and_header_case(tmp_path):
@@ -214,3 +215,19 @@ def test_bad_istat_file_exit_2_through_run_py(tmp_path, case):
     assert len(err) == 1 and "Traceback" not in proc.stderr
     assert str(tmp_path / "pendolari.txt") in err[0] and message in err[0], err[0]
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_istat_file_run_py_summary_workers_are_the_files(tmp_path):
+    """run.py run with the Istat file: summary.json workers = the file's flows ending in the CM."""
+    import json
+    _istat_file(tmp_path, GOOD_ROWS)
+    scen = tmp_path / "with_file.yaml"
+    scen.write_text(f"extends: {ROOT / 'scenarios' / 'milan_baseline.yaml'}\nname: with_file\n"
+                    "city:\n  od_matrix: pendolari.txt\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = _run_py("run", str(scen), "--days", "3", "--out", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["workers"] == pytest.approx(200.0)  # 100 + 40 + 60; Torino and Monza->Monza are not modelled
+    assert summary["calibration"]["od"]["source"] == "istat_file"

@@ -328,6 +328,7 @@ def build_milan_city(cfg: CityConfig, peak_extra_time: float = 0.30) -> City:
         city.od_source = {"source": "gravity", "alpha": fit.alpha, "beta_per_min": fit.beta_per_min,
                           "ipf_iterations": fit.iterations, "bands_gravity": fit.bands,
                           "milan_residents_working_in_milan": fit.milan_share}
+    city.od_source["work_in_belt_not_modelled"] = float(od[:, kind == GATEWAY].sum())
     od[:, kind == GATEWAY] = 0.0  # only work ends inside the Città metropolitana are modelled
     city.od_commuters = od
     city.residents = od.sum(axis=1)
