@@ -160,6 +160,8 @@ def test_replications_give_the_cards_a_95_percent_interval(tmp_path):
 
 def test_the_city_map_puts_each_cells_value_in_its_place(floor_run):
     _, sc, res, _ = floor_run
+    if sc.city.source != "synthetic":  # the app's cell map draws the grid; polygon maps of the real city: issue 14 item 5
+        pytest.skip("the baseline is the real city; the grid map is tested on scenarios/examples/grid_city.yaml")
     grid, half, cell_km = cell_grid(res.folder, "remote_share")
     n = sc.city.grid_size
     assert grid.shape == (n, n) and cell_km == pytest.approx(sc.city.cell_km) and half == pytest.approx(n * cell_km / 2)
@@ -186,7 +188,7 @@ def test_the_live_model_stops_after_its_days():
 
 @pytest.mark.parametrize("smart_working, share", [("all_remote", 1.0), ("off", 0.0)])
 def test_the_live_map_at_the_limits(smart_working, share):
-    sc = load_scenario(BASELINE, days=2, scale=0.002)
+    sc = load_scenario(ROOT / "scenarios" / "examples" / "grid_city.yaml", days=2, scale=0.002)  # the grid's cell map
     sc = sc.model_copy(update={"policy": sc.policy.model_copy(update={"smart_working": smart_working})})
     m = LiveModel(sc)
     m.step()

@@ -22,7 +22,7 @@ from sim.runner import run_and_write, simulate
 from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
+TINY = ["city.source=synthetic", "city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
 
 
 def tiny(days: int = 10):

@@ -12,7 +12,7 @@ from sim.runner import run_and_write
 from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
+TINY = ["city.source=synthetic", "city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
 EXPECTED = ("remote_share.png", "office_attendance_by_weekday.png", "modal_split.png", "car_traffic.png",
             "congestion_map.png", "co2_by_source.png", "stress.png", "quits.png", "adoption_by_size.png")
 
