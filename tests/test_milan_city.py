@@ -231,3 +231,18 @@ def test_istat_file_run_py_summary_workers_are_the_files(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["workers"] == pytest.approx(200.0)  # 100 + 40 + 60; Torino and Monza->Monza are not modelled
     assert summary["calibration"]["od"]["source"] == "istat_file"
+
+
+@pytest.mark.slow
+def test_reference_matches_fast_model_on_the_real_city():
+    """The per-agent specification agrees with the fast model on the real zones (per-zone intrazonal trips)."""
+    from sim.model import CommuteModel
+    from sim.reference import run_reference
+    from sim.scenario.load import load_scenario
+    from .test_reference import _assert_same_run
+    days = 15
+    sc = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=0.002, days=days)
+    fast = CommuteModel(sc)
+    fast.run(days)
+    ref, _ = run_reference(sc, days, city=fast.city, population=fast.population, calibration=fast.calibration)
+    _assert_same_run(fast, ref, days)
