@@ -246,3 +246,12 @@ def test_reference_matches_fast_model_on_the_real_city():
     fast.run(days)
     ref, _ = run_reference(sc, days, city=fast.city, population=fast.population, calibration=fast.calibration)
     _assert_same_run(fast, ref, days)
+
+
+def test_istat_file_needs_the_real_city_and_an_existing_file(tmp_path):
+    proc = _run_py("validate", "scenarios/examples/grid_city.yaml", "--set", f"city.od_matrix={tmp_path / 'x.txt'}")
+    assert proc.returncode == 2
+    assert "city.od_matrix (an Istat commuting file) needs city.source: milan, got source 'synthetic'" in proc.stderr
+    proc = _run_py("validate", "scenarios/milan_baseline.yaml", "--set", f"city.od_matrix={tmp_path / 'x.txt'}")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: city.od_matrix: {tmp_path / 'x.txt'}: no such Istat commuting file (city.od_matrix)"

@@ -135,6 +135,8 @@ class CityConfig(Section):
     def _check(self) -> "CityConfig":
         if self.grid_size % 2 == 0:
             raise ValueError(f"city.grid_size must be odd so the grid has a central cell, got {self.grid_size}")
+        if self.od_matrix and self.source != "milan":
+            raise ValueError(f"city.od_matrix (an Istat commuting file) needs city.source: milan, got source {self.source!r}")
         return self
 
 
@@ -495,6 +497,4 @@ class Scenario(Section):
                 f"expected one per departure slot (mode.n_slots = {self.mode.n_slots})")
         if self.city.source == "csv" and not self.city.csv_dir:
             raise ValueError("city.csv_dir is required when city.source is 'csv'")
-        if self.city.od_matrix and self.city.source != "milan":
-            raise ValueError("city.od_matrix (an Istat commuting file) needs city.source: milan")
         return self
