@@ -25,7 +25,8 @@ from sim.outputs.metrics import Metrics
 from sim.rng import SETUP_DAY, KeyedRNG
 from sim.scenario.schema import SIZE_CLASSES, WEEKDAYS, Scenario
 from sim.trace import WorkerTrace
-from sim.world.city import GATEWAY, City, build_city
+from sim.world.build import build_city  # grid, CSV or the real Milan
+from sim.world.city import GATEWAY, City
 from sim.world.population import Population, build_population
 
 

@@ -13,7 +13,8 @@ from sim.calibration import Calibration, calibrate
 from sim.model import CommuteModel, check_trace_worker
 from sim.rng import KeyedRNG
 from sim.scenario.schema import Scenario
-from sim.world.city import City, build_city
+from sim.world.build import build_city
+from sim.world.city import City
 from sim.world.population import Population, build_population
 
 

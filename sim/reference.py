@@ -50,7 +50,8 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.world.city import City, build_city
+from sim.world.build import build_city  # grid, CSV or the real Milan (issue 14)
+from sim.world.city import City
 from sim.world.population import Population, build_population
 from sim.rng import SETUP_DAY, KeyedRNG
 from sim.scenario.schema import MODES, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR, Scenario, parse_clock

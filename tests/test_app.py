@@ -204,7 +204,7 @@ def test_the_live_model_stops_after_its_days():
 
 @pytest.mark.parametrize("smart_working, share", [("all_remote", 1.0), ("off", 0.0)])
 def test_the_live_map_at_the_limits(smart_working, share):
-    sc = load_scenario(BASELINE, days=2, scale=0.002)
+    sc = load_scenario(ROOT / "scenarios" / "examples" / "grid_city.yaml", days=2, scale=0.002)  # the grid's cell map
     sc = sc.model_copy(update={"policy": sc.policy.model_copy(update={"smart_working": smart_working})})
     m = live_model(sc)
     m.step()

@@ -24,11 +24,11 @@ from sim.runner import replicate, run_and_write, simulate
 from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
+TINY = ["city.source=synthetic", "city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
 
 
 def tiny(days: int = 10):
-    return load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", TINY, days=days)
+    return load_scenario(ROOT / "scenarios" / "examples" / "grid_city.yaml", TINY, days=days)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

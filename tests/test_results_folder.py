@@ -19,7 +19,7 @@ from sim.outputs.results import atomic_dir
 from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = "scenarios/milan_baseline.yaml"
+BASELINE = "scenarios/examples/grid_city.yaml"  # the small grid city
 SMALL_RUN = ["--days", "5", "--scale", "0.002", "--quiet", "--trace-worker", "3"]
 BIG_RUN = ["--days", "40", "--scale", "0.01", "--quiet"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.world.city import LINK_KINDS, ZONE_KINDS
+from sim.world.istat_od import time_band_shares
 from sim.behaviour.emissions import break_even_km, heating_fraction
 from sim.behaviour.mode_choice import CAR
 from sim.behaviour.traffic import peak_extra_time
@@ -243,6 +244,16 @@ class Metrics:
                 "km": c.link_km.tolist(), "capacity_vph": c.link_capacity_vph.tolist(),
                 "peak_vc_mean": (self.link_peak_vc_sum / days).tolist(), "peak_vc_max": self.link_peak_vc_max.tolist(),
                 "commuter_vkm": self.link_vkm.tolist()}
+
+    def commute_time_bands_milan(self) -> dict[str, float]:
+        """Shares of Milan residents working in Milan by their mean one-way door-to-door time on office
+        days, in the Istat 2011 bands (a worker's usual time, as the census asks it)."""
+        m = self.model
+        days = len(self.rows)
+        office = days - self.remote_days
+        both = m.city.in_milan[m.population.home] & m.city.in_milan[m.population.work] & (office > 0)
+        one_way = self.commute_min[both] / (2.0 * office[both])
+        return time_band_shares(one_way, m.population.weight[both])
 
     def summary(self) -> dict:
         """The ``summary.json`` figures of this run (``hours_saved_per_worker`` is added by the runner)."""

@@ -81,11 +81,53 @@ def _check_shares(values: dict[str, float], keys: tuple[str, ...], what: str) ->
 
 
 # --------------------------------------------------------------------------------------- city
+class MilanCityConfig(Section):
+    """Coefficients of the real Città metropolitana di Milano (``city.source: milan``, sim/world/milan.py)."""
+
+    commuters_per_employed: float = field(
+        0.831, "0-1", "share of employed residents who commute daily to a fixed workplace",
+        "Milan 2011: 458,000 residents commuting to work (PGT Milano, Quadro di riferimento §2.2.3.2, Istat 2011) / "
+        "550,946 employed residents (Istat 2011 census sections, P61); applied outside Milan too (assumption)", gt=0, le=1)
+    employed_per_resident: float = field(
+        0.4436, "0-1", "employed residents per resident, for comuni outside Milan (the pack has employment by NIL only)",
+        "Milan 2011 census: 550,946 employed / 1,242,123 residents; assumption outside Milan (range 0.40-0.47)", gt=0, le=1)
+    milan_population_growth: float = field(
+        1.116, "x", "population today / 2011 census for the Comune di Milano (scales NIL workers)",
+        "Comune di Milano registry 2021: 1,386,285 (ds205) / census 2011 NIL total 1,241,771", gt=0.5, le=2)
+    outside_population_growth: float = field(
+        1.0, "x", "population today / 2011 census for the comuni outside Milan",
+        "assumption (range 1.0-1.06): no recent comune populations in the data pack", gt=0.5, le=2)
+    milan_jobs_from_outside_share: float = field(
+        0.49, "0-1", "share of the commuters working in the Comune di Milano who live outside it",
+        "PGT Milano §2.2.6: a little over 50% of those employed in the Comune live in it, just under 50% come from outside", gt=0, lt=1)
+    milan_residents_working_in_milan: float = field(
+        0.811, "0-1", "share of Milan's resident commuters whose workplace is in Milan (calibration target of the OD)",
+        "Istat 2011: 371,425 of 458,000 (PGT Milano §2.2.3.2; comm_matrix_cities_km_milano.csv)", gt=0, lt=1)
+    hinterland_jobs_per_milan_job: float = field(
+        0.70, "x", "jobs in the other comuni of the Città metropolitana per job in the Comune di Milano",
+        "Istat ASIA 2020 (private sector), Piano Strategico CM Milano 2022-2024: CM 1,535,033 employees, Comune 902,942", gt=0, le=5)
+    nil_jobs_area_weight: float = field(
+        0.5, "0-1", "weight of built area x centrality (vs employed residents) in the per-NIL job proxy",
+        "assumption (range 0.3-0.7): no jobs by NIL in the pack (ASIA by Municipio, ds200, would refine it)", ge=0, le=1)
+    detour_factor: float = field(
+        1.3, "x", "road distance / straight distance between zone centroids",
+        "assumption (range 1.2-1.4): circuity of European road networks ~1.3 (Ballou et al. 2002)", ge=1, le=2)
+    walk_speed_kmh: float = field(4.5, "km/h", "walking speed to and from metro stations", "common value (HCM)", gt=0.5, le=10)
+    station_walk_max_km: float = field(
+        1.5, "km", "largest straight distance from a zone centroid to a metro station used as access", "assumption (range 0.8-2)", gt=0, le=5)
+    metro_transfer_min: float = field(
+        5.0, "min", "walk and wait at a change of metro line, or from regional rail to the metro", "assumption (range 3-8)", ge=0, le=30)
+
+
 class CityConfig(Section):
-    source: Literal["synthetic", "csv"] = field(
-        "synthetic", "-", "where the zones come from: the synthetic Milan-like grid or CSV files", "modelling choice")
+    source: Literal["synthetic", "csv", "milan"] = field(
+        "synthetic", "-", "where the zones come from: the synthetic Milan-like grid, CSV files, or the real Città metropolitana di Milano", "modelling choice")
     csv_dir: str | None = field(
         None, "path", "folder with zones.csv (and optionally od.csv), relative to the scenario file", "-")
+    od_matrix: str | None = field(
+        None, "path", "Istat commuting file (Prov_res Procom_res Prov_lav Procom_lav Pendolari; tab or ';'), relative to "
+        "the scenario file; replaces the gravity OD of the real city", "Istat, matrici del pendolarismo (2021 release)")
+    milan: MilanCityConfig = Field(default_factory=MilanCityConfig)
     grid_size: int = field(
         15, "cells per side", "side of the square grid of cells", "assumption: 15 x 3 km = 45 km covers the metropolitan city (1,575 km2); at most 31 because route tables grow with the square of the cell count (~2.3 GB at 31, python benchmarks/memory_by_size.py)", ge=3, le=31)
     cell_km: float = field(
@@ -128,6 +170,8 @@ class CityConfig(Section):
     def _check(self) -> "CityConfig":
         if self.grid_size % 2 == 0:
             raise ValueError(f"city.grid_size must be odd so the grid has a central cell, got {self.grid_size}")
+        if self.od_matrix and self.source != "milan":
+            raise ValueError(f"city.od_matrix (an Istat commuting file) needs city.source: milan, got source {self.source!r}")
         return self
 
 
