@@ -61,12 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     args = p.parse_args(argv)
 
-    from sim.model import CommuteModel
+    from sim.prepare import build_model
     from sim.scenario.load import load_scenario
 
     sc = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=args.scale, days=args.days, seed=args.seed)
     t0 = time.perf_counter()
-    model = CommuteModel(sc)
+    model = build_model(sc)
     setup_s = time.perf_counter() - t0
     prof = cProfile.Profile()
     t0 = time.perf_counter()

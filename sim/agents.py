@@ -2,14 +2,13 @@
 
 The state of a million workers lives in numpy arrays on :class:`sim.model.CommuteModel`; a
 :class:`Worker` is the object a user inspects, subclasses or follows, and it reads and writes its
-own row. Workers are made on demand (``model.worker(i)``). Firms, a few hundred thousand at most,
-are ordinary agents fixed on the cell of the grid where they sit.
+own row. Workers and firms are made on demand (``model.worker(i)``, ``model.firm(f)``): a run of
+1.2 million workers and ~135,000 firms holds only the agents someone asked for.
 """
 
 from __future__ import annotations
 
 import mesa
-from mesa.discrete_space import FixedAgent
 
 from sim.scenario.schema import MODES, SIZE_CLASSES
 
@@ -87,19 +86,22 @@ class Worker(mesa.Agent):
         self.model.stress[self.worker_id] = value
 
 
-class Firm(FixedAgent):
-    """An employer fixed on a cell of the grid; ``adopted`` reads and writes the model's firm array.
+class Firm(mesa.Agent):
+    """An employer, reading and writing row ``firm_id`` of the model's firm arrays (``adopted``).
 
     Args:
         model: the :class:`~sim.model.CommuteModel`.
         firm_id: row index into the firm arrays.
-        cell: the grid cell of its workplace.
     """
 
-    def __init__(self, model, firm_id: int, cell):
+    def __init__(self, model, firm_id: int):
         super().__init__(model)
         self.firm_id = int(firm_id)
-        self.cell = cell
+
+    @property
+    def zone(self) -> int:
+        """Zone of the workplace."""
+        return int(self.model.population.firm_zone[self.firm_id])
 
     @property
     def size_class(self) -> str:

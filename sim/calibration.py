@@ -9,7 +9,7 @@ policy never calibrates its own effect away:
    until every segment's expected split is within 0.05 points of its target, alternating with
 3. an expected traffic assignment (slot probabilities x car probabilities on the fixed paths) whose
    background traffic is scaled by bisection so the morning-peak extra time hits TomTom's figure;
-4. a warm-up: the baseline simulated for ``WARM_UP_WEEKS`` weeks, re-aiming the background on the
+4. a warm-up: the baseline simulated for ``calibration.warm_up_weeks`` weeks, re-aiming the background on the
    realized (sampled) flows and refining the constants after every week; its end state (learnt
    times, modes, slots, stress) is the state workers start the year in;
 5. the base quit hazard per gender so the expected quits per 1,000 match the INL-derived targets
@@ -19,18 +19,44 @@ policy never calibrates its own effect away:
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.behaviour import adoption, mode_choice, traffic, wellbeing
 from sim.behaviour.mode_choice import CAR, TRANSIT
 from sim.behaviour.traffic import peak_extra_time
-from sim.world.city import City
+from sim.model import CommuteModel
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, PolicyConfig, Scenario, TrafficConfig
+from sim.world.city import City, Routes
 from sim.world.population import Population
-from sim.scenario.schema import MODES, SEGMENTS, PolicyConfig, Scenario
 
 log = logging.getLogger(__name__)
-MAX_SAMPLE = 200_000  # workers used for the expected shares; enough for 0.1-point precision
+
+
+@dataclass
+class Calibration:
+    """What the baseline calibration fixes, shared by a scenario and its counterfactual.
+
+    ``routes``: the fixed car paths (shortest at the baseline's peak times); ``asc``: alternative
+    constants (segment x mode); ``background_vc``: non-commute traffic at its peak as a share of
+    capacity; ``h0``: base daily quit hazard [men, women]; ``return_prob``: return-to-office
+    probability per adoption update and size class; ``learnt_car_min`` (every OD pair x slot),
+    ``learnt_crowd`` and the ``initial_*`` arrays: the state the workers start the year in (the end
+    of the baseline warm-up; ``initial_mode`` None means a cold start that chooses on day 0).
+    """
+
+    routes: Routes
+    asc: np.ndarray
+    background_vc: float
+    h0: np.ndarray
+    return_prob: np.ndarray
+    learnt_car_min: np.ndarray
+    learnt_crowd: np.ndarray
+    initial_mode: np.ndarray | None = None
+    initial_slot: np.ndarray | None = None
+    initial_stress: np.ndarray | None = None
+    report: dict = field(default_factory=dict)
 
 
 def baseline_policy(scenario: Scenario) -> Scenario:
@@ -38,32 +64,32 @@ def baseline_policy(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"policy": PolicyConfig()})
 
 
-def _link_times(model, veh: np.ndarray, background_vc: float) -> np.ndarray:
+def _roads(model: CommuteModel, veh: np.ndarray, background_vc: float) -> traffic.Roads:
+    """The roads with commuter cars ``veh`` (active OD x slot) and the background at ``background_vc``."""
     sc, city = model.scenario, model.city
     bg = traffic.background_vph(city.link_capacity_vph, background_vc, np.asarray(sc.traffic.background_profile))
-    vol = traffic.link_volumes(model.Pt, veh, model.slot_hours, bg)
-    return traffic.bpr_times(city.link_t0_min, vol, city.link_capacity_vph, sc.traffic.bpr_alpha, sc.traffic.bpr_beta)
+    return traffic.load_roads(paths=model.paths, od_slot_vehicles=veh, slot_hours=model.slots.hours, background_vph=bg,
+                              link_t0_min=city.link_t0_min, link_capacity_vph=city.link_capacity_vph, cfg=sc.traffic)
 
 
-def _assign(model, veh: np.ndarray, background_vc: float) -> np.ndarray:
-    return traffic.od_times(model.P, _link_times(model, veh, background_vc), model.intra_rows,
-                            model.od_t0_active[model.intra_rows])
+def _assign(model: CommuteModel, veh: np.ndarray, background_vc: float) -> np.ndarray:
+    return _roads(model, veh, background_vc).od_min
 
 
-BACKGROUND_MAX = 3.0  # the largest traffic.background_vc the schema accepts
+BACKGROUND_MAX = float(TrafficConfig.model_fields["background_vc"].metadata[-1].le)  # the largest the schema accepts
 
 
-def _background_for_target(model, vehs: list[np.ndarray], target: float, hi: float = BACKGROUND_MAX, steps: int = 40) -> float:
+def _background_for_target(model: CommuteModel, vehs: list[np.ndarray], target: float, hi: float = BACKGROUND_MAX, steps: int = 40) -> float:
     """Bisection on background_vc so the mean peak extra time over the days ``vehs`` equals ``target``.
 
     The peak extra time grows with the background, so bisection on [0, hi] converges; if the target
     lies above ``hi``, the bracket is first moved up (doubling, up to the schema's largest
     background, 3).
     """
-    t0 = model.od_t0_active
+    t0 = model.paths.t0_min
 
     def pet(bg: float) -> float:
-        return float(np.mean([peak_extra_time(v, _assign(model, v, bg), t0, model.peak_slots) for v in vehs]))
+        return float(np.mean([peak_extra_time(v, _assign(model, v, bg), t0, model.slots.peak) for v in vehs]))
 
     lo = 0.0
     if pet(lo) >= target:
@@ -79,13 +105,10 @@ def _background_for_target(model, vehs: list[np.ndarray], target: float, hi: flo
     return 0.5 * (lo + hi)
 
 
-REROUTE_ROUNDS = 4  # rounds in which routes are recomputed at the averaged peak link times
 
 
-def calibrate(scenario: Scenario, city: City, population: Population):
+def calibrate(scenario: Scenario, city: City, population: Population) -> Calibration:
     """Calibrate routes, constants, background traffic, starting times and quit hazards (see module doc)."""
-    from sim.model import Calibration, CommuteModel
-
     base = baseline_policy(scenario)
     m_cfg, t_cfg = base.mode, base.traffic
     S = m_cfg.n_slots
@@ -95,11 +118,12 @@ def calibrate(scenario: Scenario, city: City, population: Population):
         return_prob=adoption.steady_state_return_probability(base),
         learnt_car_min=np.repeat(ff.od_t0_min[:, None] * (1 + t_cfg.target_peak_extra_time), S, axis=1),
         learnt_crowd=np.ones(S))
-    m = CommuteModel(base, city, population, calibration=init, firm_agents=False)
+    m = CommuteModel(base, init, city=city, population=population)
     pop = population
     m.plan_week(0)
     office_frac = 1.0 - m.remote_days / 5.0
-    step = max(1, int(np.ceil(pop.n_workers / MAX_SAMPLE)))
+    cc = base.calibration  # numerical settings
+    step = max(1, int(np.ceil(pop.n_workers / cc.sample_workers)))
     idx = np.arange(0, pop.n_workers, step)
     w = pop.weight[idx] * office_frac[idx] * step
     seg = m.segment[idx]
@@ -108,13 +132,13 @@ def calibrate(scenario: Scenario, city: City, population: Population):
     rows = (m.od_local[idx][:, None] * S + np.arange(S)[None, :]).ravel()
     n_od = len(m.active_od)
     err, iterations, pet, link_cost = np.inf, 0, 0.0, None
-    for outer in range(15):
+    for outer in range(cc.rounds):
         if m_cfg.calibrate_constants:
             for _ in range(m_cfg.calibration_iterations):
                 shares = mode_choice.segment_shares(m.mode_probabilities(idx), seg, w)
                 err = float(np.abs(shares - targets)[present].max())
                 iterations += 1
-                if err < 5e-4:
+                if err < cc.split_tolerance:
                     break
                 m.calibration.asc = mode_choice.update_constants(m.calibration.asc, shares, targets, present)
         prob = m.mode_probabilities(idx)
@@ -122,29 +146,29 @@ def calibrate(scenario: Scenario, city: City, population: Population):
         veh = np.bincount(rows, weights=((w * prob[:, CAR] / m_cfg.car_occupancy)[:, None] * p_car_slot).ravel(),
                           minlength=n_od * S).reshape(n_od, S)
         p_tr_slot = m.slot_probabilities(np.full(len(idx), TRANSIT, np.int8), idx)
-        riders = ((w * prob[:, TRANSIT])[:, None] * p_tr_slot).sum(axis=0) / m.slot_hours
+        riders = ((w * prob[:, TRANSIT])[:, None] * p_tr_slot).sum(axis=0) / m.slots.hours
         load = riders / t_cfg.transit_capacity_per_hour
         if t_cfg.calibrate_background:
             m.calibration.background_vc = _background_for_target(m, [veh], t_cfg.target_peak_extra_time)
-        if outer < REROUTE_ROUNDS:
+        if outer < cc.reroute_rounds:
             # fixed routes: shortest at the peak link times, averaged over rounds (method of successive averages)
-            peak_cost = _link_times(m, veh, m.calibration.background_vc)[:, m.peak_slots].mean(axis=1)
+            peak_cost = _roads(m, veh, m.calibration.background_vc).link_min[:, m.slots.peak].mean(axis=1)
             link_cost = peak_cost if link_cost is None else link_cost + (peak_cost - link_cost) / (outer + 1)
             noise = 1.0 + t_cfg.route_spread * m.keyed.uniform(-1, "route_noise", (city.n_zones, city.n_links))
-            m.calibration.routes = m.routes = city.routes(link_cost, noise)
-            m._setup_static()
+            m.calibration.routes = routes = city.routes(link_cost, noise)
+            m.use_routes(routes)
             m.slot = m.preferred_slot.copy()
-            m.learnt_car_min = _assign(m, veh * 0, m.calibration.background_vc)  # rebuilt below
+            m.expected.car_min = _assign(m, veh * 0, m.calibration.background_vc)  # rebuilt below
             continue
         od_min = _assign(m, veh, m.calibration.background_vc)
-        pet = peak_extra_time(veh, od_min, m.od_t0_active, m.peak_slots)
-        change = float(np.abs(od_min - m.learnt_car_min).max())
+        pet = peak_extra_time(veh, od_min, m.paths.t0_min, m.slots.peak)
+        change = float(np.abs(od_min - m.expected.car_min).max())
         # damped update of the times workers expect, so constants and congestion settle together
-        m.learnt_car_min = m.learnt_car_min + 0.5 * (od_min - m.learnt_car_min)
-        m.learnt_crowd = traffic.transit_crowding(load, m_cfg.crowding_beta, m_cfg.crowding_threshold)
+        m.expected.car_min = m.expected.car_min + cc.time_damping * (od_min - m.expected.car_min)
+        m.expected.crowd = traffic.transit_crowding(load, m_cfg.crowding_beta, m_cfg.crowding_threshold)
         log.debug("calibration round %d: split error %.4f, peak extra time %.3f, max time change %.2f min",
                   outer, err, pet, change)
-        if change < 0.1 and err < 2e-3:
+        if change < cc.converged_minutes and err < cc.converged_split:
             break
     final_shares, h0, warm_pet = _warm_up(m, targets, present, idx, seg, w)
     report = {
@@ -155,24 +179,23 @@ def calibrate(scenario: Scenario, city: City, population: Population):
         "calibration_rounds": outer + 1,
         "background_vc": round(m.calibration.background_vc, 5),
         "expected_peak_extra_time": round(pet, 4),
-        "warm_up_weeks": WARM_UP_WEEKS,
+        "warm_up_weeks": cc.warm_up_weeks,
         "warm_up_peak_extra_time": round(warm_pet, 4),
-        "return_to_office_monthly": dict(zip(("micro", "small", "medium", "large", "public"), init.return_prob.round(5).tolist())),
+        "return_to_office_monthly": dict(zip(SIZE_CLASSES, init.return_prob.round(5).tolist())),
         "quit_h0_daily": {"men": float(h0[0]), "women": float(h0[1])},
     }
     # the model learns times on the OD pairs somebody uses; the calibration hands on every pair
     learnt_full = np.repeat(m.routes.od_t0_min[:, None], S, axis=1)
-    learnt_full[m.active_od] = m.learnt_car_min
+    learnt_full[m.active_od] = m.expected.car_min
     return Calibration(routes=m.routes, asc=m.calibration.asc, background_vc=m.calibration.background_vc, h0=h0,
-                       return_prob=init.return_prob, learnt_car_min=learnt_full, learnt_crowd=m.learnt_crowd,
+                       return_prob=init.return_prob, learnt_car_min=learnt_full, learnt_crowd=m.expected.crowd,
                        initial_mode=m.mode.copy(), initial_slot=m.slot.copy(), initial_stress=m.stress.copy(),
                        report=report)
 
 
-WARM_UP_WEEKS = 12  # simulated weeks that re-aim the background traffic and refine the constants (ActivitySim-style)
 
 
-def _warm_up(m, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: np.ndarray, w_idx: np.ndarray):
+def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: np.ndarray, w_idx: np.ndarray):
     """Run the baseline a few weeks: re-aim the background and the constants, measure the quit hazard.
 
     After every week, the last one included (so the run starts from a background aimed at the
@@ -189,10 +212,10 @@ def _warm_up(m, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: 
     sc, pop = m.scenario, m.population
     wb, w = sc.wellbeing, pop.weight
     m.calibration.h0 = np.zeros(2)  # nobody quits while calibrating
-    m.background_vph = traffic.background_vph(m.city.link_capacity_vph, m.calibration.background_vc,
-                                              np.asarray(sc.traffic.background_profile))
+    m.set_background(m.calibration.background_vc)
     shares = np.zeros_like(targets)
-    for week in range(WARM_UP_WEEKS):
+    weeks = sc.calibration.warm_up_weeks
+    for week in range(weeks):
         trips = np.zeros(targets.size)
         mult_sum, pet, vehs = np.zeros(2), [], []
         for _ in range(5):
@@ -202,7 +225,7 @@ def _warm_up(m, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: 
             office = ~m.remote_t[weekday]
             trips += np.bincount(m.segment[office].astype(np.int64) * len(MODES) + m.mode[office],
                                  weights=w[office], minlength=targets.size)
-            if week == WARM_UP_WEEKS - 1:  # the quit hazard is measured on the last week
+            if week == weeks - 1:  # the quit hazard is measured on the last week
                 conf = wellbeing.conflict(pop.caregiver, ~office, m.welfare_cut, wb)
                 mult = wellbeing.hazard_multiplier(m.stress, conf, pop.caregiver, wb)
                 for g in (0, 1):
@@ -217,7 +240,7 @@ def _warm_up(m, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: 
             bg = _background_for_target(m, vehs, sc.traffic.target_peak_extra_time,
                                         hi=2 * m.calibration.background_vc + 0.2, steps=16)
             m.calibration.background_vc = bg
-            m.background_vph = traffic.background_vph(m.city.link_capacity_vph, bg, np.asarray(sc.traffic.background_profile))
+            m.set_background(bg)
         if sc.mode.calibrate_constants:
             # steer what workers would choose now (habits follow), not the habit-lagged trips
             now = mode_choice.segment_shares(m.mode_probabilities(idx), seg, w_idx)

@@ -12,10 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+from sim.outputs.kpis import HEADLINE, format_with_unit
 from sim.outputs.results import OutputError, check_output_dir
 from sim.scenario.load import ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
+EXIT_RUNS_FAILED = 3  # a sweep finished, but some of its runs failed (recorded in its store)
 log = logging.getLogger("sim")
 
 
@@ -103,7 +105,7 @@ def cmd_run(args) -> int:
     if args.replications < 1:
         return _fail(f"--replications: expected an integer >= 1, got {args.replications}")
     from sim.model import TraceWorkerError
-    from sim.runner import default_out_dir, run_and_write
+    from sim.runner import default_out_dir, progress_days, run_and_write
     out = args.out if args.out is not None else default_out_dir(scenario)
     try:
         check_output_dir(out)
@@ -113,15 +115,15 @@ def cmd_run(args) -> int:
     bar = None
     if not args.quiet:
         from tqdm import tqdm
-        runs = 1 if scenario.policy.smart_working == "off" else 2
-        desc = f"{scenario.name} (+ counterfactual)" if runs == 2 else scenario.name
+        desc = scenario.name if scenario.policy.smart_working == "off" else f"{scenario.name} (+ counterfactual)"
         if args.replications > 1:
             desc += f" x{args.replications} seeds"
-        bar = tqdm(total=scenario.days * runs * args.replications, unit="day", desc=desc, file=sys.stderr, mininterval=1.0)
+        bar = tqdm(total=progress_days(scenario, args.replications), unit="day", desc=desc, file=sys.stderr,
+                   mininterval=1.0)
     try:
         path, summary = run_and_write(scenario, out, argv=sys.argv, trace_worker=args.trace_worker,
                                       progress=bar.update if bar else None, replications=args.replications)
-    except TraceWorkerError as exc:
+    except (TraceWorkerError, OutputError) as exc:
         return _fail(str(exc))
     finally:
         if bar:
@@ -129,21 +131,21 @@ def cmd_run(args) -> int:
     print(f"results: {path}")
     if (Path(path) / "report.html").is_file():
         print(f"report: {Path(path) / 'report.html'}")
-    print(f"  workers {summary['workers']:.0f}, remote share {summary['remote_share']:.3f}, "
-          f"car vkm {summary['car_vkm']:.4g}, CO2 net {summary['co2_net_t']:.4g} t, "
-          f"hours saved/worker {summary.get('hours_saved_per_worker', float('nan')):.2f}")
     reps = summary.get("replications")
     if reps:
-        print(f"  {reps['n']} replications, seeds {reps['seeds'][0]}..{reps['seeds'][-1]}: mean [95% CI]")
-        for k in ("remote_share", "car_vkm", "co2_net_t", "hours_saved_per_worker", "mean_stress"):
-            if k in reps["kpis"]:
-                v = reps["kpis"][k]
-                print(f"    {k} {v['mean']:.4g} [{v['ci95_low']:.4g}, {v['ci95_high']:.4g}]")
+        print(f"  {reps['n']} replications, seeds {reps['seeds'][0]}..{reps['seeds'][-1]}: mean (95% interval)")
+    for k in HEADLINE:
+        v = (reps or {}).get("kpis", {}).get(k)
+        if v is not None:
+            print(f"  {k}: {format_with_unit(k, v['mean'], (v['ci95_low'], v['ci95_high']))}")
+        elif k in summary:
+            print(f"  {k}: {format_with_unit(k, summary[k])}")
     return 0
 
 
 def cmd_compare(args) -> int:
-    from sim.outputs.compare import CompareError, compare
+    from sim.orchestrate import compare
+    from sim.outputs.compare import CompareError
     try:
         path, table = compare(args.runs, out=args.out, seed=args.seed, days=args.days, scale=args.scale,
                               replications=args.replications, quiet=args.quiet, argv=sys.argv)
@@ -156,6 +158,11 @@ def cmd_compare(args) -> int:
 
 def cmd_report(args) -> int:
     from sim.outputs.report import ReportError, write_report
+    from sim.outputs.results import unfinished
+    for arg in args.runs:
+        if unfinished(Path(arg)):
+            return _fail(f"{arg}: a hidden temporary folder, still being written or left by a killed run; "
+                         "give the finished results folder (without the leading '.' and '.tmp-<pid>')")
     try:
         path = write_report(args.runs, args.out)
     except ReportError as exc:
@@ -166,11 +173,11 @@ def cmd_report(args) -> int:
 
 def _is_sweep_file(path) -> bool:
     """A sweep file has top-level 'parameters' and 'design' (scenario files never do)."""
-    import yaml
+    from sim.scenario.yaml_input import YamlInputError, read_yaml_file
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return False
+        data = read_yaml_file(Path(path))
+    except (OSError, YamlInputError):
+        return False  # the scenario loader says what is wrong
     return isinstance(data, dict) and "parameters" in data and "design" in data
 
 
@@ -208,7 +215,12 @@ def cmd_sweep(args) -> int:
         path, table = store.collect()
         n_ok = table.column("status").to_pylist().count("ok") if table.num_rows else 0
         meta = store.meta()
-        print(f"collected {table.num_rows} of {meta.get('n_runs')} runs ({n_ok} ok, {table.num_rows - n_ok} failed): {path}")
+        n_failed = table.num_rows - n_ok
+        print(f"collected {table.num_rows} of {meta.get('n_runs')} runs ({n_ok} ok, {n_failed} failed): {path}")
+        if n_failed:
+            print(f"error: {n_failed} of {meta.get('n_runs')} runs failed (their errors are in the table); "
+                  f"exit code {EXIT_RUNS_FAILED}", file=sys.stderr)
+            return EXIT_RUNS_FAILED
         return 0
     if len(args.target) != 1:
         return _fail(f"sweep: expected one sweep file, got {' '.join(args.target)} (or: run.py sweep collect DIR)")
@@ -247,10 +259,12 @@ def cmd_sweep(args) -> int:
           f"{rep.ran} run now ({rep.ok} ok, {rep.failed} failed) in {rep.wall_s:.1f} s: {out}")
     for e in rep.errors[:5]:
         print(f"  failed: {e}")
-    if rep.failed:
-        print("  (failed runs are recorded in the store; --retry-failed runs them again)")
     if shard is None:
         print(f"  results: {out / 'results.parquet'}; analyse with: run.py analyze {out}")
+    if rep.failed_in_store:
+        print(f"error: {rep.failed_in_store} of {rep.total} runs{' of this shard' if shard else ''} failed "
+              f"(recorded in the store; --retry-failed runs them again); exit code {EXIT_RUNS_FAILED}", file=sys.stderr)
+        return EXIT_RUNS_FAILED
     return 0
 
 

@@ -8,7 +8,7 @@ be fast, and it shares only *inputs* with the fast model:
 
 * the validated :class:`~sim.schema.Scenario`, the :class:`~sim.city.City` and the
   :class:`~sim.population.Population`;
-* the :class:`~sim.model.Calibration` (fixed routes, alternative constants, background traffic,
+* the :class:`~sim.calibration.Calibration` (fixed routes, alternative constants, background traffic,
   quit hazards, return-to-office probabilities, the learnt times and the initial mode, slot and
   stress the workers start the year with);
 * the keyed random numbers (:class:`~sim.rng.KeyedRNG`): the same array is drawn for the same
@@ -50,13 +50,14 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.world.city import City, build_city
+from sim.world.build import build_city  # grid, CSV or the real Milan (issue 14)
+from sim.world.city import City
 from sim.world.population import Population, build_population
 from sim.rng import SETUP_DAY, KeyedRNG
-from sim.scenario.schema import MODES, SIZE_CLASSES, WEEKDAYS, Scenario, parse_clock
+from sim.scenario.schema import MODES, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR, Scenario, parse_clock
 
 if TYPE_CHECKING:  # only the type: the calibration object is an input
-    from sim.model import Calibration
+    from sim.calibration import Calibration
 
 CAR, TRANSIT, BIKE, WALK, MOTO = range(5)
 CORE, MUNICIPALITY, HINTERLAND, GATEWAY = 0, 1, 2, 3  # zone kinds (sim.city)
@@ -374,24 +375,21 @@ class ReferenceModel(mesa.Model):
     """The plain per-agent implementation of :class:`sim.model.CommuteModel`'s rules.
 
     Args:
-        scenario: a validated :class:`~sim.schema.Scenario`.
+        scenario: a validated :class:`~sim.scenario.schema.Scenario`.
+        calibration: the baseline calibration (:func:`sim.calibration.calibrate`, an input made before
+            the model, as for the fast model). It is read, never modified.
         city: the city (built from the scenario if None).
         population: the population (built from the scenario if None).
-        calibration: the fast model's calibration (``CommuteModel(...).calibration``); if None it is
-            computed with :func:`sim.calibration.calibrate`. It is read, never modified.
     """
 
-    def __init__(self, scenario: Scenario, city: City | None = None, population: Population | None = None,
-                 calibration: "Calibration | None" = None):
+    def __init__(self, scenario: Scenario, calibration: "Calibration", *, city: City | None = None,
+                 population: Population | None = None):
         super().__init__(seed=scenario.seed)
         self.scenario = sc = scenario
         self.keyed = KeyedRNG(sc.seed)
         self.city = city if city is not None else build_city(sc.city)
         self.population = pop = population if population is not None else build_population(
             sc.population, self.city, sc.scale, self.keyed)
-        if calibration is None:
-            from sim.calibration import calibrate  # produces the input, as the fast model's constructor does
-            calibration = calibrate(sc, self.city, pop)
         self.calibration = cal = calibration
         self.day = 0
         self.rows: list[dict] = []
@@ -492,7 +490,8 @@ class ReferenceModel(mesa.Model):
                 num[firm.size_class] += firm.employees
         share = [num[c] / den[c] if den[c] > 0 else 0.0 for c in range(k)]
         q = self.scenario.adoption.bass_q_per_year
-        p_adopt = [1.0 - math.exp(-(self.p_year[c] + q * share[c]) / 12.0) for c in range(k)]
+        updates_year = WORKDAYS_PER_YEAR / self.scenario.adoption.workdays_per_month  # one update a "month"
+        p_adopt = [1.0 - math.exp(-(self.p_year[c] + q * share[c]) / updates_year) for c in range(k)]
         u = self.keyed.uniform(day, "adoption", len(self.firm_list)).tolist()
         self.firms.do("monthly_decision", p_adopt, u)
 
@@ -678,22 +677,18 @@ class ReferenceModel(mesa.Model):
             self.step()
 
 
-def run_reference(scenario: Scenario, days: int | None = None, city: City | None = None,
-                  population: Population | None = None, calibration: "Calibration | None" = None):
+def run_reference(scenario: Scenario, calibration: "Calibration", days: int | None = None, *, city: City | None = None,
+                  population: Population | None = None):
     """Build a :class:`ReferenceModel` and run it; for benchmarks.
 
     Returns:
-        ``(model, seconds)``: seconds of the run alone (building the agents takes
-        ``model.setup_seconds``; calibrating, when ``calibration`` is None, is in neither).
+        ``(model, seconds)``: seconds of the run alone (building the agents takes ``model.setup_seconds``).
     """
     city = city if city is not None else build_city(scenario.city)
     if population is None:
         population = build_population(scenario.population, city, scenario.scale, KeyedRNG(scenario.seed))
-    if calibration is None:
-        from sim.calibration import calibrate
-        calibration = calibrate(scenario, city, population)
     t0 = time.perf_counter()
-    model = ReferenceModel(scenario, city=city, population=population, calibration=calibration)
+    model = ReferenceModel(scenario, calibration, city=city, population=population)
     t1 = time.perf_counter()
     model.setup_seconds = t1 - t0
     model.run(days)

@@ -1,14 +1,23 @@
-"""Run a scenario end to end: the model, its no-smart-working counterfactual, and the results folder."""
+"""Run a scenario end to end: the model, its no-smart-working counterfactual, and the results folder.
+
+With replications (:func:`replicate`), seeds ``seed .. seed+N-1`` run in parallel processes; their
+statistics are :mod:`sim.outputs.replications`'.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
+import os
 import platform
 import resource
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import mesa
@@ -16,20 +25,28 @@ import numpy as np
 
 from sim import __version__
 from sim.model import CommuteModel
-from sim.outputs.results import atomic_dir, write_csv, write_json, write_parquet, write_yaml
+from sim.outputs.kpis import COUNTERFACTUAL
+from sim.outputs.replications import Replications, replication_block, seeds_for, with_seed
+from sim.outputs.report import write_report
+from sim.outputs.results import atomic_dir, claim_output_dir, write_csv, write_json, write_parquet, write_yaml
+from sim.prepare import Inputs, build_model
 from sim.scenario.load import resolved_dict
 from sim.scenario.schema import Scenario
+from sim.world.istat_od import istat_time_bands
 
 log = logging.getLogger(__name__)
-COUNTERFACTUAL_KEYS = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "commute_hours_per_worker",
-                       "delay_hours", "mean_stress", "high_stress_share", "quits_women_per_1000", "quits_men_per_1000",
-                       "peak_extra_time")
 
 
 def counterfactual_scenario(scenario: Scenario) -> Scenario:
     """The same scenario with smart working off (same seed, so the same random numbers)."""
     policy = scenario.policy.model_copy(update={"smart_working": "off"})
     return scenario.model_copy(update={"policy": policy, "name": scenario.name + "_no_smart_working"})
+
+
+def progress_days(scenario: Scenario, replications: int = 1) -> int:
+    """Days that :func:`simulate` (or :func:`run_and_write`) reports to its progress callback in all:
+    each seed's run and, unless smart working is off, its counterfactual."""
+    return scenario.days * (1 if scenario.policy.smart_working == "off" else 2) * replications
 
 
 def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
@@ -42,14 +59,14 @@ def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
         progress: callable receiving the number of days just done (for a progress bar).
         counterfactual: also run the no-smart-working counterfactual for ``hours_saved_per_worker``.
     """
-    model = CommuteModel(scenario, trace_worker=trace_worker)
+    model = build_model(scenario, trace_worker=trace_worker)
     model.run(progress=progress)
     summary = model.metrics.summary()
     if scenario.policy.smart_working == "off":
         cf_summary = summary  # the run is its own counterfactual
     elif counterfactual:
-        cf = CommuteModel(counterfactual_scenario(scenario), city=model.city, population=model.population,
-                          calibration=model.calibration, firm_agents=False)
+        cf = build_model(counterfactual_scenario(scenario),
+                         Inputs(city=model.city, population=model.population, calibration=model.calibration))
         cf.run(progress=progress)
         cf_summary = cf.metrics.summary()
     else:
@@ -64,8 +81,15 @@ def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
         relief = (per_day_cf - per_day_here) * days_here
         summary["hours_saved_congestion_relief_per_worker"] = relief
         summary["hours_saved_remote_days_per_worker"] = saved - relief
-        summary["counterfactual"] = {k: cf_summary[k] for k in COUNTERFACTUAL_KEYS}
-    summary["calibration"] = model.calibration.report
+        summary["counterfactual"] = {k: cf_summary[k] for k in COUNTERFACTUAL}
+    summary["calibration"] = {
+        **model.calibration.report,
+        # validation against Istat 2011 (not fitted by the mode calibration): one-way door-to-door times
+        "commute_time_bands_milan": model.metrics.commute_time_bands_milan(),
+        "commute_time_bands_milan_istat_2011": istat_time_bands(),
+    }
+    if model.city.od_source:  # how the real city's OD was made (gravity fit or the Istat file)
+        summary["calibration"]["od"] = model.city.od_source
     return model, summary
 
 
@@ -88,7 +112,7 @@ def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict,
     """Write the results folder atomically and return its final path.
 
     The folder gets its tables, ``plots/*.png``, ``manifest.json`` and, last, ``report.html`` (the
-    self-contained report of :mod:`sim.report`). ``extra``, if given, is called with the temporary
+    self-contained report of :mod:`sim.outputs.report`). ``extra``, if given, is called with the temporary
     folder to add more files (replication tables) before it is renamed into place.
     """
     with atomic_dir(out) as tmp:
@@ -122,7 +146,6 @@ def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict,
 def _write_own_report(tmp: Path, out: Path) -> None:
     """``report.html`` of the folder being written (after its plots and manifest); a failure is logged, never fatal."""
     try:
-        from sim.outputs.report import write_report
         # the folder is named, not its path: `out` itself may be inside another temporary folder (compare's)
         write_report([tmp], tmp / "report.html", labels=[Path(out).name],
                      shown_paths=[f"{Path(out).name} (the folder of this report)"])
@@ -140,17 +163,83 @@ def run_and_write(scenario: Scenario, out: Path, argv: list[str] | None = None, 
     """Simulate and write the results folder; returns (folder, summary).
 
     With ``replications`` > 1, seeds ``seed .. seed+replications-1`` run in parallel processes
-    (:mod:`sim.replications`): the folder holds the first seed's run plus the replications block in
+    (:func:`replicate`): the folder holds the first seed's run plus the replications block in
     ``summary.json``, ``replications.parquet`` and ``daily_replications.parquet``.
     """
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     extra = None
-    if replications > 1:
-        from sim.outputs.replications import replicate
-        reps = replicate(scenario, replications, trace_worker=trace_worker, progress=progress)
-        model, summary, extra = reps.model, reps.summary, reps.write_tables
-    else:
-        model, summary = simulate(scenario, trace_worker=trace_worker, progress=progress)
-    path = write_run(out, scenario, model, summary, started, time.perf_counter() - t0, argv or sys.argv, extra=extra)
+    with claim_output_dir(out):  # a second run with the same out stops now, not after its work
+        if replications > 1:
+            reps = replicate(scenario, replications, trace_worker=trace_worker, progress=progress)
+            model, summary, extra = reps.model, reps.summary, reps.write_tables
+        else:
+            model, summary = simulate(scenario, trace_worker=trace_worker, progress=progress)
+        path = write_run(out, scenario, model, summary, started, time.perf_counter() - t0, argv or sys.argv,
+                         extra=extra)
     return path, summary
+
+
+# ------------------------------------------------------------------------------------------ replications
+def _simulate_seed(scenario: Scenario) -> tuple[dict, dict]:
+    """Worker-process job: one full replication; returns its summary and daily table."""
+    model, summary = simulate(scenario)
+    return summary, model.metrics.daily()
+
+
+def replicate(scenario: Scenario, n: int, trace_worker: int | None = None,
+              progress: Callable[[int], None] | None = None, max_workers: int | None = None) -> Replications:
+    """Run ``scenario`` with seeds ``seed .. seed+n-1`` (the first here, the rest in worker processes).
+
+    Each replication is the full :func:`simulate` (with its counterfactual). The worker processes
+    use the 'spawn' context, so nothing of this process's state is inherited; random numbers are
+    keyed by seed, day and stream, so each replication is identical to running its seed alone. At
+    most ``min(n, cpu_count)`` processes simulate at once, this one included. (Being 'spawn', a
+    script calling this must keep its top-level work under ``if __name__ == "__main__":``;
+    ``run.py`` does.)
+
+    Args:
+        scenario: validated scenario; its ``seed`` is the first seed.
+        n: number of replications (>= 1).
+        trace_worker: worker id traced in the first seed's run.
+        progress: callable receiving a number of simulated days (called from this process only:
+            per day for the first seed, ``days x runs`` when another replication finishes).
+        max_workers: worker processes (default ``min(n, cpu_count) - 1``, at least 1, so that with
+            this process at most ``min(n, cpu_count)`` simulate at once).
+    """
+    if n < 1:
+        raise ValueError(f"replications must be >= 1, got {n}")
+    seeds = seeds_for(scenario, n)
+    lock = threading.Lock()
+
+    def report(days: int) -> None:
+        if progress is not None:
+            with lock:
+                progress(days)
+
+    others: list = []
+    pool = None
+    if n > 1:
+        workers = max_workers or max(1, min(n, os.cpu_count() or 1) - 1)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        if pool is not None:
+            per_run = progress_days(scenario)
+            for s in seeds[1:]:
+                fut = pool.submit(_simulate_seed, with_seed(scenario, s))
+                fut.add_done_callback(lambda f: None if f.cancelled() or f.exception() else report(per_run))
+                others.append(fut)
+        model, first = simulate(scenario, trace_worker=trace_worker, progress=report)
+        results = [fut.result() for fut in others]
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    if pool is not None:
+        pool.shutdown(wait=True)
+    summaries = [first] + [r[0] for r in results]
+    dailies = [model.metrics.daily()] + [r[1] for r in results]
+    summary = dict(first)
+    if n > 1:
+        summary["replications"] = replication_block(seeds, summaries)
+    return Replications(model=model, summary=summary, seeds=seeds, summaries=summaries, dailies=dailies)

@@ -10,9 +10,9 @@ from sim.runner import simulate
 from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"
+BASELINE = ROOT / "scenarios" / "examples" / "grid_city.yaml"  # the small grid city (the real Milan: tests/test_milan_city.py)
 # a small Milan: 7x7 cells of 3 km, ~6,000 workers, enough firms per class for stable shares
-SMALL = ["city.grid_size=9", "population.workers_internal=8000", "population.workers_inbound=2000"]
+SMALL = ["city.source=synthetic", "city.grid_size=9", "population.workers_internal=8000", "population.workers_inbound=2000"]
 
 
 def small(*overrides: str, days: int = 20, scale: float = 1.0, path: Path = BASELINE, seed: int | None = None):
@@ -37,7 +37,7 @@ def baseline_run():
 
 
 # tiny runs written as results folders (with plots and report.html), shared by the report tests
-TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
+TINY = ["city.source=synthetic", "city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
 
 
 @pytest.fixture(scope="session")

@@ -16,17 +16,19 @@ import pytest
 from scipy import stats
 
 from sim.cli import main
-from sim.outputs.compare import CSV_COLUMNS, HEADLINE, compare
-from sim.outputs.replications import flatten_kpis, replicate, with_seed
-from sim.runner import run_and_write, simulate
+from sim.orchestrate import compare
+from sim.outputs.compare import CSV_COLUMNS
+from sim.outputs.kpis import HEADLINE
+from sim.outputs.replications import flatten_kpis, with_seed
+from sim.runner import replicate, run_and_write, simulate
 from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
+TINY = ["city.source=synthetic", "city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
 
 
 def tiny(days: int = 10):
-    return load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", TINY, days=days)
+    return load_scenario(ROOT / "scenarios" / "examples" / "grid_city.yaml", TINY, days=days)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -117,10 +119,17 @@ def test_compare_run_folders(tmp_path):
         csv_rows = {r["kpi"]: r for r in reader}
     assert float(csv_rows["car_vkm"]["diff"]) == pytest.approx(-100.0)
     assert float(csv_rows["car_vkm"]["diff_pct"]) == pytest.approx(-10.0)
-    assert csv_rows["car_vkm"]["unit"] == "vehicle-km" and csv_rows["co2_commute_t"]["unit"] == "t CO2"
+    assert csv_rows["car_vkm"]["unit"] == "vehicle-km, period total"
+    assert csv_rows["co2_commute_t"]["unit"] == "t CO2, period total"
+    assert csv_rows["remote_share"]["unit"] == "0-1 of worker-days"  # the stored value: a 0-1 share
     assert csv_rows["quits_men_per_1000"]["diff_pct"] == ""  # baseline 0: blank
     assert (out / "plots" / "compare_headline_pct.png").stat().st_size > 0
     assert "remote_share" in table and "car_vkm" in table and "-10.0%" in table
+    lines = {line.split()[0]: line for line in table.splitlines() if line.split()}
+    # planner's numbers: a share in percent and its difference in points, totals with separators
+    assert "20.00%" in lines["remote_share"] and "30.00%" in lines["remote_share"]
+    assert "+10.00 pp" in lines["remote_share"] and "+50.0%" in lines["remote_share"]
+    assert "1,000" in lines["car_vkm"] and "-100" in lines["car_vkm"] and "e+" not in table
 
 
 def test_compare_paired_interval(tmp_path):

@@ -42,13 +42,25 @@ def test_office_trips_by_mode_sum_to_office_days(baseline_run):
     assert sum(s["modal_split"].values()) == pytest.approx(1.0, abs=1e-12)
 
 
-def test_workforce_is_constant(baseline_run):
-    model, s = baseline_run
-    pop = model.population
-    assert s["workers"] == pytest.approx(10_000, rel=1e-9)  # full-population equivalent
-    assert model.metrics.quits.sum() > 0 or s["quits_women_per_1000"] == 0
-    # quitters are replaced in place: every row still has a worker with weight
-    assert len(model.stress) == pop.n_workers and np.all(pop.weight > 0)
+def test_workforce_is_constant_because_quitters_are_replaced():
+    """Many quits: each quitter's place is taken the same day by a new hire with a fresh stress (the
+    personal baseline), and every day counts the whole workforce at the office or at home."""
+    from sim.prepare import build_model
+    from .conftest import small
+    sc = small("wellbeing.target_quits_women_per_1000=300", "wellbeing.target_quits_men_per_1000=200", days=10)
+    model = build_model(sc)
+    pop, replaced = model.population, 0
+    for _ in range(10):
+        before = model.metrics.quits.copy()
+        model.step()
+        quit_ids = np.nonzero(model.metrics.quits > before)[0]
+        replaced += len(quit_ids)
+        np.testing.assert_array_equal(model.stress[quit_ids], pop.base_stress[quit_ids])
+        stayed = np.setdiff1d(np.arange(pop.n_workers), quit_ids)
+        assert np.all(model.stress[stayed] != pop.base_stress[stayed]), "only quitters start afresh"
+        row = model.metrics.rows[-1]
+        assert row["office_workers"] / (1 - row["remote_share"]) == pytest.approx(pop.weight.sum(), rel=1e-9)
+    assert replaced > 20
 
 
 def test_net_co2_is_commute_plus_home(baseline_run):
@@ -132,9 +144,14 @@ def test_worker_agent_reads_and_writes_its_row(baseline_run):
     assert model.worker(3) is w
     with pytest.raises(IndexError):
         model.worker(model.population.n_workers)
-    firm = next(iter(model.firms))
-    firm.adopted = not firm.adopted
-    assert model.adopted[firm.firm_id] == firm.adopted
+    firm = model.firm(7)
+    before = bool(model.adopted[7])
+    firm.adopted = not before
+    assert model.adopted[7] == (not before) and model.firm(7) is firm
+    assert firm.zone == model.population.firm_zone[7]
+    assert len(model.agents) == 2, "only the agents asked for are made"
+    with pytest.raises(IndexError):
+        model.firm(model.population.n_firms)
 
 
 @pytest.fixture(scope="module")
@@ -171,8 +188,9 @@ def test_quits_of_inl_order(milan_2pct):
 
 
 def test_trace_worker_out_of_range_is_refused_before_the_run():
-    from sim.model import CommuteModel, TraceWorkerError
+    from sim.model import TraceWorkerError
+    from sim.prepare import build_model
     from .conftest import small
     sc = small(days=2)
     with pytest.raises(TraceWorkerError, match=r"--trace-worker 10000000: expected a worker id in 0\.\.9999"):
-        CommuteModel(sc, trace_worker=10_000_000)
+        build_model(sc, trace_worker=10_000_000)

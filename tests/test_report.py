@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.outputs.compare import HEADLINE
 from sim.outputs.difference import DIFFERENCE_METRICS
-from sim.outputs.report import ReportError, scenario_diff, value_text, write_report
+from sim.outputs.kpis import HEADLINE, format_value
+from sim.outputs.report import ReportError, scenario_diff, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADINGS = ("What was run", "Headline results", "Plots", "Calibration", "Assumptions and sources", "Run details")
@@ -108,9 +108,10 @@ def test_scenario_diff_and_interval_text():
     base = {"name": "a", "seed": 1, "policy": {"x": {"enabled": False, "k": [1, 2]}, "fare": 2.2}, "city": {"n": 15}}
     other = {"name": "b", "seed": 1, "policy": {"x": {"enabled": True, "k": [1, 2]}, "fare": 2.2}, "city": {"n": 9}}
     assert scenario_diff(base, other) == [("policy.x.enabled", False, True), ("city.n", 15, 9)]
-    assert value_text(1.23, False, (1.10, 1.36)) == "1.23 (1.10 to 1.36)"
-    assert value_text(0.0645, True) == "6.450%"
-    assert value_text(1234567.0, False) == "1,234,567"
+    assert format_value("mean_stress", 1.23, (1.10, 1.36)) == "1.23 (1.10 to 1.36)"
+    assert format_value("mean_stress", 1.23, (1.2291, 1.2312)) == "1.230 (1.229 to 1.231)"  # a narrow interval
+    assert format_value("remote_share", 0.0645) == "6.45%"
+    assert format_value("car_vkm", 1234567.0) == "1,234,567"
 
 
 def test_replication_intervals_shown(report_runs, tmp_path):

@@ -120,8 +120,19 @@ def test_targets_are_the_steady_state_of_the_diffusion():
     a = adoption.target_firm_share(sc)
     r = adoption.steady_state_return_probability(sc)
     p, _ = adoption.policy_rates(sc, r)
-    inflow = (1 - a) * adoption.adopt_probability(p, sc.adoption.bass_q_per_year, a)
+    inflow = (1 - a) * adoption.adopt_probability(p, sc.adoption.bass_q_per_year, a,
+                                                  adoption.updates_per_year(sc.adoption.workdays_per_month))
     assert np.allclose(inflow, a * r)
+
+
+@given(st.integers(5, 31), st.floats(0.0, 2.0), st.floats(0.0, 2.0), st.floats(0.0, 1.0))
+def test_a_years_adoption_does_not_depend_on_the_update_interval(workdays_per_month, p, q, share):
+    """Compounded over a year's updates (one every ``workdays_per_month`` of the 250 workdays), the chance
+    of adopting at a fixed class share is ``1 - exp(-(p + q*share))`` whatever the interval (a rate per
+    year divided by a hard-coded 12 months would make a 10-day interval diffuse 2.1x faster)."""
+    updates = 250 / workdays_per_month
+    per_update = adoption.adopt_probability(np.array([p]), q, np.array([share]), adoption.updates_per_year(workdays_per_month))
+    assert 1 - (1 - per_update[0]) ** updates == pytest.approx(1 - np.exp(-(p + q * share)), rel=1e-9, abs=1e-12)
 
 
 def test_sme_lever_raises_only_supported_rates():

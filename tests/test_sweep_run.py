@@ -140,7 +140,8 @@ def test_failed_points_are_recorded_and_retried(reference, sweep_file, tmp_path)
     _, table = reference
     out = tmp_path / "fail"
     res = run_cli("sweep", str(sweep_file), "--out", str(out), "--workers", "2", env={FAULT_ENV: "1,7"})
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 3, res.stderr  # finished, with failed runs
+    assert "2 of 12 runs failed" in res.stderr and "Traceback" not in res.stderr
     assert "12 run now (10 ok, 2 failed)" in res.stdout and "injected failure" in res.stdout
     # the progress bar: runs done, failed, and the time left
     assert "12/12" in res.stderr and "done=10" in res.stderr and "failed=2" in res.stderr and "<00:00" in res.stderr
@@ -150,7 +151,7 @@ def test_failed_points_are_recorded_and_retried(reference, sweep_file, tmp_path)
     assert all("RuntimeError: injected failure" in r["error"] and r["car_vkm"] is None for r in failed)
     # a plain rerun does not run them again; --retry-failed does
     res = run_cli("sweep", str(sweep_file), "--out", str(out), "--quiet")
-    assert "12 already done, 0 run now" in res.stdout
+    assert "12 already done, 0 run now" in res.stdout and res.returncode == 3
     res = run_cli("sweep", str(sweep_file), "--out", str(out), "--quiet", "--retry-failed")
     assert res.returncode == 0, res.stderr
     assert "10 already done, 2 run now (2 ok, 0 failed)" in res.stdout
@@ -230,7 +231,7 @@ def test_a_dying_worker_process_fails_only_its_run(reference, sweep_file, tmp_pa
     _, table = reference
     out = tmp_path / "crash"
     res = run_cli("sweep", str(sweep_file), "--out", str(out), "--workers", "2", "--quiet", env={CRASH_ENV: "4"})
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 3, res.stderr
     assert "12 run now (11 ok, 1 failed)" in res.stdout, res.stdout
     rows = pq.read_table(out / "results.parquet").to_pylist()
     failed = [r for r in rows if r["status"] == "failed"]

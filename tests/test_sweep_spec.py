@@ -72,6 +72,10 @@ def test_sobol_needs_power_of_two(tmp_path, capsys):
 def test_unknown_output(tmp_path, capsys):
     err = _bad(tmp_path, capsys, outputs=["car_km"])
     assert "outputs" in err and "car_km" in err
+    assert "did you mean 'car_vkm'?" in err and "modal_split.{car|transit|bike|walk|moto}" in err
+    # a section is not one KPI: its KPIs are named with dots
+    err = _bad(tmp_path, capsys, outputs=["modal_split"])
+    assert "unknown summary key 'modal_split'" in err and "did you mean 'modal_split.car'?" in err
 
 
 def test_bad_base_override(tmp_path, capsys):

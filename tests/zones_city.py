@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 from shapely.geometry import MultiPolygon, box
 
-from sim.model import CommuteModel
+from sim.prepare import build_model, prepare
 from sim.runner import write_run
 from sim.scenario.load import load_scenario
-from sim.world.city import CORE, GATEWAY, MUNICIPALITY, build_city
+from sim.world.build import build_city
+from sim.world.city import CORE, GATEWAY, MUNICIPALITY
 
 EMPTY_CELL = "cell_0_0"  # the top-left corner: hinterland, no residents
 
@@ -64,7 +65,7 @@ def milan_like_run(folder: Path, days: int = 5, scale: float = 0.5, overrides: t
     """Run the Milan-like grid and write its results folder; returns (model, folder, empty zone index)."""
     sc = load_scenario(GRID, [*TINY, *overrides], days=days, scale=scale)
     city, empty = milan_like_city(sc.city)
-    model = CommuteModel(sc, city=city)
+    model = build_model(sc, prepare(sc, city=city))
     model.run()
     summary = model.metrics.summary()
     summary["calibration"] = model.calibration.report

@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.model import CommuteModel
+from sim.prepare import prepare
 from sim.outputs.maps import milan_zones, zone_map
 from sim.world.city import ZONE_KINDS
 from sim.outputs.zones import zone_geometry
@@ -32,6 +33,12 @@ class LiveModel(CommuteModel):
             return
         super().step()
         self.running = self.day < self.scenario.days
+
+
+def live_model(scenario) -> LiveModel:
+    """A live model of the scenario on freshly prepared inputs (city, population, calibration)."""
+    inputs = prepare(scenario)
+    return LiveModel(scenario, inputs.calibration, city=inputs.city, population=inputs.population)
 
 
 def series(model: CommuteModel) -> dict[str, np.ndarray]:

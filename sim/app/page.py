@@ -27,7 +27,9 @@ with warnings.catch_warnings():  # Solara's hook linter flags a line inside Mesa
 
 from sim.scenario.load import ScenarioError, load_scenario
 from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files
-from sim.app.live import LIVE_SCALE, LiveModel, live_figure
+from sim.app.live import LIVE_SCALE, live_figure
+from sim.app.live import live_model as make_live_model
+from sim.outputs import kpis
 from sim.app.runs import (MAP_METRICS, SCENARIOS, AppResult, kpi_cards, list_runs, map_figure, read_run,
                           run_against_baseline, zone_map_data)
 
@@ -56,22 +58,6 @@ live_model = solara.reactive(None)   # LiveModel of the live tab
 
 def _css(path: str) -> str:
     return "lever-" + path.replace(".", "-")
-
-
-def _fmt(x) -> str:
-    """A KPI figure for a card: thousands separated, millions and billions spelled, no exponent."""
-    if x is None:
-        return "-"
-    ax = abs(x)
-    if ax >= 1e9:
-        return f"{x / 1e9:,.3g} bn"
-    if ax >= 1e6:
-        return f"{x / 1e6:,.3g} M"
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 0.001 or ax == 0:
-        return f"{x:.3g}"
-    return f"{x:.2e}"
 
 
 def _number(value, kind=float):
@@ -244,14 +230,16 @@ def KpiCard(card: dict):
     with solara.Card(classes=["kpi-card", f"kpi-{card['kpi']}", f"kpi-dir-{arrow}", f"kpi-{verdict}"],
                      style={"width": "235px", "border-top": f"4px solid {color}"}, margin=1), solara.Column(gap="2px"):
         solara.Text(card["label"], style={"font-weight": "bold"})
-        solara.Text(f"{_fmt(card['value'])} {card['unit']}", classes=["kpi-value"], style={"font-size": "20px"})
-        pct = f" ({card['diff_pct']:+.1f}%)" if card["diff_pct"] is not None else ""
-        sign = "+" if (card["diff"] or 0) > 0 else ""
-        solara.Text(f"{sign}{_fmt(card['diff'])} vs baseline{pct}", classes=["kpi-diff"], style={"color": color})
+        k = card["kpi"]
+        solara.Text(kpis.format_value(k, card["value"]), classes=["kpi-value"], style={"font-size": "20px"})
+        solara.Text(card["unit"], classes=["kpi-unit"], style={"font-size": "11px", "color": "#555"})
+        pct = f" ({kpis.format_pct_change(card['diff_pct'])})" if card["diff_pct"] is not None else ""
+        solara.Text(f"{kpis.format_diff(k, card['diff'] or 0.0)} vs baseline{pct}", classes=["kpi-diff"],
+                    style={"color": color})
         if card.get("ci95_low") is not None:
-            solara.Text(f"95% interval of the difference: {_fmt(card['ci95_low'])} to {_fmt(card['ci95_high'])}",
-                        classes=["kpi-ci"], style={"font-size": "11px"})
-        solara.Text(f"baseline {_fmt(card['baseline'])}", style={"font-size": "11px", "color": "#555"})
+            solara.Text(f"95% interval of the difference: {kpis.format_diff(k, card['ci95_low'])} to "
+                        f"{kpis.format_diff(k, card['ci95_high'])}", classes=["kpi-ci"], style={"font-size": "11px"})
+        solara.Text(f"baseline {kpis.format_value(k, card['baseline'])}", style={"font-size": "11px", "color": "#555"})
 
 
 @solara.component
@@ -319,11 +307,13 @@ def EarlierRunsTab():
     if not runs:
         solara.Info(f"No run folders in {RESULTS} yet.")
         return
-    lines = ["| run folder | scenario | workers sampled | days | seed | remote share | CO2 net (t) | finished |",
-             "|---|---|---|---|---|---|---|---|"]
+    shown = ("remote_share", "co2_net_t")
+    lines = ["| run folder | scenario | workers sampled | days | seed | "
+             + " | ".join(f"{kpis.label(k)} ({kpis.unit(k)})" for k in shown) + " | finished |",
+             "|---|---|---|---|---|" + "---|" * len(shown) + "---|"]
     for r in runs[:30]:
         lines.append(f"| `{r.folder.name}` | {r.name} | {r.workers:,} | {r.days} | {r.seed} | "
-                     f"{r.summary['remote_share']:.4f} | {r.summary.get('co2_net_t', 0):,.0f} | {r.finished[:19]} |")
+                     + " | ".join(kpis.format_value(k, r.summary.get(k)) for k in shown) + f" | {r.finished[:19]} |")
     solara.Markdown("\n".join(lines) + (f"\n\n{len(runs) - 30} older runs are in the lists below." if len(runs) > 30 else ""))
     solara.Select("open a run", values=labels, value=chosen, classes=["open-run"])
     solara.Select("compare it against (optional)", values=["(none)"] + labels, value=against, classes=["against-run"])
@@ -336,7 +326,7 @@ def EarlierRunsTab():
 # -------------------------------------------------------------------------------------- live view
 @solara.lab.task
 def build_live(scenario) -> None:
-    live_model.set(LiveModel(scenario))
+    live_model.set(make_live_model(scenario))
 
 
 @solara.component

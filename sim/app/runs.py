@@ -9,7 +9,6 @@ exactly that baseline, written by the same code, is reused instead of run again.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,27 +16,24 @@ from typing import Callable
 
 import numpy as np
 import pyarrow.parquet as pq
-import yaml
 from matplotlib.figure import Figure
 
 from sim import __version__
-from sim.outputs.compare import HEADLINE, build_rows, resolve_sources, unit
+from sim.orchestrate import run_scenarios
+from sim.outputs.compare import build_rows, read_sources
 from sim.outputs.difference import ZoneMismatch, zone_difference
+from sim.outputs.kpis import HEADLINE, better_sign, label, unit
 from sim.outputs.maps import MIN_SAMPLED_WORKERS, TOO_FEW, ZONE_METRICS, MapMetric, milan_zones, zone_map
-from sim.outputs.report import HEADLINE_WORDS
+from sim.outputs.results import RunFolderError
+from sim.outputs.results import read_run as read_folder
 from sim.outputs.zones import read_geometry
-from sim.runner import default_out_dir, git_commit, run_and_write
+from sim.runner import default_out_dir, git_commit, progress_days
 from sim.scenario.load import load_scenario, resolved_dict
 from sim.scenario.schema import PolicyConfig, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 BASELINE_FILE = SCENARIOS / "milan_baseline.yaml"
-
-# which way is better for a planner (+1 higher is better, -1 lower is better, 0 neither)
-BETTER = {"remote_share": 0, "car_vkm": -1, "co2_commute_t": -1, "co2_home_t": -1, "co2_net_t": -1,
-          "commute_hours_per_worker": -1, "hours_saved_per_worker": 1, "delay_hours": -1, "peak_extra_time": -1,
-          "mean_stress": -1, "high_stress_share": -1, "quits_women_per_1000": -1, "quits_men_per_1000": -1}
 
 
 # ------------------------------------------------------------------------------------- baseline
@@ -54,25 +50,15 @@ def baseline_for(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"policy": PolicyConfig(), "name": scenario.name + "_default_levers"})
 
 
-def _same_code(folder: Path) -> bool:
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return False
-    return manifest.get("package_version") == __version__ and manifest.get("git_commit") == git_commit()
+def _same_code(info: RunInfo) -> bool:
+    return info.manifest.get("package_version") == __version__ and info.manifest.get("git_commit") == git_commit()
 
 
 def find_run(results: Path, scenario: Scenario, replications: int) -> Path | None:
     """An earlier complete folder in ``results`` of exactly this scenario and replications, by this code."""
     want = resolved_dict(scenario)
     for info in list_runs(results):
-        if info.replications != replications or not _same_code(info.folder):
-            continue
-        try:
-            got = yaml.safe_load((info.folder / "scenario.resolved.yaml").read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue
-        if got == want:
+        if info.replications == replications and _same_code(info) and info.scenario == want:
             return info.folder
     return None
 
@@ -91,6 +77,8 @@ class RunInfo:
     workers: int
     replications: int
     summary: dict
+    manifest: dict
+    scenario: dict           # scenario.resolved.yaml
 
     @property
     def label(self) -> str:
@@ -101,16 +89,17 @@ class RunInfo:
 def read_run(folder: Path) -> RunInfo | None:
     """The folder's summary and manifest, or None if it is not a complete run folder."""
     try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        run = read_folder(folder)
+    except RunFolderError:
         return None
-    if "remote_share" not in summary:
+    summary, manifest = run.summary, run.manifest
+    if not manifest:  # the list shows seed, days and sample from it: no manifest, not listed (as before)
         return None
     return RunInfo(folder=folder, name=summary.get("scenario", folder.name), finished=manifest.get("finished", ""),
                    seed=int(manifest.get("seed", 0)), scale=float(manifest.get("scale", 1.0)),
                    days=int(manifest.get("days", 0)), workers=int(manifest.get("workers_sampled", 0)),
-                   replications=int((summary.get("replications") or {}).get("n", 1)), summary=summary)
+                   replications=int((summary.get("replications") or {}).get("n", 1)), summary=summary,
+                   manifest=manifest, scenario=run.scenario)
 
 
 def list_runs(results: Path) -> list[RunInfo]:
@@ -136,8 +125,7 @@ class AppResult:
 
 def kpi_cards(baseline: Path, run: Path) -> list[dict]:
     """The headline KPIs of ``run`` against ``baseline``: value, difference, percent, 95% interval."""
-    sources = resolve_sources([str(baseline), str(run)])
-    rows = {r["kpi"]: r for r in build_rows(sources)}
+    rows = {r["kpi"]: r for r in build_rows(read_sources([baseline, run]))}
     cards = []
     for k in HEADLINE:
         r = rows.get(k)
@@ -146,18 +134,21 @@ def kpi_cards(baseline: Path, run: Path) -> list[dict]:
         diff = r["diff"] or 0.0
         scale = max(abs(r["baseline"] or 0.0), abs(r["value"]), 1e-12)
         direction = 0 if abs(diff) <= 1e-9 * scale else (1 if diff > 0 else -1)
-        cards.append({**r, "label": HEADLINE_WORDS.get(k, (k,))[0], "unit": unit(k), "direction": direction,
-                      "verdict": direction * BETTER.get(k, 0)})
+        cards.append({**r, "label": label(k), "unit": unit(k), "direction": direction,
+                      "verdict": direction * better_sign(k)})
     return cards
 
 
-def _fresh_dir(scenario: Scenario, results: Path) -> Path:
-    out = default_out_dir(scenario, results)
-    i = 2
-    while out.exists():  # two runs in the same second
-        out = out.with_name(f"{default_out_dir(scenario, results).name}-{i}")
-        i += 1
-    return out
+def _fresh_dirs(scenarios: list[Scenario], results: Path) -> list[Path]:
+    """A new results folder for each scenario (two runs of one name in the same second get ``-2``, ...)."""
+    outs: list[Path] = []
+    for scenario in scenarios:
+        first = default_out_dir(scenario, results)
+        out, i = first, 2
+        while out.exists() or out in outs:
+            out, i = first.with_name(f"{first.name}-{i}"), i + 1
+        outs.append(out)
+    return outs
 
 
 def run_against_baseline(scenario: Scenario, results: Path, replications: int = 1,
@@ -179,19 +170,21 @@ def run_against_baseline(scenario: Scenario, results: Path, replications: int = 
     if not same:  # a scenario that is the baseline is not run twice
         jobs.append(("your scenario", scenario))
     # progress in simulated days: each run and (unless smart working is off) its counterfactual, per seed
-    total = max(sum(s.days * (1 + (s.policy.smart_working != "off")) * replications for _, s in jobs), 1)
+    total = max(sum(progress_days(s, replications) for _, s in jobs), 1)
     done = 0.0
-    folders = {}
-    for what, sc in jobs:
-        def tick(days: int, what=what) -> None:
-            nonlocal done
-            done += days
-            if progress is not None:
-                progress(min(done / total, 1.0), f"simulating {what}")
+
+    def tick(job: int, days: int) -> None:
+        nonlocal done
+        done += days
         if progress is not None:
-            progress(done / total, f"setting up {what} (city, population, calibration)")
-        folders[what], _ = run_and_write(sc, _fresh_dir(sc, results), argv=["run.py", "app"], progress=tick,
-                                         replications=replications)
+            what = jobs[job][0]
+            progress(min(done / total, 1.0),
+                     f"setting up {what} (city, population, calibration)" if days == 0 else f"simulating {what}")
+
+    scenarios = [sc for _, sc in jobs]
+    ran = run_scenarios(list(zip(scenarios, _fresh_dirs(scenarios, results))), replications=replications,
+                        argv=["run.py", "app"], progress=tick)
+    folders = {what: folder for (what, _), (folder, _) in zip(jobs, ran)}
     base_folder = base_folder or folders["baseline"]
     run_folder = folders.get("your scenario", base_folder)
     if progress is not None:

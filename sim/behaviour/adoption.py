@@ -1,9 +1,10 @@
 """Adoption of smart working by firms: Bass diffusion by size class with a return-to-office hazard.
 
-Each month a firm that does not offer smart working adopts it with probability
-``1 - exp(-(p + q*A)/12)``, where ``A`` is the employment-weighted share of adopters in its size
+Every ``adoption.workdays_per_month`` workdays (a "month": ``U = WORKDAYS_PER_YEAR /
+workdays_per_month`` updates a year) a firm that does not offer smart working adopts it with
+probability ``1 - exp(-(p + q*A)/U)``, where ``A`` is the employment-weighted share of adopters in its size
 class (innovation ``p`` plus imitation ``q*A``, Bass 1969); a firm that offers it returns to the
-office with a monthly probability ``r``. ``r`` is calibrated so that the Osservatorio shares are a
+office with probability ``r`` per update. ``r`` is calibrated so that the Osservatorio shares are a
 steady state: ``(1 - A*) * P_adopt(A*) = A* * r``. The SME-support lever multiplies ``p`` and
 ``r`` for the supported classes, moving their steady state up.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario.schema import SIZE_CLASSES, Scenario
+from sim.scenario.schema import SIZE_CLASSES, WORKDAYS_PER_YEAR, Scenario
 
 N_CLASSES = len(SIZE_CLASSES)
 
@@ -24,16 +25,26 @@ def target_firm_share(scenario: Scenario) -> np.ndarray:
     return np.array([t[c] / tele[c] if tele[c] > 0 else 0.0 for c in SIZE_CLASSES])
 
 
-def adopt_probability(p_year: np.ndarray, q_year: float, share: np.ndarray) -> np.ndarray:
-    """Monthly probability that a non-adopting firm adopts, per class."""
-    return 1.0 - np.exp(-(p_year + q_year * share) / 12.0)
+def updates_per_year(workdays_per_month: int) -> float:
+    """Adoption updates in a year of ``WORKDAYS_PER_YEAR`` workdays, one every ``workdays_per_month``."""
+    return WORKDAYS_PER_YEAR / workdays_per_month
+
+
+def is_update_day(day: int, workdays_per_month: int) -> bool:
+    """Whether the monthly adoption update happens before workday ``day`` (never on day 0)."""
+    return day > 0 and day % workdays_per_month == 0
+
+
+def adopt_probability(p_year: np.ndarray, q_year: float, share: np.ndarray, updates_year: float) -> np.ndarray:
+    """Probability per update that a non-adopting firm adopts, per class (rates per year over ``updates_year`` updates)."""
+    return 1.0 - np.exp(-(p_year + q_year * share) / updates_year)
 
 
 def steady_state_return_probability(scenario: Scenario) -> np.ndarray:
     """Monthly return-to-office probability per class that makes the target shares a steady state."""
     a = target_firm_share(scenario)
     p = np.full(N_CLASSES, scenario.adoption.bass_p_per_year)
-    pa = adopt_probability(p, scenario.adoption.bass_q_per_year, a)
+    pa = adopt_probability(p, scenario.adoption.bass_q_per_year, a, updates_per_year(scenario.adoption.workdays_per_month))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(a > 0, (1.0 - a) * pa / np.where(a > 0, a, 1.0), 1.0)
     return np.clip(r, 0.0, 1.0)
@@ -60,7 +71,7 @@ def class_shares(adopted: np.ndarray, firm_class: np.ndarray, employees: np.ndar
 
 
 def monthly_update(adopted: np.ndarray, firm_class: np.ndarray, employees: np.ndarray, p_year: np.ndarray,
-                   q_year: float, return_prob: np.ndarray, u: np.ndarray) -> np.ndarray:
+                   q_year: float, return_prob: np.ndarray, u: np.ndarray, updates_year: float) -> np.ndarray:
     """One month of diffusion.
 
     Args:
@@ -70,10 +81,28 @@ def monthly_update(adopted: np.ndarray, firm_class: np.ndarray, employees: np.nd
         p_year: innovation coefficient per class (1/year); q_year: imitation coefficient (1/year).
         return_prob: monthly probability per class that an adopter returns to the office.
         u: one uniform draw per firm.
+        updates_year: updates in a year (:func:`updates_per_year`).
 
     Returns:
         the new bool state per firm.
     """
     share = class_shares(adopted, firm_class, employees)
-    p_adopt = adopt_probability(p_year, q_year, share)[firm_class]
+    p_adopt = adopt_probability(p_year, q_year, share, updates_year)[firm_class]
     return np.where(adopted, u >= return_prob[firm_class], u < p_adopt)
+
+
+def initial_adopters(*, scenario: Scenario, firm_class: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The year starts with adopters drawn at the target shares (one uniform per firm)."""
+    return u < target_firm_share(scenario)[firm_class]
+
+
+def allowed_workers(*, regime: str, adopted: np.ndarray, worker_firm: np.ndarray, teleworkable: np.ndarray) -> np.ndarray:
+    """Workers allowed smart working: their firm adopted it and their job is teleworkable.
+
+    ``regime`` (``policy.smart_working``): ``"off"`` allows nobody (the counterfactual), ``"all_remote"`` everybody.
+    """
+    if regime == "off":
+        return np.zeros(len(worker_firm), dtype=bool)
+    if regime == "all_remote":
+        return np.ones(len(worker_firm), dtype=bool)
+    return adopted[worker_firm] & teleworkable

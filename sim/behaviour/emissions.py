@@ -9,10 +9,11 @@ season (climate zone E: 15 October - 15 April), plus some extra non-work car tra
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.schema import EmissionsConfig
+from sim.scenario.schema import WORKDAYS_PER_YEAR, EmissionsConfig
 
 
 def car_curve_scale(cfg: EmissionsConfig) -> float:
@@ -27,6 +28,20 @@ def car_g_per_km(speed_kmh: np.ndarray, cfg: EmissionsConfig) -> np.ndarray:
     a, b, c = cfg.speed_curve
     v = np.maximum(speed_kmh, 1.0)
     return car_curve_scale(cfg) * (a + b / v + c * v * v)
+
+
+def od_car_g(*, P, link_km: np.ndarray, link_min: np.ndarray, intra_rows: np.ndarray, intra_km: np.ndarray,
+             intra_speed_kmh: float, cfg: EmissionsConfig) -> np.ndarray:
+    """Grams of CO2 of one car trip per active OD pair and slot, at each link's speed of the slot.
+
+    ``P``: (active OD, link) path incidence; trips inside a zone (``intra_rows``, ``intra_km`` long)
+    run at the local free-flow speed.
+    """
+    speed = link_km[:, None] / (link_min / 60.0)
+    link_g = link_km[:, None] * car_g_per_km(speed, cfg)
+    od_g = P @ link_g
+    od_g[intra_rows] = (intra_km * car_g_per_km(np.array(intra_speed_kmh), cfg))[:, None]
+    return od_g
 
 
 def workday_date(start: str, day: int) -> dt.date:
@@ -62,7 +77,26 @@ def extra_trip_kg_per_remote_day(cfg: EmissionsConfig) -> float:
     return cfg.extra_trip_km_per_remote_day * cfg.car_urban_g_per_km / 1000.0
 
 
-def heating_fraction(cfg: EmissionsConfig, days: int = 250) -> float:
+@dataclass
+class RemoteDay:
+    """CO2 of today's remote days: ``home_kg`` per remote worker (home energy), ``extra_kg`` per remote
+    worker of ``car_available`` (extra non-work trips by car), ``extra_trip_kg`` per car owner, ``heating`` (today in the season)."""
+
+    heating: bool
+    home_kg: float
+    extra_trip_kg: float
+    extra_kg: np.ndarray
+
+
+def remote_day_kg(*, date: dt.date, car_available: np.ndarray, cfg: EmissionsConfig) -> RemoteDay:
+    """Extra CO2 of a remote day on ``date`` for remote workers with or without a car (``car_available`` per remote worker)."""
+    heating = in_heating_season(date, cfg)
+    extra = extra_trip_kg_per_remote_day(cfg)
+    return RemoteDay(heating=heating, home_kg=home_kg_per_remote_day(heating, cfg), extra_trip_kg=extra,
+                     extra_kg=np.where(car_available, extra, 0.0))
+
+
+def heating_fraction(cfg: EmissionsConfig, days: int = WORKDAYS_PER_YEAR) -> float:
     """Share of workdays in the heating season over ``days`` workdays from the start date."""
     dates = workday_dates(cfg.start_date, days)
     return sum(in_heating_season(d, cfg) for d in dates) / len(dates)

@@ -17,12 +17,17 @@ order. ``probabilities``, ``choose`` and ``slot_utilities`` are the same rules, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.scenario.schema import MODES
 
 CAR, TRANSIT, BIKE, WALK, MOTO = range(5)
 N_MODES = len(MODES)
+# bound on an alternative constant (utility units): a segment whose target share of a mode is ~0 would
+# drive its constant to -inf; at -30 the mode's share is below 1e-13 already
+ASC_LIMIT = 30.0
 
 
 def segment(home_in_milan: np.ndarray, work_in_milan: np.ndarray) -> np.ndarray:
@@ -156,4 +161,130 @@ def update_constants(asc: np.ndarray, shares: np.ndarray, targets: np.ndarray, p
     ok = present[:, None] & (shares > 1e-12)
     new[ok] += np.log(targets[ok] / shares[ok])
     new -= new[:, [WALK]]
-    return np.clip(new, -30.0, 30.0)
+    return np.clip(new, -ASC_LIMIT, ASC_LIMIT)
+
+
+# ---------------------------------------------------------------------------------- composition
+# What follows composes the kernels above into the weekly choice of the model: each worker's
+# options (times of the modes whose time is fixed, daily costs with Area C, parking and fares,
+# which modes are available), the travel times workers expect (learnt day to day), and the review
+# of mode and slot by the share of workers who reconsider each week.
+
+@dataclass
+class Expected:
+    """Travel times workers expect, learnt day to day: car minutes (active OD pair, slot), transit crowding (slot)."""
+
+    car_min: np.ndarray
+    crowd: np.ndarray
+
+    def learn(self, *, car_min_today: np.ndarray, crowd_today: np.ndarray, rate: float) -> None:
+        """Move a share ``rate`` of the way toward today's times (in place)."""
+        self.car_min += rate * (car_min_today - self.car_min)
+        self.crowd += rate * (crowd_today - self.crowd)
+
+
+@dataclass
+class Options:
+    """Each worker's commute options, fixed for the run (arrays per worker; ``_t`` ones modes first (5, n)).
+
+    ``od_local``: index of the worker's OD pair among the active pairs; ``dist_km``: one-way car
+    path length; ``car_access_min``: parking search and walk added to the car; ``transit_invehicle_min``:
+    uncrowded in-vehicle transit time; ``fixed_one_way_t``: one-way minutes of the modes whose time
+    does not depend on the day (car and transit rows zero: those are learnt or lived day by day);
+    ``cost_terms_t``: ``beta_cost * daily EUR``, -inf where the mode is unavailable.
+    """
+
+    segment: np.ndarray
+    od_local: np.ndarray
+    dist_km: np.ndarray
+    car_access_min: np.ndarray
+    transit_invehicle_min: np.ndarray
+    fixed_one_way_t: np.ndarray
+    cost_terms_t: np.ndarray
+
+
+def options(*, od_local: np.ndarray, dist_km: np.ndarray, free_flow_min: np.ndarray, transit_invehicle_min: np.ndarray,
+            home_in_milan: np.ndarray, work_in_milan: np.ndarray, work_in_area_c: np.ndarray,
+            car_available: np.ndarray, mode_cfg, city_cfg, policy) -> Options:
+    """Each worker's options: times, daily costs (the Area C charge and the transit fare levers act here), availability.
+
+    Args:
+        od_local, dist_km, free_flow_min, transit_invehicle_min: per worker (n,); ``free_flow_min`` is
+            the one-way car time at free flow on the worker's path.
+        home_in_milan, work_in_milan, work_in_area_c: bool per worker.
+        mode_cfg, city_cfg, policy: the scenario's ``mode``, ``city`` and ``policy`` sections.
+    """
+    m, c, pol = mode_cfg, city_cfg, policy
+    n = len(dist_km)
+    car_access_min = c.car_access_min + np.where(work_in_milan, c.car_access_municipality_min, 0.0)
+    parking_eur = np.where(work_in_area_c, c.parking_cost_core_eur, np.where(work_in_milan, c.parking_cost_municipality_eur, 0.0))
+    car_cost_eur = 2 * m.car_cost_per_km * dist_km + parking_eur + np.where(work_in_area_c, pol.area_c_charge_eur, 0.0)
+    # the urban fare covers trips inside the Comune; regional trips pay by distance on top
+    both_milan = home_in_milan & work_in_milan
+    transit_cost_eur = 2 * (pol.transit_fare_eur + np.where(both_milan, 0.0, m.regional_fare_per_km * dist_km))
+    moto_cost_eur = 2 * m.moto_cost_per_km * dist_km
+    moto_min = free_flow_min / m.moto_speed_factor + c.car_access_min
+    zeros = np.zeros_like(dist_km)
+    fixed_one_way_t = np.ascontiguousarray(mode_times(zeros, zeros, dist_km, moto_min, m.walk_speed_kmh, m.bike_speed_kmh).T)
+    available = np.stack([car_available, np.ones(n, bool), dist_km <= m.bike_max_km, dist_km <= m.walk_max_km, np.ones(n, bool)])
+    costs_eur = np.stack([car_cost_eur, transit_cost_eur, zeros, zeros, moto_cost_eur])  # daily EUR per mode
+    return Options(segment=segment(home_in_milan, work_in_milan), od_local=od_local, dist_km=dist_km,
+                   car_access_min=car_access_min, transit_invehicle_min=transit_invehicle_min,
+                   fixed_one_way_t=fixed_one_way_t, cost_terms_t=cost_terms(costs_eur, available, m.beta_cost_per_eur))
+
+
+def mode_utilities_for(opt: Options, idx: np.ndarray, *, slot: np.ndarray, expected: Expected, asc: np.ndarray,
+                       mode_cfg, transit_access_min: float) -> np.ndarray:
+    """Mode utilities (5, len(idx)), modes first, of workers ``idx`` departing in ``slot`` (their slots), with expected times."""
+    S = expected.car_min.shape[1]
+    times = np.take(opt.fixed_one_way_t, idx, axis=1)  # one-way minutes; car and transit rows filled here
+    np.take(expected.car_min.reshape(-1), opt.od_local[idx] * S + slot, out=times[CAR])
+    times[CAR] += opt.car_access_min[idx]
+    np.multiply(opt.transit_invehicle_min[idx], expected.crowd[slot], out=times[TRANSIT])
+    times[TRANSIT] += transit_access_min
+    times *= 2  # round trip
+    asc_t = np.take(asc.T, opt.segment[idx], axis=1)
+    return utilities_t(asc_t, times, np.take(opt.cost_terms_t, idx, axis=1), mode_cfg.beta_time_per_min)
+
+
+def slot_utilities_for(opt: Options, mode: np.ndarray, idx: np.ndarray, *, expected: Expected, slot_mid_min: np.ndarray,
+                       work_start_min: np.ndarray, window_min: np.ndarray, mode_cfg, transit_access_min: float) -> np.ndarray:
+    """Departure-slot utilities (n_slots, len(idx)), slots first, of workers who all travel by car,
+    all by transit, or all by a mode whose time does not depend on the slot (bike, walk, moto)."""
+    m = mode_cfg
+    first = int(mode[0]) if len(mode) else BIKE
+    if first == CAR:
+        times = np.take(expected.car_min.T, opt.od_local[idx], axis=1)
+        times += opt.car_access_min[idx]
+    elif first == TRANSIT:
+        times = expected.crowd[:, None] * opt.transit_invehicle_min[idx]
+        times += transit_access_min
+    else:
+        times = opt.fixed_one_way_t[mode, idx][None, :]
+    return slot_utilities_t(times, slot_mid_min, work_start_min[idx], window_min[idx],
+                            m.beta_time_per_min, m.beta_early_per_min, m.beta_late_per_min, m.slot_scale)
+
+
+def slot_groups(mode: np.ndarray) -> list[np.ndarray]:
+    """Positions of the car, transit and other-mode workers in ``mode`` (empty groups left out)."""
+    groups = (mode == CAR, mode == TRANSIT, mode > TRANSIT)
+    return [np.nonzero(g)[0] for g in groups if g.any()]
+
+
+def who_reviews(*, u_review: np.ndarray, review_share: float, everyone: bool) -> np.ndarray:
+    """Ids of the workers who reconsider mode and slot this week (habits: a share; everyone on a cold start)."""
+    return np.arange(len(u_review)) if everyone else np.nonzero(u_review < review_share)[0]
+
+
+def choose_modes_and_slots(who: np.ndarray, *, u_mode: np.ndarray, u_slot: np.ndarray, mode_utilities,
+                           slot_utilities) -> tuple[np.ndarray, np.ndarray]:
+    """Mode, then departure slot given the mode, of the workers ``who`` (logit, one uniform each).
+
+    ``mode_utilities(who)`` gives (5, len(who)); ``slot_utilities(mode, ids)`` gives (n_slots, len(ids))
+    for a group of workers sharing a kind of mode. Returns (mode int8, slot int8) per worker of ``who``.
+    """
+    mode = choose_t(probabilities_t(mode_utilities(who)), u_mode)
+    slot = np.empty(len(who), dtype=np.int8)
+    for g in slot_groups(mode):  # car, transit, the rest: each group's times in one array
+        slot[g] = choose_t(probabilities_t(slot_utilities(mode[g], who[g])), u_slot[g])
+    return mode, slot

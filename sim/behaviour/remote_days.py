@@ -63,3 +63,32 @@ def firm_mean_days(days: np.ndarray, allowed: np.ndarray, firm: np.ndarray, weig
     den = np.bincount(firm, weights=w, minlength=n_firms)
     mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), default)
     return mean[firm]
+
+
+def plan_week(*, allowed: np.ndarray, all_remote: bool, last_days: np.ndarray, firm_cap: np.ndarray, caregiver: np.ndarray,
+              worker_firm: np.ndarray, weight: np.ndarray, n_firms: int, z: np.ndarray, gumbel, log_weekday_weight: np.ndarray,
+              cfg, policy) -> tuple[np.ndarray, np.ndarray]:
+    """The week's remote plan of every worker: how many days (int8, n) and which weekdays (bool (5, n), weekdays first).
+
+    Args:
+        allowed: who may work remotely (only they get remote days); all_remote: the all-remote regime (5 days each).
+        last_days: each worker's remote days last week (the colleagues' mean is the peer effect).
+        z: one standard normal per worker (preference); gumbel(rows): standard Gumbel draws (n, 5) of the given rows.
+        cfg, policy: the scenario's ``remote_days`` and ``policy.remote_days`` (floor and cap levers) sections.
+    """
+    n = len(allowed)
+    a = np.nonzero(allowed)[0]
+    days = np.zeros(n, dtype=np.int8)
+    if len(a):
+        peers = firm_mean_days(last_days[a], allowed[a], worker_firm[a], weight[a], n_firms, cfg.preferred_days)
+        days[a] = remote_day_count(allowed[a], firm_cap[a], caregiver[a], peers, z[a], cfg.preferred_days,
+                                   cfg.caregiver_extra_days, cfg.peer_weight, cfg.preference_sd, policy.floor, policy.cap)
+    if all_remote:
+        days[:] = 5
+    # which weekdays: only workers with 1-4 remote days have a choice to make
+    remote_t = np.zeros((5, n), dtype=bool)
+    remote_t[:, np.nonzero(days == 5)[0]] = True
+    some = np.nonzero((days > 0) & (days < 5))[0]
+    if len(some):
+        remote_t[:, some] = remote_weekdays_t(days[some], log_weekday_weight, np.ascontiguousarray(gumbel(some).T))
+    return days, remote_t

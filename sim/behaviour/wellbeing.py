@@ -13,11 +13,11 @@ new hire with the same characteristics and a fresh stress, so the workforce stay
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from sim.scenario.schema import WellbeingConfig
-
-WORKDAYS_PER_YEAR = 250.0
+from sim.scenario.schema import WORKDAYS_PER_YEAR, WellbeingConfig
 STRESS_MAX = 10.0  # top of the stress scale: strain is clipped to [0, 10]
 
 
@@ -69,3 +69,61 @@ def base_hazard(mean_multiplier: np.ndarray, cfg: WellbeingConfig) -> np.ndarray
 def quit_probability(h0: np.ndarray, woman: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
     """Probability of quitting today."""
     return 1.0 - np.exp(-h0[woman.astype(np.int8)] * multiplier)
+
+
+# ---------------------------------------------------------------------------------- composition
+def welfare_conflict_cut(*, welfare, u_welfare: np.ndarray) -> np.ndarray:
+    """Share of work-family conflict corporate welfare removes for each worker (0 where not covered).
+
+    ``welfare``: the scenario's ``policy.corporate_welfare`` (covered: a share ``coverage`` of the
+    workers, by each worker's uniform draw).
+    """
+    return np.where(welfare.enabled & (u_welfare < welfare.coverage), welfare.conflict_reduction, 0.0)
+
+
+@dataclass
+class Conflict:
+    """Each worker's work-family conflict on an office day and on a remote day (fixed for the run), and the highest."""
+
+    office: np.ndarray
+    remote: np.ndarray
+    max: float
+
+
+def conflicts(*, caregiver: np.ndarray, welfare_cut: np.ndarray, cfg: WellbeingConfig) -> Conflict:
+    n = len(caregiver)
+    office = conflict(caregiver, np.zeros(n, bool), welfare_cut, cfg)
+    remote = conflict(caregiver, np.ones(n, bool), welfare_cut, cfg)
+    return Conflict(office=office, remote=remote, max=float(max(office.max(initial=0.0), remote.max(initial=0.0))))
+
+
+def strain_today(*, base: np.ndarray, round_trip_min: np.ndarray, round_delay_min: np.ndarray, crowd_excess: np.ndarray,
+                 conflict_: Conflict, remote_ids: np.ndarray, remote_days_week: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
+    """Everyone's strain today: commuters from what they lived, remote workers from conflict and isolation."""
+    strain = daily_strain(base, round_trip_min / 60.0, round_delay_min / 60.0, crowd_excess, conflict_.office, False, 0, cfg)
+    strain[remote_ids] = daily_strain(base[remote_ids], 0.0, 0.0, 0.0, conflict_.remote[remote_ids], True,
+                                      remote_days_week[remote_ids], cfg)
+    return strain
+
+
+def draw_quits(*, u: np.ndarray, stress: np.ndarray, remote_today: np.ndarray, conflict_: Conflict, caregiver: np.ndarray,
+               woman: np.ndarray, h0: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
+    """Who quits today (sorted worker ids): uniform draw ``u`` < quit probability.
+
+    The probability is tiny, so it is computed only for the few workers whose draw is below its
+    upper bound over everyone (highest stress today, highest conflict of the run, as a caregiver:
+    the caregiver multiplier is >= 1); the result is the same as computing it for all.
+    """
+    top = hazard_multiplier(np.array([stress.max()]), np.array([conflict_.max]), np.ones(1, dtype=bool), cfg)
+    bound = quit_probability(np.array([h0.max()]), np.zeros(1, dtype=bool), top)[0]
+    cand = np.nonzero(u < bound)[0]
+    if not len(cand):
+        return cand
+    conf = np.where(remote_today[cand], conflict_.remote[cand], conflict_.office[cand])
+    mult = hazard_multiplier(stress[cand], conf, caregiver[cand], cfg)
+    return cand[u[cand] < quit_probability(h0, woman[cand], mult)]
+
+
+def replace_quitters(stress: np.ndarray, quit_ids: np.ndarray, *, base_stress: np.ndarray) -> None:
+    """A quitter is replaced by a new hire in the same position with a fresh stress (in place)."""
+    stress[quit_ids] = base_stress[quit_ids]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from sim.world.city import LINK_KINDS, ZONE_KINDS
+from sim.world.istat_od import time_band_shares
 from sim.behaviour.emissions import break_even_km, heating_fraction
 from sim.behaviour.mode_choice import CAR
 from sim.behaviour.traffic import peak_extra_time
 from sim.outputs.zones import comune_groups, geometry_wkb, municipio_groups, place_columns, zone_geometry
-from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR
 
 
 
@@ -122,7 +123,7 @@ class Metrics:
         self.link_peak_vc_sum += vc_peak
         np.maximum(self.link_peak_vc_max, vc_peak, out=self.link_peak_vc_max)
         veh_od = veh.sum(axis=1)
-        commuter_veh_link = m.Pt @ veh_od
+        commuter_veh_link = m.paths.Pt @ veh_od
         self.link_vkm += 2 * commuter_veh_link * m.city.link_km
 
         W = self._workers
@@ -188,7 +189,7 @@ class Metrics:
             "co2_home_t": tot(self.co2_home_kg) / 1000.0,
             "mean_stress": per(tot(self.stress_sum), wsum * days),
             "high_stress_share": per(tot(self.high_stress_days), wsum * days),
-            "quits_per_1000_per_year": per(tot(self.quits) * 1000.0 * 250.0 / days, wsum),
+            "quits_per_1000_per_year": per(tot(self.quits) * 1000.0 * WORKDAYS_PER_YEAR / days, wsum),
         }
         return out
 
@@ -237,6 +238,16 @@ class Metrics:
                 "peak_vc_mean": (self.link_peak_vc_sum / days).tolist(), "peak_vc_max": self.link_peak_vc_max.tolist(),
                 "commuter_vkm": self.link_vkm.tolist()}
 
+    def commute_time_bands_milan(self) -> dict[str, float]:
+        """Shares of Milan residents working in Milan by their mean one-way door-to-door time on office
+        days, in the Istat 2011 bands (a worker's usual time, as the census asks it)."""
+        m = self.model
+        days = len(self.rows)
+        office = days - self.remote_days
+        both = m.city.in_milan[m.population.home] & m.city.in_milan[m.population.work] & (office > 0)
+        one_way = self.commute_min[both] / (2.0 * office[both])
+        return time_band_shares(one_way, m.population.weight[both])
+
     def summary(self) -> dict:
         """The ``summary.json`` figures of this run (``hours_saved_per_worker`` is added by the runner)."""
         m = self.model
@@ -247,7 +258,7 @@ class Metrics:
         workers = float(w.sum())
         women = float(w[pop.woman].sum())
         men = workers - women
-        year = 250.0 / days
+        year = WORKDAYS_PER_YEAR / days
         trips = np.array([sum(d[f"trips_{k}"]) for k in MODES])
         seg = self._group(m.segment.astype(np.int64), len(SEGMENTS))  # only this table is needed here
         office_by_wd = {}

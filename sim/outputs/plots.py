@@ -30,6 +30,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, PathPatch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from sim.outputs.kpis import format_value, word
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
 from sim.outputs.maps import (ZONE_METRICS, draw_zones, drawn, milan_is_small, milan_zones, outline, panel_bounds,
                               polygon_path, zone_map)
 from sim.outputs.zones import read_geometry
@@ -38,18 +40,8 @@ log = logging.getLogger(__name__)
 
 DPI = 110
 SIZE = (8.0, 4.5)
-MODES = ("car", "transit", "bike", "walk", "moto")
-MODE_LABEL = {"car": "car", "transit": "public transport", "bike": "bike", "walk": "walk", "moto": "motorbike"}
 MODE_COLOR = {"car": "#c0392b", "transit": "#2471a3", "bike": "#27ae60", "walk": "#f1c40f", "moto": "#8e44ad"}
-SEGMENTS = ("inside_milan", "entering_milan", "leaving_milan", "hinterland")
-SEGMENT_LABEL = {"inside_milan": "Inside Milan", "entering_milan": "Entering Milan", "leaving_milan": "Leaving Milan",
-                 "hinterland": "Hinterland to hinterland"}
-SIZE_CLASSES = ("micro", "small", "medium", "large", "public")
-SIZE_LABEL = {"micro": "micro (<10)", "small": "small (10-49)", "medium": "medium (50-249)", "large": "large (250+)",
-              "public": "public sector"}
 SIZE_COLOR = {"micro": "#e67e22", "small": "#16a085", "medium": "#8e44ad", "large": "#2c3e50", "public": "#c0392b"}
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
-WEEKDAY_LABEL = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri"}
 GREY = "#555555"
 LIGHT = "#999999"
 
@@ -175,6 +167,14 @@ def _pct(x: float, digits: int = 0) -> str:
     return f"{100 * x:.{digits}f}%"
 
 
+def _day(d: str) -> str:
+    return word("weekday", d)[:3]  # Mon, Tue, ...
+
+
+def _attendance(d: str, share: float) -> str:
+    return format_value(f"office_attendance_by_weekday.{d}", share)
+
+
 def _nice_max(values, floor: float) -> float:
     v = [float(x) for x in values if x is not None and np.isfinite(x)]
     return max(max(v) if v else 0.0, floor)
@@ -184,7 +184,7 @@ def _nice_max(values, floor: float) -> float:
 def plot_remote_share(run: _Run, path: Path) -> Path:
     share = run.col("remote_share")
     mean = float(run.summary.get("remote_share", share.mean() if len(share) else 0.0))
-    fig, axes = _figure(run, f"How much smart working? {_pct(mean, 1)} of worker-days are remote")
+    fig, axes = _figure(run, f"How much smart working? {format_value('remote_share', mean)} of worker-days are remote")
     ax = axes[0, 0]
     if run.n_days:
         ax.plot(run.dates, 100 * share, color="#2471a3", lw=1.0, marker=_marker(run), ms=3,
@@ -196,7 +196,7 @@ def plot_remote_share(run: _Run, path: Path) -> Path:
         allowed = _allowed_total(run)
         if allowed is not None:
             ax.plot(run.dates, 100 * allowed, color="#7f8c8d", lw=1.4, ls="--", label="allowed to work remotely")
-        ax.axhline(100 * mean, color="#e67e22", lw=1.2, ls=":", label=f"run mean {_pct(mean, 1)}")
+        ax.axhline(100 * mean, color="#e67e22", lw=1.2, ls=":", label=f"run mean {format_value('remote_share', mean)}")
         top = _nice_max(list(100 * share) + ([] if allowed is None else list(100 * allowed)), 5.0)
         ax.set_ylim(0, min(105, top * 1.2))
         if share.max() <= 0:
@@ -228,8 +228,8 @@ def plot_attendance(run: _Run, path: Path) -> Path:
     known = {d: v for d, v in vals.items() if v is not None}
     if known:
         hi, lo = max(known, key=known.get), min(known, key=known.get)
-        title = (f"Which days are offices busiest? {WEEKDAY_LABEL[hi]} {_pct(known[hi], 1)}, "
-                 f"{WEEKDAY_LABEL[lo]} {_pct(known[lo], 1)}") if hi != lo else "Which days are offices busiest?"
+        title = (f"Which days are offices busiest? {_day(hi)} {_attendance(hi, known[hi])}, "
+                 f"{_day(lo)} {_attendance(lo, known[lo])}") if hi != lo else "Which days are offices busiest?"
     else:
         hi = lo = None
         title = "Which days are offices busiest?"
@@ -245,10 +245,10 @@ def plot_attendance(run: _Run, path: Path) -> Path:
         if v is None:
             ax.text(xc, 2, "not simulated", ha="center", va="bottom", fontsize=8, color=GREY)
         elif h >= 12:  # inside the top of the bar
-            ax.text(xc, h - 2, _pct(v, 1), ha="center", va="top", fontsize=10, fontweight="bold",
+            ax.text(xc, h - 2, _attendance(d, v), ha="center", va="top", fontsize=10, fontweight="bold",
                     color=_text_color(b.get_facecolor()))
         else:
-            ax.text(xc, h + 1, _pct(v, 1), ha="center", va="bottom", fontsize=10, fontweight="bold")
+            ax.text(xc, h + 1, _attendance(d, v), ha="center", va="bottom", fontsize=10, fontweight="bold")
     xlabel = "weekday (mean over the run)"
     if known:
         xlabel = f"weekday (mean over the run; all weekdays: {_pct(float(np.mean(list(known.values()))), 1)})"
@@ -256,7 +256,7 @@ def plot_attendance(run: _Run, path: Path) -> Path:
             _note(ax, "Nobody goes to the office in this scenario")
     else:
         _note(ax, "No weekday simulated")
-    ax.set_xticks(x, [WEEKDAY_LABEL[d] for d in WEEKDAYS])
+    ax.set_xticks(x, [_day(d) for d in WEEKDAYS])
     ax.set_ylim(0, 100)
     ax.set_yticks(range(0, 101, 20))
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
@@ -275,11 +275,11 @@ def plot_modal_split(run: _Run, path: Path) -> Path:
     for s in SEGMENTS:
         if s in by_seg:
             n = seg_workers.get(s)
-            label = SEGMENT_LABEL[s] + (f"\n({_workers(n)} workers)" if n is not None else "")
+            label = word("segment", s) + (f"\n({_workers(n)} workers)" if n is not None else "")
             rows.append((label, by_seg[s]))
     car = float(overall.get("car", 0.0))
     total = sum(float(overall.get(m, 0.0)) for m in MODES)
-    title = (f"How do commuters travel on office days? {_pct(car)} by car" if total > 0
+    title = (f"How do commuters travel on office days? {format_value('modal_split.car', car)} by car" if total > 0
              else "How do commuters travel on office days?")
     fig, axes = _figure(run, title)
     ax = axes[0, 0]
@@ -307,7 +307,7 @@ def plot_modal_split(run: _Run, path: Path) -> Path:
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
     ax.set_xlabel("share of office-day commuting trips (%)")
     ax.grid(axis="y", visible=False)
-    handles = [Patch(color=MODE_COLOR[m], label=MODE_LABEL[m]) for m in MODES]
+    handles = [Patch(color=MODE_COLOR[m], label=word("mode", m)) for m in MODES]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(MODES))
     if total <= 0:
         _note(ax, "No office-day trips in this scenario (nobody commutes)")
@@ -600,7 +600,8 @@ def plot_co2(run: _Run, path: Path) -> Path:
 def plot_stress(run: _Run, path: Path) -> Path:
     thr = ((run.scenario.get("wellbeing") or {}).get("high_stress_threshold"))
     share = float(run.summary.get("high_stress_share", 0.0))
-    fig, axes = _figure(run, f"Who is stressed? {_pct(share, 1)} of workers above the high-stress level",
+    fig, axes = _figure(run, f"Who is stressed? {format_value('high_stress_share', share)} of workers above the "
+                             "high-stress level",
                         ncols=2, width_ratios=[1, 1.25])
     a1, a2 = axes[0, 0], axes[0, 1]
     G = run.by_gc
@@ -717,7 +718,7 @@ def plot_adoption(run: _Run, path: Path) -> Path:
                 continue
             v = run.col(f"allowed_{k}")
             ax.plot(run.dates, 100 * v, color=SIZE_COLOR[k], lw=1.8, marker=_marker(run), ms=2.5,
-                    label=f"{SIZE_LABEL[k]}: {_pct(float(adopt.get(k, v.mean())), 1)}")
+                    label=f"{word('size', k)}: {format_value(f'adoption_by_size.{k}', float(adopt.get(k, v.mean())))}")
             top = max(top, float(v.max()))
         # targets: one dashed line per distinct value, labelled with its classes
         by_val: dict[float, list[str]] = {}

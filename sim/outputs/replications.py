@@ -1,12 +1,8 @@
-"""Replications: the same scenario run with N consecutive seeds, and 95% intervals of every KPI.
+"""Replications' statistics: every KPI over N consecutive seeds, with 95% intervals.
 
-``run.py run SCENARIO --replications N`` runs seeds ``seed, seed+1, ..., seed+N-1``, each the full
-:func:`~sim.runner.simulate` (with its counterfactual). The first seed runs in this process (its
-model writes the usual tables); the others run in parallel worker processes ('spawn' context, so
-nothing of this process's state is inherited; random numbers are keyed by seed, day and stream, so
-each replication is identical to running its seed alone). At most ``min(N, cpu_count)`` processes
-simulate at once, this one included. (Being 'spawn', a script calling this must keep its top-level
-work under ``if __name__ == "__main__":``; ``run.py`` does.)
+``run.py run SCENARIO --replications N`` runs seeds ``seed, seed+1, ..., seed+N-1``
+(:func:`sim.runner.replicate` runs them, in parallel processes); this module turns their summaries
+into figures: flattened KPIs, t intervals, the ``replications`` block and its tables.
 
 The results folder then holds the first seed's files as for a single run, plus
 ``summary.json["replications"]`` (``n``, ``seeds``, and for every numeric KPI its mean, sample
@@ -18,23 +14,15 @@ column).
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
-import threading
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
+from sim.outputs.kpis import DESCRIPTORS
 from sim.outputs.results import write_parquet
 from sim.scenario.schema import Scenario
-
-# summary.json keys that describe the run rather than measure it (or are not per-scenario KPIs)
-NON_KPI_KEYS = frozenset({"scenario", "seed", "days", "scale", "workers_sampled", "calibration", "counterfactual",
-                          "replications"})
 
 
 def flatten_kpis(summary: dict) -> dict[str, float]:
@@ -56,7 +44,7 @@ def flatten_kpis(summary: dict) -> dict[str, float]:
                 walk(f"{name}.{key}", item)
 
     for key, value in summary.items():
-        if key not in NON_KPI_KEYS:
+        if key not in DESCRIPTORS:
             walk(key, value)
     return out
 
@@ -95,17 +83,6 @@ def replication_block(seeds: list[int], summaries: list[dict]) -> dict:
     return {"n": len(seeds), "seeds": list(seeds), "kpis": kpis}
 
 
-def _simulate_seed(scenario: Scenario) -> tuple[dict, dict]:
-    """Worker-process job: one full replication; returns its summary and daily table."""
-    from sim.runner import simulate
-    model, summary = simulate(scenario)
-    return summary, model.metrics.daily()
-
-
-def _runs_per_replication(scenario: Scenario) -> int:
-    return 1 if scenario.policy.smart_working == "off" else 2
-
-
 @dataclass
 class Replications:
     """N replications: the first seed's model and summary (with the replications block) and every seed's figures."""
@@ -132,55 +109,3 @@ class Replications:
         """Write the replication tables into ``folder`` (the results folder being assembled)."""
         for name, columns in self.tables().items():
             write_parquet(Path(folder) / f"{name}.parquet", columns)
-
-
-def replicate(scenario: Scenario, n: int, trace_worker: int | None = None,
-              progress: Callable[[int], None] | None = None, max_workers: int | None = None) -> Replications:
-    """Run ``scenario`` with seeds ``seed .. seed+n-1`` (the first here, the rest in worker processes).
-
-    Args:
-        scenario: validated scenario; its ``seed`` is the first seed.
-        n: number of replications (>= 1).
-        trace_worker: worker id traced in the first seed's run.
-        progress: callable receiving a number of simulated days (called from this process only:
-            per day for the first seed, ``days x runs`` when another replication finishes).
-        max_workers: worker processes (default ``min(n, cpu_count) - 1``, at least 1, so that with
-            this process at most ``min(n, cpu_count)`` simulate at once).
-    """
-    from sim.runner import simulate
-    if n < 1:
-        raise ValueError(f"replications must be >= 1, got {n}")
-    seeds = seeds_for(scenario, n)
-    lock = threading.Lock()
-
-    def report(days: int) -> None:
-        if progress is not None:
-            with lock:
-                progress(days)
-
-    others: list = []
-    pool = None
-    if n > 1:
-        workers = max_workers or max(1, min(n, os.cpu_count() or 1) - 1)
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        if pool is not None:
-            per_run = scenario.days * _runs_per_replication(scenario)
-            for s in seeds[1:]:
-                fut = pool.submit(_simulate_seed, with_seed(scenario, s))
-                fut.add_done_callback(lambda f: None if f.cancelled() or f.exception() else report(per_run))
-                others.append(fut)
-        model, first = simulate(scenario, trace_worker=trace_worker, progress=report)
-        results = [fut.result() for fut in others]
-    except BaseException:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    if pool is not None:
-        pool.shutdown(wait=True)
-    summaries = [first] + [r[0] for r in results]
-    dailies = [model.metrics.daily()] + [r[1] for r in results]
-    summary = dict(first)
-    if n > 1:
-        summary["replications"] = replication_block(seeds, summaries)
-    return Replications(model=model, summary=summary, seeds=seeds, summaries=summaries, dailies=dailies)

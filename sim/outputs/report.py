@@ -10,9 +10,10 @@ Inputs: one or more results folders (``summary.json``, ``scenario.resolved.yaml`
    days, seeds, replications; the levers that differ from the baseline (diff of the resolved
    scenarios, with the schema's meaning and unit), or for a single run the policy levers that differ
    from the defaults;
-2. headline KPIs with units (and 95% intervals when the run has replications);
-3. with several runs, the comparison with the baseline (:func:`sim.compare.build_rows`) and its plots
-   (:func:`sim.compare.make_plots`);
+2. headline KPIs with units (and 95% intervals when the run has replications), worded and formatted
+   as :mod:`sim.outputs.kpis` declares them;
+3. with several runs, the comparison with the baseline (:func:`sim.outputs.compare.build_rows`) and its plots
+   (:func:`sim.outputs.compare.make_plots`);
 4. each run's plots, captioned with the question they answer;
 5. calibration targets vs what the run achieved;
 6. every scenario key with its unit, the value used and its source, by section (collapsible);
@@ -29,7 +30,6 @@ import base64
 import datetime as dt
 import html
 import io
-import json
 import math
 import os
 import shlex
@@ -39,21 +39,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-import yaml
 
 from sim import __version__
-from sim.outputs.compare import (
-    HEADLINE,
-    CompareError,
-    Source,
-    _read_summary,
-    build_rows,
-    kpi_order,
-    notes,
-    resolve_sources,
-    unit,
-)
-from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES
+from sim.outputs.compare import CompareError, Source, build_rows, make_plots, notes, read_sources
+from sim.outputs import kpis
+from sim.outputs.results import RunFolder, RunFolderError, read_run
+from sim.scenario.docs import schema_rows
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WORKDAYS_PER_YEAR
 
 
 class ReportError(Exception):
@@ -61,42 +53,7 @@ class ReportError(Exception):
 
 
 # ------------------------------------------------------------------------------------------ wording
-# headline KPIs (the keys of sim.compare.HEADLINE): summary key -> (plain label, unit as shown, True if a
-# 0-1 share shown in %)
-HEADLINE_WORDS = {
-    "remote_share": ("Worker-days worked remotely", "% of worker-days", True),
-    "car_vkm": ("Car traffic of commuters", "vehicle-km, period total", False),
-    "co2_commute_t": ("CO2 from commuting", "t CO2, period total", False),
-    "co2_home_t": ("Extra CO2 on remote days (home energy, extra car trips)", "t CO2, period total", False),
-    "co2_net_t": ("Net CO2 (commuting + remote days)", "t CO2, period total", False),
-    "commute_hours_per_worker": ("Time spent commuting", "hours per worker, period", False),
-    "hours_saved_per_worker": ("Commuting time saved by smart working", "hours per worker, period", False),
-    "delay_hours": ("Time lost in congestion (all commuters)", "hours, period total", False),
-    "peak_extra_time": ("Extra travel time at the morning peak", "% over free-flow time", True),
-    "mean_stress": ("Mean stress", "points, 0-10 scale", False),
-    "high_stress_share": ("Workers with high stress", "% of workers (daily mean)", True),
-    "quits_women_per_1000": ("Women quitting their job", "per 1,000 employed women a year", False),
-    "quits_men_per_1000": ("Men quitting their job", "per 1,000 employed men a year", False),
-}
-
-OTHER_LABELS = {
-    "workers": "Workers represented",
-    "break_even_km": "Break-even one-way car commute (a remote day saves CO2 above it)",
-    "car_vehicle_hours": "Car hours driven by commuters",
-    "co2_extra_trips_t": "CO2 of extra car trips on remote days",
-    "co2_home_energy_t": "CO2 of home energy on remote days",
-    "hours_saved_congestion_relief_per_worker": "Time saved: less congestion on office days",
-    "hours_saved_remote_days_per_worker": "Time saved: commutes avoided on remote days",
-    "office_days_per_worker": "Office days per worker",
-    "peak_vc_max": "Most congested road at the peak (volume/capacity)",
-    "transit_peak_load": "Public transport load at the peak (load/capacity)",
-}
-MODE_WORDS = {"car": "car", "transit": "public transport", "bike": "bike", "walk": "walking", "moto": "motorbike"}
-SEGMENT_WORDS = {"inside_milan": "Inside Milan", "entering_milan": "Entering Milan", "leaving_milan": "Leaving Milan",
-                 "hinterland": "Hinterland to hinterland"}
-SIZE_WORDS = {"micro": "micro firms (<10)", "small": "small firms (10-49)", "medium": "medium firms (50-249)",
-              "large": "large firms (250+)", "public": "public sector"}
-DAY_WORDS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday"}
+# KPI labels, units and number formats: sim.outputs.kpis
 
 # the question each plot answers (file name -> caption); unknown files get their file name
 CAPTIONS = {
@@ -148,69 +105,9 @@ _MISSING = object()
 
 
 # ------------------------------------------------------------------------------------------ numbers
-def _decimals(x: float, sig: int = 4) -> int:
-    """Decimals that show ``x`` with ``sig`` significant digits (none for numbers of ``sig`` digits or more)."""
-    a = abs(x)
-    if a == 0 or not math.isfinite(a) or a >= 10 ** (sig - 1):
-        return 0
-    return max(0, sig - 1 - math.floor(math.log10(a)))
-
-
-def _fixed(x: float, decimals: int, sign: bool = False) -> str:
-    s = f"{x:{'+' if sign else ''},.{decimals}f}"
-    if s.lstrip("+-").strip("0.,") == "":  # -0.00 / +0.00 -> 0
-        return "0" if decimals == 0 else f"{0:.{decimals}f}"
-    return s
-
-
-def num(x: float | None, sig: int = 4, sign: bool = False) -> str:
-    """A number with thousands separators and ``sig`` significant digits, never in scientific notation."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    return _fixed(float(x), _decimals(float(x), sig), sign)
-
-
-def _interval_decimals(value: float, lo: float, hi: float) -> int:
-    """Decimals for a value and its interval: 3 significant digits, more if the interval needs them (the
-    first significant digit of its half-width, at most 3 more decimals)."""
-    d = _decimals(value, 3)
-    half = abs(hi - lo) / 2
-    if half > 0 and math.isfinite(half):
-        d = max(d, min(d + 3, -math.floor(math.log10(half))))
-    return d
-
-
-def value_text(x: float | None, pct: bool, ci: tuple[float, float] | None = None) -> str:
-    """``1.23`` or ``1.23 (1.10 to 1.36)``; shares as percentages."""
-    if x is None:
-        return "n/a"
-    k = 100.0 if pct else 1.0
-    suffix = "%" if pct else ""
-    if ci is None:
-        return num(k * x) + suffix
-    lo, hi = k * ci[0], k * ci[1]
-    d = _interval_decimals(k * x, lo, hi)
-    return f"{_fixed(k * x, d)}{suffix} ({_fixed(lo, d)}{suffix} to {_fixed(hi, d)}{suffix})"
-
-
-def diff_text(x: float | None, pct: bool) -> str:
-    """A signed difference (3 significant digits); shares in percentage points."""
-    if x is None:
-        return ""
-    return num(100.0 * x if pct else x, sig=3, sign=True) + (" pp" if pct else "")
-
-
 def input_pct(x: float | None) -> str:
     """An input share (a target) as typed: 0.53 -> 53%."""
     return "n/a" if x is None else f"{100 * float(x):.4g}%"
-
-
-def pct_change_text(x: float | None) -> str:
-    if x is None:
-        return ""
-    if x == 0 or abs(x) >= 0.1:
-        return _fixed(x, 1, sign=True) + "%"
-    return num(x, sig=2, sign=True) + "%"
 
 
 def scalar_text(v: Any) -> str:
@@ -253,35 +150,21 @@ def _e(x: Any) -> str:
 class _Run:
     """One results folder as the report reads it."""
 
-    def __init__(self, folder: Path, label: str, summary: dict, shown_path: str | None = None):
-        self.folder = folder
+    def __init__(self, run: RunFolder, label: str, shown_path: str | None = None):
+        self.folder = run.folder
         self.label = label
-        self.shown_path = shown_path if shown_path is not None else str(folder.resolve())
-        self.summary = summary
-        self.scenario = self._yaml("scenario.resolved.yaml")
-        self.manifest = self._json("manifest.json")
-        self.source = Source(str(folder), "run folder", label=label, summary=summary, folder=folder)
+        self.shown_path = shown_path if shown_path is not None else str(run.folder.resolve())
+        self.summary = run.summary
+        self.scenario = run.scenario
+        self.manifest = run.manifest
+        self.source = Source(str(run.folder), "run folder", label=label, summary=run.summary, folder=run.folder)
         self.values = self.source.values()
         self.kpi_ci = {k: (v["ci95_low"], v["ci95_high"])
-                       for k, v in ((summary.get("replications") or {}).get("kpis") or {}).items()}
+                       for k, v in ((run.summary.get("replications") or {}).get("kpis") or {}).items()}
 
     @property
     def name(self) -> str:
         return str(self.summary.get("scenario") or self.scenario.get("name") or self.label)
-
-    def _yaml(self, name: str) -> dict:
-        try:
-            data = yaml.safe_load((self.folder / name).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def _json(self, name: str) -> dict:
-        try:
-            data = json.loads((self.folder / name).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
 
     def table(self, name: str) -> dict:
         """A parquet table of the folder as columns of lists ({} when absent or unreadable)."""
@@ -303,7 +186,7 @@ def sort_plots(paths) -> list[Path]:
     return sorted(paths, key=lambda p: (order.get(p.name, len(order)), p.name))
 
 
-def check_inputs(run_dirs: list, out: Path) -> list[tuple[Path, dict]]:
+def check_inputs(run_dirs: list, out: Path) -> list[RunFolder]:
     """Every folder exists and holds a readable ``summary.json``; ``out`` can be written. Raises ReportError."""
     if not run_dirs:
         raise ReportError("report: needs at least one run folder")
@@ -319,8 +202,8 @@ def check_inputs(run_dirs: list, out: Path) -> list[tuple[Path, dict]]:
             raise ReportError(f"{arg}: a 'run.py compare' folder, not a run folder; give its run folders "
                               f"(baseline first){': ' + runs if runs else ''}")
         try:
-            loaded.append((p, _read_summary(str(arg), p)))
-        except CompareError as exc:
+            loaded.append(read_run(p, str(arg)))
+        except RunFolderError as exc:
             raise ReportError(str(exc)) from None
     out = Path(out)
     if out.is_dir():
@@ -357,7 +240,6 @@ def lookup(d: dict, key: str) -> Any:
 
 
 def _schema() -> tuple[list[dict], dict[str, dict]]:
-    from sim.scenario.docs import schema_rows
     rows = schema_rows()
     return rows, {r["key"]: r for r in rows}
 
@@ -447,26 +329,6 @@ def _table(head: list[str], rows: list[list[str]], num_cols: set[int] = frozense
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
-def kpi_label(key: str) -> tuple[str, str, bool]:
-    """(plain label, unit, shown in %) of a flattened KPI name."""
-    if key in HEADLINE_WORDS:
-        return HEADLINE_WORDS[key]
-    parts = key.split(".")
-    u = unit(key)
-    pct = u.startswith("0-1")
-    if pct:
-        u = "%" + u[3:]
-    if parts[0] == "modal_split" and len(parts) == 2:
-        return f"Trips by {MODE_WORDS.get(parts[1], parts[1])}", u, pct
-    if parts[0] == "modal_split_by_segment" and len(parts) == 3:
-        return f"{SEGMENT_WORDS.get(parts[1], parts[1])}: trips by {MODE_WORDS.get(parts[2], parts[2])}", u, pct
-    if parts[0] == "adoption_by_size" and len(parts) == 2:
-        return f"Workers allowed smart working: {SIZE_WORDS.get(parts[1], parts[1])}", u, pct
-    if parts[0] == "office_attendance_by_weekday" and len(parts) == 2:
-        return f"Workers at the office on {DAY_WORDS.get(parts[1], parts[1])}", u, pct
-    return OTHER_LABELS.get(key, key.replace("_", " ")), u, pct
-
-
 def _label_cell(key: str, label: str) -> str:
     return f'{_e(label)}<span class="key">{_e(key)}</span>'
 
@@ -504,7 +366,7 @@ def _run_words(run: _Run) -> str:
     if days is not None:
         start = (run.scenario.get("emissions") or {}).get("start_date")
         parts.append(f"{days} workdays" + (f" from {_date_text(start)}" if start else "")
-                     + (" (one working year)" if days == 250 else ""))
+                     + (" (one working year)" if days == WORKDAYS_PER_YEAR else ""))
     reps = s.get("replications")
     if reps:
         seeds = reps.get("seeds") or []
@@ -596,17 +458,16 @@ def section_kpis(runs: list[_Run]) -> str:
                    "(mean &plusmn; t &middot; sd/&radic;n) in brackets.</p>")
     head = ["Indicator", "Unit"] + ([_e(r.label) for r in runs] if len(runs) > 1 else ["Value"])
     rows = []
-    for key in HEADLINE:
-        label, u, pct = kpi_label(key)
-        cells = [_label_cell(key, label), _e(u)]
+    for key in kpis.HEADLINE:
+        cells = [_label_cell(key, kpis.label(key)), _e(kpis.unit(key))]
         for r in runs:
-            cells.append(_e(value_text(r.values.get(key), pct, r.kpi_ci.get(key))))
+            cells.append(_e(kpis.format_value(key, r.values.get(key), r.kpi_ci.get(key))))
         rows.append(cells)
     out.append(_table(head, rows, num_cols=set(range(2, 2 + len(runs))), cls="kpis"))
     hs = [r.scenario.get("wellbeing", {}).get("high_stress_threshold") for r in runs if r.scenario]
     if hs and hs[0] is not None:
         out.append(f'<p class="small">High stress: a stress level of {scalar_text(hs[0])} or more on the 0-10 '
-                   "scale. Quits are annualised (per 1,000 employed over a 250-workday year).</p>")
+                   "scale. Quits are annualised (per 1,000 employed over a " f"{WORKDAYS_PER_YEAR}-workday year).</p>")
     out.append("</section>")
     return "".join(out)
 
@@ -637,26 +498,25 @@ def section_comparison(runs: list[_Run], sources: list[Source], rows_cmp: list[d
         head_html = head1 + "</tr>" + head2 + "</tr>"
         body, ncols = [], 3 + sum(4 if has_ci[s.label] else 3 for s in sources[1:])
         for k in keys:
-            label, u, pct = kpi_label(k)
             first = next((by[(k, s.label)] for s in sources[1:] if (k, s.label) in by), None)
             if first is None:
                 continue
-            cells = [_label_cell(k, label), _e(u), _e(value_text(first["baseline"], pct))]
+            cells = [_label_cell(k, kpis.label(k)), _e(kpis.unit(k)), _e(kpis.format_value(k, first["baseline"]))]
             for s in sources[1:]:
                 r = by.get((k, s.label))
                 if r is None:
                     cells += [""] * (4 if has_ci[s.label] else 3)
                     continue
-                cells += [_e(value_text(r["value"], pct)), _e(diff_text(r["diff"], pct)),
-                          _e(pct_change_text(r["diff_pct"]))]
+                cells += [_e(kpis.format_value(k, r["value"])), _e(kpis.format_diff(k, r["diff"])),
+                          _e(kpis.format_pct_change(r["diff_pct"]))]
                 if has_ci[s.label]:
                     cells.append("" if r["ci95_low"] is None else
-                                 _e(f"{diff_text(r['ci95_low'], pct)} to {diff_text(r['ci95_high'], pct)}"))
+                                 _e(f"{kpis.format_diff(k, r['ci95_low'])} to {kpis.format_diff(k, r['ci95_high'])}"))
             body.append(cells)
         return _table([], body, num_cols=set(range(2, ncols)), cls="cmp", head_html=head_html)
 
-    head = [k for k in names if k in HEADLINE]
-    rest = [k for k in kpi_order(names) if k not in HEADLINE]
+    head = [k for k in names if k in kpis.HEADLINE]
+    rest = [k for k in kpis.ordered(names) if k not in kpis.HEADLINE]
     out.append(table(head))
     if rest:
         out.append(f"<details><summary>All other indicators ({len(rest)})</summary>{table(rest)}</details>")
@@ -694,20 +554,24 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
     target = lookup(sc, "traffic.target_peak_extra_time")
     if target is not _MISSING and s.get("peak_extra_time") is not None:
         rows.append(["Extra travel time at the morning peak (TomTom congestion level)", input_pct(target),
-                     num(100 * s["peak_extra_time"], sig=3) + "%", diff_text(s["peak_extra_time"] - target, True),
+                     kpis.format_value("peak_extra_time", s["peak_extra_time"]),
+                     kpis.format_diff("peak_extra_time", s["peak_extra_time"] - target),
                      src("traffic.target_peak_extra_time")])
     for g, key in (("women", "wellbeing.target_quits_women_per_1000"), ("men", "wellbeing.target_quits_men_per_1000")):
         t, v = lookup(sc, key), s.get(f"quits_{g}_per_1000")
         if t is not _MISSING and v is not None:
-            rows.append([f"Quits per 1,000 employed {g} a year", scalar_text(t), num(v, sig=3), diff_text(v - t, False),
+            key_run = f"quits_{g}_per_1000"
+            rows.append([f"Quits per 1,000 employed {g} a year", scalar_text(t), kpis.format_value(key_run, v),
+                         kpis.format_diff(key_run, v - t),
                          src(key)])
     targets = lookup(sc, "adoption.target_allowed_share")
     adopt = s.get("adoption_by_size") or {}
     if isinstance(targets, dict):
         for k in SIZE_CLASSES:
             if k in targets and k in adopt:
-                rows.append([f"Workers allowed smart working: {SIZE_WORDS[k]}", input_pct(targets[k]),
-                             num(100 * adopt[k], sig=3) + "%", diff_text(adopt[k] - targets[k], True),
+                key_run = f"adoption_by_size.{k}"
+                rows.append([kpis.label(key_run), input_pct(targets[k]), kpis.format_value(key_run, adopt[k]),
+                             kpis.format_diff(key_run, adopt[k] - targets[k]),
                              src("adoption.target_allowed_share")])
     sources = [r[4] for r in rows]
     for i in range(1, len(rows)):  # a source repeated from the row above is not spelled out again
@@ -720,16 +584,18 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
     seg_a = s.get("modal_split_by_segment") or {}
     if isinstance(seg_t, dict) and seg_a:
         head = ('<tr><th scope="col" rowspan="2">Commute segment</th>'
-                + "".join(f'<th scope="colgroup" colspan="2" class="group">{_e(MODE_WORDS[m])}</th>' for m in MODES)
+                + "".join(f'<th scope="colgroup" colspan="2" class="group">{_e(kpis.word("mode", m))}</th>'
+                          for m in MODES)
                 + "</tr><tr>" + '<th class="num">target</th><th class="num">run</th>' * len(MODES) + "</tr>")
         body = []
         for seg in SEGMENTS:
             if seg not in seg_t or seg not in seg_a:
                 continue
-            cells = [_e(SEGMENT_WORDS[seg])]
+            cells = [_e(kpis.word("segment", seg))]
             for m in MODES:
                 a = seg_a[seg].get(m)
-                cells += [_e(input_pct(seg_t[seg].get(m))), _e("n/a" if a is None else num(100 * a, sig=3) + "%")]
+                cells += [_e(input_pct(seg_t[seg].get(m))),
+                          _e(kpis.format_value(f"modal_split_by_segment.{seg}.{m}", a))]
             body.append(cells)
         out.append("<p>Share of office-day commuting trips by mode, target (AMAT 2022, Istat) against the run:</p>")
         out.append(_table([], body, num_cols=set(range(1, 1 + 2 * len(MODES))), cls="cal", head_html=head))
@@ -1115,7 +981,7 @@ def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = Non
     with tempfile.TemporaryDirectory(prefix="report-") as tmp:
         if len(loaded) > 1:
             try:
-                sources = resolve_sources([str(p) for p, _ in loaded])
+                sources = read_sources([r.folder for r in loaded])
             except CompareError as exc:
                 raise ReportError(str(exc)) from None
             if labels is not None:
@@ -1123,13 +989,12 @@ def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = Non
                     s.label = lab
             rows_cmp = build_rows(sources)
             note_lines = notes(sources)
-            from sim.outputs.compare import make_plots
             compare_pngs = sort_plots(make_plots(sources, rows_cmp, Path(tmp)))
             names = [s.label for s in sources]
         else:
-            names = labels or [loaded[0][0].resolve().name]
-        runs = [_Run(p, name, summary, None if shown_paths is None else shown_paths[i])
-                for i, ((p, summary), name) in enumerate(zip(loaded, names))]
+            names = labels or [loaded[0].folder.resolve().name]
+        runs = [_Run(run, name, None if shown_paths is None else shown_paths[i])
+                for i, (run, name) in enumerate(zip(loaded, names))]
         page = render(runs, sources, rows_cmp, compare_pngs, note_lines, dt.datetime.now())
     tmp_file = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:

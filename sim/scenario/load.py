@@ -8,33 +8,40 @@ and exits with code 2 before any work is done.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.schema import Scenario
+from sim.scenario.yaml_input import YamlInputError, clip, parse_yaml, read_yaml_file, short
+
+MAX_EXTENDS_DEPTH = 32  # a chain of parents longer than this is a mistake (and would exhaust the stack)
+from sim.world.istat_od import ODFileError, check_od_file
 
 
 class ScenarioError(Exception):
     """A scenario cannot be used; the message says where and why."""
 
 
+def close_file_hint(path: Path) -> str:
+    """``; did you mean 'DIR/NAME'?`` for the YAML file of ``path``'s folder closest to its name, else ''."""
+    folder = path.parent
+    if not folder.is_dir():
+        return ""
+    names = [p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml")]
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+    return f"; did you mean '{folder / close[0]}'?" if close else ""
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
-    text = path.read_text(encoding="utf-8")
+        raise ScenarioError(f"{path}: no such scenario file{close_file_hint(path)}")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        if mark is not None:
-            raise ScenarioError(
-                f"{path}:{mark.line + 1}:{mark.column + 1}: YAML syntax error: {problem} "
-                f"(line {mark.line + 1}, column {mark.column + 1})") from None
-        raise ScenarioError(f"{path}: YAML syntax error: {problem}") from None
+        data = read_yaml_file(path)
+    except YamlInputError as exc:
+        raise ScenarioError(str(exc)) from None
     if data is None:
         raise ScenarioError(f"{path}: the file is empty; expected a mapping of scenario keys (name, seed, days, ...)")
     if not isinstance(data, dict):
@@ -50,24 +57,35 @@ def _merge(base: dict, top: dict, origin: dict, source: str, prefix: tuple = ())
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value, origin, source, path)
         else:
+            replaced = out.get(key)
             out[key] = value
-            _record(origin, path, value, source)
+            _record(origin, path, value, source, clear=isinstance(replaced, dict))
         origin[path] = source
     return out
 
 
-def _record(origin: dict, path: tuple, value: Any, source: str) -> None:
-    """Record ``source`` for ``path`` and for every key path inside ``value`` (a section set whole)."""
-    for p in [p for p in origin if p[: len(path)] == path]:
-        del origin[p]
-    origin[path] = source
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _record(origin, path + (key,), item, source)
+def _record(origin: dict, path: tuple, value: Any, source: str, clear: bool = True) -> None:
+    """Record ``source`` for ``path`` and for every key path inside ``value`` (a section set whole).
+
+    ``clear`` first forgets the sources recorded under ``path`` (one pass over ``origin``), needed
+    only where a section was there before.
+    """
+    if clear:
+        for p in [p for p in origin if p[: len(path)] == path]:
+            del origin[p]
+    stack = [(path, value)]
+    while stack:  # iterative: a deeply nested value must not exhaust the stack
+        p, v = stack.pop()
+        origin[p] = source
+        if isinstance(v, dict):
+            stack.extend((p + (k,), item) for k, item in v.items())
 
 
 def _load_chain(path: Path, origin: dict, seen: tuple[Path, ...]) -> dict[str, Any]:
     path = path.resolve()
+    if len(seen) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(f"{seen[-1]}: extends: the chain of parent files is more than {MAX_EXTENDS_DEPTH} "
+                            f"files deep (from {seen[0]}); expected a few levels")
     if path in seen:
         cycle = " -> ".join(p.name for p in seen + (path,))
         raise ScenarioError(f"{seen[-1]}: extends: circular 'extends' chain: {cycle}")
@@ -76,10 +94,10 @@ def _load_chain(path: Path, origin: dict, seen: tuple[Path, ...]) -> dict[str, A
     merged: dict[str, Any] = {}
     if parent is not None:
         if not isinstance(parent, str):
-            raise ScenarioError(f"{path}: extends: expected a file name (string), got {parent!r}")
+            raise ScenarioError(f"{path}: extends: expected a file name (string), got {short(parent)}")
         parent_path = (path.parent / parent).resolve()
         if not parent_path.is_file():
-            raise ScenarioError(f"{path}: extends: parent scenario file '{parent}' not found (looked for {parent_path})")
+            raise ScenarioError(f"{path}: extends: parent scenario file '{parent}' not found (looked for {parent_path}){close_file_hint(parent_path)}")
         merged = _load_chain(parent_path, origin, seen + (path,))
     return _merge(merged, data, origin, str(path))
 
@@ -87,17 +105,17 @@ def _load_chain(path: Path, origin: dict, seen: tuple[Path, ...]) -> dict[str, A
 def parse_set(arg: str) -> tuple[tuple[str, ...], Any]:
     """Parse one ``key.path=value`` override; the value is read as YAML."""
     if "=" not in arg:
-        raise ScenarioError(f"--set {arg}: expected key.path=value, e.g. --set policy.area_c_charge_eur=10")
+        raise ScenarioError(f"--set {clip(arg)}: expected key.path=value, e.g. --set policy.area_c_charge_eur=10")
     key, raw = arg.split("=", 1)
     parts = tuple(key.strip().split("."))
     if not key.strip() or any(not p for p in parts):
-        raise ScenarioError(f"--set {arg}: '{key}' is not a key path; expected dotted names, e.g. policy.sme_support.enabled")
+        raise ScenarioError(f"--set {clip(arg)}: '{key}' is not a key path; expected dotted names, e.g. policy.sme_support.enabled")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"--set {arg}: value {raw!r} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        value = parse_yaml(raw, f"--set {key}") if raw.strip() else None
+    except YamlInputError as exc:
+        raise ScenarioError(f"--set {clip(arg)}: value {short(raw)} is not valid YAML ({exc})") from None
     if value is None:
-        raise ScenarioError(f"--set {arg}: no value given for {key}; expected key.path=value")
+        raise ScenarioError(f"--set {clip(arg)}: no value given for {key}; expected key.path=value")
     return parts, value
 
 
@@ -112,12 +130,12 @@ def _apply_set(data: dict, parts: tuple[str, ...], value: Any, arg: str, origin:
             child = node[p] = dict(default)
         elif child is None:
             child = node[p] = {}
-            origin[parts[: i + 1]] = f"--set {arg}"  # a section created by --set: errors in it name --set
+            origin[parts[: i + 1]] = f"--set {clip(arg)}"  # a section created by --set: errors in it name --set
         elif not isinstance(child, dict):
-            raise ScenarioError(f"--set {arg}: {'.'.join(parts[: i + 1])} is a value, not a section; cannot set {'.'.join(parts)}")
+            raise ScenarioError(f"--set {clip(arg)}: {'.'.join(parts[: i + 1])} is a value, not a section; cannot set {'.'.join(parts)}")
         node = child
     node[parts[-1]] = value
-    _record(origin, parts, value, f"--set {arg}")
+    _record(origin, parts, value, f"--set {clip(arg)}")
     return data
 
 
@@ -146,6 +164,26 @@ def _where(loc: tuple, origin: dict, default: str) -> str:
     return default
 
 
+def _where_section(loc: tuple, origin: dict, msg: str, default: str) -> str:
+    """Source of a section-level problem (a rule across keys, e.g. ``floor <= cap``).
+
+    The keys the message names, if any, else the overrides (``--set``, sweep parameters) of keys
+    inside the section: the file that wrote the section is not the culprit when an override changed
+    one of its keys.
+    """
+    section = ".".join(loc)
+    named = [k for k in re.findall(r"[a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)+", msg)
+             if not section or k.startswith(section + ".")]
+    sources = [_where(tuple(k.split(".")), origin, default) for k in named]
+    if not sources:
+        inside = [src for p, src in origin.items() if len(p) > len(loc) and p[: len(loc)] == loc]
+        sources = [s for s in inside if s.startswith(("--", "parameter "))]
+    sources = list(dict.fromkeys(sources))
+    if not sources:
+        return _where(loc, origin, default)
+    return ", ".join(sources[:3]) + (f" (and {len(sources) - 3} more)" if len(sources) > 3 else "")
+
+
 def _describe(err: dict) -> str:
     kind, msg = err["type"], err["msg"]
     given = err.get("input")
@@ -153,7 +191,7 @@ def _describe(err: dict) -> str:
         msg = msg[len("Value error, "):]
     if kind in ("missing",):
         return "required key is missing"
-    return f"{msg[0].lower()}{msg[1:]}; got {given!r}" if kind not in ("value_error", "assertion_error") else msg
+    return f"{msg[0].lower()}{msg[1:]}; got {short(given)}" if kind not in ("value_error", "assertion_error") else msg
 
 
 def format_validation_error(exc: ValidationError, origin: dict, default_source: str) -> str:
@@ -161,7 +199,10 @@ def format_validation_error(exc: ValidationError, origin: dict, default_source: 
     lines = []
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
-        where = _where(loc, origin, default_source)
+        if err["type"] in ("value_error", "assertion_error"):
+            where = _where_section(loc, origin, err["msg"], default_source)
+        else:
+            where = _where(loc, origin, default_source)
         path = ".".join(loc) if loc else "(top level)"
         if err["type"] == "extra_forbidden":
             valid = _model_fields_at(loc[:-1])
@@ -186,6 +227,8 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
         ScenarioError: with a message naming the file, the key, the value and what was expected.
     """
     path = Path(path)
+    if not path.is_file():  # named as given (the chain names files by their resolved path)
+        raise ScenarioError(f"{path}: no such scenario file{close_file_hint(path)}")
     origin: dict[tuple, str] = {}
     data = _load_chain(path, origin, ())
     for arg in overrides:
@@ -195,11 +238,12 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
         if value is not None:
             data[key] = value
             origin[(key,)] = f"--{key}"
-    csv_dir = (data.get("city") or {}).get("csv_dir") if isinstance(data.get("city"), dict) else None
-    if isinstance(csv_dir, str):
-        src = _where(("city", "csv_dir"), origin, str(path.resolve()))
-        base = Path(src).parent if not src.startswith("--") else Path.cwd()
-        data["city"]["csv_dir"] = str((base / csv_dir).resolve())
+    for key in ("csv_dir", "od_matrix"):  # paths relative to the file that set them
+        value = (data.get("city") or {}).get(key) if isinstance(data.get("city"), dict) else None
+        if isinstance(value, str):
+            src = _where(("city", key), origin, str(path.resolve()))
+            base = Path(src).parent if not src.startswith("--") else Path.cwd()
+            data["city"][key] = str((base / value).resolve())
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -208,6 +252,11 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
         d = Path(scenario.city.csv_dir)
         if not (d / "zones.csv").is_file():
             raise ScenarioError(f"{_where(('city', 'csv_dir'), origin, str(path))}: city.csv_dir: no zones.csv in '{d}'")
+    if scenario.city.od_matrix:  # the Istat commuting file is checked before any work (issue 14)
+        try:
+            check_od_file(scenario.city.od_matrix)
+        except ODFileError as exc:
+            raise ScenarioError(f"city.od_matrix: {exc}") from None
     return scenario
 
 

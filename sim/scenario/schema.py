@@ -11,6 +11,8 @@ Loading (``extends`` chains, ``--set`` overrides, error messages) lives in
 
 from __future__ import annotations
 
+import datetime as dt
+import typing
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,6 +21,8 @@ SIZE_CLASSES = ("micro", "small", "medium", "large", "public")
 MODES = ("car", "transit", "bike", "walk", "moto")
 SEGMENTS = ("inside_milan", "entering_milan", "leaving_milan", "hinterland")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+# workdays in a working year: 52 weeks x 5 days less ~10 national holidays falling on weekdays
+WORKDAYS_PER_YEAR = 250
 
 
 def field(default: Any, unit: str, meaning: str, source: str, **constraints: Any):
@@ -30,9 +34,40 @@ def field(default: Any, unit: str, meaning: str, source: str, **constraints: Any
 
 
 class Section(BaseModel):
-    """Base of every scenario section: unknown keys are errors, values are checked on assignment."""
+    """Base of every scenario section: unknown keys are errors, values are checked on assignment.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    Numbers must be finite (``.inf`` and ``.nan`` are refused everywhere, inside lists and mappings
+    too), and ``true``/``false`` is not a number (pydantic would read ``days: true`` as 1).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value, info):
+        annotation = cls.model_fields[info.field_name].annotation
+        if _numeric(annotation) and _has_bool(value):
+            raise ValueError(f"expected a number, got the boolean {str(value).lower()!r}"
+                             if isinstance(value, bool) else "expected numbers, got a boolean among them")
+        return value
+
+
+def _numeric(annotation) -> bool:
+    """True for int/float and containers of them (list[float], dict[str, int], ...), never for bool."""
+    if annotation in (int, float):
+        return True
+    args = typing.get_args(annotation)
+    return typing.get_origin(annotation) in (list, dict, tuple) and bool(args) and _numeric(args[-1])
+
+
+def _has_bool(value) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_has_bool(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_bool(v) for v in value.values())
+    return False
 
 
 def _check_shares(values: dict[str, float], keys: tuple[str, ...], what: str) -> None:
@@ -46,13 +81,55 @@ def _check_shares(values: dict[str, float], keys: tuple[str, ...], what: str) ->
 
 
 # --------------------------------------------------------------------------------------- city
+class MilanCityConfig(Section):
+    """Coefficients of the real Città metropolitana di Milano (``city.source: milan``, sim/world/milan.py)."""
+
+    commuters_per_employed: float = field(
+        0.831, "0-1", "share of employed residents who commute daily to a fixed workplace",
+        "Milan 2011: 458,000 residents commuting to work (PGT Milano, Quadro di riferimento §2.2.3.2, Istat 2011) / "
+        "550,946 employed residents (Istat 2011 census sections, P61); applied outside Milan too (assumption)", gt=0, le=1)
+    employed_per_resident: float = field(
+        0.4436, "0-1", "employed residents per resident, for comuni outside Milan (the pack has employment by NIL only)",
+        "Milan 2011 census: 550,946 employed / 1,242,123 residents; assumption outside Milan (range 0.40-0.47)", gt=0, le=1)
+    milan_population_growth: float = field(
+        1.116, "x", "population today / 2011 census for the Comune di Milano (scales NIL workers)",
+        "Comune di Milano registry 2021: 1,386,285 (ds205) / census 2011 NIL total 1,241,771", gt=0.5, le=2)
+    outside_population_growth: float = field(
+        1.0, "x", "population today / 2011 census for the comuni outside Milan",
+        "assumption (range 1.0-1.06): no recent comune populations in the data pack", gt=0.5, le=2)
+    milan_jobs_from_outside_share: float = field(
+        0.49, "0-1", "share of the commuters working in the Comune di Milano who live outside it",
+        "PGT Milano §2.2.6: a little over 50% of those employed in the Comune live in it, just under 50% come from outside", gt=0, lt=1)
+    milan_residents_working_in_milan: float = field(
+        0.811, "0-1", "share of Milan's resident commuters whose workplace is in Milan (calibration target of the OD)",
+        "Istat 2011: 371,425 of 458,000 (PGT Milano §2.2.3.2; comm_matrix_cities_km_milano.csv)", gt=0, lt=1)
+    hinterland_jobs_per_milan_job: float = field(
+        0.70, "x", "jobs in the other comuni of the Città metropolitana per job in the Comune di Milano",
+        "Istat ASIA 2020 (private sector), Piano Strategico CM Milano 2022-2024: CM 1,535,033 employees, Comune 902,942", gt=0, le=5)
+    nil_jobs_area_weight: float = field(
+        0.5, "0-1", "weight of built area x centrality (vs employed residents) in the per-NIL job proxy",
+        "assumption (range 0.3-0.7): no jobs by NIL in the pack (ASIA by Municipio, ds200, would refine it)", ge=0, le=1)
+    detour_factor: float = field(
+        1.3, "x", "road distance / straight distance between zone centroids",
+        "assumption (range 1.2-1.4): circuity of European road networks ~1.3 (Ballou et al. 2002)", ge=1, le=2)
+    walk_speed_kmh: float = field(4.5, "km/h", "walking speed to and from metro stations", "common value (HCM)", gt=0.5, le=10)
+    station_walk_max_km: float = field(
+        1.5, "km", "largest straight distance from a zone centroid to a metro station used as access", "assumption (range 0.8-2)", gt=0, le=5)
+    metro_transfer_min: float = field(
+        5.0, "min", "walk and wait at a change of metro line, or from regional rail to the metro", "assumption (range 3-8)", ge=0, le=30)
+
+
 class CityConfig(Section):
-    source: Literal["synthetic", "csv"] = field(
-        "synthetic", "-", "where the zones come from: the synthetic Milan-like grid or CSV files", "modelling choice")
+    source: Literal["synthetic", "csv", "milan"] = field(
+        "synthetic", "-", "where the zones come from: the synthetic Milan-like grid, CSV files, or the real Città metropolitana di Milano", "modelling choice")
     csv_dir: str | None = field(
         None, "path", "folder with zones.csv (and optionally od.csv), relative to the scenario file", "-")
+    od_matrix: str | None = field(
+        None, "path", "Istat commuting file (Prov_res Procom_res Prov_lav Procom_lav Pendolari; tab or ';'), relative to "
+        "the scenario file; replaces the gravity OD of the real city", "Istat, matrici del pendolarismo (2021 release)")
+    milan: MilanCityConfig = Field(default_factory=MilanCityConfig)
     grid_size: int = field(
-        15, "cells per side", "side of the square grid of cells", "assumption: 15 x 3 km = 45 km covers the metropolitan city (1,575 km2)", ge=3, le=61)
+        15, "cells per side", "side of the square grid of cells", "assumption: 15 x 3 km = 45 km covers the metropolitan city (1,575 km2); at most 31 because route tables grow with the square of the cell count (~2.3 GB at 31, python benchmarks/memory_by_size.py)", ge=3, le=31)
     cell_km: float = field(
         3.0, "km", "side of one cell", "assumption: central cell of 9 km2 ~ Area C (8.2 km2, Comune di Milano)", gt=0.2, le=10)
     core_radius_km: float = field(
@@ -68,15 +145,15 @@ class CityConfig(Section):
     gateway_distance_km: float = field(
         30.0, "km", "highway length from a gateway to the edge of the grid", "assumption (range 15-50): distance of neighbouring provincial capitals", gt=1, le=200)
     local_speed_kmh: float = field(25.0, "km/h", "free-flow speed on local roads", "assumption (range 20-35); TomTom 2022: 18 km/h congested in the centre", gt=1, le=130)
-    local_capacity_vph: float = field(6000.0, "veh/h per direction", "capacity of all local streets crossing one side of a cell", "assumption (range 4000-9000): ~8 urban lanes per 3 km x ~750 veh/h per lane (HCM urban streets)", gt=1)
+    local_capacity_vph: float = field(6000.0, "veh/h per direction", "capacity of all local streets crossing one side of a cell", "assumption (range 4000-9000): ~8 urban lanes per 3 km x ~750 veh/h per lane (HCM urban streets)", gt=1, le=100_000)
     radial_speed_kmh: float = field(40.0, "km/h", "free-flow speed on radial arterials", "assumption (range 30-60)", gt=1, le=130)
-    radial_capacity_vph: float = field(9000.0, "veh/h per direction", "capacity of a cell side crossed by a radial arterial (local streets + arterial)", "assumption (range 7000-12000): local streets plus two 2-lane arterials", gt=1)
+    radial_capacity_vph: float = field(9000.0, "veh/h per direction", "capacity of a cell side crossed by a radial arterial (local streets + arterial)", "assumption (range 7000-12000): local streets plus two 2-lane arterials", gt=1, le=100_000)
     inner_ring: int = field(1, "cells (Chebyshev)", "ring of cells carrying the inner ring road (Circonvallazione)", "assumption: Circonvallazione esterna ~3-4 km from the Duomo", ge=0, le=30)
     ring_speed_kmh: float = field(40.0, "km/h", "free-flow speed on the inner ring road", "assumption (range 30-50)", gt=1, le=130)
-    ring_capacity_vph: float = field(9000.0, "veh/h per direction", "capacity of a cell side along the inner ring road (local streets + ring)", "assumption (range 7000-12000)", gt=1)
+    ring_capacity_vph: float = field(9000.0, "veh/h per direction", "capacity of a cell side along the inner ring road (local streets + ring)", "assumption (range 7000-12000)", gt=1, le=100_000)
     motorway_ring: int = field(3, "cells (Chebyshev)", "ring of cells carrying the motorway ring (Tangenziali)", "assumption: Tangenziali ~9-12 km from the centre", ge=0, le=30)
     motorway_speed_kmh: float = field(80.0, "km/h", "free-flow speed on the motorway ring and gateway highways", "assumption (range 70-110)", gt=1, le=130)
-    motorway_capacity_vph: float = field(12000.0, "veh/h per direction", "capacity of motorway-ring and gateway links (motorway + parallel roads)", "assumption: 3 motorway lanes x 1,800 veh/h (HCM) + ~6,000 on parallel roads", gt=1)
+    motorway_capacity_vph: float = field(12000.0, "veh/h per direction", "capacity of motorway-ring and gateway links (motorway + parallel roads)", "assumption: 3 motorway lanes x 1,800 veh/h (HCM) + ~6,000 on parallel roads", gt=1, le=100_000)
     core_speed_factor: float = field(0.8, "-", "multiplier of free-flow speed inside the core", "assumption: slower streets inside Area C", gt=0.1, le=1.5)
     intrazonal_km_factor: float = field(0.5, "x cell_km", "mean trip length inside one cell", "assumption: ~half a cell side", gt=0.05, le=2)
     transit_radial_speed_kmh: float = field(28.0, "km/h", "transit commercial speed along radials (metro, suburban rail)", "assumption: ATM metro commercial speed ~30 km/h", gt=1, le=150)
@@ -93,6 +170,8 @@ class CityConfig(Section):
     def _check(self) -> "CityConfig":
         if self.grid_size % 2 == 0:
             raise ValueError(f"city.grid_size must be odd so the grid has a central cell, got {self.grid_size}")
+        if self.od_matrix and self.source != "milan":
+            raise ValueError(f"city.od_matrix (an Istat commuting file) needs city.source: milan, got source {self.source!r}")
         return self
 
 
@@ -130,10 +209,12 @@ class PopulationConfig(Section):
     workers_internal: int = field(
         960_000, "workers", "workers living and working in the metropolitan city (Milan and hinterland)",
         "PARAMETERS.md: >1.5 M systematic trips internal to the metropolitan city (2011) x 0.64 work share "
-        "(Istat census 2011: ~18.5 of 28.9 M Italian commuters travel for work)", ge=0)
+        "(Istat census 2011: ~18.5 of 28.9 M Italian commuters travel for work); at most 3 M, twice the ~1.5 M employed "
+        "of the metropolitan city (memory ~1 KB per sampled worker)", ge=0, le=3_000_000)
     workers_inbound: int = field(
         250_000, "workers", "workers living outside the metropolitan city and working in it (gateways)",
-        "PARAMETERS.md: ~485,000 systematic trips to/from other provinces x 0.8 inbound (assumption) x 0.64 work share", ge=0)
+        "PARAMETERS.md: ~485,000 systematic trips to/from other provinces x 0.8 inbound (assumption) x 0.64 work share; "
+        "at most 1 M (twice the inbound trips)", ge=0, le=1_000_000)
     employment_share: dict[str, float] = field(
         {"micro": 0.30, "small": 0.17, "medium": 0.14, "large": 0.26, "public": 0.13}, "0-1",
         "share of workers by employer size class",
@@ -164,8 +245,10 @@ class PopulationConfig(Section):
         extra = [k for k in self.mean_firm_size if k not in SIZE_CLASSES]
         if extra or len(self.mean_firm_size) != len(SIZE_CLASSES):
             raise ValueError(f"population.mean_firm_size needs exactly the keys {list(SIZE_CLASSES)}")
-        if any(v < 1 for v in self.mean_firm_size.values()):
-            raise ValueError("population.mean_firm_size values must be >= 1 worker")
+        if any(not 1 <= v <= 100_000 for v in self.mean_firm_size.values()):
+            raise ValueError("population.mean_firm_size values must be within [1, 100000] workers")
+        if any(not 0 <= v <= 1 for v in self.employment_share.values()):
+            raise ValueError("population.employment_share values must be within [0, 1]")
         for cls in SIZE_CLASSES:
             if cls not in self.sector_mix:
                 raise ValueError(f"population.sector_mix has no entry for size class '{cls}'")
@@ -312,7 +395,7 @@ class TrafficConfig(Section):
     target_peak_extra_time: float = field(0.30, "0-1", "extra car travel time over free flow in the morning peak, baseline", "TomTom Traffic Index 2024: Milan congestion level ~30%", ge=0, le=3)
     peak_start: str = field("07:30", "HH:MM", "start of the morning peak used for peak figures", "assumption")
     peak_end: str = field("09:30", "HH:MM", "end of the morning peak", "assumption")
-    transit_capacity_per_hour: float = field(260_000.0, "passengers/h", "commute transit capacity toward and within Milan per hour (full-population equivalent)", "assumption: ATM metro ~ 4 lines x 20 trains/h x 1,200 places + rail and surface lines", gt=0)
+    transit_capacity_per_hour: float = field(260_000.0, "passengers/h", "commute transit capacity toward and within Milan per hour (full-population equivalent)", "assumption: ATM metro ~ 4 lines x 20 trains/h x 1,200 places + rail and surface lines", gt=0, le=10_000_000)
     route_spread: float = field(0.5, "-", "spread of perceived link costs between origins when routes are fixed (0 = one deterministic path)", "assumption (range 0-1): stands in for the parallel streets a coarse grid does not show", ge=0, le=5)
     evening_factor: float = field(1.0, "-", "evening return delay relative to the morning's", "assumption: symmetric peaks", ge=0, le=3)
 
@@ -320,21 +403,21 @@ class TrafficConfig(Section):
     def _check(self) -> "TrafficConfig":
         parse_clock(self.peak_start, "traffic.peak_start")
         parse_clock(self.peak_end, "traffic.peak_end")
-        if any(v < 0 for v in self.background_profile):
-            raise ValueError("traffic.background_profile values must be >= 0")
+        if any(not 0 <= v <= 10 for v in self.background_profile):
+            raise ValueError("traffic.background_profile values must be within [0, 10] (relative to the peak)")
         return self
 
 
 # --------------------------------------------------------------------------------------- emissions
 class EmissionsConfig(Section):
-    car_urban_g_per_km: float = field(235.6, "g CO2/km", "car CO2 factor at the urban reference speed", "ISPRA 2020 factors (COPERT 5.5.1) on the ACI 2021 Lombard fleet, Osservatorio PUMS", gt=0)
+    car_urban_g_per_km: float = field(235.6, "g CO2/km", "car CO2 factor at the urban reference speed", "ISPRA 2020 factors (COPERT 5.5.1) on the ACI 2021 Lombard fleet, Osservatorio PUMS", gt=0, le=2000)
     urban_reference_speed_kmh: float = field(20.0, "km/h", "speed at which the car factor equals car_urban_g_per_km", "TomTom 2022: ~18-22 km/h average urban speed in Milan", gt=1, le=130)
     speed_curve: list[float] = field(
         [110.0, 1800.0, 0.006], "g/km, g*h/km2, g*h2/km3", "COPERT-like shape a + b/v + c*v^2 (scaled to the urban factor)",
         "EEA/COPERT: highest in stop-and-go, lowest at 50-80 km/h; shape is an assumption")
-    transit_g_per_pkm: float = field(45.0, "g CO2/passenger-km", "urban transit factor", "assumption from EEA: metro ~30, bus ~70-100 g/pkm; ATM mix", ge=0)
-    regional_rail_g_per_pkm: float = field(30.0, "g CO2/passenger-km", "regional rail factor (trips from gateways)", "EEA: electric rail 20-40 g/pkm", ge=0)
-    moto_g_per_km: float = field(110.0, "g CO2/km", "motorbike/scooter factor", "ISPRA/COPERT: urban mopeds and motorcycles ~80-130 g/km", ge=0)
+    transit_g_per_pkm: float = field(45.0, "g CO2/passenger-km", "urban transit factor", "assumption from EEA: metro ~30, bus ~70-100 g/pkm; ATM mix", ge=0, le=1000)
+    regional_rail_g_per_pkm: float = field(30.0, "g CO2/passenger-km", "regional rail factor (trips from gateways)", "EEA: electric rail 20-40 g/pkm", ge=0, le=1000)
+    moto_g_per_km: float = field(110.0, "g CO2/km", "motorbike/scooter factor", "ISPRA/COPERT: urban mopeds and motorcycles ~80-130 g/km", ge=0, le=2000)
     grid_kg_per_kwh: float = field(0.257, "kg CO2/kWh", "electricity at the meter", "ISPRA, 'Fattori di emissione atmosferica di CO2 ... nel settore elettrico' (Rapporti series): consumption factor ~0.25-0.26 kg/kWh for 2021-2022; figure from memory, not re-checked here (range 0.20-0.30)", ge=0, le=2)
     gas_kg_per_kwh: float = field(0.202, "kg CO2/kWh", "natural gas burnt for heating", "ISPRA national inventory: 55.9 t CO2/TJ", ge=0, le=1)
     home_electricity_kwh: float = field(2.5, "kWh/remote day", "extra household electricity on a remote day", "assumption (range 1-4): IEA 2020 (lighting, IT, appliances)", ge=0, le=50)
@@ -343,6 +426,49 @@ class EmissionsConfig(Section):
     heating_end: str = field("04-15", "MM-DD", "last day of the heating season", "DPR 412/1993: climate zone E, 15 April", pattern=r"^\d{2}-\d{2}$")
     start_date: str = field("2025-01-06", "YYYY-MM-DD", "calendar date of the first simulated workday (a Monday)", "modelling choice", pattern=r"^\d{4}-\d{2}-\d{2}$")
     extra_trip_km_per_remote_day: float = field(1.0, "car km/remote day", "extra non-work car travel on a remote day (errands, lunch)", "assumption (range 0-3): rebound trips (Caldarola & Sorrell 2022)", ge=0, le=50)
+
+    @field_validator("speed_curve")
+    @classmethod
+    def _curve(cls, value: list[float]) -> list[float]:
+        if len(value) != 3:
+            raise ValueError(f"expected exactly 3 values [a, b, c] of a + b/v + c*v^2, got {len(value)}")
+        if any(not 0 <= v <= 1e6 for v in value):
+            raise ValueError("values must be within [0, 1e6]")
+        return value
+
+    @field_validator("heating_start", "heating_end")
+    @classmethod
+    def _month_day(cls, value: str, info) -> str:
+        parse_month_day(value, f"emissions.{info.field_name}")
+        return value
+
+    @field_validator("start_date")
+    @classmethod
+    def _date(cls, value: str) -> str:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"emissions.start_date must be a real date 'YYYY-MM-DD', got {value!r} ({exc})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> "EmissionsConfig":
+        a, b, c = self.speed_curve
+        v = self.urban_reference_speed_kmh
+        if a + b / v + c * v * v <= 0:
+            raise ValueError("emissions.speed_curve is 0 at emissions.urban_reference_speed_kmh; it cannot be "
+                             "scaled to car_urban_g_per_km")
+        return self
+
+
+def parse_month_day(text: str, key: str) -> tuple[int, int]:
+    """(month, day) of an ``MM-DD`` string that is a real day of the year (02-29 allowed); ValueError naming ``key``."""
+    try:
+        month, day = (int(x) for x in text.split("-"))
+        dt.date(2024, month, day)  # a leap year: 02-29 is a day of some years
+    except (ValueError, AttributeError):
+        raise ValueError(f"{key} must be a day of the year 'MM-DD' (e.g. 10-15), got {text!r}") from None
+    return month, day
 
 
 # --------------------------------------------------------------------------------------- wellbeing
@@ -421,13 +547,26 @@ class PolicyConfig(Section):
         return "off" if value is False else value
 
 
+class CalibrationConfig(Section):
+    """Numerical settings of the baseline calibration (sim/calibration.py); not behaviour, but they decide how close it gets."""
+
+    rounds: int = field(15, "rounds", "largest number of rounds alternating constants, expected assignment and routes", "numerical setting: the baseline converges in 5-8 rounds", ge=1, le=100)
+    reroute_rounds: int = field(4, "rounds", "first rounds in which the fixed routes are recomputed at the averaged peak link times (method of successive averages)", "numerical setting", ge=0, le=50)
+    split_tolerance: float = field(0.0005, "share", "largest gap between a segment's expected mode share and its target that ends the constants' iterations", "numerical setting (0.05 points)", gt=0, le=0.05)
+    converged_split: float = field(0.002, "share", "largest split gap at which the rounds may stop", "numerical setting (0.2 points)", gt=0, le=0.05)
+    converged_minutes: float = field(0.1, "min", "largest change of any expected car time between rounds at which the rounds may stop", "numerical setting", gt=0, le=10)
+    time_damping: float = field(0.5, "0-1", "share of the way expected car times move toward the assigned times each round", "numerical setting (damping of the fixed point)", gt=0, le=1)
+    sample_workers: int = field(200_000, "workers", "workers used for the expected shares and flows (every k-th worker)", "numerical setting: enough for 0.1-point precision of the shares", ge=1000, le=5_000_000)
+    warm_up_weeks: int = field(12, "weeks", "simulated weeks of the baseline that re-aim the background and refine the constants; their end state starts the year", "numerical setting: with 8 weeks a 10% sample started 1.3 points below the peak-congestion target (benchmarks/sampling.py)", ge=1, le=104)
+
+
 # --------------------------------------------------------------------------------------- scenario
 class Scenario(Section):
-    name: str = field("scenario", "-", "scenario name, used in the results folder name", "-", pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = field("scenario", "-", "scenario name, used in the results folder name (at most 100 characters: file names are short)", "-", pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
     extends: str | None = field(None, "path", "parent scenario file, relative to this file", "-")
     description: str = field("", "-", "one paragraph on what the scenario is", "-")
     seed: int = field(42, "-", "random seed", "-", ge=0, le=2**32 - 1)
-    days: int = field(250, "workdays", "simulated workdays (250 = one year)", "Italian working year ~250 days", ge=1, le=2500)
+    days: int = field(WORKDAYS_PER_YEAR, "workdays", "simulated workdays (250 = one year)", "Italian working year ~250 days", ge=1, le=2500)
     scale: float = field(1.0, "0-1", "sampling rate of the population; totals stay full-population equivalents", "-", gt=0, le=1)
     city: CityConfig = Field(default_factory=CityConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
@@ -438,6 +577,7 @@ class Scenario(Section):
     emissions: EmissionsConfig = Field(default_factory=EmissionsConfig)
     wellbeing: WellbeingConfig = Field(default_factory=WellbeingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":

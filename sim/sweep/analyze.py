@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.outputs.kpis import label, stored_unit
 from sim.sweep.spec import SweepFile
 from sim.sweep.store import Store, StoreError
 
@@ -97,6 +98,11 @@ def _key(v):
     return ("s", str(v))
 
 
+def _axis_label(output: str) -> str:
+    """A KPI's label and unit as stored (the sweep's values are summary.json's: shares 0-1)."""
+    return f"{label(output)}\n({stored_unit(output)})"
+
+
 def _plot_response(spec: SweepFile, rows: list[dict], output: str, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -129,11 +135,11 @@ def _plot_response(spec: SweepFile, rows: list[dict], output: str, path: Path) -
                 ax.plot([np.mean(np.asarray(xs)[b]) for b in bins if len(b)],
                         [np.mean(np.asarray(ys)[b]) for b in bins if len(b)], "o-", color="C3", label="binned mean")
         ax.set_xlabel(p.path, fontsize=8)
-        ax.set_ylabel(output, fontsize=8)
+        ax.set_ylabel(_axis_label(output), fontsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(params):]:
         ax.set_visible(False)
-    fig.suptitle(f"{spec.name}: {output} against each parameter ({len(ok)} runs)", fontsize=10)
+    fig.suptitle(f"{spec.name}: {label(output)} against each parameter ({len(ok)} runs)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -150,7 +156,7 @@ def _plot_sobol(output: str, rows: list[dict], path: Path) -> None:
     ax.bar(x + 0.2, [r["ST"] for r in rows], 0.4, yerr=[r["ST_conf"] for r in rows], capsize=3, label="ST (total)")
     ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("Sobol index")
-    ax.set_title(f"Sobol indices of {output} (95% intervals)", fontsize=10)
+    ax.set_title(f"Sobol indices of {label(output)} (95% intervals)", fontsize=10)
     ax.axhline(0, color="k", lw=0.5)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -232,7 +238,8 @@ def html_section(folder: str | Path, title: str | None = None) -> str:
         parts.append("<table><thead><tr><th>output</th><th>parameter</th><th>S1</th><th>±95%</th>"
                      "<th>ST</th><th>±95%</th></tr></thead><tbody>")
         for r in res["sobol"]:
-            parts.append(f"<tr><td>{html.escape(r['output'])}</td><td>{html.escape(r['parameter'])}</td>"
+            parts.append(f"<tr><td>{html.escape(label(r['output']))} <code>{html.escape(r['output'])}</code></td>"
+                         f"<td>{html.escape(r['parameter'])}</td>"
                          f"<td>{r['S1']:.3f}</td><td>{r['S1_conf']:.3f}</td><td>{r['ST']:.3f}</td>"
                          f"<td>{r['ST_conf']:.3f}</td></tr>")
         parts.append("</tbody></table>")

@@ -15,9 +15,13 @@ import logging
 import multiprocessing
 import os
 import shlex
+import shutil
+import socket
 import sys
+import threading
 import time
 import traceback
+from urllib.parse import urlsplit
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as cf_wait
 from concurrent.futures.process import BrokenProcessPool
@@ -32,8 +36,26 @@ FAULT_ENV = "SMARTCOMMUTE_SWEEP_FAIL_INDICES"  # testing hook: comma-separated r
 CRASH_ENV = "SMARTCOMMUTE_SWEEP_CRASH_INDICES"  # testing hook: run indices whose worker process exits
 
 
+PARENT_POLL_S = 1.0  # how often a worker checks that its driver is alive
+
+
 class SweepError(Exception):
     """Bad sweep command-line input (exit 2)."""
+
+
+def _exit_with_driver(driver_pid: int) -> None:
+    """Worker initializer: a daemon thread ends this worker when the driver process is gone.
+
+    A driver killed with SIGKILL runs no cleanup; its pool workers would otherwise live on (each
+    holding a model's memory) until killed by hand. Their parent then becomes another process.
+    """
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_S)
+            if os.getppid() != driver_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="driver-watch", daemon=True).start()
 
 
 def run_task(payload: dict, task: dict) -> dict:
@@ -89,7 +111,8 @@ class LocalExecutor:
         self._pool = None
 
     def __enter__(self):
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_exit_with_driver, initargs=(os.getpid(),))
         return self
 
     def submit(self, fn, *args):
@@ -130,7 +153,10 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
         logging.getLogger("distributed").setLevel(logging.WARNING)
         if self.scheduler:
-            self._client = Client(self.scheduler)
+            try:
+                self._client = Client(self.scheduler, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise SweepError(f"--scheduler {self.scheduler}: cannot connect to the Dask scheduler ({exc})") from None
         elif self.cluster_cfg is not None:
             self._cluster = _jobqueue_cluster(self.cluster_cfg)
             self._cluster.scale(jobs=self.cluster_cfg.jobs)
@@ -198,7 +224,8 @@ class SweepReport:
     skipped: int               # already in the store
     ran: int = 0
     ok: int = 0
-    failed: int = 0
+    failed: int = 0            # failed in this session
+    failed_in_store: int = 0   # runs of the sweep (or shard) whose row in the store is a failure, after the session
     wall_s: float = 0.0
     errors: list[str] = field(default_factory=list)
 
@@ -220,20 +247,59 @@ def run_sweep(sweep: Sweep, out: str | Path, executor: str = "local", workers: i
     t0 = time.perf_counter()
     if executor not in ("local", "dask"):
         raise SweepError(f"--executor {executor}: expected local or dask (SLURM arrays use --shard)")
+    if executor == "dask" and scheduler:
+        check_scheduler(scheduler)  # before the folder is created
     store = Store(out)
+    created = not store.root.exists()
     store.init(sweep.describe())
     tag = f"shard{shard[0]}of{shard[1]}" if shard else executor
-    lock = open(store.root / f".lock-{tag if shard else 'driver'}", "a")
+    locks = []
     try:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close()
-        raise StoreError(f"{out}: another session of this sweep{' shard' if shard else ''} is running here; "
-                         "wait for it or stop it") from None
-    try:
-        return _run_locked(sweep, store, executor, workers, scheduler, shard, retry_failed, progress, collect, t0, tag)
+        # a full session excludes every other session; shards exclude only the same shard
+        locks.append(_lock(store.root / ".lock-driver", shared=shard is not None, out=out,
+                           other="a full session of this sweep" if shard else "another session of this sweep"))
+        if shard:
+            locks.append(_lock(store.root / f".lock-{tag}", shared=False, out=out,
+                               other="another session of this sweep shard"))
+        try:
+            return _run_locked(sweep, store, executor, workers, scheduler, shard, retry_failed, progress, collect,
+                               t0, tag)
+        except SweepError:
+            if created and not any(store.tables()):
+                shutil.rmtree(store.root, ignore_errors=True)  # nothing ran: leave no folder behind
+            raise
     finally:
-        lock.close()
+        for lock in locks:
+            lock.close()
+
+
+def _lock(path: Path, shared: bool, out, other: str):
+    fh = open(path, "a")
+    try:
+        fcntl.flock(fh.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise StoreError(f"{out}: {other} is running here; wait for it or stop it") from None
+    return fh
+
+
+def check_scheduler(address: str, timeout_s: float = 5.0) -> None:
+    """SweepError unless a TCP connection to the scheduler ``address`` (tcp://host:port) opens in time."""
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise SweepError(f"--scheduler {address}: expected an address tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786")
+    if parts.scheme not in ("tcp", "tls"):
+        return  # other transports (inproc, ucx): the client says if it cannot connect
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise SweepError(f"--scheduler {address}: cannot connect to {host}:{port} "
+                         f"({exc.strerror or exc}); is the Dask scheduler running there?") from None
 
 
 def _run_locked(sweep, store, executor, workers, scheduler, shard, retry_failed, progress, collect, t0, tag):
@@ -266,6 +332,8 @@ def _run_locked(sweep, store, executor, workers, scheduler, shard, retry_failed,
         bar.close()
     if collect if collect is not None else shard is None:
         store.collect()
+    status = store.status()
+    report.failed_in_store = sum(status.get(r.point_id) == "failed" for r in mine)
     report.wall_s = time.perf_counter() - t0
     return report
 
@@ -294,17 +362,46 @@ def _drive(ex, payload: dict, todo, writer, report: SweepReport, bar) -> None:
     # A worker process that dies (OOM killer, segfault) breaks the local pool and every run in flight
     # with it. Those runs become suspects and run again one at a time: the one that breaks the pool
     # alone is recorded as failed, the others give their results.
+    # ``submit`` itself raises BrokenProcessPool when a worker died since the last one (right after
+    # taking a task): the run not submitted goes back where it came from, the ones in flight are
+    # collected as broken below.
     suspects: list = []
+
+    def submit(run, back: list) -> bool:
+        try:
+            running[ex.submit(run_task, payload, run.task())] = run
+        except Exception as exc:  # noqa: BLE001
+            if not ex.broken(exc):
+                raise
+            back.append(run)
+            return False
+        return True
+
+    fruitless = 0  # restarts in a row with nothing submitted: a pool that cannot start at all
+
+    def restart_empty(back: list) -> None:
+        nonlocal fruitless
+        fruitless += 1
+        if fruitless > 3:
+            run = back.pop()
+            record(failed_row(run, "the worker pool broke before the run could start (4 tries)"))
+            fruitless = 0
+        ex.restart()
+
     while queue or running or suspects:
         if suspects:
-            if not running:
-                run = suspects.pop()
-                running[ex.submit(run_task, payload, run.task())] = run
+            if not running and not submit(suspects.pop(), suspects):
+                restart_empty(suspects)
+                continue
         else:
             in_flight_max = max(2, 2 * (getattr(ex, "slots", None) or ex.workers))  # dask clusters grow and shrink
             while queue and len(running) < in_flight_max:
-                run = queue.pop()
-                running[ex.submit(run_task, payload, run.task())] = run
+                if not submit(queue.pop(), queue):
+                    break
+            if not running:  # broken before anything was taken
+                restart_empty(queue)
+                continue
+        fruitless = 0
         alone = len(running) == 1
         broken = False
         for fut in ex.wait_any(list(running)):

@@ -16,6 +16,7 @@ values and seed, so it is the same in every process, shard and session; ``index`
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import itertools
 import json
@@ -25,24 +26,28 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.scenario.load import ScenarioError, format_validation_error, load_scenario, resolved_dict
+from sim.outputs.kpis import KPIS, key_patterns
+from sim.scenario.load import ScenarioError, close_file_hint, format_validation_error, load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
+from sim.scenario.yaml_input import YamlInputError, clip, read_yaml_file, short
 
-# summary keys a sweep can analyse (nested ones by their flattened name, e.g. modal_split.car)
-KPI_ROOTS = frozenset({
-    "workers", "remote_share", "car_vkm", "co2_commute_t", "co2_home_t", "co2_home_energy_t", "co2_extra_trips_t",
-    "co2_net_t", "commute_hours_per_worker", "office_days_per_worker", "delay_hours", "mean_stress",
-    "high_stress_share", "quits_women_per_1000", "quits_men_per_1000", "modal_split", "modal_split_by_segment",
-    "adoption_by_size", "office_attendance_by_weekday", "peak_extra_time", "peak_vc_max", "transit_peak_load",
-    "car_vehicle_hours", "break_even_km", "hours_saved_per_worker", "hours_saved_congestion_relief_per_worker",
-    "hours_saved_remote_days_per_worker"})
-
+MAX_RUNS = 10_000_000
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys are errors; numbers are finite and never booleans (``days: true`` is not 1 day)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value, info):
+        annotation = cls.model_fields[info.field_name].annotation
+        if "int" in str(annotation) or "float" in str(annotation):
+            if isinstance(value, bool) or (isinstance(value, (list, tuple)) and any(isinstance(v, bool) for v in value)):
+                raise ValueError(f"expected a number, got the boolean {short(value).lower()}")
+        return value
 
 
 class Parameter(_Strict):
@@ -88,6 +93,15 @@ class Parameter(_Strict):
         if self.integer:
             return sorted({int(round(v)) for v in vals})
         return [float(v) for v in vals]
+
+    def grid_count(self) -> int:
+        """Number of grid values, counted without building them (an integer range may be huge)."""
+        if self.levels is not None:
+            return len(self.levels)
+        lo, hi = self.range
+        if self.n is None:
+            return int(hi) - int(lo) + 1 if self.integer else 0
+        return len(self.grid_values())  # n <= 1000 values
 
     def from_unit(self, u: float) -> Any:
         """Map a draw ``u`` in [0, 1] to a value (uniform over the range, the integers or the levels)."""
@@ -162,7 +176,7 @@ class SlurmConfig(_Strict):
 
 
 class SweepFile(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
     description: str = ""
     base: str = Field(description="base scenario file, relative to the sweep file")
     base_overrides: dict[str, Any] = Field(default_factory=dict, description="key.path: value set on the base")
@@ -194,12 +208,17 @@ class SweepFile(_Strict):
                     raise ValueError(f"parameters ({p.path}): a grid needs 'levels', or 'range' with 'n' "
                                      "(evenly spaced values) or integer: true")
         for o in self.outputs:
-            if o.startswith("hours_saved") and not self.counterfactual:
+            if o not in KPIS:
+                raise ValueError(f"outputs: unknown summary key '{o}'{_did_you_mean(o)}; expected a KPI of "
+                                 f"summary.json (sim/outputs/kpis.py): {', '.join(key_patterns())}")
+            if KPIS[o].needs_counterfactual and not self.counterfactual:
                 raise ValueError(f"outputs: '{o}' needs the counterfactual run; set counterfactual: true")
-            if o.split(".")[0] not in KPI_ROOTS:
-                raise ValueError(f"outputs: unknown summary key '{o}'; expected one of {sorted(KPI_ROOTS)} "
-                                 "(nested ones with dots, e.g. modal_split.car)")
         return self
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, list(KPIS), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 @dataclass(frozen=True)
@@ -253,8 +272,8 @@ def build_scenario(base: dict, params: dict, seed: int | None = None) -> Scenari
         try:
             set_path(data, path, value)
         except ValueError as exc:
-            raise ScenarioError(f"parameter {path}={value!r}: {exc}") from None
-        origin[tuple(path.split("."))] = f"parameter {path}={value!r}"
+            raise ScenarioError(f"parameter {path}={short(value)}: {exc}") from None
+        origin[tuple(path.split("."))] = f"parameter {path}={short(value)}"
     if seed is not None:
         data["seed"] = int(seed)
     try:
@@ -285,6 +304,19 @@ class Sweep:
         """SALib problem on the unit hypercube (values are mapped per parameter)."""
         names = [p.path for p in self.spec.parameters]
         return {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+
+    def n_runs(self) -> int:
+        """Runs of the design, counted arithmetically (before anything is materialised)."""
+        d = self.spec.design
+        n_params = len(self.spec.parameters)
+        if d.type == "grid":
+            points = math.prod(p.grid_count() for p in self.spec.parameters)
+        elif d.type == "lhs":
+            points = d.samples
+        else:
+            points = d.base_samples * (2 * n_params + 2 if d.second_order else n_params + 2)
+        n_seeds = len(self.spec.seeds) if isinstance(self.spec.seeds, list) else self.spec.seeds
+        return points * n_seeds
 
     def design_points(self) -> list[dict]:
         """Parameter values of each design point, in design order."""
@@ -335,6 +367,24 @@ class Sweep:
                 "outputs": list(self.spec.outputs)}
 
 
+def _spec_fields_at(loc: list[str]) -> list[str]:
+    """Valid key names of the sweep-file section at ``loc`` (list positions skipped), for 'did you mean'."""
+    model: Any = SweepFile
+    for key in loc:
+        if key.isdigit():
+            continue
+        info = model.model_fields.get(key) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        if info is None:
+            return []
+        model = info.annotation
+        for arg in (*getattr(model, "__args__", ()), model):  # list[Parameter], ClusterConfig | None
+            inner = getattr(arg, "__args__", (arg,))[0]
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                model = inner
+                break
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
 def _format_spec_error(exc: ValidationError, path: Path) -> str:
     lines = []
     for err in exc.errors():
@@ -350,13 +400,17 @@ def _format_spec_error(exc: ValidationError, path: Path) -> str:
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         if err["type"] == "extra_forbidden":
-            lines.append(f"{path}: {key}: unknown key '{loc[-1]}'")
+            valid = _spec_fields_at(loc[:-1])
+            close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            valid_txt = f" Valid keys here: {', '.join(valid)}." if valid else ""
+            lines.append(f"{path}: {key}: unknown key '{loc[-1]}'{hint}{valid_txt}")
         elif err["type"] == "missing":
             lines.append(f"{path}: {key}: required key is missing")
         elif err["type"] in ("value_error", "assertion_error"):
             lines.append(f"{path}: {key}: {msg}")
         else:
-            lines.append(f"{path}: {key}: {msg[0].lower()}{msg[1:]}; got {err.get('input')!r}")
+            lines.append(f"{path}: {key}: {msg[0].lower()}{msg[1:]}; got {short(err.get('input'))}")
     return "\n".join(lines)
 
 
@@ -364,13 +418,11 @@ def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file; ScenarioError (file and key named) on any problem."""
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError(f"{path}: no such sweep file")
+        raise ScenarioError(f"{path}: no such sweep file{close_file_hint(path)}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise ScenarioError(f"{path}{where}: YAML syntax error: {getattr(exc, 'problem', None) or exc}") from None
+        data = read_yaml_file(path)
+    except YamlInputError as exc:
+        raise ScenarioError(str(exc)) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: expected a mapping of sweep keys (name, base, parameters, design, outputs)")
     try:
@@ -379,7 +431,8 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ScenarioError(_format_spec_error(exc, path)) from None
     base_path = (path.parent / spec.base).resolve()
     if not base_path.is_file():
-        raise ScenarioError(f"{path}: base: scenario file '{spec.base}' not found (looked for {base_path})")
+        raise ScenarioError(f"{path}: base: scenario file '{spec.base}' not found (looked for {base_path})"
+                            f"{close_file_hint(base_path)}")
     try:
         scenario = load_scenario(base_path, [], days=spec.days, scale=spec.scale, seed=spec.seed)
     except ScenarioError as exc:
@@ -394,17 +447,20 @@ def load_sweep(path: str | Path) -> Sweep:
             try:
                 build_scenario(base, {p.path: value})
             except ScenarioError as exc:
-                raise ScenarioError(f"{path}: parameters[{i}] ({p.path}): value {value!r} does not fit the base "
+                raise ScenarioError(f"{path}: parameters[{i}] ({p.path}): value {short(value)} does not fit the base "
                                     f"scenario: {exc}") from None
     sweep = Sweep(path=path.resolve(), spec=spec, base=base)
+    n = sweep.n_runs()  # counted before the design is built: a huge one must not exhaust memory first
+    if n > MAX_RUNS:
+        raise ScenarioError(f"{path}: design: {n:,} runs (design points x seeds) is more than {MAX_RUNS:,}")
+    if n == 0:
+        raise ScenarioError(f"{path}: design: the design has no runs")
     try:
-        n = len(sweep.runs())
+        sweep.runs()
     except Exception as exc:  # noqa: BLE001 - sampler errors (SALib) become one clear message
-        raise ScenarioError(f"{path}: design: cannot build the design: {exc}") from None
-    if n > 10_000_000:
-        raise ScenarioError(f"{path}: design: {n} runs is more than 10,000,000")
+        raise ScenarioError(f"{path}: design: cannot build the design: {clip(str(exc), 200)}") from None
     return sweep
 
 
-__all__ = ["KPI_ROOTS", "Parameter", "Design", "SweepFile", "Sweep", "Run", "load_sweep", "build_scenario",
+__all__ = ["Parameter", "Design", "SweepFile", "Sweep", "Run", "load_sweep", "build_scenario",
            "point_id", "canonical", "set_path"]

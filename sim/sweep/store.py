@@ -29,6 +29,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -51,6 +52,39 @@ SCHEMA = pa.schema([
 ])
 TIME_COLUMNS = ("wall_s",)   # columns that differ between identical runs
 RESULTS = "results.parquet"
+
+
+_TMP_PID = re.compile(r"\.tmp-(\d+)-[0-9]+$")  # _atomic_write's and init's temporaries: .<name>.tmp-<pid>-<ns>
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _age_s(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def _lock_free(path: Path) -> bool:
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return False
+    with fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
 
 class StoreError(Exception):
@@ -205,11 +239,33 @@ class Store:
     def writer(self, tag: str, rows_per_file: int = 5000) -> Writer:
         return Writer(self.parts, tag, rows_per_file)
 
+    def clean_temporaries(self) -> int:
+        """Remove hidden temporaries of dead writers: ``.*.tmp-<pid>-*`` (pid gone) and ``.*.arrows.new`` (lock free)."""
+        n = 0
+        for folder in (self.root, self.parts):
+            if not folder.is_dir():
+                continue
+            for f in folder.iterdir():
+                if not f.name.startswith("."):
+                    continue
+                m = _TMP_PID.search(f.name)
+                if m is not None:
+                    dead = int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1)))
+                elif f.name.endswith(".arrows.new"):
+                    dead = _lock_free(f)
+                else:
+                    continue
+                if dead and _age_s(f) > 60:  # an old one: never a file another writer is creating right now
+                    f.unlink(missing_ok=True)
+                    n += 1
+        return n
+
     def recover(self) -> int:
         """Convert the journals of dead writers (lock free) into Parquet; returns how many."""
         n = 0
         if not self.parts.is_dir():
             return 0
+        self.clean_temporaries()
         for j in sorted(self.parts.glob("*.arrows")):
             try:
                 fh = open(j, "rb")

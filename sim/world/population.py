@@ -75,6 +75,9 @@ def build_population(cfg: PopulationConfig, city: City, scale: float, rng: Keyed
     """
     total = cfg.workers_internal + cfg.workers_inbound
     inbound_frac = cfg.workers_inbound / total
+    if city.workers_total is not None:  # the city's OD says how many (the real Milan; issue 14)
+        total = city.workers_total
+        inbound_frac = float(city.od_commuters[city.kind == GATEWAY].sum() / total)
     sectors = list(cfg.sectors)
     job_zones = np.nonzero((city.jobs > 0) & (city.kind != GATEWAY))[0]
     job_cdf = _cdf(city.jobs[job_zones])
@@ -164,6 +167,8 @@ def _draw_homes(cfg: PopulationConfig, city: City, work: np.ndarray, inbound: np
             if not m.any():
                 continue
             cand = gateways if is_in and len(gateways) else inner
+            if city.workers_total is not None:  # the OD column is the whole home distribution of this job zone
+                cand = np.arange(nz)
             if city.od_commuters is not None and city.od_commuters[cand, wz].sum() > 0:
                 w = city.od_commuters[cand, wz]
             else:

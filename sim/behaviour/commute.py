@@ -1,0 +1,129 @@
+"""Commute: what each worker lives on a workday, given the week's plan and the day's roads and trains.
+
+The weekly plan fixes each worker's mode and departure slot for the week, so each commuter's day is
+read from one lookup table by *plan cell*: the car minutes of the worker's (active OD pair, slot)
+for car commuters, the crowding multiplier of the slot for transit riders, and 1 for the modes whose
+time never changes. One-way time = ``cell * time_factor + time_offset`` (multiplying by 1 and adding
+0 are exact, so this equals a formula per mode). The same cells count today's trips: cars per
+(OD pair, slot) and transit riders per slot, in one weighted ``bincount``.
+
+A car commuter's delay is the car time over free flow in the morning, and ``traffic.evening_factor``
+times it in the evening; a transit rider's crowding excess is the load above the crowding threshold.
+Remote workers live none of it (their entries are zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.behaviour.mode_choice import CAR, MOTO, TRANSIT
+
+
+@dataclass
+class Plan:
+    """Per-worker arrays fixed for the week (n,): the plan cell, the one-way time's factor and offset,
+    whether the worker drives, the free-flow car time, kg CO2 of an office day by transit or moto, and
+    the weight of the worker's trip in the day's counts (vehicles for cars, riders for transit)."""
+
+    key: np.ndarray
+    time_factor: np.ndarray
+    time_offset: np.ndarray
+    is_car: np.ndarray
+    car_t0: np.ndarray
+    fixed_kg: np.ndarray
+    trip_weight: np.ndarray
+    n_cells: int  # active OD pairs x slots
+    n_slots: int
+
+
+def empty_plan(n_workers: int, *, n_active_od: int, n_slots: int) -> Plan:
+    """A plan whose arrays are all to be filled by :func:`update_plan`."""
+    arrays = {name: np.empty(n_workers, dtype=np.int64 if name == "key" else np.float64)
+              for name in ("key", "time_factor", "time_offset", "is_car", "car_t0", "fixed_kg", "trip_weight")}
+    return Plan(**arrays, n_cells=n_active_od * n_slots, n_slots=n_slots)
+
+
+def update_plan(plan: Plan, idx, ids: np.ndarray, *, mode: np.ndarray, slot: np.ndarray, options, paths_t0_min: np.ndarray,
+                transit_g_per_pkm: np.ndarray, weight: np.ndarray, moto_g_per_km: float, car_occupancy: float,
+                transit_access_min: float) -> None:
+    """Fill the plan's rows ``idx`` (a slice or ids; ``ids`` the same as an id array) from the workers' mode and slot.
+
+    Args:
+        mode, slot: the whole population's plan (n,).
+        options: the :class:`~sim.behaviour.mode_choice.Options`.
+        paths_t0_min: free-flow car minutes per active OD pair.
+        transit_g_per_pkm, weight: per worker (n,).
+    """
+    S, cells = plan.n_slots, plan.n_cells
+    mode, slot, od = mode[idx], slot[idx].astype(np.int64), options.od_local[idx]
+    car, tr = mode == CAR, mode == TRANSIT
+    plan.key[idx] = np.where(car, od * S + slot, np.where(tr, cells + slot, cells + S))
+    fixed_min = options.fixed_one_way_t[mode, ids]  # zero for car and transit
+    plan.time_factor[idx] = np.where(car, 1.0, np.where(tr, options.transit_invehicle_min[idx], fixed_min))
+    plan.time_offset[idx] = np.where(car, options.car_access_min[idx], np.where(tr, transit_access_min, 0.0))
+    plan.is_car[idx] = car
+    plan.car_t0[idx] = np.where(car, paths_t0_min[od], 0.0)
+    # kg CO2 of a day at the office for the modes whose emissions do not depend on the traffic
+    dist = options.dist_km[idx]
+    plan.fixed_kg[idx] = np.where(tr, 2 * dist * transit_g_per_pkm[idx] / 1000.0,
+                                  np.where(mode == MOTO, 2 * dist * moto_g_per_km / 1000.0, 0.0))
+    w = weight[idx]
+    plan.trip_weight[idx] = np.where(car, w / car_occupancy, np.where(tr, w, 0.0))
+
+
+def trips_today(plan: Plan, remote_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Today's commuter cars by (active OD, slot) (n_active_od, n_slots) and transit riders by slot."""
+    S, cells = plan.n_slots, plan.n_cells
+    trip_w = plan.trip_weight.copy()
+    trip_w[remote_ids] = 0.0
+    counts = np.bincount(plan.key, weights=trip_w, minlength=cells + S + 1)
+    return counts[:cells].reshape(-1, S), counts[cells:cells + S]
+
+
+@dataclass
+class Day:
+    """What each worker lived today (n,): round-trip minutes and delay minutes, transit crowding excess, kg CO2 of the commute."""
+
+    round_trip_min: np.ndarray
+    round_delay_min: np.ndarray
+    crowd_excess: np.ndarray
+    commute_kg: np.ndarray
+
+
+def live_day(plan: Plan, remote_ids: np.ndarray, *, od_min: np.ndarray, crowd: np.ndarray, load: np.ndarray,
+             od_car_g: np.ndarray, evening_factor: float, crowding_threshold: float, car_occupancy: float) -> Day:
+    """Each worker's day from the day's tables by plan cell.
+
+    Args:
+        od_min: car minutes (active OD, slot) today; crowd, load: transit crowding multiplier and load by slot;
+        od_car_g: grams of CO2 of one car trip (active OD, slot).
+    """
+    S, cells = plan.n_slots, plan.n_cells
+    table = np.empty(cells + S + 1)
+    table[:cells] = od_min.reshape(-1)
+    table[cells:cells + S] = crowd
+    table[-1] = 1.0
+    one_way = np.take(table, plan.key)
+    delay_min = one_way - plan.car_t0  # car minutes - free flow (times 0 for the other modes)
+    delay_min *= plan.is_car
+    one_way *= plan.time_factor
+    one_way += plan.time_offset
+    round_trip_min = 2 * one_way
+    round_trip_min -= delay_min
+    round_trip_min += evening_factor * delay_min
+    round_trip_min[remote_ids] = 0.0
+    delay_min[remote_ids] = 0.0
+    round_delay_min = (1 + evening_factor) * delay_min
+    table[:cells] = 0.0
+    table[cells:cells + S] = np.maximum(0.0, load - crowding_threshold)
+    table[-1] = 0.0
+    crowd_excess = np.take(table, plan.key)
+    crowd_excess[remote_ids] = 0.0
+    table[:cells] = (2 * od_car_g / car_occupancy / 1000.0).reshape(-1)
+    table[cells:] = 0.0
+    commute_kg = np.take(table, plan.key)
+    commute_kg += plan.fixed_kg
+    commute_kg[remote_ids] = 0.0
+    return Day(round_trip_min=round_trip_min, round_delay_min=round_delay_min, crowd_excess=crowd_excess, commute_kg=commute_kg)

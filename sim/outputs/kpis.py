@@ -1,0 +1,324 @@
+"""The KPI contract: every figure of ``summary.json``, declared once.
+
+:meth:`sim.outputs.metrics.Metrics.summary` (and :func:`sim.runner.simulate`, for the time saved
+against the counterfactual) produce the figures; this module says what each one is. For every KPI,
+by its flattened name (``modal_split.car``, as :func:`sim.outputs.replications.flatten_kpis` names
+it): its plain label and unit (per language), which direction is better for a planner, how its
+number is written (shares in percent, thousands separators, fixed decimals, never an exponent),
+and whether it is a headline KPI (:data:`HEADLINE`, in the order every table and card shows them).
+
+The runner, replications, compare, report, plots, the app and sweeps read KPIs from here only; a
+test checks that the keys a run produces and the keys declared here are the same set.
+
+Decimals are fixed per KPI (not significant digits) so that a column of runs lines up and two runs
+compare digit by digit; shares get two decimals of a percent, since a lever's effect on a share is
+often a few tenths of a point.
+
+Labels and units are per language (``"en"`` today). To add one, give each :func:`_add` call
+(``it=(label, unit)``) and each :data:`FAMILY_TEXT` entry its words in that language, and the
+category words in :data:`WORDS`; words not given fall back to English.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
+
+Better = Literal["lower", "higher", "neutral"]
+LOWER: Better = "lower"
+HIGHER: Better = "higher"
+NEUTRAL: Better = "neutral"
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One summary KPI.
+
+    ``label`` and ``unit`` map a language to the words a planner reads. A ``share`` is stored as
+    0-1 and shown in percent (its unit then starts with ``%``); ``decimals`` are the decimals shown
+    (of the percent, for a share).
+    """
+
+    key: str
+    label: dict[str, str]
+    unit: dict[str, str]
+    better: Better
+    decimals: int
+    share: bool = False
+    needs_counterfactual: bool = False  # computed against the run without smart working
+
+    @property
+    def headline(self) -> bool:
+        return self.key in HEADLINE
+
+
+# the KPIs shown first (report table, app cards, comparison plot), in this order
+HEADLINE = ("remote_share", "car_vkm", "co2_commute_t", "co2_home_t", "co2_net_t", "commute_hours_per_worker",
+            "hours_saved_per_worker", "delay_hours", "peak_extra_time", "mean_stress", "high_stress_share",
+            "quits_women_per_1000", "quits_men_per_1000")
+
+# summary.json keys that describe the run, not measure it (the counterfactual block holds
+# COUNTERFACTUAL's values of the run without smart working; the calibration block its report)
+DESCRIPTORS = frozenset({"scenario", "seed", "days", "scale", "workers_sampled", "calibration", "counterfactual",
+                         "replications"})
+
+# the KPIs the runner keeps of the no-smart-working counterfactual (summary.json["counterfactual"])
+COUNTERFACTUAL = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "commute_hours_per_worker",
+                  "delay_hours", "mean_stress", "high_stress_share", "quits_women_per_1000", "quits_men_per_1000",
+                  "peak_extra_time")
+
+# category words, per language: the modes, commute segments, firm sizes and weekdays of the schema
+WORDS: dict[str, dict[str, dict[str, str]]] = {
+    "en": {
+        "mode": {"car": "car", "transit": "public transport", "bike": "bike", "walk": "walking", "moto": "motorbike"},
+        "segment": {"inside_milan": "Inside Milan", "entering_milan": "Entering Milan",
+                    "leaving_milan": "Leaving Milan", "hinterland": "Hinterland to hinterland"},
+        "size": {"micro": "micro firms (<10)", "small": "small firms (10-49)", "medium": "medium firms (50-249)",
+                 "large": "large firms (250+)", "public": "public sector"},
+        "weekday": {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday"},
+    },
+}
+
+# which way a mode's share is better for the planner: Milan's mobility plan (PUMS 2018) aims to move
+# trips from private motor vehicles (car and motorbike) to public transport, cycling and walking
+MODE_BETTER: dict[str, Better] = {"car": LOWER, "moto": LOWER, "transit": HIGHER, "bike": HIGHER, "walk": HIGHER}
+
+KPIS: dict[str, Kpi] = {}
+
+
+def _add(key: str, better: Better, decimals: int, share: bool = False, needs_counterfactual: bool = False,
+         **words: tuple[str, str]) -> None:
+    """Declare one KPI; ``words`` maps a language to (label, unit)."""
+    if key in KPIS:
+        raise ValueError(f"KPI {key} declared twice")
+    KPIS[key] = Kpi(key=key, label={lang: w[0] for lang, w in words.items()},
+                    unit={lang: w[1] for lang, w in words.items()}, better=better, decimals=decimals, share=share,
+                    needs_counterfactual=needs_counterfactual)
+
+
+# ---------------------------------------------------------------------------------- plain KPIs
+# headline first (in HEADLINE order), then the others
+_add("remote_share", NEUTRAL, 2, share=True,
+     en=("Worker-days worked remotely", "% of worker-days"))
+_add("car_vkm", LOWER, 0,
+     en=("Car traffic of commuters", "vehicle-km, period total"))
+_add("co2_commute_t", LOWER, 1,
+     en=("CO2 from commuting", "t CO2, period total"))
+_add("co2_home_t", LOWER, 1,
+     en=("Extra CO2 on remote days (home energy, extra car trips)", "t CO2, period total"))
+_add("co2_net_t", LOWER, 1,
+     en=("Net CO2 (commuting + remote days)", "t CO2, period total"))
+_add("commute_hours_per_worker", LOWER, 2,
+     en=("Time spent commuting", "hours per worker, period"))
+_add("hours_saved_per_worker", HIGHER, 2, needs_counterfactual=True,
+     en=("Commuting time saved by smart working", "hours per worker, period"))
+_add("delay_hours", LOWER, 0,
+     en=("Time lost in congestion (all commuters)", "hours, period total"))
+_add("peak_extra_time", LOWER, 2, share=True,
+     en=("Extra travel time at the morning peak", "% over free-flow time"))
+_add("mean_stress", LOWER, 2,
+     en=("Mean stress", "points, 0-10 scale"))
+_add("high_stress_share", LOWER, 2, share=True,
+     en=("Workers with high stress", "% of workers (daily mean)"))
+_add("quits_women_per_1000", LOWER, 2,
+     en=("Women quitting their job", "per 1,000 employed women a year"))
+_add("quits_men_per_1000", LOWER, 2,
+     en=("Men quitting their job", "per 1,000 employed men a year"))
+
+_add("workers", NEUTRAL, 0,
+     en=("Workers represented", "workers"))
+_add("co2_home_energy_t", LOWER, 1,
+     en=("CO2 of home energy on remote days", "t CO2, period total"))
+_add("co2_extra_trips_t", LOWER, 1,
+     en=("CO2 of extra car trips on remote days", "t CO2, period total"))
+_add("hours_saved_congestion_relief_per_worker", HIGHER, 2, needs_counterfactual=True,
+     en=("Time saved: less congestion on office days", "hours per worker, period"))
+_add("hours_saved_remote_days_per_worker", HIGHER, 2, needs_counterfactual=True,
+     en=("Time saved: commutes avoided on remote days", "hours per worker, period"))
+_add("office_days_per_worker", NEUTRAL, 2,
+     en=("Office days per worker", "days per worker, period"))
+_add("car_vehicle_hours", LOWER, 0,
+     en=("Car hours driven by commuters", "vehicle-hours, period total"))
+_add("peak_vc_max", LOWER, 2,
+     en=("Most congested road at the peak", "volume/capacity"))
+_add("transit_peak_load", LOWER, 2,
+     en=("Public transport load at the peak", "load/capacity"))
+_add("break_even_km", NEUTRAL, 1,
+     en=("Break-even one-way car commute (a remote day saves CO2 above it)", "km"))
+
+# ---------------------------------------------------------------------------------- families
+# nested sections of summary.json, one KPI per category; labels from templates over WORDS
+FAMILY_TEXT: dict[str, dict[str, tuple[str, str]]] = {  # section -> language -> (label template, unit)
+    "modal_split": {"en": ("Trips by {mode}", "% of office-day trips")},
+    "modal_split_by_segment": {"en": ("{segment}: trips by {mode}", "% of office-day trips")},
+    "adoption_by_size": {"en": ("Workers allowed smart working: {size}", "% of workers")},
+    "office_attendance_by_weekday": {"en": ("Workers at the office on {weekday}", "% of workers")},
+}
+
+
+def _family(section: str, better: Better, **names: str) -> None:
+    words = {}
+    for lang, (template, unit_words) in FAMILY_TEXT[section].items():
+        w = WORDS[lang]
+        words[lang] = (template.format(**{kind: w[kind][name] for kind, name in names.items()}), unit_words)
+    _add(".".join([section, *names.values()]), better, 2, share=True, **words)
+
+
+for _m in MODES:
+    _family("modal_split", MODE_BETTER[_m], mode=_m)
+for _s in SEGMENTS:
+    for _m in MODES:
+        _family("modal_split_by_segment", MODE_BETTER[_m], segment=_s, mode=_m)
+for _k in SIZE_CLASSES:
+    _family("adoption_by_size", NEUTRAL, size=_k)
+for _d in WEEKDAYS:
+    _family("office_attendance_by_weekday", NEUTRAL, weekday=_d)
+
+# top-level summary.json keys that hold KPIs (plain keys and sections)
+ROOTS = frozenset(k.split(".", 1)[0] for k in KPIS)
+
+
+# ---------------------------------------------------------------------------------- look-ups
+def kpi(key: str) -> Kpi:
+    """The declaration of a KPI (flattened name); ``KeyError`` naming it if it is not declared."""
+    try:
+        return KPIS[key]
+    except KeyError:
+        raise KeyError(f"{key}: not a declared KPI (see sim/outputs/kpis.py)") from None
+
+
+def key_patterns() -> list[str]:
+    """Every KPI key, the nested ones as a pattern (``modal_split.{car|transit|...}``), for messages."""
+    out: dict[str, list[list[str]]] = {}
+    for k in KPIS:
+        head, *rest = k.split(".")
+        parts = out.setdefault(head, [[] for _ in rest])
+        for pos, name in zip(parts, rest):
+            if name not in pos:
+                pos.append(name)
+    return [".".join([head, *("{" + "|".join(p) + "}" for p in parts)]) for head, parts in out.items()]
+
+
+# a language not (yet) given for some words falls back to the default language's
+def _in(words: dict[str, str], lang: str) -> str:
+    return words.get(lang, words[DEFAULT_LANGUAGE])
+
+
+def word(kind: str, name: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A category's plain word (``word("mode", "transit")`` -> ``public transport``)."""
+    words = WORDS.get(lang, {}).get(kind) or WORDS[DEFAULT_LANGUAGE][kind]
+    return words.get(name, WORDS[DEFAULT_LANGUAGE][kind].get(name, name))
+
+
+def label(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Plain label of a KPI (an undeclared key, e.g. from an older folder, is spelled out)."""
+    k = KPIS.get(key)
+    return _in(k.label, lang) if k is not None else key.replace("_", " ").replace(".", ": ")
+
+
+def unit(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Unit as shown beside a formatted value (``%`` first for shares); ``-`` if the key is not declared."""
+    k = KPIS.get(key)
+    return _in(k.unit, lang) if k is not None else "-"
+
+
+def stored_unit(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Unit of the value as stored in summary.json and comparison.csv: shares as ``0-1 ...``."""
+    k = KPIS.get(key)
+    if k is None:
+        return "-"
+    u = _in(k.unit, lang)
+    return "0-1" + u[1:] if k.share else u
+
+
+def better_sign(key: str) -> int:
+    """+1 if higher is better for a planner, -1 if lower is, 0 if neither (or undeclared)."""
+    k = KPIS.get(key)
+    return {HIGHER: 1, LOWER: -1}.get(k.better, 0) if k is not None else 0
+
+
+def ordered(names) -> list[str]:
+    """KPI names in the registry's order (headline first, then the others, then the sections);
+    undeclared names last, alphabetically."""
+    names = list(dict.fromkeys(names))
+    rank = {k: i for i, k in enumerate((*HEADLINE, *KPIS))}
+    return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
+
+
+# ---------------------------------------------------------------------------------- numbers
+def _fixed(x: float, decimals: int, sign: bool = False) -> str:
+    """``x`` with thousands separators and ``decimals`` decimals; never ``-0``, never an exponent."""
+    s = f"{x:{'+' if sign else ''},.{decimals}f}"
+    if s.lstrip("+-").strip("0.,") == "":
+        return f"{0:.{decimals}f}"
+    return s
+
+
+def _generic_decimals(x: float, sig: int = 4) -> int:
+    """Decimals that show ``x`` with ``sig`` significant digits (for undeclared keys)."""
+    a = abs(x)
+    if a == 0 or not math.isfinite(a) or a >= 10 ** (sig - 1):
+        return 0
+    return max(0, sig - 1 - math.floor(math.log10(a)))
+
+
+def _scaled(key: str, x: float) -> tuple[float, int, str]:
+    """(shown number, decimals, suffix) of a KPI value."""
+    k = KPIS.get(key)
+    if k is None:
+        return x, _generic_decimals(x), ""
+    return (100.0 * x, k.decimals, "%") if k.share else (x, k.decimals, "")
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and not math.isfinite(x))
+
+
+def format_value(key: str, value: float | None, ci: tuple[float, float] | None = None) -> str:
+    """A KPI value as a planner reads it: ``6.68%`` (share 0.0668), ``1,210,000`` (car_vkm).
+
+    With ``ci`` (a 95% interval): ``1.23 (1.10 to 1.36)``, with more decimals (at most 3 more) when
+    the interval would otherwise show its ends equal. ``n/a`` for a missing value.
+    """
+    if _missing(value):
+        return "n/a"
+    x, d, suffix = _scaled(key, float(value))
+    if ci is None or _missing(ci[0]) or _missing(ci[1]):
+        return _fixed(x, d) + suffix
+    lo, _, _ = _scaled(key, float(ci[0]))
+    hi, _, _ = _scaled(key, float(ci[1]))
+    half = abs(hi - lo) / 2
+    if half > 0:
+        d = max(d, min(d + 3, -math.floor(math.log10(half))))
+    return f"{_fixed(x, d)}{suffix} ({_fixed(lo, d)}{suffix} to {_fixed(hi, d)}{suffix})"
+
+
+def format_with_unit(key: str, value: float | None, ci: tuple[float, float] | None = None,
+                     lang: str = DEFAULT_LANGUAGE) -> str:
+    """:func:`format_value` followed by the unit: ``6.68% of worker-days``, ``1,210,000 vehicle-km, period total``."""
+    text, u = format_value(key, value, ci), unit(key, lang)
+    if u == "-":
+        return text
+    k = KPIS[key]
+    return f"{text} {u[1:].lstrip()}" if k.share and text != "n/a" else f"{text} {u}"
+
+
+def format_diff(key: str, diff: float | None) -> str:
+    """A signed difference of a KPI: ``+1,234`` in its unit; shares in percentage points (``-0.52 pp``)."""
+    if _missing(diff):
+        return ""
+    x, d, suffix = _scaled(key, float(diff))
+    return _fixed(x, d, sign=True) + (" pp" if suffix == "%" else "")
+
+
+def format_pct_change(pct: float | None) -> str:
+    """A relative change in percent: ``+12.3%``; below 0.1% in magnitude, two significant digits."""
+    if _missing(pct):
+        return ""
+    if pct == 0 or abs(pct) >= 0.1:
+        return _fixed(pct, 1, sign=True) + "%"
+    return _fixed(pct, _generic_decimals(pct, 2), sign=True) + "%"
