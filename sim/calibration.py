@@ -86,10 +86,22 @@ def _background_for_target(model: CommuteModel, vehs: list[np.ndarray], target: 
     lies above ``hi``, the bracket is first moved up (doubling, up to the schema's largest
     background, 3).
     """
-    t0 = model.paths.t0_min
+    sc, city, paths, peak = model.scenario, model.city, model.paths, model.slots.peak
+    # only the peak slots matter here: each slot's link and OD times depend on that slot's cars alone
+    # (the sparse products add each column in the same order), so this equals the full assignment's figure
+    vehs_peak = [np.ascontiguousarray(v[:, peak]) for v in vehs]
+    profile = np.asarray(sc.traffic.background_profile)
+    all_peak = np.arange(len(peak))
 
     def pet(bg: float) -> float:
-        return float(np.mean([peak_extra_time(v, _assign(model, v, bg), t0, model.slots.peak) for v in vehs]))
+        background = traffic.background_vph(city.link_capacity_vph, bg, profile)[:, peak]
+        values = []
+        for v in vehs_peak:
+            roads = traffic.load_roads(paths=paths, od_slot_vehicles=v, slot_hours=model.slots.hours,
+                                       background_vph=background, link_t0_min=city.link_t0_min,
+                                       link_capacity_vph=city.link_capacity_vph, cfg=sc.traffic)
+            values.append(peak_extra_time(v, roads.od_min, paths.t0_min, all_peak))
+        return float(np.mean(values))
 
     lo = 0.0
     if pet(lo) >= target:
