@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,7 @@ def run(cmd: list[str], cwd: Path, timeout_s: float, memory_mb: int) -> dict:
     with tempfile.TemporaryFile() as err:
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=limit,
-                                env={**os.environ, "PYTHONPATH": str(cwd)})
+                                env={**os.environ, "PYTHONPATH": str(cwd)}, start_new_session=True)
         status = rusage = None
         while time.monotonic() - t0 < timeout_s:
             pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
@@ -43,7 +44,7 @@ def run(cmd: list[str], cwd: Path, timeout_s: float, memory_mb: int) -> dict:
                 break
             time.sleep(0.05)
         else:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)  # its pool workers too (older versions orphan them)
             _, status, rusage = os.wait4(proc.pid, 0)
             status = None
         seconds = time.monotonic() - t0
