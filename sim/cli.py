@@ -1,7 +1,8 @@
 """Command line: ``run.py run | compare | report | validate | schema | sweep | analyze | app``.
 
 Bad input prints one clear message on stderr (file, key, value, what was expected) and exits
-with code 2, before any work and without creating a results folder.
+with code 2, before any work and without creating a results folder. A sweep (or ``sweep collect``)
+that finished with failed runs exits with code 3 and says how many failed.
 """
 
 from __future__ import annotations

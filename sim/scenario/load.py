@@ -113,7 +113,9 @@ def parse_set(arg: str) -> tuple[tuple[str, ...], Any]:
     try:
         value = parse_yaml(raw, f"--set {key}") if raw.strip() else None
     except YamlInputError as exc:
-        raise ScenarioError(f"--set {clip(arg)}: value {short(raw)} is not valid YAML ({exc})") from None
+        if exc.reason.startswith("YAML syntax error"):
+            raise ScenarioError(f"--set {clip(arg)}: value {short(raw)} is not valid YAML ({exc.reason})") from None
+        raise ScenarioError(f"--set {clip(arg)}: value {short(raw)}: {exc.reason}") from None
     if value is None:
         raise ScenarioError(f"--set {clip(arg)}: no value given for {key}; expected key.path=value")
     return parts, value
