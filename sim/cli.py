@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--replications", type=int, default=1, metavar="N",
                    help="run seeds seed..seed+N-1 in parallel processes; summary.json gains mean and 95%% CI "
                         "of every KPI (default 1)")
+    r.add_argument("--no-cache", action="store_true", help="calibrate afresh (do not read or write the calibration cache)")
     r.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     c = sub.add_parser("compare", help="compare runs against the first (run folders or scenario files)")
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--replications", type=int, metavar="N",
                    help="seeds per scenario file (default: the baseline run folder's, else 1)")
     c.add_argument("--quiet", action="store_true", help="no progress bars")
+    c.add_argument("--no-cache", action="store_true", help="calibrate afresh (do not read or write the calibration cache)")
     c.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     rp = sub.add_parser("report", help="one self-contained HTML report of run folders (the first is the baseline)")
@@ -78,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--shards", type=int, metavar="N", help="array size for --slurm-script (default: slurm.shards)")
     w.add_argument("--retry-failed", action="store_true", help="run failed points again")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.add_argument("--no-cache", action="store_true", help="calibrate afresh (do not read or write the calibration cache)")
     w.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     a = sub.add_parser("analyze", help="Sobol indices and response plots of a sweep folder")
@@ -336,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    if getattr(args, "no_cache", False):  # in the environment: replication and sweep workers inherit it
+        os.environ["SMARTCOMMUTE_NO_CACHE"] = "1"
     try:
         return {"run": cmd_run, "compare": cmd_compare, "report": cmd_report, "validate": cmd_validate,
                 "schema": cmd_schema, "sweep": cmd_sweep, "analyze": cmd_analyze, "app": cmd_app}[args.command](args)

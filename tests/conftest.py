@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# the tests' own calibration cache (sim.calibration_cache): shared by the session and its subprocesses,
+# never the user's, removed at the end
+if "SMARTCOMMUTE_CACHE" not in os.environ:
+    os.environ["SMARTCOMMUTE_CACHE"] = _CACHE = tempfile.mkdtemp(prefix="smartcommute-test-cache-")
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 from sim.runner import simulate
 from sim.scenario.load import load_scenario
