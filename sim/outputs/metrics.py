@@ -211,9 +211,9 @@ class Metrics:
         days = max(len(self.rows), 1)
         sel = slice(None) if rows is None else rows
         w = w[sel]
+        wsum = np.bincount(key, weights=w, minlength=n_groups)  # positions represented
         # worker-days employed: the denominator of every per-worker figure (a vacant position counts none)
         wdays = np.bincount(key, weights=w * self.employed_days[sel], minlength=n_groups)
-        wsum = wdays / days
 
         def tot(x):
             return np.bincount(key, weights=w * x[sel], minlength=n_groups)
@@ -226,11 +226,12 @@ class Metrics:
         all_trips = trips.sum(axis=1)
         out = {
             "workers": wsum,
+            "workers_employed": wdays / days,  # mean over the days: a vacant position holds nobody
             "allowed_share": per(tot(self.allowed_days), wdays),
             "remote_share": per(tot(self.remote_days), wdays),
             **{f"share_{k}": per(trips[:, i], all_trips) for i, k in enumerate(MODES)},
             "car_vkm": tot(mode_trips[:, CAR] * 2 * m.dist_km) / m.scenario.mode.car_occupancy,
-            "commute_hours_per_worker": per(tot(self.commute_min) / 60.0, wsum),
+            "commute_hours_per_worker": per(tot(self.commute_min) / 60.0 * days, wdays),  # per mean employed worker
             "co2_commute_t": tot(self.co2_commute_kg) / 1000.0,
             "co2_home_t": tot(self.co2_home_kg) / 1000.0,
             "mean_stress": per(tot(self.stress_sum), wdays),
