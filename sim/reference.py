@@ -214,7 +214,7 @@ class RefWorker(mesa.Agent):
         fl = pol.flexible_hours
         self.window_min = float(fl.window_minutes) if (fl.enabled and float(pop.u_flex[i]) < fl.share_of_workers) else 0.0
         cw = pol.corporate_welfare
-        covered = cw.enabled and float(pop.u_welfare[i]) < cw.coverage[SIZE_CLASSES[self.size_class]]
+        covered = cw.enabled and float(pop.u_welfare[i]) < getattr(cw.coverage, SIZE_CLASSES[self.size_class])
         self.welfare_cut = cw.conflict_reduction if covered else 0.0
         self.firm_cap = sc.adoption.max_remote_days[SIZE_CLASSES[self.size_class]]
         # the slot whose free-flow arrival is closest to the start of work (first of equals)

@@ -127,7 +127,7 @@ def welfare_conflict_cut(*, welfare, worker_class: np.ndarray, u_welfare: np.nda
     ``welfare``: the scenario's ``policy.corporate_welfare``; a worker is covered when the draw
     ``u_welfare`` is below the coverage of the employer's size class (a larger coverage covers a superset).
     """
-    from_class = np.array([welfare.coverage[k] for k in SIZE_CLASSES])
+    from_class = np.array([getattr(welfare.coverage, k) for k in SIZE_CLASSES])
     return np.where(welfare.enabled & (u_welfare < from_class[worker_class]), welfare.conflict_reduction, 0.0)
 
 

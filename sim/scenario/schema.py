@@ -555,19 +555,20 @@ class FlexibleHoursPolicy(Section):
     share_of_workers: float = field(0.5, "0-1", "share of workers covered", "assumption", ge=0, le=1)
 
 
+class WelfareCoverage(Section):
+    """Share of workers whose employer offers the childcare scheme, by employer size class."""
+
+    micro: float = field(0.05, "0-1", "share of workers of micro firms (<10) covered", "assumption (range 0.02-0.1): welfare schemes grow with firm size (Welfare Index PMI reports)", ge=0, le=1)
+    small: float = field(0.15, "0-1", "share of workers of small firms (10-49) covered", "assumption (range 0.08-0.25)", ge=0, le=1)
+    medium: float = field(0.3, "0-1", "share of workers of medium firms (50-249) covered", "assumption (range 0.15-0.45)", ge=0, le=1)
+    large: float = field(0.55, "0-1", "share of workers of large firms (250+) covered", "assumption (range 0.3-0.8): large firms offer welfare far more than micro firms", ge=0, le=1)
+    public: float = field(0.3, "0-1", "share of public employees covered", "assumption (range 0.15-0.45)", ge=0, le=1)
+
+
 class CorporateWelfarePolicy(Section):
     enabled: bool = field(False, "-", "corporate welfare childcare (nursery places, vouchers, back-up care) for parents of children aged 0-5", "Milan work-life balance programme")
-    coverage: dict[str, float] = field(
-        {"micro": 0.05, "small": 0.15, "medium": 0.3, "large": 0.55, "public": 0.3}, "0-1",
-        "share of workers, by employer size class, whose employer offers the childcare scheme when the lever is on",
-        "assumption (ranges +-50%): welfare schemes grow with firm size (Welfare Index PMI reports; large firms far more than micro)")
+    coverage: WelfareCoverage = Field(default_factory=WelfareCoverage)
     conflict_reduction: float = field(0.35, "0-1", "relative cut of work-family conflict of covered parents of children 0-5", "assumption (range 0.2-0.5)", ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _check(self) -> "CorporateWelfarePolicy":
-        if set(self.coverage) != set(SIZE_CLASSES) or any(not 0 <= v <= 1 for v in self.coverage.values()):
-            raise ValueError(f"policy.corporate_welfare.coverage needs a share in 0-1 for exactly the keys {list(SIZE_CLASSES)}, got {self.coverage}")
-        return self
 
 
 class PolicyConfig(Section):
