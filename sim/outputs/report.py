@@ -699,7 +699,8 @@ def section_calibration(runs: list[_Run], by_key: dict) -> str:
            ("<p>At the start of every run the model tunes its unobserved constants so that, with the policy levers "
             "at their defaults, it reproduces observed figures: congestion at the peak, how commuters travel by "
             "segment, which employers allow smart working, and how many workers quit. A policy run departs from "
-            "these targets by design; quits in short or small runs are few events and noisy.</p>")]
+            "these targets by design; quits are compared as expected values (the sum of the daily quit "
+            "probabilities), since the realised quits of a short or small run are few events and noisy.</p>")]
     for i, r in enumerate(runs):
         if i == 0:
             if len(runs) > 1:
