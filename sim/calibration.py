@@ -12,8 +12,13 @@ policy never calibrates its own effect away:
 4. a warm-up: the baseline simulated for ``calibration.warm_up_weeks`` weeks, re-aiming the background on the
    realized (sampled) flows and refining the constants after every week; its end state (learnt
    times, modes, slots, stress) is the state workers start the year in;
-5. the base quit hazard per gender so the expected quits per 1,000 match the INL-derived targets
-   (measured on the warm-up's last week).
+5. the base quit hazard per cell (gender x parent of a child aged 0-2) so the expected quits per
+   1,000 match the targets: INL 2022 validated resignations of employee parents of children under 3
+   (women 44,669, men 16,722, over the employee parents of children 0-2: see
+   ``wellbeing.target_quits_mothers_u3_per_1000``) and the other workers' rate; measured on the
+   warm-up's last week as the weighted mean of ``exp(quit_stress_coef * stress)`` in each cell;
+6. the high-stress threshold: the stress above which ``wellbeing.target_high_stress_share`` of the
+   workers lie at the end of the warm-up (EWCS: 22% report work-related stress).
 """
 
 from __future__ import annotations
@@ -43,7 +48,10 @@ class Calibration:
     capacity; ``h0``: base daily quit hazard [men, women]; ``return_prob``: return-to-office
     probability per adoption update and size class; ``learnt_car_min`` (every OD pair x slot),
     ``learnt_crowd`` and the ``initial_*`` arrays: the state the workers start the year in (the end
-    of the baseline warm-up; ``initial_mode`` None means a cold start that chooses on day 0).
+    of the baseline warm-up; ``initial_mode`` None means a cold start that chooses on day 0);
+    ``h0`` is per quit-hazard cell (:data:`sim.behaviour.wellbeing.CELLS`: man, father of a child 0-2,
+    woman, mother of a child 0-2); ``high_stress_threshold``: stress points above which a worker counts
+    as highly stressed.
     """
 
     routes: Routes
@@ -56,6 +64,7 @@ class Calibration:
     initial_mode: np.ndarray | None = None
     initial_slot: np.ndarray | None = None
     initial_stress: np.ndarray | None = None
+    high_stress_threshold: float = 7.0
     report: dict = field(default_factory=dict)
 
 
@@ -126,7 +135,7 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
     S = m_cfg.n_slots
     ff = city.free_flow_routes
     init = Calibration(
-        routes=ff, asc=np.zeros((len(SEGMENTS), len(MODES))), background_vc=t_cfg.background_vc, h0=np.zeros(2),
+        routes=ff, asc=np.zeros((len(SEGMENTS), len(MODES))), background_vc=t_cfg.background_vc, h0=np.zeros(4),
         return_prob=adoption.steady_state_return_probability(base),
         learnt_car_min=np.repeat(ff.od_t0_min[:, None] * (1 + t_cfg.target_peak_extra_time), S, axis=1),
         learnt_crowd=np.ones(S))
@@ -182,7 +191,7 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
                   outer, err, pet, change)
         if change < cc.converged_minutes and err < cc.converged_split:
             break
-    final_shares, h0, warm_pet = _warm_up(m, targets, present, idx, seg, w)
+    final_shares, h0, warm_pet, threshold = _warm_up(m, targets, present, idx, seg, w)
     report = {
         "segment_targets": {s: dict(zip(MODES, targets[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
         "segment_warm_up": {s: dict(zip(MODES, final_shares[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
@@ -194,7 +203,8 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
         "warm_up_weeks": cc.warm_up_weeks,
         "warm_up_peak_extra_time": round(warm_pet, 4),
         "return_to_office_monthly": dict(zip(SIZE_CLASSES, init.return_prob.round(5).tolist())),
-        "quit_h0_daily": {"men": float(h0[0]), "women": float(h0[1])},
+        "quit_h0_daily": dict(zip(wellbeing.CELLS, h0.tolist())),
+        "high_stress_threshold": round(threshold, 4),
     }
     # the model learns times on the OD pairs somebody uses; the calibration hands on every pair
     learnt_full = np.repeat(m.routes.od_t0_min[:, None], S, axis=1)
@@ -202,7 +212,7 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
     return Calibration(routes=m.routes, asc=m.calibration.asc, background_vc=m.calibration.background_vc, h0=h0,
                        return_prob=init.return_prob, learnt_car_min=learnt_full, learnt_crowd=m.expected.crowd,
                        initial_mode=m.mode.copy(), initial_slot=m.slot.copy(), initial_stress=m.stress.copy(),
-                       report=report)
+                       high_stress_threshold=threshold, report=report)
 
 
 
@@ -218,18 +228,18 @@ def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.
     42) started the year 1.3 points below the 30% peak-congestion target and averaged 27.2% over
     the year; with 12 weeks it averages 30.2% (benchmarks/sampling.py has the figures by scale).
 
-    Returns the last week's realized segment shares, h0 [men, women] and the last week's mean peak
-    extra time (before its re-aim).
+    Returns the last week's realized segment shares, h0 per cell (4,), the last week's mean peak
+    extra time (before its re-aim) and the high-stress threshold.
     """
     sc, pop = m.scenario, m.population
     wb, w = sc.wellbeing, pop.weight
-    m.calibration.h0 = np.zeros(2)  # nobody quits while calibrating
+    m.calibration.h0 = np.zeros(4)  # nobody quits while calibrating
     m.set_background(m.calibration.background_vc)
     shares = np.zeros_like(targets)
     weeks = sc.calibration.warm_up_weeks
     for week in range(weeks):
         trips = np.zeros(targets.size)
-        mult_sum, pet, vehs = np.zeros(2), [], []
+        mult_sum, pet, vehs = np.zeros(4), [], []
         for _ in range(5):
             weekday = m.day % 5
             m.step()
@@ -238,11 +248,10 @@ def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.
             trips += np.bincount(m.segment[office].astype(np.int64) * len(MODES) + m.mode[office],
                                  weights=w[office], minlength=targets.size)
             if week == weeks - 1:  # the quit hazard is measured on the last week
-                conf = wellbeing.conflict(pop.caregiver, ~office, m.welfare_cut, wb)
-                mult = wellbeing.hazard_multiplier(m.stress, conf, pop.caregiver, wb)
-                for g in (0, 1):
-                    sel = pop.woman == bool(g)
-                    mult_sum[g] += np.average(mult[sel], weights=w[sel]) if sel.any() else 0.0
+                cell = wellbeing.hazard_cell(m.woman, m.child_group)
+                mult = np.exp(wb.quit_stress_coef * m.stress)
+                tot = np.bincount(cell, weights=w, minlength=4)
+                mult_sum += np.divide(np.bincount(cell, weights=w * mult, minlength=4), tot, out=np.zeros(4), where=tot > 0)
             pet.append(m.metrics.rows[-1]["peak_extra_time"])
         trips = trips.reshape(targets.shape)
         tot = trips.sum(axis=1, keepdims=True)
@@ -260,4 +269,5 @@ def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.
             log.debug("warm-up week %d: car share now %s, realized %s", week, now[:, 0].round(3), shares[:, 0].round(3))
         log.debug("warm-up week %d: peak extra time %.4f, background v/c now %.5f", week, np.mean(pet), m.calibration.background_vc)
     h0 = wellbeing.base_hazard(mult_sum / 5.0, wb)
-    return shares, h0, float(np.mean(pet))
+    threshold = wellbeing.high_stress_threshold(m.stress, w, wb.target_high_stress_share)
+    return shares, h0, float(np.mean(pet)), threshold

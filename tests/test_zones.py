@@ -94,9 +94,10 @@ def test_groups_add_up_to_their_zones_and_shares_are_ratios_of_totals(milan_run,
         assert g["zones"][i] == len(rows)
         for col in SUMS:
             assert g[col][i] == pytest.approx(sum(z[col][j] for j in rows), rel=1e-9, abs=1e-9), (label, col)
-        w = np.array([z["workers"][j] for j in rows])
+        w = np.array([z["workers_employed"][j] for j in rows])
         remote = np.array([z["remote_share"][j] for j in rows])
-        # a group's remote share is its workers' remote days over their workdays: the worker-weighted mean
+        # a group's remote share is its workers' remote days over their workdays: the mean weighted by the
+        # employed workers (a vacant position, between a quitter and the new hire, works no day)
         assert g["remote_share"][i] == pytest.approx((w * remote).sum() / w.sum(), rel=1e-9)
         car = np.array([z["car_trips"][j] for j in rows])
         assert g["car_share"][i] == pytest.approx(car.sum() / sum(z["car_trips"][j] / z["car_share"][j]

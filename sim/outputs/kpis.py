@@ -125,9 +125,9 @@ _add("mean_stress", LOWER, 2,
 _add("high_stress_share", LOWER, 2, share=True,
      en=("Workers with high stress", "% of workers (daily mean)"))
 _add("quits_women_per_1000", LOWER, 2,
-     en=("Women quitting their job", "per 1,000 employed women a year"))
+     en=("Women quitting their job (expected)", "per 1,000 employed women a year"))
 _add("quits_men_per_1000", LOWER, 2,
-     en=("Men quitting their job", "per 1,000 employed men a year"))
+     en=("Men quitting their job (expected)", "per 1,000 employed men a year"))
 
 _add("workers", NEUTRAL, 0,
      en=("Workers represented", "workers"))
@@ -147,6 +147,26 @@ _add("peak_vc_max", LOWER, 2,
      en=("Most congested road at the peak", "volume/capacity"))
 _add("transit_peak_load", LOWER, 2,
      en=("Public transport load at the peak", "load/capacity"))
+# women's work (issue 16): expected values (sums of the daily quit probabilities, no sampling noise) and the
+# realised draws beside them; employment as a stock of positions (a quitter's position is vacant, then refilled)
+_add("quits_women_per_1000_realised", LOWER, 2,
+     en=("Women quitting their job (realised draws)", "per 1,000 employed women a year"))
+_add("quits_men_per_1000_realised", LOWER, 2,
+     en=("Men quitting their job (realised draws)", "per 1,000 employed men a year"))
+_add("mothers_u3_quits_per_1000", LOWER, 2,
+     en=("Mothers of children under 3 quitting their job (expected)", "per 1,000 employed mothers of a child 0-2 a year"))
+_add("mothers_u3_quits_per_1000_realised", LOWER, 2,
+     en=("Mothers of children under 3 quitting their job (realised draws)", "per 1,000 employed mothers of a child 0-2 a year"))
+_add("exits_from_work_women_per_1000", LOWER, 2,
+     en=("Women leaving work (quits other than moves to another employer, expected)", "per 1,000 employed women a year"))
+_add("exits_from_work_women_per_1000_realised", LOWER, 2,
+     en=("Women leaving work (realised draws)", "per 1,000 employed women a year"))
+_add("women_employed_end", HIGHER, 1,
+     en=("Women employed at the end of the period", "per 1,000 women employed at the start"))
+for _c, _words in (("base", "personal baseline"), ("commute", "commuting time"), ("delay", "congestion delay"),
+                   ("crowding", "crowded public transport"), ("conflict", "work-family conflict"),
+                   ("isolation", "isolation on long remote spells")):
+    _add(f"strain_share_{_c}", NEUTRAL, 2, share=True, en=(f"Share of daily strain from {_words}", "% of mean strain"))
 _add("break_even_km", NEUTRAL, 1,
      en=("Break-even one-way car commute (a remote day saves CO2 above it)", "km"))
 

@@ -15,9 +15,14 @@ from sim.world.istat_od import time_band_shares
 from sim.behaviour.emissions import break_even_km, heating_fraction
 from sim.behaviour.mode_choice import CAR
 from sim.behaviour.traffic import peak_extra_time
+from sim.behaviour.wellbeing import COMPONENTS, REASONS, reason_shares
 from sim.outputs.zones import comune_groups, geometry_wkb, municipio_groups, place_columns, zone_geometry
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR
 
+
+# care groups of the by_gender_care_group table: youngest child (none under 15, 0-2, 3-5, 6-14), or
+# no child under 15 but a dependant relative
+CARE_GROUP_NAMES = ("none", "child_0_2", "child_3_5", "child_6_14", "dependant_only")
 
 
 class Metrics:
@@ -38,7 +43,10 @@ class Metrics:
         self.co2_home_kg = np.zeros(n)
         self.stress_sum = np.zeros(n)
         self.high_stress_days = np.zeros(n, dtype=np.int32)
-        self.quits = np.zeros(n, dtype=np.int32)
+        self.quits = np.zeros(n, dtype=np.int32)  # realised quits per position
+        self.expected_quits = np.zeros(n)  # sum of the daily quit probabilities per position
+        self.employed_days = np.zeros(n, dtype=np.int32)
+        self._j2j = None  # job-to-job share of quits by hazard cell (set on the first day)
         self._mode_trips_t = np.zeros((len(MODES), n), dtype=np.int32)  # modes first
         self._remote_days = np.zeros(n, dtype=np.int32)
         self._allowed_days = np.zeros(n, dtype=np.int32)
@@ -100,23 +108,37 @@ class Metrics:
         return self._allowed_days
 
     def record_day(self, *, day, remote, rem_i, veh, vol, od_min, round_trip_min, round_delay_min,
-                   load, commute_kg, home_kg, extra_kg, heating, quit_i) -> None:
-        """Add one day. Arrays are per worker unless named otherwise (remote: bool; rem_i: ids of the
-        remote workers; home_kg: kg of a remote day at home; extra_kg: per remote worker, as rem_i;
-        quit_i: ids of today's quitters; veh: OD x slot; vol: link x slot)."""
+                   load, commute_kg, home_kg, extra_kg, heating, quits, strain) -> None:
+        """Add one day. Arrays are per worker unless named otherwise (remote: bool, at home and employed;
+        rem_i: ids of the remote workers; home_kg: kg of a remote day at home; extra_kg: per remote
+        worker, as rem_i; quits: the :class:`~sim.behaviour.wellbeing.Quits` of today; strain: the
+        :class:`~sim.behaviour.wellbeing.Strain`; veh: OD x slot; vol: link x slot). A vacant position
+        (``model.employed`` False) lived nothing (its trip arrays are zero) and counts in no figure."""
         m = self.model
-        pop, w, sc = m.population, m.population.weight, m.scenario
+        pop, sc = m.population, m.scenario
+        employed = m.employed
+        w = pop.weight * employed  # today's weights: zero for a vacant position
         if day % 5 == 0 or not self.rows:  # the plan, hence who is allowed, changes on Mondays
             self._start_week()
         self._week_days.append(day % 5)
+        vac = np.nonzero(~employed)[0]
+        if len(vac):  # the week's plan counts these days when the week is added: take them out now
+            planned_remote = self._week_remote_t[day % 5][vac]
+            self._remote_days[vac] -= planned_remote
+            np.subtract.at(self._mode_trips_t, (self._week_mode[vac], vac), (~planned_remote).astype(np.int32))
+            self._allowed_days[vac] -= self._allowed[vac]
         self.commute_min += round_trip_min
         self.co2_commute_kg += commute_kg
         self.co2_home_kg[rem_i] += home_kg + extra_kg
         stress = m.stress
-        high = stress > sc.wellbeing.high_stress_threshold
-        self.stress_sum += stress
+        high = (stress > m.calibration.high_stress_threshold) & employed
+        self.stress_sum += stress * employed
         self.high_stress_days += high
-        self.quits[quit_i] += 1
+        self.employed_days += employed
+        self.quits[quits.ids] += 1
+        self.expected_quits += quits.p
+        if self._j2j is None:
+            self._j2j = reason_shares(sc.wellbeing)[:, REASONS.index("job_to_job")]
 
         cap = m.city.link_capacity_vph[:, None]
         vc_peak = (vol[:, m.peak_slots] / cap).max(axis=1) if len(m.peak_slots) else np.zeros(len(cap))
@@ -126,15 +148,23 @@ class Metrics:
         commuter_veh_link = m.paths.Pt @ veh_od
         self.link_vkm += 2 * commuter_veh_link * m.city.link_km
 
-        W = self._workers
+        W = _wsum(pop.weight, employed.astype(np.float64))
         w_rem = w[rem_i]
         remote_w = float(w_rem.sum())
         mode_rem = self._week_mode[rem_i]
         trips = self._week_by_mode - np.bincount(mode_rem, weights=w_rem, minlength=len(MODES))
+        if len(vac):
+            trips -= np.bincount(self._week_mode[vac], weights=pop.weight[vac], minlength=len(MODES))
         car_vkm = 2 * _wsum(m.routes.od_km[m.active_od], veh_od)  # veh: vehicles, i.e. workers / occupancy
         car_veh_h = _wsum(self._week_car_w, round_trip_min) / 60.0 / sc.mode.car_occupancy
-        w_quit = w[quit_i]
-        woman_quit = pop.woman[quit_i]
+        w_quit = pop.weight[quits.ids]
+        woman_quit = m.woman[quits.ids]
+        mother_quit = quits.cell[quits.ids] == 3
+        exit_quit = quits.reason != REASONS.index("job_to_job")
+        eq = pop.weight * quits.p  # expected quits today (p is 0 for a vacant position)
+        eq_cell = np.bincount(quits.cell, weights=eq, minlength=4)
+        ex_cell = eq_cell * (1.0 - self._j2j)
+        emp_cell = np.bincount(quits.cell, weights=w, minlength=4)
         row = {
             "day": day, "date": m.date(day).isoformat(), "weekday": WEEKDAYS[day % 5], "heating_season": bool(heating),
             "remote_share": remote_w / W,
@@ -151,8 +181,18 @@ class Metrics:
             "co2_extra_trips_t": _wsum(w_rem, extra_kg) / 1000.0,
             "mean_stress": _wsum(w, stress) / W,
             "high_stress_share": _wsum(w, high) / W,
+            **{f"strain_{c}": _wsum(w, strain.parts[k]) / W for k, c in enumerate(COMPONENTS)},
+            "women_employed": float(emp_cell[2] + emp_cell[3]),
+            "men_employed": float(emp_cell[0] + emp_cell[1]),
+            "mothers_u3_employed": float(emp_cell[3]),
             "quits_women": float(w_quit[woman_quit].sum()),
             "quits_men": float(w_quit[~woman_quit].sum()),
+            "quits_mothers_u3": float(w_quit[mother_quit].sum()),
+            "exits_women": float(w_quit[woman_quit & exit_quit].sum()),
+            "expected_quits_women": float(eq_cell[2] + eq_cell[3]),
+            "expected_quits_men": float(eq_cell[0] + eq_cell[1]),
+            "expected_quits_mothers_u3": float(eq_cell[3]),
+            "expected_exits_women": float(ex_cell[2] + ex_cell[3]),
         }
         row["co2_home_t"] = row["co2_home_energy_t"] + row["co2_extra_trips_t"]
         row["co2_net_t"] = row["co2_commute_t"] + row["co2_home_t"]
@@ -168,7 +208,9 @@ class Metrics:
         m = self.model
         w = m.population.weight
         days = max(len(self.rows), 1)
-        wsum = np.bincount(key, weights=w, minlength=n_groups)
+        wsum = np.bincount(key, weights=w, minlength=n_groups)  # positions represented
+        # worker-days employed: the denominator of every per-worker figure (a vacant position counts none)
+        wdays = np.bincount(key, weights=w * self.employed_days, minlength=n_groups)
 
         def tot(x):
             return np.bincount(key, weights=w * x, minlength=n_groups)
@@ -180,16 +222,18 @@ class Metrics:
         all_trips = trips.sum(axis=1)
         out = {
             "workers": wsum,
-            "allowed_share": per(tot(self.allowed_days), wsum * days),
-            "remote_share": per(tot(self.remote_days), wsum * days),
+            "workers_employed": wdays / days,  # mean over the days: a vacant position holds nobody
+            "allowed_share": per(tot(self.allowed_days), wdays),
+            "remote_share": per(tot(self.remote_days), wdays),
             **{f"share_{k}": per(trips[:, i], all_trips) for i, k in enumerate(MODES)},
             "car_vkm": tot(self.mode_trips[:, CAR] * 2 * m.dist_km) / m.scenario.mode.car_occupancy,
-            "commute_hours_per_worker": per(tot(self.commute_min) / 60.0, wsum),
+            "commute_hours_per_worker": per(tot(self.commute_min) / 60.0 * days, wdays),  # per mean employed worker
             "co2_commute_t": tot(self.co2_commute_kg) / 1000.0,
             "co2_home_t": tot(self.co2_home_kg) / 1000.0,
-            "mean_stress": per(tot(self.stress_sum), wsum * days),
-            "high_stress_share": per(tot(self.high_stress_days), wsum * days),
-            "quits_per_1000_per_year": per(tot(self.quits) * 1000.0 * WORKDAYS_PER_YEAR / days, wsum),
+            "mean_stress": per(tot(self.stress_sum), wdays),
+            "high_stress_share": per(tot(self.high_stress_days), wdays),
+            "quits_per_1000_per_year": per(tot(self.quits) * 1000.0 * WORKDAYS_PER_YEAR, wdays),
+            "expected_quits_per_1000_per_year": per(tot(self.expected_quits) * 1000.0 * WORKDAYS_PER_YEAR, wdays),
         }
         return out
 
@@ -204,12 +248,18 @@ class Metrics:
                    "kind": [ZONE_KINDS[k] for k in city.kind], "x_km": city.x_km.tolist(), "y_km": city.y_km.tolist(),
                    "jobs_filled": jobs.tolist(), **_lists(self._place(home, city.n_zones)),
                    "geometry_wkb": geometry_wkb(zone_geometry(city))}
-        g = pop.woman.astype(np.int64) * 2 + pop.caregiver.astype(np.int64)
+        # by the position's holder at the end of the run (a position refilled during the run counts its
+        # earlier holders' days in the last holder's group; quits are counted by group on the day in the daily series)
+        g = m.woman.astype(np.int64) * 2 + m.caregiver.astype(np.int64)
         by_gc = {"gender": ["man", "man", "woman", "woman"], "caregiver": [False, True, False, True],
                  **_lists(self._group(g, 4))}
+        care = np.where(m.child_group > 0, m.child_group, np.where(m.dependant, 4, 0)).astype(np.int64)
+        by_care = {"gender": ["man"] * 5 + ["woman"] * 5, "care_group": list(CARE_GROUP_NAMES) * 2,
+                   **_lists(self._group(m.woman.astype(np.int64) * 5 + care, 10))}
         seg = self._group(m.segment.astype(np.int64), len(SEGMENTS))
         by_segment = {"segment": list(SEGMENTS), **_lists(seg)}
-        tables = {"by_size_class": by_class, "by_zone": by_zone, "by_gender_caregiver": by_gc, "by_segment": by_segment}
+        tables = {"by_size_class": by_class, "by_zone": by_zone, "by_gender_caregiver": by_gc,
+                  "by_gender_care_group": by_care, "by_segment": by_segment}
         for name, grouping in (("by_municipio", municipio_groups(city)), ("by_comune", comune_groups(city))):
             if grouping is not None:  # absent when the city has no Municipio (no comune)
                 n = grouping.n_groups
@@ -256,15 +306,23 @@ class Metrics:
         days = len(self.rows)
         w = pop.weight
         workers = float(w.sum())
-        women = float(w[pop.woman].sum())
-        men = workers - women
         year = WORKDAYS_PER_YEAR / days
+        # per worker and per 1,000: over the mean employed (a vacant position is nobody)
+        employed = [r["women_employed"] + r["men_employed"] for r in self.rows]
+        emp, women, men, mothers = (float(np.mean(x)) for x in (employed, d["women_employed"], d["men_employed"],
+                                                              d["mothers_u3_employed"]))
+
+        def per_1000(series: str, den: float) -> float:
+            return float(sum(d[series])) / den * 1000.0 * year if den else 0.0
+
+        women_start = float(w[pop.woman].sum())
+        strain = np.array([np.mean(d[f"strain_{c}"]) for c in COMPONENTS])
         trips = np.array([sum(d[f"trips_{k}"]) for k in MODES])
         seg = self._group(m.segment.astype(np.int64), len(SEGMENTS))  # only this table is needed here
         office_by_wd = {}
         for wd in WEEKDAYS:
-            vals = [r["office_workers"] for r in self.rows if r["weekday"] == wd]
-            office_by_wd[wd] = round(float(np.mean(vals)) / workers, 6) if vals else None
+            vals = [r["office_workers"] / e for r, e in zip(self.rows, employed) if r["weekday"] == wd]
+            office_by_wd[wd] = round(float(np.mean(vals)), 6) if vals else None
         s = {
             "scenario": sc.name,
             "workers": round(workers, 3),
@@ -272,19 +330,29 @@ class Metrics:
             "days": days,
             "seed": sc.seed,
             "scale": sc.scale,
-            "remote_share": _wsum(w, self.remote_days) / (workers * days),
+            "remote_share": _wsum(w, self.remote_days) / _wsum(w, self.employed_days.astype(np.float64)),
             "car_vkm": float(sum(d["car_vkm"])),
             "co2_commute_t": float(sum(d["co2_commute_t"])),
             "co2_home_t": float(sum(d["co2_home_t"])),
             "co2_home_energy_t": float(sum(d["co2_home_energy_t"])),
             "co2_extra_trips_t": float(sum(d["co2_extra_trips_t"])),
-            "commute_hours_per_worker": float(sum(d["commute_hours"])) / workers,
-            "office_days_per_worker": float(sum(d["office_workers"])) / workers,
+            "commute_hours_per_worker": float(sum(d["commute_hours"])) / emp,
+            "office_days_per_worker": float(sum(d["office_workers"])) / emp,
             "delay_hours": float(sum(d["delay_hours"])),
             "mean_stress": float(np.mean(d["mean_stress"])),
             "high_stress_share": float(np.mean(d["high_stress_share"])),
-            "quits_women_per_1000": float(sum(d["quits_women"])) / women * 1000.0 * year if women else 0.0,
-            "quits_men_per_1000": float(sum(d["quits_men"])) / men * 1000.0 * year if men else 0.0,
+            # expected quits (the sum of the daily quit probabilities: no sampling noise) and the realised draws
+            "quits_women_per_1000": per_1000("expected_quits_women", women),
+            "quits_men_per_1000": per_1000("expected_quits_men", men),
+            "quits_women_per_1000_realised": per_1000("quits_women", women),
+            "quits_men_per_1000_realised": per_1000("quits_men", men),
+            "mothers_u3_quits_per_1000": per_1000("expected_quits_mothers_u3", mothers),
+            "mothers_u3_quits_per_1000_realised": per_1000("quits_mothers_u3", mothers),
+            "exits_from_work_women_per_1000": per_1000("expected_exits_women", women),
+            "exits_from_work_women_per_1000_realised": per_1000("exits_women", women),
+            "women_employed_end": _wsum(w, (m.woman & m.employed).astype(np.float64)) / women_start * 1000.0 if women_start else 0.0,
+            **{f"strain_share_{c}": float(strain[k] / strain.sum()) if strain.sum() > 0 else 0.0
+               for k, c in enumerate(COMPONENTS)},
             "modal_split": dict(zip(MODES, (trips / trips.sum()).tolist() if trips.sum() > 0 else [0.0] * 5)),
             "modal_split_by_segment": {s_: {k: float(seg[f"share_{k}"][i]) for k in MODES} for i, s_ in enumerate(SEGMENTS)},
             "adoption_by_size": {k: float(np.mean(d[f"allowed_{k}"])) for k in SIZE_CLASSES},

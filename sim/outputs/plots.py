@@ -598,7 +598,7 @@ def plot_co2(run: _Run, path: Path) -> Path:
 
 # ------------------------------------------------------------------------------------------ 7 stress
 def plot_stress(run: _Run, path: Path) -> Path:
-    thr = ((run.scenario.get("wellbeing") or {}).get("high_stress_threshold"))
+    thr = (run.summary.get("calibration") or {}).get("high_stress_threshold")  # calibrated on the baseline (EWCS share)
     share = float(run.summary.get("high_stress_share", 0.0))
     fig, axes = _figure(run, f"Who is stressed? {format_value('high_stress_share', share)} of workers above the "
                              "high-stress level",
