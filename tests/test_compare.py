@@ -154,10 +154,10 @@ def test_compare_scenario_files_cli(tmp_path):
     proc = run_cli("compare", "scenarios/milan_baseline.yaml", "scenarios/sme_support.yaml",
                    "--days", "5", "--scale", "0.002", "-o", str(out), "--quiet")
     assert proc.returncode == 0, proc.stderr
-    assert f"comparison: {out}" in proc.stdout
+    assert f"confronto: {out}" in proc.stdout  # the Comune's scenarios ask for Italian (report.lang: it)
     table = proc.stdout.splitlines()
-    header = next(i for i, line in enumerate(table) if line.startswith("kpi "))
-    assert table[header].split()[:4] == ["kpi", "unit", "milan_baseline", "sme_support"]
+    header = next(i for i, line in enumerate(table) if line.startswith("indicatore "))
+    assert table[header].split()[:4] == ["indicatore", "unità", "milan_baseline", "sme_support"]
     assert table[header + 2].startswith("remote_share")  # headline KPIs first
     for name in ("comparison.csv", "comparison.json", "plots/compare_headline_pct.png",
                  "plots/compare_modal_split.png", "runs/milan_baseline/summary.json", "runs/sme_support/summary.json"):

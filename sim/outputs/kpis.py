@@ -14,7 +14,8 @@ Decimals are fixed per KPI (not significant digits) so that a column of runs lin
 compare digit by digit; shares get two decimals of a percent, since a lever's effect on a share is
 often a few tenths of a point.
 
-Labels and units are per language (``"en"`` today). To add one, give each :func:`_add` call
+Labels and units are per language (``"en"`` and ``"it"``; the language codes of
+:data:`sim.i18n.LANGUAGES`). To add one, give each :func:`_add` call
 (``it=(label, unit)``) and each :data:`FAMILY_TEXT` entry its words in that language, and the
 category words in :data:`WORDS`; words not given fall back to English.
 """
@@ -25,13 +26,14 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from sim.i18n import DEFAULT_LANGUAGE, number, t
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
 
 Better = Literal["lower", "higher", "neutral"]
 LOWER: Better = "lower"
 HIGHER: Better = "higher"
 NEUTRAL: Better = "neutral"
-DEFAULT_LANGUAGE = "en"
+# DEFAULT_LANGUAGE (en) is sim.i18n's
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,15 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
                  "large": "large firms (250+)", "public": "public sector"},
         "weekday": {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday"},
     },
+    "it": {
+        "mode": {"car": "auto", "transit": "trasporto pubblico", "bike": "bicicletta", "walk": "a piedi",
+                 "moto": "moto"},
+        "segment": {"inside_milan": "Dentro Milano", "entering_milan": "In entrata a Milano",
+                    "leaving_milan": "In uscita da Milano", "hinterland": "Da hinterland a hinterland"},
+        "size": {"micro": "microimprese (<10)", "small": "piccole imprese (10-49)", "medium": "medie imprese (50-249)",
+                 "large": "grandi imprese (250+)", "public": "settore pubblico"},
+        "weekday": {"mon": "lunedì", "tue": "martedì", "wed": "mercoledì", "thu": "giovedì", "fri": "venerdì"},
+    },
 }
 
 # which way a mode's share is better for the planner: Milan's mobility plan (PUMS 2018) aims to move
@@ -103,60 +114,87 @@ def _add(key: str, better: Better, decimals: int, share: bool = False, needs_cou
 # ---------------------------------------------------------------------------------- plain KPIs
 # headline first (in HEADLINE order), then the others
 _add("remote_share", NEUTRAL, 2, share=True,
-     en=("Worker-days worked remotely", "% of worker-days"))
+     en=("Worker-days worked remotely", "% of worker-days"),
+     it=("Giornate lavorate da remoto", "% delle giornate-lavoratore"))
 _add("car_vkm", LOWER, 0,
-     en=("Car traffic of commuters", "vehicle-km, period total"))
+     en=("Car traffic of commuters", "vehicle-km, period total"),
+     it=("Traffico auto dei pendolari", "veicoli-km, totale del periodo"))
 _add("co2_commute_t", LOWER, 1,
-     en=("CO2 from commuting", "t CO2, period total"))
+     en=("CO2 from commuting", "t CO2, period total"),
+     it=("CO2 degli spostamenti casa-lavoro", "t CO2, totale del periodo"))
 _add("co2_home_t", LOWER, 1,
-     en=("Extra CO2 on remote days (home energy, extra car trips)", "t CO2, period total"))
+     en=("Extra CO2 on remote days (home energy, extra car trips)", "t CO2, period total"),
+     it=("CO2 in più nei giorni da remoto (energia in casa, viaggi in auto aggiuntivi)", "t CO2, totale del periodo"))
 _add("co2_net_t", LOWER, 1,
-     en=("Net CO2 (commuting + remote days)", "t CO2, period total"))
+     en=("Net CO2 (commuting + remote days)", "t CO2, period total"),
+     it=("CO2 netta (spostamenti + giorni da remoto)", "t CO2, totale del periodo"))
 _add("commute_hours_per_worker", LOWER, 2,
-     en=("Time spent commuting", "hours per worker, period"))
+     en=("Time spent commuting", "hours per worker, period"),
+     it=("Tempo passato negli spostamenti casa-lavoro", "ore per lavoratore, periodo"))
 _add("hours_saved_per_worker", HIGHER, 2, needs_counterfactual=True,
-     en=("Commuting time saved by smart working", "hours per worker, period"))
+     en=("Commuting time saved by smart working", "hours per worker, period"),
+     it=("Tempo di viaggio risparmiato grazie al lavoro agile", "ore per lavoratore, periodo"))
 _add("delay_hours", LOWER, 0,
-     en=("Time lost in congestion (all commuters)", "hours, period total"))
+     en=("Time lost in congestion (all commuters)", "hours, period total"),
+     it=("Tempo perso nella congestione (tutti i pendolari)", "ore, totale del periodo"))
 _add("peak_extra_time", LOWER, 2, share=True,
-     en=("Extra travel time at the morning peak", "% over free-flow time"))
+     en=("Extra travel time at the morning peak", "% over free-flow time"),
+     it=("Tempo di viaggio in più nell'ora di punta del mattino", '% oltre il tempo a flusso libero'))
 _add("mean_stress", LOWER, 2,
-     en=("Mean stress", "points, 0-10 scale"))
+     en=("Mean stress", "points, 0-10 scale"),
+     it=("Stress medio", "punti, scala 0-10"))
 _add("high_stress_share", LOWER, 2, share=True,
-     en=("Workers with high stress", "% of workers (daily mean)"))
+     en=("Workers with high stress", "% of workers (daily mean)"),
+     it=("Lavoratori con stress elevato", "% dei lavoratori (media giornaliera)"))
 _add("quits_women_per_1000", LOWER, 2,
-     en=("Women quitting their job", "per 1,000 employed women a year"))
+     en=("Women quitting their job", "per 1,000 employed women a year"),
+     it=('Donne che lasciano il lavoro', "ogni 1.000 occupate all'anno"))
 _add("quits_men_per_1000", LOWER, 2,
-     en=("Men quitting their job", "per 1,000 employed men a year"))
+     en=("Men quitting their job", "per 1,000 employed men a year"),
+     it=('Uomini che lasciano il lavoro', "ogni 1.000 occupati all'anno"))
 
 _add("workers", NEUTRAL, 0,
-     en=("Workers represented", "workers"))
+     en=("Workers represented", "workers"),
+     it=("Lavoratori rappresentati", "lavoratori"))
 _add("co2_home_energy_t", LOWER, 1,
-     en=("CO2 of home energy on remote days", "t CO2, period total"))
+     en=("CO2 of home energy on remote days", "t CO2, period total"),
+     it=("CO2 dell'energia in casa nei giorni da remoto", 't CO2, totale del periodo'))
 _add("co2_extra_trips_t", LOWER, 1,
-     en=("CO2 of extra car trips on remote days", "t CO2, period total"))
+     en=("CO2 of extra car trips on remote days", "t CO2, period total"),
+     it=("CO2 dei viaggi in auto aggiuntivi nei giorni da remoto", "t CO2, totale del periodo"))
 _add("hours_saved_congestion_relief_per_worker", HIGHER, 2, needs_counterfactual=True,
-     en=("Time saved: less congestion on office days", "hours per worker, period"))
+     en=("Time saved: less congestion on office days", "hours per worker, period"),
+     it=("Tempo risparmiato: meno congestione nei giorni in ufficio", "ore per lavoratore, periodo"))
 _add("hours_saved_remote_days_per_worker", HIGHER, 2, needs_counterfactual=True,
-     en=("Time saved: commutes avoided on remote days", "hours per worker, period"))
+     en=("Time saved: commutes avoided on remote days", "hours per worker, period"),
+     it=("Tempo risparmiato: spostamenti evitati nei giorni da remoto", "ore per lavoratore, periodo"))
 _add("office_days_per_worker", NEUTRAL, 2,
-     en=("Office days per worker", "days per worker, period"))
+     en=("Office days per worker", "days per worker, period"),
+     it=("Giorni in ufficio per lavoratore", "giorni per lavoratore, periodo"))
 _add("car_vehicle_hours", LOWER, 0,
-     en=("Car hours driven by commuters", "vehicle-hours, period total"))
+     en=("Car hours driven by commuters", "vehicle-hours, period total"),
+     it=("Ore di guida dei pendolari in auto", "veicoli-ora, totale del periodo"))
 _add("peak_vc_max", LOWER, 2,
-     en=("Most congested road at the peak", "volume/capacity"))
+     en=("Most congested road at the peak", "volume/capacity"),
+     it=("Strada più congestionata nell'ora di punta", 'volume/capacità'))
 _add("transit_peak_load", LOWER, 2,
-     en=("Public transport load at the peak", "load/capacity"))
+     en=("Public transport load at the peak", "load/capacity"),
+     it=("Carico del trasporto pubblico nell'ora di punta", 'carico/capacità'))
 _add("break_even_km", NEUTRAL, 1,
-     en=("Break-even one-way car commute (a remote day saves CO2 above it)", "km"))
+     en=("Break-even one-way car commute (a remote day saves CO2 above it)", "km"),
+     it=("Distanza di pareggio in auto, solo andata (sopra di essa un giorno da remoto fa risparmiare CO2)", "km"))
 
 # ---------------------------------------------------------------------------------- families
 # nested sections of summary.json, one KPI per category; labels from templates over WORDS
 FAMILY_TEXT: dict[str, dict[str, tuple[str, str]]] = {  # section -> language -> (label template, unit)
-    "modal_split": {"en": ("Trips by {mode}", "% of office-day trips")},
-    "modal_split_by_segment": {"en": ("{segment}: trips by {mode}", "% of office-day trips")},
-    "adoption_by_size": {"en": ("Workers allowed smart working: {size}", "% of workers")},
-    "office_attendance_by_weekday": {"en": ("Workers at the office on {weekday}", "% of workers")},
+    "modal_split": {"en": ("Trips by {mode}", "% of office-day trips"),
+                    "it": ("Spostamenti: {mode}", "% degli spostamenti nei giorni in ufficio")},
+    "modal_split_by_segment": {"en": ("{segment}: trips by {mode}", "% of office-day trips"),
+                               "it": ("{segment}: spostamenti, {mode}", "% degli spostamenti nei giorni in ufficio")},
+    "adoption_by_size": {"en": ("Workers allowed smart working: {size}", "% of workers"),
+                         "it": ("Lavoratori autorizzati al lavoro agile: {size}", "% dei lavoratori")},
+    "office_attendance_by_weekday": {"en": ("Workers at the office on {weekday}", "% of workers"),
+                                     "it": ("Lavoratori in ufficio il {weekday}", "% dei lavoratori")},
 }
 
 
@@ -250,12 +288,9 @@ def ordered(names) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------- numbers
-def _fixed(x: float, decimals: int, sign: bool = False) -> str:
-    """``x`` with thousands separators and ``decimals`` decimals; never ``-0``, never an exponent."""
-    s = f"{x:{'+' if sign else ''},.{decimals}f}"
-    if s.lstrip("+-").strip("0.,") == "":
-        return f"{0:.{decimals}f}"
-    return s
+def _fixed(x: float, decimals: int, sign: bool = False, lang: str = DEFAULT_LANGUAGE) -> str:
+    """``x`` with thousands separators and ``decimals`` decimals in ``lang``; never ``-0``, never an exponent."""
+    return number(x, decimals, lang, sign=sign)
 
 
 def _generic_decimals(x: float, sig: int = 4) -> int:
@@ -278,47 +313,57 @@ def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))
 
 
-def format_value(key: str, value: float | None, ci: tuple[float, float] | None = None) -> str:
-    """A KPI value as a planner reads it: ``6.68%`` (share 0.0668), ``1,210,000`` (car_vkm).
+def format_value(key: str, value: float | None, ci: tuple[float, float] | None = None,
+                 lang: str = DEFAULT_LANGUAGE) -> str:
+    """A KPI value as a planner reads it: ``6.68%`` (share 0.0668), ``1,210,000`` (car_vkm); in Italian
+    ``6,68%`` and ``1.210.000``.
 
     With ``ci`` (a 95% interval): ``1.23 (1.10 to 1.36)``, with more decimals (at most 3 more) when
-    the interval would otherwise show its ends equal. ``n/a`` for a missing value.
+    the interval would otherwise show its ends equal. ``n/a`` (``n.d.``) for a missing value.
     """
     if _missing(value):
-        return "n/a"
+        return t("number.missing", lang)
     x, d, suffix = _scaled(key, float(value))
     if ci is None or _missing(ci[0]) or _missing(ci[1]):
-        return _fixed(x, d) + suffix
+        return _fixed(x, d, lang=lang) + suffix
     lo, _, _ = _scaled(key, float(ci[0]))
     hi, _, _ = _scaled(key, float(ci[1]))
     half = abs(hi - lo) / 2
     if half > 0:
         d = max(d, min(d + 3, -math.floor(math.log10(half))))
-    return f"{_fixed(x, d)}{suffix} ({_fixed(lo, d)}{suffix} to {_fixed(hi, d)}{suffix})"
+    interval = t("number.interval", lang, low=_fixed(lo, d, lang=lang) + suffix, high=_fixed(hi, d, lang=lang) + suffix)
+    return f"{_fixed(x, d, lang=lang)}{suffix} ({interval})"
 
 
 def format_with_unit(key: str, value: float | None, ci: tuple[float, float] | None = None,
                      lang: str = DEFAULT_LANGUAGE) -> str:
     """:func:`format_value` followed by the unit: ``6.68% of worker-days``, ``1,210,000 vehicle-km, period total``."""
-    text, u = format_value(key, value, ci), unit(key, lang)
+    text, u = format_value(key, value, ci, lang), unit(key, lang)
     if u == "-":
         return text
     k = KPIS[key]
-    return f"{text} {u[1:].lstrip()}" if k.share and text != "n/a" else f"{text} {u}"
+    return f"{text} {u[1:].lstrip()}" if k.share and not _missing(value) else f"{text} {u}"
 
 
-def format_diff(key: str, diff: float | None) -> str:
+def format_diff(key: str, diff: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
     """A signed difference of a KPI: ``+1,234`` in its unit; shares in percentage points (``-0.52 pp``)."""
     if _missing(diff):
         return ""
     x, d, suffix = _scaled(key, float(diff))
-    return _fixed(x, d, sign=True) + (" pp" if suffix == "%" else "")
+    return _fixed(x, d, sign=True, lang=lang) + (" " + t("number.pp", lang) if suffix == "%" else "")
 
 
-def format_pct_change(pct: float | None) -> str:
+def format_interval(key: str, low: float | None, high: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A 95% interval of a difference: ``-0.52 pp to +0.10 pp`` (``da -0,52 p.p. a +0,10 p.p.``)."""
+    if _missing(low) or _missing(high):
+        return ""
+    return t("number.interval", lang, low=format_diff(key, low, lang), high=format_diff(key, high, lang))
+
+
+def format_pct_change(pct: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
     """A relative change in percent: ``+12.3%``; below 0.1% in magnitude, two significant digits."""
     if _missing(pct):
         return ""
     if pct == 0 or abs(pct) >= 0.1:
-        return _fixed(pct, 1, sign=True) + "%"
-    return _fixed(pct, _generic_decimals(pct, 2), sign=True) + "%"
+        return _fixed(pct, 1, sign=True, lang=lang) + "%"
+    return _fixed(pct, _generic_decimals(pct, 2), sign=True, lang=lang) + "%"

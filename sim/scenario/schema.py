@@ -503,6 +503,11 @@ class PolicyConfig(Section):
         return "off" if value is False else value
 
 
+# --------------------------------------------------------------------------------------- report
+class ReportConfig(Section):
+    lang: Literal["it", "en"] = field("en", "-", "language of the run's report, plots' captions and the CLI's lines: 'it' Italian, 'en' English (run.py --lang overrides it)", "-")
+
+
 # --------------------------------------------------------------------------------------- scenario
 class Scenario(Section):
     name: str = field("scenario", "-", "scenario name, used in the results folder name (at most 100 characters: file names are short)", "-", pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
@@ -520,6 +525,7 @@ class Scenario(Section):
     emissions: EmissionsConfig = Field(default_factory=EmissionsConfig)
     wellbeing: WellbeingConfig = Field(default_factory=WellbeingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
