@@ -322,6 +322,9 @@ def cmd_app(args) -> int:
         return _fail(f"--port: expected a port number 1-65535, got {args.port}")
     if args.results.exists() and not args.results.is_dir():
         return _fail(f"--results: '{args.results}' exists and is not a folder")
+    # no "This website runs on Solara" banner: it sat over the KPI cards' last row (bottom right);
+    # Solara reads its settings when it is imported
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "false")
     try:
         from solara.__main__ import cli as solara_cli
     except ImportError:

@@ -180,6 +180,8 @@ def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
     d = browser
     d.get(server["url"])
     _wait(d, ".run-button")
+    _wait(d, ".lang-en")[0].click()  # the page opens in Italian (the Comune's baseline): these tests read English
+    _wait(d, ".run-button", text="RUN")
     # a small run: 0.5% sample, 20 workdays
     _type(d, ".run-scale", "0.005")
     _type(d, ".run-days", "20")
@@ -278,10 +280,11 @@ def test_live_view_steps_the_model_day_by_day(server, browser):
 def test_replications_put_a_95_percent_interval_on_the_cards(server, browser):
     d = browser
     _tab(d, "Results")
-    slider = _wait(d, ".run-replications [role=slider]")[0]
-    d.execute_script("arguments[0].focus()", slider)
-    ActionChains(d).send_keys(Keys.ARROW_RIGHT).perform()  # 1 -> 2 seeds
-    _wait_value(d, ".run-replications input", "2")
+    _wait(d, ".replications-2")[0].click()  # 1 -> 2 seeds
+    deadline = time.time() + 20
+    while "v-item--active" not in _classes(_wait(d, ".replications-2")[0]):
+        assert time.time() < deadline, "the 2-seed button did not become active"
+        time.sleep(0.2)
     _wait(d, ".run-button")[0].click()
     _wait(d, ".run-status", text="done", timeout=240)
     ci = _wait(d, ".kpi-remote_share .kpi-ci", timeout=60)[0].text

@@ -34,22 +34,21 @@ from sim.app.live import LIVE_SCALE, live_figure
 from sim.app.live import live_model as make_live_model
 from sim.i18n import LANGUAGE_NAMES, LANGUAGES, localise_number, t
 from sim.outputs import kpis
+from sim.outputs.advice import read_daily, run_warnings
 from sim.outputs.report import sort_plots
 from sim.app.runs import (BASELINE_FILE, MAP_METRICS, SCENARIOS, AppResult, kpi_cards, list_runs, map_figure,
                           read_run, run_against_baseline, zone_map_data)
 
 RESULTS = Path(os.environ.get("SMARTCOMMUTE_RESULTS", "results")).resolve()
-PACKAGES = SCENARIOS / "packages"  # policy packages saved from the app
+# policy packages saved from the app (SMARTCOMMUTE_PACKAGES: another folder, e.g. for tests)
+PACKAGES = Path(os.environ.get("SMARTCOMMUTE_PACKAGES", SCENARIOS / "packages")).resolve()
 LEVERS = levers()
 FILES = scenario_files(SCENARIOS)
 FILE_LABELS = [str(p.relative_to(SCENARIOS)) for p in FILES]
 BASELINE_LEVERS = resolved_dict(load_scenario(BASELINE_FILE))  # "levers changed" are against this file
 REPLICATION_CHOICES = (1, 2, 4, 8)
-# the page's CSS: the footer Solara draws in production mode sits over the cards' last row; cards wrap
-CSS = """
-.v-footer, footer.v-footer { display: none !important; }
-.v-main__wrap { padding-bottom: 24px; }
-"""
+# room below the last row of cards and plots (Solara's banner is off: run.py app sets SOLARA_THEME_SHOW_BANNER)
+CSS = ".v-main__wrap { padding-bottom: 24px; }"
 
 PROGRESS_EVERY_S = 0.3  # shortest interval between two progress updates of the page
 
@@ -244,8 +243,8 @@ def PackageCard(sc):
     lg = lang.value
     solara.Text(t("app.package_hint", lg), style={"font-size": "12px", "color": "#444"})
     solara.InputText(t("app.package_name", lg), value=package_name, dense=True, classes=["package-name"])
-    solara.InputTextArea(t("app.package_description", lg), value=package_description, rows=2,
-                         classes=["package-description"])
+    with solara.Column(classes=["package-description"], gap="0px"):
+        solara.InputTextArea(t("app.package_description", lg), value=package_description, rows=2)
 
     def save():
         path = FILES[FILE_LABELS.index(scenario_label.value)]
@@ -262,7 +261,7 @@ def PackageCard(sc):
         except PackageError as exc:
             package_message.set(str(exc))
             return
-        label = str(out.relative_to(SCENARIOS))
+        label = str(out.relative_to(SCENARIOS)) if out.is_relative_to(SCENARIOS) else f"packages/{out.name}"
         if label not in FILE_LABELS:  # the new file is a scenario of the list from now on
             FILES.append(out)
             FILE_LABELS.append(label)
@@ -388,6 +387,8 @@ def RunView(folder: Path, baseline: Path | None, cards: list[dict] | None = None
     solara.Markdown(f"**{info.name}** · `{folder.name}` · {line}"
                     + (t("app.run_seeds", lg, n=info.replications) if info.replications > 1 else "")
                     + (f"  \n{t('app.against', lg, name=f'**{baseline.name}**')}" if baseline is not None else ""))
+    for w in run_warnings(info.scenario, read_daily(folder), lg):  # the horizon or season hides an effect
+        solara.Warning(w, classes=["horizon-warning"])
     moved = lever_lines(info.scenario, lg)
     with solara.Column(classes=["levers-changed"], gap="0px"):
         if moved:
