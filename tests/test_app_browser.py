@@ -35,6 +35,8 @@ from selenium.common.exceptions import StaleElementReferenceException  # noqa: E
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
+from sim.outputs.kpis import HEADLINE  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -256,8 +258,8 @@ def test_earlier_runs_open_and_compare(server, browser):
     _wait(d, ".run-plot")
     _pick(d, ".against-run", "milan_baseline-")
     deadline = time.time() + 60
-    while len(cards := [c for c in d.find_elements(By.CSS_SELECTOR, ".kpi-card") if c.is_displayed()]) != 13:
-        assert time.time() < deadline, f"{len(cards)} KPI cards on the earlier-runs tab, expected 13"
+    while len(cards := [c for c in d.find_elements(By.CSS_SELECTOR, ".kpi-card") if c.is_displayed()]) != len(HEADLINE):
+        assert time.time() < deadline, f"{len(cards)} KPI cards on the earlier-runs tab, expected {len(HEADLINE)}"
         time.sleep(0.3)
     remote = [c for c in cards if "kpi-remote_share" in _classes(c)][0]
     assert "kpi-dir-up" in _classes(remote)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.outputs.kpis import HEADLINE
 from sim.outputs.report import write_report
 
 from tests.chromium import MISSING, available, chromium
@@ -62,7 +63,7 @@ def _open_and_check(driver, report: Path, tmp_path: Path, headings: list[str]) -
 
     kpis = driver.execute_script(
         "return Array.from(document.querySelectorAll('#kpis table tbody tr')).map(r => r.textContent)")
-    assert len(kpis) == 13 and any("remote_share" in r for r in kpis) and any("co2_net_t" in r for r in kpis)
+    assert len(kpis) == len(HEADLINE) and any("remote_share" in r for r in kpis) and any("co2_net_t" in r for r in kpis)
 
     resources = driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"
