@@ -1,4 +1,4 @@
-"""Command line: ``run.py run | compare | report | validate | schema | sweep | analyze | app``.
+"""Command line: ``run.py run | compare | report | export | validate | schema | sweep | analyze | app``.
 
 Bad input prints one clear message on stderr (file, key, value, what was expected) and exits
 with code 2, before any work and without creating a results folder.
@@ -65,6 +65,15 @@ def _parser() -> argparse.ArgumentParser:
                     help="HTML file to write (its folder must exist; an existing file is replaced)")
     rp.add_argument("--lang", choices=LANGUAGES, help="language of the report (default: the baseline scenario's "
                     "report.lang, else en)")
+
+    x = sub.add_parser("export", help="the runs' figures as a spreadsheet (.xlsx) or CSV files (the first is the baseline)")
+    x.add_argument("runs", nargs="+", metavar="RUN_DIR", help="results folder (with summary.json)")
+    x.add_argument("-o", "--out", type=Path, required=True, metavar="FILE",
+                   help="FILE.xlsx (sheets KPI, comparison, by_zone, by_size_class, by_group, yearly) or FILE.csv "
+                        "(the KPI sheet; the others beside it as FILE_<sheet>.csv)")
+    x.add_argument("--csv-locale", choices=("it", "en"), default="en",
+                   help="CSV for an Excel set to Italian (';' and decimal comma) or English (',' and '.'; default)")
+    x.add_argument("--lang", choices=LANGUAGES, help="language of the KPI labels (default: the baseline's report.lang)")
 
     v = sub.add_parser("validate", help="check scenario (and sweep) files; writes nothing; exit 0 or 2")
     v.add_argument("scenarios", nargs="+")
@@ -182,6 +191,19 @@ def cmd_report(args) -> int:
     except ReportError as exc:
         return _fail(str(exc))
     print(t("cli.report", args.lang or report_language(read_run(Path(args.runs[0]))), path=path))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from sim.orchestrate import language_of
+    from sim.outputs.export import ExportError, write_export
+    lang = args.lang or language_of(args.runs[0])
+    try:
+        files = write_export(args.runs, args.out, lang=lang, csv_locale=args.csv_locale)
+    except ExportError as exc:
+        return _fail(str(exc))
+    for f in files:
+        print(t("cli.export", lang, path=f))
     return 0
 
 
@@ -353,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
-        return {"run": cmd_run, "compare": cmd_compare, "report": cmd_report, "validate": cmd_validate,
+        return {"run": cmd_run, "compare": cmd_compare, "report": cmd_report, "export": cmd_export,
+                "validate": cmd_validate,
                 "schema": cmd_schema, "sweep": cmd_sweep, "analyze": cmd_analyze, "app": cmd_app}[args.command](args)
     except BrokenPipeError:  # stdout closed by the reader (`run.py schema | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit flush

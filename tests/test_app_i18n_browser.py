@@ -12,6 +12,7 @@ Skipped without Debian's chromium/chromium-driver, Selenium or Solara (as tests/
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,7 +65,10 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    with chromium(tmp_path_factory.mktemp("chromium-profile"), window="1400,1800") as driver:
+    downloads = tmp_path_factory.mktemp("downloads")
+    prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), window="1400,1800", prefs=prefs) as driver:
+        driver.downloads = downloads
         yield driver
 
 
@@ -150,6 +154,24 @@ def test_a_planner_names_a_package_runs_it_and_reads_it_in_both_languages(server
     # 20 workdays of SME support: the page says the horizon is too short for the programme to show
     assert any("PMI" in w.text for w in d.find_elements(By.CSS_SELECTOR, ".horizon-warning"))
     _shot(d, "app_it")
+
+    # the spreadsheet downloads: its KPI sheet holds the run's summary.json figures
+    _wait(d, "button", text=t("app.download_xlsx", "it").upper())[0].click()
+    deadline = time.time() + 60
+    while not list(d.downloads.glob("pmi_e_welfare-*.xlsx")) and time.time() < deadline:
+        time.sleep(0.3)
+    got = list(d.downloads.glob("pmi_e_welfare-*.xlsx"))
+    assert got, list(d.downloads.iterdir())
+    from openpyxl import load_workbook
+    wb = load_workbook(got[0])
+    assert wb.sheetnames[:3] == ["KPI", "comparison", "by_zone"]
+    rows = list(wb["KPI"].iter_rows(values_only=True))
+    run_folder = server["results"] / got[0].stem
+    summary = json.loads((run_folder / "summary.json").read_text())
+    reps = summary["replications"]["kpis"]  # two seeds: the mean over the seeds
+    kpi = {r[0]: r for r in rows[1:]}
+    for k in ("sme_allowed_share", "welfare_coverage_share", "co2_net_t"):
+        assert kpi[k][4] == pytest.approx(reps[k]["mean"]), k
 
     _wait(d, ".lang-en")[0].click()
     _wait(d, ".run-button", text="RUN")

@@ -35,6 +35,7 @@ from sim.app.live import live_model as make_live_model
 from sim.i18n import LANGUAGE_NAMES, LANGUAGES, localise_number, t
 from sim.outputs import kpis
 from sim.outputs.advice import read_daily, run_warnings
+from sim.outputs.export import workbook_bytes
 from sim.outputs.report import sort_plots
 from sim.app.runs import (BASELINE_FILE, MAP_METRICS, SCENARIOS, AppResult, kpi_cards, list_runs, map_figure,
                           read_run, run_against_baseline, zone_map_data)
@@ -399,6 +400,10 @@ def RunView(folder: Path, baseline: Path | None, cards: list[dict] | None = None
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}, classes=["kpi-cards"]):
             for card in cards:
                 KpiCard(card)
+    if baseline is not None:  # the spreadsheet of the run against its baseline (sim.outputs.export)
+        solara.FileDownload(lambda: workbook_bytes([baseline, folder], lg), filename=f"{folder.name}.xlsx",
+                            label=t("app.download_xlsx", lg),
+                            mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     report = folder / "report.html"
     if report.is_file():
         solara.FileDownload(lambda: report.read_bytes(), filename=f"{folder.name}-report.html",
