@@ -476,6 +476,9 @@ def section_comparison(runs: list[_Run], sources: list[Source], rows_cmp: list[d
         out.append(f'<p class="note">{_e(t("report.cmp_intro_one", lang))}</p>')
 
     def table(keys: list[str]) -> str:
+        return table_of(keys, sources)
+
+    def table_of(keys: list[str], sources: list[Source]) -> str:
         head1 = (f'<tr><th scope="col" rowspan="2">{_e(t("report.col_indicator", lang))}</th>'
                  f'<th scope="col" rowspan="2">{_e(t("report.col_unit", lang))}</th>'
                  f'<th scope="col" rowspan="2" class="num">{_e(base.label)}<br><span class="key">'
@@ -520,9 +523,24 @@ def section_comparison(runs: list[_Run], sources: list[Source], rows_cmp: list[d
 
     head = [k for k in kpis.HEADLINE if k in names]
     rest = [k for k in kpis.ordered(names) if k not in kpis.HEADLINE]
-    out.append(table(head))
+    others = sources[1:]
+    if len(others) > 1:  # on paper one table per run (a table of every run is wider than an A4 page)
+        out.append('<div class="screen">' + table(head) + "</div>")
+        for s in others:
+            sources_now = [sources[0], s]
+            out.append(f'<div class="print"><h3>{_e(s.label)}</h3>'
+                       + table_of(head, sources_now) + "</div>")
+    else:
+        out.append(table(head))
     if rest:
-        out.append(f"<details><summary>{_e(t('report.cmp_rest', lang, n=len(rest)))}</summary>{table(rest)}</details>")
+        out.append(f"<details><summary>{_e(t('report.cmp_rest', lang, n=len(rest)))}</summary>")
+        if len(others) > 1:
+            out.append('<div class="screen">' + table(rest) + "</div>"
+                       + "".join(f'<div class="print"><h3>{_e(s.label)}</h3>' + table_of(rest, [sources[0], s])
+                                 + "</div>" for s in others))
+        else:
+            out.append(table(rest))
+        out.append("</details>")
     out.append("</section>")
     return "".join(out)
 
@@ -893,10 +911,33 @@ details[open]{padding-bottom:.5rem}
 summary{cursor:pointer;font-weight:600;padding:.35rem 0}
 summary .count{font-weight:400;color:var(--muted);font-size:.86rem;margin-left:.4rem}
 footer{margin-top:3rem;padding-top:.6rem;border-top:1px solid var(--line);font-size:.82rem;color:var(--muted)}
+.print{display:none}
+.d-better{color:#1b7f3b;font-weight:600}.d-worse{color:#b00020;font-weight:600}.d-neutral{color:inherit}
+@page{size:A4 portrait;margin:13mm 11mm 14mm}
 @media print{
- body{font-size:10.5pt}
+ body{font-size:9pt}
  main{max-width:none;padding:0}
  nav.toc,.screen{display:none}
+ .print{display:block}
+ /* A4 portrait: every table fits the page width; numbers may wrap (no column is cut) */
+ table{table-layout:auto;width:100%;font-size:7.6pt}
+ th,td{padding:.18rem .3rem}
+ td.num,th.num{white-space:normal;overflow-wrap:normal;word-break:keep-all}  /* wrap at spaces, never in a number */
+ th{overflow-wrap:normal;word-break:keep-all}
+ table.cmp td:nth-child(2),table.kpis td:nth-child(2){width:16%}
+ table.kpis td:first-child{min-width:0;width:32%}
+ table.kpis td.num{font-size:7.6pt}
+ .key{font-size:6.4pt;overflow-wrap:anywhere}
+ table.levers td:first-child,table.manifest td:first-child{white-space:normal}
+ table.cal{font-size:7pt}
+ table.matrix{font-size:6pt;width:100%}
+ table.matrix th,table.matrix td{padding:.04rem .15rem}
+ table.matrix thead th{word-break:break-all}  /* long sector names as column heads */
+ /* one chapter per page: the title page holds what was run and the headline results */
+ section{break-before:page;page-break-before:always}
+ section#what{break-before:auto;page-break-before:auto}
+ th .key{overflow-wrap:normal}
+ figure img{max-width:100%;max-height:235mm;width:auto}
  h2{break-after:avoid;page-break-after:avoid}
  h3{break-after:avoid;page-break-after:avoid}
  tr,figure{break-inside:avoid;page-break-inside:avoid}
