@@ -139,11 +139,12 @@ def cmd_run(args) -> int:
             f"{scenario.name} ({t('cli.counterfactual', lang)})"
         if args.replications > 1:
             desc += " " + t("cli.seeds", lang, n=args.replications)
-        bar = tqdm(total=progress_days(scenario, args.replications), unit="day", desc=desc, file=sys.stderr,
-                   mininterval=1.0)
+        bar = tqdm(total=progress_days(scenario, args.replications), unit="day", file=sys.stderr, mininterval=1.0,
+                   desc=f"{desc}: {t('cli.calibrating', lang)}", bar_format="{desc}: {elapsed}")
     try:
         path, summary = run_and_write(scenario, out, argv=sys.argv, trace_worker=args.trace_worker,
-                                      progress=bar.update if bar else None, replications=args.replications)
+                                      progress=_days_after_calibration(bar, desc) if bar else None,
+                                      replications=args.replications)
     except (TraceWorkerError, OutputError) as exc:
         return _fail(str(exc))
     finally:
@@ -164,6 +165,23 @@ def cmd_run(args) -> int:
         elif k in summary:
             print(f"  {label(k, lang)}: {format_with_unit(k, summary[k], lang=lang)}")
     return 0
+
+
+def _days_after_calibration(bar, desc: str):
+    """A progress callback that says "calibrating" until the first simulated day, then counts days with
+    a clock started at that day (the set-up is not a day: it would make the first estimate of the time
+    left hours long)."""
+    started = [False]
+
+    def update(days: int) -> None:
+        if not started[0]:
+            started[0] = True
+            bar.bar_format = None  # tqdm's default bar from now on
+            bar.set_description(desc, refresh=False)
+            bar.reset(total=bar.total)
+        bar.update(days)
+
+    return update
 
 
 def cmd_compare(args) -> int:

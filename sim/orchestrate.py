@@ -25,7 +25,7 @@ from sim.outputs.report import report_language
 from sim.i18n import DEFAULT_LANGUAGE
 from sim.outputs.results import OutputError, RunFolderError, atomic_dir, check_output_dir, read_run
 from sim.runner import progress_days, run_and_write
-from sim.scenario.load import ScenarioError, load_scenario
+from sim.scenario.load import ScenarioError, close_file_hint, load_scenario
 from sim.scenario.schema import Scenario
 
 
@@ -80,7 +80,8 @@ def plan(args: list[str], seed: int | None = None, days: int | None = None, scal
         elif p.exists():
             raise CompareError(f"{arg}: neither a run folder (with summary.json) nor a scenario file (.yaml/.yml)")
         else:
-            raise CompareError(f"{arg}: no such run folder or scenario file")
+            hint = close_file_hint(p) if p.suffix.lower() in (".yaml", ".yml") else ""
+            raise CompareError(f"{arg}: no such run folder or scenario file{hint}")
     base = sources[0]
     if base.kind == "run folder":
         base_seed = base.summary.get("seed")

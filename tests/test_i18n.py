@@ -148,3 +148,10 @@ def test_run_prints_kpi_lines_in_italian(tmp_path, capsys):
     line = next(x for x in lines if x.strip().startswith(kpis.label("remote_share", "it") + ":"))
     assert re.search(r": \d+,\d\d% delle giornate-lavoratore$", line), line
     assert '<html lang="it">' in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_compare_suggests_a_misspelt_scenario_file(tmp_path, capsys):
+    assert main(["compare", str(BASELINE), str(ROOT / "scenarios" / "sme_suport.yaml"), "-o", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "no such run folder or scenario file; did you mean" in err and "sme_support.yaml'?" in err
+    assert not (tmp_path / "c").exists()

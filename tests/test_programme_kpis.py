@@ -27,3 +27,12 @@ def test_sme_uptake_at_the_targets_and_at_the_limits():
     off = _summary("policy.smart_working=off")
     assert off["sme_allowed_share"] == 0.0 and off["sme_firms_adopting_share"] == 0.0
     assert _summary("policy.smart_working=all_remote")["sme_firms_adopting_share"] == 1.0
+
+
+def test_one_most_congested_road_for_the_table_and_the_map():
+    """The KPI is the congestion map's darkest road: the highest link of the workday-mean peak v/c."""
+    model, s = run_small(days=10, counterfactual=False)
+    links = model.metrics.links()
+    assert s["peak_vc_max"] == max(links["peak_vc_mean"])
+    daily_max = max(model.metrics.daily()["peak_vc_max"])  # the worst single day is higher, or equal
+    assert daily_max >= s["peak_vc_max"] > 0

@@ -228,6 +228,12 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path, lang: str 
     kpis = [k for k in HEADLINE if any((k, s.label) in by for s in others)]
     paths = []
 
+    # one wide interval (quits: few events) must not squash every other bar: the axis spans the bars
+    # (with room for their labels); an interval reaching past it is cut at the edge, its value still written
+    reach = max((abs(r["diff_pct"]) for r in rows if r["kpi"] in kpis and r["diff_pct"] is not None), default=0.0)
+    widest = max((abs(100 * e / r["baseline"]) for r in rows if r["kpi"] in kpis and r["baseline"]
+                  for e in (r["ci95_low"], r["ci95_high"]) if e is not None), default=0.0)
+    cut = reach > 0 and widest > 4 * reach
     fig, ax = plt.subplots(figsize=(10, (0.25 + 0.22 * len(others)) * len(kpis) + 1.8))
     height = 0.8 / len(others)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -255,12 +261,18 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path, lang: str 
                 error_kw={"elinewidth": 1, "ecolor": "black"})
         for y, x, lo, hi in zip(ys, xs, err_lo, err_hi):
             end = x + hi if x >= 0 else x - lo
+            if cut:
+                end = max(min(end, 1.45 * reach), -1.45 * reach)
             ax.annotate(format_pct_change(x, lang), (end, y), xytext=(4 if x >= 0 else -4, 0), textcoords="offset points",
                         ha="left" if x >= 0 else "right", va="center", fontsize=7)
         for y in na:
             ax.text(0, y, t("compare.plot_na", lang), va="center", fontsize=7, color="grey")
     ax.axvline(0, color="black", linewidth=0.8)
     ax.margins(x=0.12)
+    if cut:
+        ax.set_xlim(-1.6 * reach, 1.6 * reach)
+        ax.text(0.99, 0.01, t("compare.plot_cut", lang), transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=7, color="grey")
     ax.set_yticks(range(len(kpis)))
     ax.set_yticklabels([label(k, lang) for k in kpis], fontsize=8)
     ax.set_ylim(len(kpis) - 0.5, -0.5)  # first KPI on top

@@ -187,8 +187,8 @@ _add("car_vehicle_hours", LOWER, 0,
      en=("Car hours driven by commuters", "vehicle-hours, period total"),
      it=("Ore di guida dei pendolari in auto", "veicoli-ora, totale del periodo"))
 _add("peak_vc_max", LOWER, 2,
-     en=("Most congested road at the peak", "volume/capacity"),
-     it=("Strada più congestionata nell'ora di punta", 'volume/capacità'))
+     en=("Most congested road at the peak (its workday mean; the darkest road of the congestion map)", "volume/capacity"),
+     it=("Strada più congestionata nell'ora di punta (media sui giorni lavorativi; la più scura della mappa)", "volume/capacità"))
 _add("transit_peak_load", LOWER, 2,
      en=("Public transport load at the peak", "load/capacity"),
      it=("Carico del trasporto pubblico nell'ora di punta", 'carico/capacità'))
