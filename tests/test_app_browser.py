@@ -146,9 +146,15 @@ def _wait_value(driver, css: str, value: str, timeout: float = 20) -> None:
 
 
 def _open_section(driver, title: str) -> None:
-    header = _wait(driver, ".v-expansion-panel-header", text=title)[0]
-    if "v-expansion-panel-header--active" not in (header.get_attribute("class") or ""):
-        header.click()
+    """Open a lever section (scrolled into view first: the sidebar is taller than the window)."""
+    deadline = time.time() + 20
+    while True:
+        header = _wait(driver, ".v-expansion-panel-header", text=title)[0]
+        if "v-expansion-panel-header--active" in (header.get_attribute("class") or ""):
+            return
+        assert time.time() < deadline, f"the section {title!r} did not open"
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", header)
+        time.sleep(0.8)
 
 
 def _pick(driver, select_css: str, text: str) -> None:

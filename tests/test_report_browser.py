@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.outputs.difference import DIFFERENCE_METRICS
 from sim.outputs.kpis import HEADLINE
 from sim.outputs.report import write_report
 
@@ -117,7 +118,7 @@ def test_two_run_report_in_chromium(browser, report_runs, tmp_path):
     levers = browser.execute_script("return document.querySelector('table.levers').textContent")
     assert "policy.sme_support.enabled" in levers
     n_img = browser.execute_script("return document.images.length")
-    assert n_img == 2 + 2 * len(list((base / "plots").glob("*.png")))
+    assert n_img == 2 + 2 * len(list((base / "plots").glob("*.png"))) + len(DIFFERENCE_METRICS)  # + difference maps
 
 
 def test_the_network_check_sees_a_fetch(browser, tmp_path):
