@@ -505,7 +505,7 @@ class PolicyConfig(Section):
 
 # --------------------------------------------------------------------------------------- report
 class ReportConfig(Section):
-    lang: Literal["it", "en"] = field("en", "-", "language of the run's report, plots' captions and the CLI's lines: 'it' Italian, 'en' English (run.py --lang overrides it)", "-")
+    lang: Literal["it", "en"] = field("en", "-", "language of the run's report, plots' captions and the CLI's lines: 'it' Italian, 'en' English (run.py --lang overrides it)", "modelling choice: the Comune's planners read Italian first (issue 17)")
 
 
 # --------------------------------------------------------------------------------------- scenario
