@@ -448,7 +448,7 @@ def EarlierRunsTab():
     for r in runs[:30]:
         moved = "; ".join(lever_lines(r.scenario, lg)) or "-"
         lines.append(f"| `{r.folder.name}` | {r.name} | {moved} | {localise_number(f'{r.workers:,}', lg)} | {r.days} | "
-                     f"{r.seed} | " + " | ".join(kpis.format_value(k, r.summary.get(k), lang=lg) for k in shown)
+                     f"{r.seed} | " + " | ".join(kpis.format_value(k, _mean(r.summary, k), lang=lg) for k in shown)
                      + f" | {r.finished[:19]} |")
     solara.Markdown("\n".join(lines) + (f"\n\n{t('app.older_runs', lg, n=len(runs) - 30)}" if len(runs) > 30 else ""))
     solara.Select(t("app.open_run", lg), values=labels, value=chosen, classes=["open-run"])
@@ -458,6 +458,12 @@ def EarlierRunsTab():
         folder = runs[labels.index(chosen.value)].folder
         base = runs[labels.index(against.value)].folder if against.value in labels else None
         RunView(folder, base)
+
+
+def _mean(summary: dict, key: str):
+    """A KPI of a run as its cards show it: the mean over the seeds when it has replications."""
+    reps = ((summary.get("replications") or {}).get("kpis") or {}).get(key)
+    return reps["mean"] if reps else summary.get(key)
 
 
 # -------------------------------------------------------------------------------------- live view
