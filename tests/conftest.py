@@ -52,10 +52,14 @@ TINY = ["city.source=synthetic", "city.grid_size=7", "population.workers_interna
 
 @pytest.fixture(scope="session")
 def report_runs(tmp_path_factory) -> tuple[Path, Path]:
-    """Two 10-day results folders: the baseline and the same with ``policy.sme_support.enabled=true``."""
+    """Two 10-day results folders: the baseline and the same with ``policy.sme_support.enabled=true``.
+
+    Their reports are in English (``report.lang=en``; the Comune's scenarios ask for Italian), the
+    language the report tests read; tests/test_i18n.py writes them again in Italian."""
     from sim.runner import run_and_write
     root = tmp_path_factory.mktemp("report_runs")
-    base, _ = run_and_write(load_scenario(BASELINE, TINY, days=10), root / "baseline", argv=["test"])
-    sme, _ = run_and_write(load_scenario(BASELINE, [*TINY, "policy.sme_support.enabled=true"], days=10),
+    tiny = [*TINY, "report.lang=en"]
+    base, _ = run_and_write(load_scenario(BASELINE, tiny, days=10), root / "baseline", argv=["test"])
+    sme, _ = run_and_write(load_scenario(BASELINE, [*tiny, "policy.sme_support.enabled=true"], days=10),
                            root / "sme_on", argv=["test"])
     return base, sme

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from sim import __version__
 from sim.orchestrate import run_scenarios
-from sim.outputs.compare import build_rows, read_sources
+from sim.outputs.compare import build_rows, noise_verdict, read_sources
 from sim.outputs.difference import ZoneMismatch, zone_difference
 from sim.outputs.kpis import HEADLINE, better_sign, label, unit
 from sim.outputs.maps import MIN_SAMPLED_WORKERS, TOO_FEW, ZONE_METRICS, MapMetric, milan_zones, zone_map
@@ -124,7 +124,8 @@ class AppResult:
 
 
 def kpi_cards(baseline: Path, run: Path) -> list[dict]:
-    """The headline KPIs of ``run`` against ``baseline``: value, difference, percent, 95% interval."""
+    """The headline KPIs of ``run`` against ``baseline``: value, difference, percent, 95% interval, and
+    ``noise``: ``beyond`` / ``within`` the random noise by the paired interval, None without one."""
     rows = {r["kpi"]: r for r in build_rows(read_sources([baseline, run]))}
     cards = []
     for k in HEADLINE:
@@ -135,7 +136,7 @@ def kpi_cards(baseline: Path, run: Path) -> list[dict]:
         scale = max(abs(r["baseline"] or 0.0), abs(r["value"]), 1e-12)
         direction = 0 if abs(diff) <= 1e-9 * scale else (1 if diff > 0 else -1)
         cards.append({**r, "label": label(k), "unit": unit(k), "direction": direction,
-                      "verdict": direction * better_sign(k)})
+                      "verdict": direction * better_sign(k), "noise": noise_verdict(r["ci95_low"], r["ci95_high"])})
     return cards
 
 

@@ -19,6 +19,8 @@ from sim.behaviour.wellbeing import COMPONENTS, REASONS, reason_shares
 from sim.outputs.zones import comune_groups, geometry_wkb, municipio_groups, place_columns, zone_geometry
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR
 
+SME_CLASSES = ("micro", "small", "medium")  # the firms the Comune's SME programme supports
+
 
 # care groups of the by_gender_care_group table: youngest child (none under 15, 0-2, 3-5, 6-14), or
 # no child under 15 but a dependant relative
@@ -358,13 +360,37 @@ class Metrics:
             "adoption_by_size": {k: float(np.mean(d[f"allowed_{k}"])) for k in SIZE_CLASSES},
             "office_attendance_by_weekday": office_by_wd,
             "peak_extra_time": float(np.mean(d["peak_extra_time"])),
-            "peak_vc_max": float(np.max(d["peak_vc_max"])),
+            # the congestion map's darkest road: each link's peak volume/capacity averaged over the workdays,
+            # the highest link (one definition for the table and the map's title)
+            "peak_vc_max": float(np.max(self.link_peak_vc_sum / days)) if len(self.link_peak_vc_sum) else 0.0,
             "transit_peak_load": float(np.mean(d["transit_peak_load"])),
             "car_vehicle_hours": float(sum(d["car_vehicle_hours"])),
             "break_even_km": break_even_km(sc.emissions, heating_fraction(sc.emissions)),
         }
         s["co2_net_t"] = s["co2_commute_t"] + s["co2_home_t"]
+        s.update(self._programme(d))
         return s
+
+    def _programme(self, d: dict) -> dict[str, float]:
+        """The Comune's programme KPIs: SME smart-working uptake (workers allowed, firms offering it) and
+        corporate-welfare coverage."""
+        m = self.model
+        pop = m.population
+        sme = [SIZE_CLASSES.index(k) for k in SME_CLASSES]
+        workers = self._class_workers[sme]
+        allowed = sum(np.asarray(d[f"allowed_{SIZE_CLASSES[i]}"]) * self._class_workers[i] for i in sme)
+        firms = np.isin(pop.firm_class, sme)
+        regime = m.scenario.policy.smart_working
+        adopting = {"off": 0.0, "all_remote": 1.0}.get(regime)  # the limit cases: nobody / everybody allowed
+        if adopting is None:
+            adopting = float(np.mean(m.adopted[firms])) if firms.any() else 0.0
+        covered = m.welfare_cut > 0
+        return {
+            # mean over the days of the share of SME workers allowed (each day's share from the week's plan)
+            "sme_allowed_share": float(np.mean(allowed) / workers.sum()) if workers.sum() > 0 else 0.0,
+            "sme_firms_adopting_share": adopting,
+            "welfare_coverage_share": float(pop.weight[covered].sum() / pop.weight.sum()),
+        }
 
 
 def _wsum(a: np.ndarray, b: np.ndarray) -> float:

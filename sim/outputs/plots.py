@@ -433,7 +433,7 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
     fig = plt.figure(figsize=(11.8, SIZE[1]) if zoom else SIZE, dpi=DPI)
     title = "Where are roads congested at the morning peak?"
     if worst is not None:
-        title += f" Worst road: v/c {worst:.2f}"
+        title += f" Most congested road: v/c {worst:.2f} (workday mean)"
     fig.text(0.012, 0.975, title, fontsize=12, fontweight="bold", va="top", ha="left")
     fig.text(0.012, 0.915, run.caption(), fontsize=8, color=GREY, va="top", ha="left")
     if zoom:

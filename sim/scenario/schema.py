@@ -647,6 +647,11 @@ class CalibrationConfig(Section):
     warm_up_weeks: int = field(12, "weeks", "simulated weeks of the baseline that re-aim the background and refine the constants; their end state starts the year", "numerical setting: with 8 weeks a 10% sample started 1.3 points below the peak-congestion target (benchmarks/sampling.py)", ge=1, le=104)
 
 
+# --------------------------------------------------------------------------------------- report
+class ReportConfig(Section):
+    lang: Literal["it", "en"] = field("en", "-", "language of the run's report, plots' captions and the CLI's lines: 'it' Italian, 'en' English (run.py --lang overrides it)", "modelling choice: the Comune's planners read Italian first (issue 17)")
+
+
 # --------------------------------------------------------------------------------------- scenario
 class Scenario(Section):
     name: str = field("scenario", "-", "scenario name, used in the results folder name (at most 100 characters: file names are short)", "-", pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
@@ -665,6 +670,7 @@ class Scenario(Section):
     wellbeing: WellbeingConfig = Field(default_factory=WellbeingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
