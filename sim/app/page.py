@@ -27,6 +27,7 @@ with warnings.catch_warnings():  # Solara's hook linter flags a line inside Mesa
     from mesa.visualization.solara_viz import ModelController
     from mesa.visualization.utils import update_counter
 
+from sim.world.build import workers_represented
 from sim.scenario.load import ScenarioError, load_scenario, resolved_dict
 from sim.app.levers import (PACKAGE_NAME, PackageError, apply_levers, changed_levers, lever_changes, lever_values, levers,
                             mark_edited, save_package, scenario_files)
@@ -221,9 +222,12 @@ def RunSize(errors):
     solara.SliderFloat(t("app.sample_share", lg), value=min(max(share or 0.01, 0.005), 1.0), min=0.005, max=1.0,
                        step=0.005, on_value=lambda v: None if share and abs(v - share) < 0.0025 else scale.set(round(v, 4)))
     solara.InputText(t("app.sample_box", lg), value=str(scale.value), on_value=scale.set, dense=True, classes=["run-scale"])
-    if share:
-        solara.Text(t("app.sample_words", lg, n=localise_number(f"{round(share * 1_210_000):,}", lg),
-                      total=localise_number("1,210,000", lg)), style={"font-size": "12px", "color": "#444"})
+    sc, _ = solara.use_memo(_validate, dependencies=[scenario_label.value, values.value, scale.value,
+                                                     days.value, seed.value, package_name.value])
+    if share and sc is not None:
+        total = workers_represented(sc.city, sc.population)
+        solara.Text(t("app.sample_words", lg, n=localise_number(f"{round(share * total):,}", lg),
+                      total=localise_number(f"{round(total):,}", lg)), style={"font-size": "12px", "color": "#444"})
     solara.SliderInt(t("app.workdays_slider", lg), value=min(max(n_days or 250, 1), 250), min=1, max=250,
                      on_value=days.set)
     solara.InputText(t("app.workdays", lg), value=str(days.value), on_value=days.set, dense=True, classes=["run-days"])
@@ -486,7 +490,7 @@ def LiveTab():
     sc, errors = solara.use_memo(_validate, dependencies=[scenario_label.value, values.value, scale.value,
                                                           days.value, seed.value, package_name.value])
     solara.Markdown(t("app.live_intro", lg, pct=kpis.format_value("remote_share", LIVE_SCALE, lang=lg),
-                      n=localise_number(f"{round(LIVE_SCALE * 1_210_000):,}", lg)))
+                      n=localise_number(f"{round(LIVE_SCALE * workers_represented(sc.city, sc.population)) if sc else 0:,}", lg)))
     live_sc = sc.model_copy(update={"scale": LIVE_SCALE}) if sc is not None else None
     solara.Button(t("app.live_build", lg), disabled=live_sc is None or build_live.pending,
                   on_click=lambda: build_live(live_sc), classes=["live-build"])
