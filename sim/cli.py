@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run one scenario and write a results folder")
     r.add_argument("scenario", help="scenario YAML file")
     r.add_argument("--seed", type=int, help="random seed (overrides the file)")
-    r.add_argument("--days", type=int, help="simulated workdays (overrides the file)")
+    r.add_argument("--days", type=int, help="simulated workdays (overrides the file's days and years)")
+    r.add_argument("--years", type=int, help="simulated whole years, 1-10, on the Italian calendar (overrides the file's days and years)")
     r.add_argument("--scale", type=float, help="sampling rate of the population, 0 < scale <= 1")
     r.add_argument("--out", type=Path, help="results folder (default results/<name>-<timestamp>)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
@@ -99,7 +100,8 @@ def _fail(message: str) -> int:
 
 def cmd_run(args) -> int:
     try:
-        scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, days=args.days, scale=args.scale)
+        scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, days=args.days, years=args.years,
+                                 scale=args.scale)
     except ScenarioError as exc:
         return _fail(str(exc))
     if args.replications < 1:

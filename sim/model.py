@@ -25,6 +25,7 @@ from sim.outputs.metrics import Metrics
 from sim.rng import SETUP_DAY, KeyedRNG
 from sim.scenario.schema import SIZE_CLASSES, WEEKDAYS, Scenario
 from sim.trace import WorkerTrace
+from sim.world.calendar import build_calendar
 from sim.world.city import GATEWAY, City, build_city
 from sim.world.population import Population, build_population
 
@@ -62,6 +63,7 @@ class CommuteModel(mesa.Model):
         check_trace_worker(trace_worker, pop.n_workers)
         self.calibration = calibration
         self.day = 0
+        self.calendar = build_calendar(sc)  # workdays, weekdays, weeks, leave and years of the run
         self.slots = schedule.slots(mode_cfg=sc.mode, traffic_cfg=sc.traffic)
         self.od = pop.home.astype(np.int64) * self.city.n_zones + pop.work
         # the daily traffic works on the OD pairs somebody commutes on ("active"), not all n_zones^2
@@ -132,11 +134,12 @@ class CommuteModel(mesa.Model):
         day, sc, pop = self.day, self.scenario, self.population
         if adoption.is_update_day(day, sc.adoption.workdays_per_month):
             self.adoption_step(day)
-        if day % 5 == 0:
+        if self.calendar.week_start(day):
             self.plan_week(day)
-        remote = self.remote_t[day % 5]
+        remote = self.remote_t[self.calendar.weekday(day)]
         remote_ids = np.nonzero(remote)[0]  # a small minority; what they live is fixed for the week
-        veh, riders = commute.trips_today(self.plan, remote_ids)
+        present = self.calendar.present(day)
+        veh, riders = commute.trips_today(self.plan, remote_ids, present)
         roads, crowd, load = self.load_network(veh, riders)
         od_car_g = emissions.od_car_g(P=self.paths.P, link_km=self.city.link_km, link_min=roads.link_min,
                                       intra_rows=self.paths.intra_rows, intra_km=self.paths.km[self.paths.intra_rows],
@@ -150,7 +153,7 @@ class CommuteModel(mesa.Model):
         self.metrics.record_day(day=day, remote=remote, rem_i=remote_ids, veh=veh, vol=roads.vol, od_min=roads.od_min,
                                 round_trip_min=lived.round_trip_min, round_delay_min=lived.round_delay_min, load=load,
                                 commute_kg=lived.commute_kg, home_kg=home.home_kg, extra_kg=home.extra_kg,
-                                heating=home.heating, quit_i=quit_ids)
+                                heating=home.heating, quit_i=quit_ids, present=present)
         if self.trace is not None:
             self.trace.record(day=day, remote=remote, lived=lived, home=home, strain=strain, quit_ids=quit_ids)
         wellbeing.replace_quitters(self.stress, quit_ids, base_stress=pop.base_stress)
@@ -268,7 +271,7 @@ class CommuteModel(mesa.Model):
     # ------------------------------------------------------------------ public helpers
     def date(self, day: int):
         """Calendar date of workday ``day``."""
-        return emissions.workday_date(self.scenario.emissions.start_date, day)
+        return self.calendar.date(day)
 
     def allowed(self) -> np.ndarray:
         """Workers allowed smart working this month (see :func:`sim.behaviour.adoption.allowed_workers`)."""

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from sim.world.calendar import build_calendar, intensity
 from sim.world.city import City, build_city
 from sim.world.population import Population, build_population
 from sim.rng import SETUP_DAY, KeyedRNG
@@ -97,13 +98,6 @@ def _car_g_per_km(speed_kmh: float, cfg) -> float:
     k = cfg.car_urban_g_per_km / (a + b / vr + c * vr * vr)
     v = max(speed_kmh, 1.0)
     return k * (a + b / v + c * v * v)
-
-
-def _workday_date(start: str, day: int) -> dt.date:
-    """Workday ``day`` counted Monday-Friday from the Monday of ``start``'s week."""
-    d0 = dt.date.fromisoformat(start)
-    d0 -= dt.timedelta(days=d0.weekday())
-    return d0 + dt.timedelta(days=7 * (day // 5) + day % 5)
 
 
 def _heating_season(date: dt.date, cfg) -> bool:
@@ -390,6 +384,7 @@ class ReferenceModel(mesa.Model):
         self.population = pop = population if population is not None else build_population(
             sc.population, self.city, sc.scale, self.keyed)
         self.calibration = cal = calibration
+        self.calendar = build_calendar(sc)  # the same Italian calendar as the fast model (sim.world.calendar)
         self.day = 0
         self.rows: list[dict] = []
         self._setup_inputs()
@@ -465,7 +460,7 @@ class ReferenceModel(mesa.Model):
         return self.agents_by_type[RefFirm]
 
     def date(self, day: int) -> dt.date:
-        return _workday_date(self.scenario.emissions.start_date, day)
+        return self.calendar.date(day)
 
     def state(self) -> dict[str, list]:
         """The workers' and firms' state as lists indexed by id (for comparisons)."""
@@ -517,12 +512,13 @@ class ReferenceModel(mesa.Model):
         # count the trips, worker by worker (in id order)
         veh: dict[tuple[int, int], float] = {}
         riders = [0.0] * S
+        present = self.calendar.present(self.day)  # the August slowdown: those on leave do not travel
         for w in self.worker_list:
             if w.by_car:
                 key = (w.od, w.slot)
-                veh[key] = veh.get(key, 0.0) + w.weight / occ
+                veh[key] = veh.get(key, 0.0) + w.weight / occ * present
             elif w.by_transit:
-                riders[w.slot] += w.weight
+                riders[w.slot] += w.weight * present
         self.veh = veh
         # load each loaded OD pair's vehicles on the links of its path (OD pairs in increasing order)
         by_od: dict[int, list[float]] = {}
@@ -576,8 +572,8 @@ class ReferenceModel(mesa.Model):
         day, sc = self.day, self.scenario
         if day > 0 and day % sc.adoption.workdays_per_month == 0:
             self.adoption_step(day)
-        weekday = day % 5
-        if weekday == 0:
+        weekday = self.calendar.weekday(day)
+        if self.calendar.week_start(day):
             self.plan_week(day)
         self.workers.do("set_out", weekday)
         self.load_network()
@@ -609,22 +605,23 @@ class ReferenceModel(mesa.Model):
         car_vkm = car_h = delay = commute = co2_c = co2_h = co2_x = stress = high = q_women = q_men = 0.0
         ncls = len(SIZE_CLASSES)
         allowed_num, cls_w = [0.0] * ncls, [0.0] * ncls
+        present = self.calendar.present(day)  # the share not on leave commutes or works at home
         for w, allowed in zip(self.worker_list, self._allowed_this_week):
             x = w.weight
             W += x
             if w.remote_today:
                 remote += x
             else:
-                office += x
-                trips[w.mode] += x
+                office += x * present
+                trips[w.mode] += x * present
             if w.by_car:
-                car_vkm += x * (2 * w.dist_km)
-                car_h += x * w.round_trip_min
-            delay += x * w.round_delay_min
-            commute += x * w.round_trip_min
-            co2_c += x * w.commute_kg
-            co2_h += x * w.home_kg
-            co2_x += x * w.extra_kg
+                car_vkm += x * present * (2 * w.dist_km)
+                car_h += x * (w.round_trip_min * present)
+            delay += x * (w.round_delay_min * present)
+            commute += x * (w.round_trip_min * present)
+            co2_c += x * (w.commute_kg * present)
+            co2_h += x * (w.home_kg * present)
+            co2_x += x * (w.extra_kg * present)
             stress += x * w.stress
             if w.stress > thr:
                 high += x
@@ -646,7 +643,8 @@ class ReferenceModel(mesa.Model):
                 base += v * self.od_t0_min[od]
                 extra += v * (self.od_min[od][s] - self.od_t0_min[od])
         row = {
-            "day": day, "date": date.isoformat(), "weekday": WEEKDAYS[day % 5], "heating_season": bool(heating),
+            "day": day, "date": date.isoformat(), "year": self.calendar.year_index(day),
+            "weekday": WEEKDAYS[self.calendar.weekday(day)], "heating_season": bool(heating), "present_share": present,
             "remote_share": remote / W,
             "office_workers": office,
             **{f"trips_{k}": trips[i] for i, k in enumerate(MODES)},

@@ -99,15 +99,20 @@ class Metrics:
         return self._allowed_days
 
     def record_day(self, *, day, remote, rem_i, veh, vol, od_min, round_trip_min, round_delay_min,
-                   load, commute_kg, home_kg, extra_kg, heating, quit_i) -> None:
+                   load, commute_kg, home_kg, extra_kg, heating, quit_i, present=1.0) -> None:
         """Add one day. Arrays are per worker unless named otherwise (remote: bool; rem_i: ids of the
         remote workers; home_kg: kg of a remote day at home; extra_kg: per remote worker, as rem_i;
-        quit_i: ids of today's quitters; veh: OD x slot; vol: link x slot)."""
+        quit_i: ids of today's quitters; veh: OD x slot; vol: link x slot; present: share of workers not on
+        leave, which scales today's commutes and remote days: veh arrives scaled, the rest is scaled here)."""
         m = self.model
         pop, w, sc = m.population, m.population.weight, m.scenario
-        if day % 5 == 0 or not self.rows:  # the plan, hence who is allowed, changes on Mondays
+        if m.calendar.week_start(day) or not self.rows:  # the plan, hence who is allowed, changes each week
             self._start_week()
-        self._week_days.append(day % 5)
+        self._week_days.append(m.calendar.weekday(day))
+        if present != 1.0:  # the August slowdown: those on leave neither commute nor work at home
+            round_trip_min, round_delay_min, commute_kg = (round_trip_min * present, round_delay_min * present,
+                                                           commute_kg * present)
+            home_kg, extra_kg = home_kg * present, extra_kg * present
         self.commute_min += round_trip_min
         self.co2_commute_kg += commute_kg
         self.co2_home_kg[rem_i] += home_kg + extra_kg
@@ -135,10 +140,11 @@ class Metrics:
         w_quit = w[quit_i]
         woman_quit = pop.woman[quit_i]
         row = {
-            "day": day, "date": m.date(day).isoformat(), "weekday": WEEKDAYS[day % 5], "heating_season": bool(heating),
+            "day": day, "date": m.date(day).isoformat(), "year": m.calendar.year_index(day),
+            "weekday": WEEKDAYS[m.calendar.weekday(day)], "heating_season": bool(heating), "present_share": present,
             "remote_share": remote_w / W,
-            "office_workers": W - remote_w,
-            **{f"trips_{k}": float(trips[i]) for i, k in enumerate(MODES)},
+            "office_workers": (W - remote_w) * present,
+            **{f"trips_{k}": float(trips[i]) * present for i, k in enumerate(MODES)},
             "car_vkm": car_vkm, "car_vehicle_hours": car_veh_h,
             "delay_hours": _wsum(w, round_delay_min) / 60.0,
             "commute_hours": _wsum(w, round_trip_min) / 60.0,
@@ -289,7 +295,7 @@ class Metrics:
             "peak_vc_max": float(np.max(d["peak_vc_max"])),
             "transit_peak_load": float(np.mean(d["transit_peak_load"])),
             "car_vehicle_hours": float(sum(d["car_vehicle_hours"])),
-            "break_even_km": break_even_km(sc.emissions, heating_fraction(sc.emissions)),
+            "break_even_km": break_even_km(sc.emissions, heating_fraction(sc.emissions, m.calendar.dates(WORKDAYS_PER_YEAR))),
         }
         s["co2_net_t"] = s["co2_commute_t"] + s["co2_home_t"]
         return s

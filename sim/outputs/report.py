@@ -360,9 +360,9 @@ def _run_words(run: _Run) -> str:
             pop += " (a 100% sample: every worker simulated)"
         parts.append(pop)
     if days is not None:
-        start = (run.scenario.get("emissions") or {}).get("start_date")
-        parts.append(f"{days} workdays" + (f" from {_date_text(start)}" if start else "")
-                     + (" (one working year)" if days == WORKDAYS_PER_YEAR else ""))
+        start, years = run.scenario.get("start"), run.scenario.get("years")
+        parts.append(f"{days} workdays of the Italian calendar" + (f" from {_date_text(start)}" if start else "")
+                     + (f" ({years} year{'s' if years > 1 else ''})" if years else ""))
     reps = s.get("replications")
     if reps:
         seeds = reps.get("seeds") or []

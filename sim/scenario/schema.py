@@ -12,10 +12,13 @@ Loading (``extends`` chains, ``--set`` overrides, error messages) lives in
 from __future__ import annotations
 
 import datetime as dt
+import types
 import typing
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.world.calendar import workdays_in_years
 
 SIZE_CLASSES = ("micro", "small", "medium", "large", "public")
 MODES = ("car", "transit", "bike", "walk", "moto")
@@ -57,6 +60,8 @@ def _numeric(annotation) -> bool:
     if annotation in (int, float):
         return True
     args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # int | None
+        return any(_numeric(a) for a in args if a is not type(None))
     return typing.get_origin(annotation) in (list, dict, tuple) and bool(args) and _numeric(args[-1])
 
 
@@ -380,7 +385,6 @@ class EmissionsConfig(Section):
     home_heating_kwh: float = field(20.0, "kWh/remote day", "extra heating gas on a remote day in the heating season", "assumption (range 10-30) set so the break-even one-way car commute is ~6 km (IEA 2020)", ge=0, le=200)
     heating_start: str = field("10-15", "MM-DD", "first day of the heating season", "DPR 412/1993 (74/2013): climate zone E, 15 October", pattern=r"^\d{2}-\d{2}$")
     heating_end: str = field("04-15", "MM-DD", "last day of the heating season", "DPR 412/1993: climate zone E, 15 April", pattern=r"^\d{2}-\d{2}$")
-    start_date: str = field("2025-01-06", "YYYY-MM-DD", "calendar date of the first simulated workday (a Monday)", "modelling choice", pattern=r"^\d{4}-\d{2}-\d{2}$")
     extra_trip_km_per_remote_day: float = field(1.0, "car km/remote day", "extra non-work car travel on a remote day (errands, lunch)", "assumption (range 0-3): rebound trips (Caldarola & Sorrell 2022)", ge=0, le=50)
 
     @field_validator("speed_curve")
@@ -396,15 +400,6 @@ class EmissionsConfig(Section):
     @classmethod
     def _month_day(cls, value: str, info) -> str:
         parse_month_day(value, f"emissions.{info.field_name}")
-        return value
-
-    @field_validator("start_date")
-    @classmethod
-    def _date(cls, value: str) -> str:
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError(f"emissions.start_date must be a real date 'YYYY-MM-DD', got {value!r} ({exc})") from None
         return value
 
     @model_validator(mode="after")
@@ -446,15 +441,71 @@ class WellbeingConfig(Section):
     caregiver_quit_multiplier: float = field(4.0, "-", "quit hazard of caregivers relative to others at equal stress", "assumption: INL resignations concentrate among parents", ge=1, le=50)
 
 
+# --------------------------------------------------------------------------------------- calendar
+def check_date(value: str | None, key: str) -> str | None:
+    """A real date 'YYYY-MM-DD' (or None); ValueError naming ``key``."""
+    if value is None:
+        return None
+    try:
+        dt.date.fromisoformat(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{key} must be a real date 'YYYY-MM-DD', got {value!r} ({exc})") from None
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError(f"{key} must be a real date 'YYYY-MM-DD', got {value!r}")
+    return value
+
+
+class CalendarConfig(Section):
+    patron_saint: str | None = field(
+        "12-07", "MM-DD", "the Comune's patron saint's day, a holiday for its employers (null for none)",
+        "Milan: Sant'Ambrogio, 7 December (holiday for Milan's employers under the national collective agreements)")
+    august_leave_share: float = field(
+        0.35, "0-1", "share of workers on leave on workdays of the August slowdown (their commutes and the roads' commuter flows scale by the share present)",
+        "assumption (range 0.2-0.6): the Osservatorio di Milano (M. Todisco, press statements 2004-2013) describes the city "
+        "'almost empty in the two weeks around Ferragosto' and ~45% of shops open in the northern cities after it; "
+        "Cescat/Assoedilizia: about half of the Milanese stay in town at Ferragosto", ge=0, le=1)
+    august_leave_from: str = field("08-04", "MM-DD", "first day of the August slowdown", "assumption: the two-three weeks around Ferragosto (15 August)")
+    august_leave_to: str = field("08-22", "MM-DD", "last day of the August slowdown", "assumption: the controesodo of the penultimate August weekend (Osservatorio di Milano)")
+
+    @field_validator("patron_saint", "august_leave_from", "august_leave_to")
+    @classmethod
+    def _month_day(cls, value: str | None, info) -> str | None:
+        if value is not None:
+            parse_month_day(value, f"calendar.{info.field_name}")
+        return value
+
+
+class LeverTiming(Section):
+    """When a lever acts: from ``start`` (none: from the run's start), reaching full effect ``ramp_months``
+    later, until ``end`` (excluded; none: to the run's end). See :func:`sim.world.calendar.intensity`."""
+
+    start: str | None = field(None, "YYYY-MM-DD", "date the lever starts (null: in force from the run's start)", "lever")
+    end: str | None = field(None, "YYYY-MM-DD", "date the lever stops (excluded; null: never)", "lever")
+    ramp_months: float = field(0.0, "months", "months from start to full effect (linear; 0 = full effect at once)", "lever; assumption for a programme rolled out firm by firm (range 0-24)", ge=0, le=120)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date(cls, value, info):
+        if isinstance(value, dt.date):  # YAML reads a bare 2026-01-01 as a date
+            value = value.isoformat()
+        return check_date(value, f"{info.field_name}")
+
+    @model_validator(mode="after")
+    def _order(self) -> "LeverTiming":
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
 # --------------------------------------------------------------------------------------- policy
-class SMESupportPolicy(Section):
+class SMESupportPolicy(LeverTiming):
     enabled: bool = field(False, "-", "help micro, small and medium firms adopt smart working", "Comune di Milano work-life balance programme")
     innovation_multiplier: float = field(3.0, "x", "multiplier of the Bass innovation coefficient for supported classes (training, consultancy)", "assumption (range 1.5-5)", ge=1, le=50)
     return_hazard_factor: float = field(0.6, "x", "multiplier of the return-to-office hazard for supported classes (subsidised equipment)", "assumption (range 0.3-1)", ge=0, le=1)
     classes: list[Literal["micro", "small", "medium"]] = field(["micro", "small", "medium"], "-", "size classes that receive support", "Milan programme targets micro, small and medium firms")
 
 
-class RemoteDaysPolicy(Section):
+class RemoteDaysPolicy(LeverTiming):
     cap: int = field(5, "days/week", "maximum remote days a week for anyone (5 = no cap)", "lever", ge=0, le=5)
     floor: int = field(0, "days/week", "minimum remote days a week for workers allowed smart working", "lever", ge=0, le=5)
 
@@ -465,20 +516,20 @@ class RemoteDaysPolicy(Section):
         return self
 
 
-class StaggeredHoursPolicy(Section):
+class StaggeredHoursPolicy(LeverTiming):
     enabled: bool = field(False, "-", "move the start of work of a share of employers", "Milan 'Politiche dei tempi'")
     shift_minutes: int = field(60, "min", "shift of the start time (positive = later)", "assumption (range -60 to 90)", ge=-180, le=180)
     share_of_firms: float = field(0.3, "0-1", "share of private firms that shift", "assumption", ge=0, le=1)
     public_administration: bool = field(True, "-", "the public administration shifts too", "lever")
 
 
-class FlexibleHoursPolicy(Section):
+class FlexibleHoursPolicy(LeverTiming):
     enabled: bool = field(False, "-", "let workers arrive anywhere in a window without penalty", "lever")
     window_minutes: int = field(45, "min", "half-width of the arrival window without schedule penalty", "assumption (range 15-90)", ge=0, le=240)
     share_of_workers: float = field(0.5, "0-1", "share of workers covered", "assumption", ge=0, le=1)
 
 
-class CorporateWelfarePolicy(Section):
+class CorporateWelfarePolicy(LeverTiming):
     enabled: bool = field(False, "-", "corporate welfare: childcare support, flexible leave", "Milan work-life balance programme")
     coverage: float = field(0.5, "0-1", "share of workers whose employer offers it", "assumption (range 0.2-0.8)", ge=0, le=1)
     conflict_reduction: float = field(0.35, "0-1", "relative cut of work-family conflict for covered workers", "assumption (range 0.2-0.5)", ge=0, le=1)
@@ -509,7 +560,9 @@ class Scenario(Section):
     extends: str | None = field(None, "path", "parent scenario file, relative to this file", "-")
     description: str = field("", "-", "one paragraph on what the scenario is", "-")
     seed: int = field(42, "-", "random seed", "-", ge=0, le=2**32 - 1)
-    days: int = field(WORKDAYS_PER_YEAR, "workdays", "simulated workdays (250 = one year)", "Italian working year ~250 days", ge=1, le=2500)
+    start: str = field("2025-01-06", "YYYY-MM-DD", "first calendar day of the run (the run's first workday is the first workday on or after it)", "modelling choice")
+    years: int | None = field(None, "years", "whole years simulated from start (workdays from the Italian calendar); null: one year unless days is set", "modelling choice: a programme runs over years", ge=1, le=10)
+    days: int | None = field(None, "workdays", "simulated workdays from start, for runs shorter than a year (null: years' workdays); filled in from years when null", "Italian working year ~250 days", ge=1, le=2600)
     scale: float = field(1.0, "0-1", "sampling rate of the population; totals stay full-population equivalents", "-", gt=0, le=1)
     city: CityConfig = Field(default_factory=CityConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
@@ -520,6 +573,23 @@ class Scenario(Section):
     emissions: EmissionsConfig = Field(default_factory=EmissionsConfig)
     wellbeing: WellbeingConfig = Field(default_factory=WellbeingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, value):
+        if isinstance(value, dt.date):  # YAML reads a bare 2025-01-06 as a date
+            value = value.isoformat()
+        return check_date(value, "start")
+
+    @model_validator(mode="after")
+    def _horizon(self) -> "Scenario":
+        """``days`` from ``years`` (one year when both are null); both given must agree (see :func:`horizon_days`)."""
+        days = horizon_days(start=self.start, years=self.years, days=self.days,
+                            patron_saint=self.calendar.patron_saint)
+        if days != self.days:
+            object.__setattr__(self, "days", days)  # filled in once, without re-validating the whole scenario
+        return self
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
@@ -536,3 +606,17 @@ class Scenario(Section):
         if self.city.source == "csv" and not self.city.csv_dir:
             raise ValueError("city.csv_dir is required when city.source is 'csv'")
         return self
+
+
+def horizon_days(*, start: str, years: int | None, days: int | None, patron_saint: str | None) -> int:
+    """Workdays of the run: ``days`` if given alone; the workdays of ``years`` whole years from ``start``
+    (one year when neither is given); both given must name the same number of workdays."""
+    from_years = workdays_in_years(dt.date.fromisoformat(start), years or 1,
+                                   parse_month_day(patron_saint, "calendar.patron_saint") if patron_saint else None)
+    if days is None:
+        return from_years
+    if years is not None and days != from_years:
+        raise ValueError(
+            f"days ({days}) and years ({years}) conflict: {years} year{'s' if years > 1 else ''} from {start} "
+            f"hold {from_years} workdays; give one of them (days: null to run whole years)")
+    return days
