@@ -25,7 +25,7 @@ from sim.outputs.metrics import Metrics
 from sim.rng import SETUP_DAY, KeyedRNG
 from sim.scenario.schema import SIZE_CLASSES, WEEKDAYS, Scenario
 from sim.trace import WorkerTrace
-from sim.world.calendar import build_calendar
+from sim.world.calendar import build_calendar, lever_levels
 from sim.world.city import GATEWAY, City, build_city
 from sim.world.population import Population, build_population
 
@@ -64,6 +64,7 @@ class CommuteModel(mesa.Model):
         self.calibration = calibration
         self.day = 0
         self.calendar = build_calendar(sc)  # workdays, weekdays, weeks, leave and years of the run
+        self.levels = lever_levels(sc.policy, self.calendar.date(0))  # each timed lever's intensity this week
         self.slots = schedule.slots(mode_cfg=sc.mode, traffic_cfg=sc.traffic)
         self.od = pop.home.astype(np.int64) * self.city.n_zones + pop.work
         # the daily traffic works on the OD pairs somebody commutes on ("active"), not all n_zones^2
@@ -73,7 +74,7 @@ class CommuteModel(mesa.Model):
         self.expected = mode_choice.Expected(car_min=calibration.learnt_car_min[self.active_od].copy(),
                                              crowd=calibration.learnt_crowd.copy())
         self.set_background(calibration.background_vc)
-        self.p_year, self.return_prob = adoption.policy_rates(sc, calibration.return_prob)
+        self.p_year, self.return_prob = adoption.policy_rates(sc, calibration.return_prob, self.levels["sme_support"])
         self.adoption_updates_year = adoption.updates_per_year(sc.adoption.workdays_per_month)
         self.adopted = adoption.initial_adopters(scenario=sc, firm_class=pop.firm_class,
                                                  u=self.keyed.uniform(SETUP_DAY, "firm_adopt_init", pop.n_firms))
@@ -95,11 +96,14 @@ class CommuteModel(mesa.Model):
         """What the levers fix for the run and does not depend on the routes."""
         sc, pop = self.scenario, self.population
         pol = sc.policy
+        lv = self.levels
         self.work_start_min = schedule.work_start_min(
             mode_cfg=sc.mode, staggered=pol.staggered_hours, worker_class=pop.worker_class, worker_firm=pop.worker_firm,
-            firm_class=pop.firm_class, firm_u_stagger=pop.firm_u_stagger)
-        self.window_min = schedule.flexible_window_min(flexible=pol.flexible_hours, u_flex=pop.u_flex)
-        self.welfare_cut = wellbeing.welfare_conflict_cut(welfare=pol.corporate_welfare, u_welfare=pop.u_welfare)
+            firm_class=pop.firm_class, firm_u_stagger=pop.firm_u_stagger, level=lv["staggered_hours"])
+        self.window_min = schedule.flexible_window_min(flexible=pol.flexible_hours, u_flex=pop.u_flex,
+                                                       level=lv["flexible_hours"])
+        self.welfare_cut = wellbeing.welfare_conflict_cut(welfare=pol.corporate_welfare, u_welfare=pop.u_welfare,
+                                                          level=lv["corporate_welfare"])
         self.conflict = wellbeing.conflicts(caregiver=pop.caregiver, welfare_cut=self.welfare_cut, cfg=sc.wellbeing)
         self.firm_cap = np.array([sc.adoption.max_remote_days[k] for k in SIZE_CLASSES])[pop.worker_class]
         self.log_weekday_weight = np.log([sc.remote_days.weekday_weight[d] for d in WEEKDAYS])
@@ -135,6 +139,7 @@ class CommuteModel(mesa.Model):
         if adoption.is_update_day(day, sc.adoption.workdays_per_month):
             self.adoption_step(day)
         if self.calendar.week_start(day):
+            self.levers_in_time(day)
             self.plan_week(day)
         remote = self.remote_t[self.calendar.weekday(day)]
         remote_ids = np.nonzero(remote)[0]  # a small minority; what they live is fixed for the week
@@ -160,9 +165,21 @@ class CommuteModel(mesa.Model):
         self.expected.learn(car_min_today=roads.od_min, crowd_today=crowd, rate=sc.mode.learning_rate)
         self.day += 1
 
+    def levers_in_time(self, day: int) -> None:
+        """This week's intensity of the timed levers; what they fix is remade when one of them moved."""
+        levels = lever_levels(self.scenario.policy, self.date(day))
+        if levels != self.levels:
+            self.levels = levels
+            self._static_levers()
+            self.preferred_slot = schedule.preferred_slot(slot_mid_min=self.slots.mid_min,
+                                                          free_flow_min=self.routes.od_t0_min[self.od],
+                                                          work_start_min=self.work_start_min)
+
     def adoption_step(self, day: int) -> None:
-        """Monthly Bass diffusion with return-to-office."""
+        """Monthly Bass diffusion with return-to-office (the SME lever at its intensity of the day)."""
         pop = self.population
+        level = lever_levels(self.scenario.policy, self.date(day))["sme_support"]
+        self.p_year, self.return_prob = adoption.policy_rates(self.scenario, self.calibration.return_prob, level)
         self.adopted = adoption.monthly_update(self.adopted, pop.firm_class, pop.firm_employees, self.p_year,
                                                self.scenario.adoption.bass_q_per_year, self.return_prob,
                                                self.keyed.uniform(day, "adoption", pop.n_firms), self.adoption_updates_year)
@@ -176,7 +193,8 @@ class CommuteModel(mesa.Model):
             firm_cap=self.firm_cap, caregiver=pop.caregiver, worker_firm=pop.worker_firm, weight=pop.weight,
             n_firms=pop.n_firms, z=self.keyed.normal(day, "remote_pref", n) if allowed.any() else np.zeros(n),
             gumbel=lambda rows: self.keyed.gumbel(day, "remote_weekday", (n, 5), rows=rows),
-            log_weekday_weight=self.log_weekday_weight, cfg=sc.remote_days, policy=sc.policy.remote_days)
+            log_weekday_weight=self.log_weekday_weight, cfg=sc.remote_days, policy=sc.policy.remote_days,
+            level=self.levels["remote_days"])
         self.last_remote_days = self.remote_days.astype(np.float64)
         who = mode_choice.who_reviews(u_review=self.keyed.uniform(day, "review", n), review_share=sc.mode.weekly_review_share,
                                       everyone=day == 0 and not self.started_warm)

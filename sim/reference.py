@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.world.calendar import build_calendar, intensity
+from sim.world.calendar import LEVER_BLOCKS, build_calendar, intensity, scaled
 from sim.world.city import City, build_city
 from sim.world.population import Population, build_population
 from sim.rng import SETUP_DAY, KeyedRNG
@@ -192,24 +192,8 @@ class RefWorker(mesa.Agent):
         self.available = [self.car_available, True, self.dist_km <= m.bike_max_km, self.dist_km <= m.walk_max_km, True]
         self.transit_g_per_pkm = (sc.emissions.regional_rail_g_per_pkm if int(city.kind[self.home]) == GATEWAY
                                   else sc.emissions.transit_g_per_pkm)
-        # their schedule and employer's levers
-        start = float(parse_clock(m.work_start[SIZE_CLASSES[self.size_class]], ""))
-        st = pol.staggered_hours
-        shift = 0.0
-        if st.enabled:
-            shifted = st.public_administration if SIZE_CLASSES[firm.size_class] == "public" else \
-                float(pop.firm_u_stagger[firm.firm_id]) < st.share_of_firms
-            shift = float(st.shift_minutes) if shifted else 0.0
-        self.work_start_min = start + shift
-        fl = pol.flexible_hours
-        self.window_min = float(fl.window_minutes) if (fl.enabled and float(pop.u_flex[i]) < fl.share_of_workers) else 0.0
-        cw = pol.corporate_welfare
-        self.welfare_cut = cw.conflict_reduction if (cw.enabled and float(pop.u_welfare[i]) < cw.coverage) else 0.0
         self.firm_cap = sc.adoption.max_remote_days[SIZE_CLASSES[self.size_class]]
-        # the slot whose free-flow arrival is closest to the start of work (first of equals)
-        t0 = float(routes.od_t0_min[self.od])
-        gaps = [abs(mid + t0 - self.work_start_min) for mid in model.slot_mid_min]
-        self.preferred_slot = gaps.index(min(gaps))
+        self.set_levers(model.levels)
         # state
         self.allowed = False
         self.remote_days = 0
@@ -226,6 +210,32 @@ class RefWorker(mesa.Agent):
         self.quit_today = False
 
     # -------------------------------------------------------------- weekly plan
+    def set_levers(self, levels: dict[str, float]) -> None:
+        """Their schedule and employer's levers at this week's intensities (0-1) of the timed levers."""
+        m = self.model
+        sc, pop, i, firm = m.scenario, m.population, self.worker_id, self.firm
+        pol = sc.policy
+        start = float(parse_clock(sc.mode.work_start[SIZE_CLASSES[self.size_class]], ""))
+        st = pol.staggered_hours
+        shift = 0.0
+        if st.enabled:
+            u = float(pop.firm_u_stagger[firm.firm_id])
+            lv = levels["staggered_hours"]
+            shifted = (st.public_administration and u < lv) if SIZE_CLASSES[firm.size_class] == "public" else \
+                u < st.share_of_firms * lv
+            shift = float(st.shift_minutes) if shifted else 0.0
+        self.work_start_min = start + shift
+        fl = pol.flexible_hours
+        covered = float(pop.u_flex[i]) < fl.share_of_workers * levels["flexible_hours"]
+        self.window_min = float(fl.window_minutes) if (fl.enabled and covered) else 0.0
+        cw = pol.corporate_welfare
+        covered = float(pop.u_welfare[i]) < cw.coverage * levels["corporate_welfare"]
+        self.welfare_cut = cw.conflict_reduction if (cw.enabled and covered) else 0.0
+        # the slot whose free-flow arrival is closest to the start of work (first of equals)
+        t0 = float(m.calibration.routes.od_t0_min[self.od])
+        gaps = [abs(mid + t0 - self.work_start_min) for mid in m.slot_mid_min]
+        self.preferred_slot = gaps.index(min(gaps))
+
     def update_allowed(self) -> None:
         """Allowed smart working: the employer offers it and the job can be done at home."""
         regime = self.model.scenario.policy.smart_working
@@ -246,7 +256,8 @@ class RefWorker(mesa.Agent):
             desired = (rd.preferred_days + rd.caregiver_extra_days * self.caregiver
                        + rd.peer_weight * (self.firm.peer_mean_days - rd.preferred_days) + rd.preference_sd * z[self.worker_id])
             days = min(max(round(desired), 0), self.firm_cap)  # round half to even, like np.rint
-            days = min(max(days, pol.floor), pol.cap)
+            floor, cap = self.model.floor_cap  # the lever's floor and cap at this week's intensity
+            days = min(max(days, floor), cap)
         else:
             days = 0
         self.remote_days = days
@@ -385,6 +396,7 @@ class ReferenceModel(mesa.Model):
             sc.population, self.city, sc.scale, self.keyed)
         self.calibration = cal = calibration
         self.calendar = build_calendar(sc)  # the same Italian calendar as the fast model (sim.world.calendar)
+        self.levels = {name: intensity(getattr(sc.policy, name), self.calendar.date(0)) for name in LEVER_BLOCKS}
         self.day = 0
         self.rows: list[dict] = []
         self._setup_inputs()
@@ -417,14 +429,7 @@ class ReferenceModel(mesa.Model):
         tele = sc.population.teleworkable_share_by_class()
         target = sc.adoption.target_allowed_share
         self.target_firm_share = [target[k] / tele[k] if tele[k] > 0 else 0.0 for k in SIZE_CLASSES]
-        self.p_year = [sc.adoption.bass_p_per_year] * len(SIZE_CLASSES)
-        self.return_prob = [float(r) for r in cal.return_prob]
-        sme = sc.policy.sme_support
-        if sme.enabled:
-            for cls in sme.classes:
-                k = SIZE_CLASSES.index(cls)
-                self.p_year[k] *= sme.innovation_multiplier
-                self.return_prob[k] *= sme.return_hazard_factor
+        self.sme_rates(self.levels["sme_support"])
         # calibrated behaviour
         self.asc = cal.asc.tolist()
         self.h0 = [float(h) for h in cal.h0]
@@ -483,11 +488,35 @@ class ReferenceModel(mesa.Model):
             if firm.adopted:
                 num[firm.size_class] += firm.employees
         share = [num[c] / den[c] if den[c] > 0 else 0.0 for c in range(k)]
+        self.sme_rates(intensity(self.scenario.policy.sme_support, self.date(day)))  # the SME lever on the day
         q = self.scenario.adoption.bass_q_per_year
         updates_year = WORKDAYS_PER_YEAR / self.scenario.adoption.workdays_per_month  # one update a "month"
         p_adopt = [1.0 - math.exp(-(self.p_year[c] + q * share[c]) / updates_year) for c in range(k)]
         u = self.keyed.uniform(day, "adoption", len(self.firm_list)).tolist()
         self.firms.do("monthly_decision", p_adopt, u)
+
+    def sme_rates(self, level: float) -> None:
+        """Innovation coefficient and return probability per class with the SME lever at intensity ``level``:
+        its multipliers move linearly from 1 to their full value."""
+        sc = self.scenario
+        self.p_year = [sc.adoption.bass_p_per_year] * len(SIZE_CLASSES)
+        self.return_prob = [float(r) for r in self.calibration.return_prob]
+        sme = sc.policy.sme_support
+        if sme.enabled and level > 0:
+            for cls in sme.classes:
+                k = SIZE_CLASSES.index(cls)
+                self.p_year[k] *= scaled(sme.innovation_multiplier, 1.0, level)
+                self.return_prob[k] *= scaled(sme.return_hazard_factor, 1.0, level)
+
+    def levers_in_time(self, day: int) -> None:
+        """Each timed lever's intensity this week; the workers' schedules and welfare follow when one moved."""
+        levels = {name: intensity(getattr(self.scenario.policy, name), self.date(day)) for name in LEVER_BLOCKS}
+        if levels != self.levels:
+            self.levels = levels
+            self.workers.do("set_levers", levels)
+        pol, lv = self.scenario.policy.remote_days, self.levels["remote_days"]
+        self.floor_cap = ((pol.floor, pol.cap) if lv >= 1.0
+                          else (int(pol.floor * lv + 0.5), 5 - int((5 - pol.cap) * lv + 0.5)))
 
     def plan_week(self, day: int) -> None:
         """Mondays: who may work remotely, colleagues' means, each worker's remote days and weekdays,
@@ -574,6 +603,7 @@ class ReferenceModel(mesa.Model):
             self.adoption_step(day)
         weekday = self.calendar.weekday(day)
         if self.calendar.week_start(day):
+            self.levers_in_time(day)
             self.plan_week(day)
         self.workers.do("set_out", weekday)
         self.load_network()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.scenario.schema import SIZE_CLASSES, WORKDAYS_PER_YEAR, Scenario
+from sim.world.calendar import scaled
 
 N_CLASSES = len(SIZE_CLASSES)
 
@@ -50,16 +51,17 @@ def steady_state_return_probability(scenario: Scenario) -> np.ndarray:
     return np.clip(r, 0.0, 1.0)
 
 
-def policy_rates(scenario: Scenario, return_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Innovation coefficient and return probability per class once the SME-support lever applies."""
+def policy_rates(scenario: Scenario, return_prob: np.ndarray, level: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Innovation coefficient and return probability per class once the SME-support lever applies at
+    intensity ``level`` (0-1, :func:`sim.world.calendar.intensity`): the multipliers move linearly from 1."""
     p = np.full(N_CLASSES, scenario.adoption.bass_p_per_year)
     r = return_prob.copy()
     sme = scenario.policy.sme_support
-    if sme.enabled:
+    if sme.enabled and level > 0:
         for cls in sme.classes:
             k = SIZE_CLASSES.index(cls)
-            p[k] *= sme.innovation_multiplier
-            r[k] *= sme.return_hazard_factor
+            p[k] *= scaled(sme.innovation_multiplier, 1.0, level)
+            r[k] *= scaled(sme.return_hazard_factor, 1.0, level)
     return p, r
 
 

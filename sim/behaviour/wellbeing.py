@@ -72,13 +72,13 @@ def quit_probability(h0: np.ndarray, woman: np.ndarray, multiplier: np.ndarray) 
 
 
 # ---------------------------------------------------------------------------------- composition
-def welfare_conflict_cut(*, welfare, u_welfare: np.ndarray) -> np.ndarray:
+def welfare_conflict_cut(*, welfare, u_welfare: np.ndarray, level: float = 1.0) -> np.ndarray:
     """Share of work-family conflict corporate welfare removes for each worker (0 where not covered).
 
     ``welfare``: the scenario's ``policy.corporate_welfare`` (covered: a share ``coverage`` of the
-    workers, by each worker's uniform draw).
+    workers, by each worker's uniform draw; ``coverage * level`` at intensity ``level``).
     """
-    return np.where(welfare.enabled & (u_welfare < welfare.coverage), welfare.conflict_reduction, 0.0)
+    return np.where(welfare.enabled & (u_welfare < welfare.coverage * level), welfare.conflict_reduction, 0.0)
 
 
 @dataclass

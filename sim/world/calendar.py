@@ -199,5 +199,14 @@ def intensity(timing, date: dt.date) -> float:
 
 
 def scaled(value_at_full: float, neutral: float, level: float) -> float:
-    """A lever's parameter at intensity ``level``: ``neutral`` at 0, ``value_at_full`` at 1, linear between."""
-    return neutral + level * (value_at_full - neutral)
+    """A lever's parameter at intensity ``level``: ``neutral`` at 0, ``value_at_full`` at 1 (exactly), linear between."""
+    return value_at_full if level >= 1.0 else neutral + level * (value_at_full - neutral)
+
+
+# the policy blocks that take start, end and ramp_months (sim.scenario.schema.LeverTiming)
+LEVER_BLOCKS = ("sme_support", "remote_days", "staggered_hours", "flexible_hours", "corporate_welfare")
+
+
+def lever_levels(policy, date: dt.date) -> dict[str, float]:
+    """Intensity of every timed lever block of ``policy`` (the scenario's ``policy`` section) on ``date``."""
+    return {name: intensity(getattr(policy, name), date) for name in LEVER_BLOCKS}
