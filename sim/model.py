@@ -179,7 +179,9 @@ class CommuteModel(mesa.Model):
         """Monthly Bass diffusion with return-to-office (the SME lever at its intensity of the day)."""
         pop = self.population
         level = lever_levels(self.scenario.policy, self.date(day))["sme_support"]
-        self.p_year, self.return_prob = adoption.policy_rates(self.scenario, self.calibration.return_prob, level)
+        trend_r = adoption.baseline_return_probability(self.scenario, self.calibration.return_prob,
+                                                       self.calendar.year_index(day))
+        self.p_year, self.return_prob = adoption.policy_rates(self.scenario, trend_r, level)
         self.adopted = adoption.monthly_update(self.adopted, pop.firm_class, pop.firm_employees, self.p_year,
                                                self.scenario.adoption.bass_q_per_year, self.return_prob,
                                                self.keyed.uniform(day, "adoption", pop.n_firms), self.adoption_updates_year)

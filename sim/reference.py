@@ -488,19 +488,35 @@ class ReferenceModel(mesa.Model):
             if firm.adopted:
                 num[firm.size_class] += firm.employees
         share = [num[c] / den[c] if den[c] > 0 else 0.0 for c in range(k)]
-        self.sme_rates(intensity(self.scenario.policy.sme_support, self.date(day)))  # the SME lever on the day
+        # the baseline trend of the day's year and the SME lever at its intensity of the day
+        self.sme_rates(intensity(self.scenario.policy.sme_support, self.date(day)), self.calendar.year_index(day))
         q = self.scenario.adoption.bass_q_per_year
         updates_year = WORKDAYS_PER_YEAR / self.scenario.adoption.workdays_per_month  # one update a "month"
         p_adopt = [1.0 - math.exp(-(self.p_year[c] + q * share[c]) / updates_year) for c in range(k)]
         u = self.keyed.uniform(day, "adoption", len(self.firm_list)).tolist()
         self.firms.do("monthly_decision", p_adopt, u)
 
-    def sme_rates(self, level: float) -> None:
-        """Innovation coefficient and return probability per class with the SME lever at intensity ``level``:
-        its multipliers move linearly from 1 to their full value."""
+    def baseline_return_prob(self, year: int) -> list[float]:
+        """Return probability per class of the baseline trend: the calibration's in the run's first year, then the
+        one that makes the year's targets (target * (1 + trend)^year, at most teleworkable) a steady state."""
+        ad = self.scenario.adoption
+        if year == 0 or not any(ad.trend_per_year.values()):
+            return [float(r) for r in self.calibration.return_prob]
+        tele = self.scenario.population.teleworkable_share_by_class()
+        updates_year = WORKDAYS_PER_YEAR / ad.workdays_per_month
+        out = []
+        for k in SIZE_CLASSES:
+            a = min(ad.target_allowed_share[k] * (1.0 + ad.trend_per_year[k]) ** year, tele[k]) / tele[k] if tele[k] > 0 else 0.0
+            pa = 1.0 - math.exp(-(ad.bass_p_per_year + ad.bass_q_per_year * a) / updates_year)
+            out.append(min(max((1.0 - a) * pa / a, 0.0), 1.0) if a > 0 else 1.0)
+        return out
+
+    def sme_rates(self, level: float, year: int = 0) -> None:
+        """Innovation coefficient and return probability per class in year ``year`` of the run with the SME
+        lever at intensity ``level``: its multipliers move linearly from 1 to their full value."""
         sc = self.scenario
         self.p_year = [sc.adoption.bass_p_per_year] * len(SIZE_CLASSES)
-        self.return_prob = [float(r) for r in self.calibration.return_prob]
+        self.return_prob = self.baseline_return_prob(year)
         sme = sc.policy.sme_support
         if sme.enabled and level > 0:
             for cls in sme.classes:

@@ -5,8 +5,10 @@ workdays_per_month`` updates a year) a firm that does not offer smart working ad
 probability ``1 - exp(-(p + q*A)/U)``, where ``A`` is the employment-weighted share of adopters in its size
 class (innovation ``p`` plus imitation ``q*A``, Bass 1969); a firm that offers it returns to the
 office with probability ``r`` per update. ``r`` is calibrated so that the Osservatorio shares are a
-steady state: ``(1 - A*) * P_adopt(A*) = A* * r``. The SME-support lever multiplies ``p`` and
-``r`` for the supported classes, moving their steady state up.
+steady state: ``(1 - A*) * P_adopt(A*) = A* * r``; from the run's second year the targets follow
+``adoption.trend_per_year`` (the Osservatorio's trend: SMEs falling, the PA rising) and ``r`` is the
+steady state of the year's targets. The SME-support lever multiplies ``p`` and ``r`` for the
+supported classes (at its intensity of the day), moving their steady state up.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from sim.world.calendar import scaled
 N_CLASSES = len(SIZE_CLASSES)
 
 
-def target_firm_share(scenario: Scenario) -> np.ndarray:
-    """Employment share of adopting firms per class: target allowed share / teleworkable share."""
+def target_firm_share(scenario: Scenario, year: int = 0) -> np.ndarray:
+    """Employment share of adopting firms per class in year ``year`` of the run: the year's target allowed
+    share (``target * (1 + trend_per_year)^year``, at most the teleworkable share) / teleworkable share."""
     tele = scenario.population.teleworkable_share_by_class()
-    t = scenario.adoption.target_allowed_share
-    return np.array([t[c] / tele[c] if tele[c] > 0 else 0.0 for c in SIZE_CLASSES])
+    t, trend = scenario.adoption.target_allowed_share, scenario.adoption.trend_per_year
+    return np.array([min(t[c] * (1.0 + trend[c]) ** year, tele[c]) / tele[c] if tele[c] > 0 else 0.0
+                     for c in SIZE_CLASSES])
 
 
 def updates_per_year(workdays_per_month: int) -> float:
@@ -41,14 +45,22 @@ def adopt_probability(p_year: np.ndarray, q_year: float, share: np.ndarray, upda
     return 1.0 - np.exp(-(p_year + q_year * share) / updates_year)
 
 
-def steady_state_return_probability(scenario: Scenario) -> np.ndarray:
-    """Monthly return-to-office probability per class that makes the target shares a steady state."""
-    a = target_firm_share(scenario)
+def steady_state_return_probability(scenario: Scenario, year: int = 0) -> np.ndarray:
+    """Monthly return-to-office probability per class that makes year ``year``'s target shares a steady state."""
+    a = target_firm_share(scenario, year)
     p = np.full(N_CLASSES, scenario.adoption.bass_p_per_year)
     pa = adopt_probability(p, scenario.adoption.bass_q_per_year, a, updates_per_year(scenario.adoption.workdays_per_month))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(a > 0, (1.0 - a) * pa / np.where(a > 0, a, 1.0), 1.0)
     return np.clip(r, 0.0, 1.0)
+
+
+def baseline_return_probability(scenario: Scenario, calibrated: np.ndarray, year: int) -> np.ndarray:
+    """The return probability of the baseline trend in year ``year`` of the run: the calibration's in year 0
+    (the start year's targets), then the steady state of the year's targets (``adoption.trend_per_year``)."""
+    if year == 0 or not any(scenario.adoption.trend_per_year.values()):
+        return calibrated
+    return steady_state_return_probability(scenario, year)
 
 
 def policy_rates(scenario: Scenario, return_prob: np.ndarray, level: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

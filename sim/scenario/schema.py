@@ -239,9 +239,21 @@ class AdoptionConfig(Section):
         {"micro": 2, "small": 2, "medium": 2, "large": 2, "public": 2}, "days/week",
         "remote days per week an adopting employer allows",
         "Bloom, Han & Liang 2024: typical hybrid schedule 2 days; Osservatorio: PA agreements 1-2 days")
+    trend_per_year: dict[str, float] = field(
+        {"micro": -0.048, "small": -0.077, "medium": -0.077, "large": 0.018, "public": 0.11}, "1/year (relative)",
+        "relative change per year of the baseline's target_allowed_share, by size class, from the run's second year "
+        "(year y targets target * (1 + trend)^y, at most the class's teleworkable share); the diffusion follows it",
+        "Osservatorio Smart Working, Politecnico di Milano, research 2024 (press release 29 October 2024, as reported "
+        "in the press): smart workers 2024 vs 2023 -7.7% in SMEs, -4.8% in micro firms, +1.8% in large firms, +11% in "
+        "the public administration (555,000); carried forward each year (assumption: range from half to the full change)")
 
     @model_validator(mode="after")
     def _check(self) -> "AdoptionConfig":
+        if sorted(self.trend_per_year) != sorted(SIZE_CLASSES):
+            raise ValueError(f"adoption.trend_per_year needs exactly the keys {list(SIZE_CLASSES)}")
+        for k, v in self.trend_per_year.items():
+            if not -0.5 <= v <= 0.5:
+                raise ValueError(f"adoption.trend_per_year.{k} must be within [-0.5, 0.5], got {v}")
         for name in ("target_allowed_share", "max_remote_days"):
             d = getattr(self, name)
             if sorted(d) != sorted(SIZE_CLASSES):
