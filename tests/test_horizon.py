@@ -128,3 +128,33 @@ def test_reference_follows_the_trend_into_year_two():
     ref, _ = run_reference(sc, fast.calibration, days, city=fast.city, population=fast.population)
     _assert_same_run(fast, ref, days)
     assert max(fast.metrics.daily()["year"]) == 1
+
+
+def test_year_one_kpis_equal_the_baselines_and_years_add_up(two_year_runs):
+    base, pol = two_year_runs
+    yb, yp = base.metrics.by_year(), pol.metrics.by_year()
+    assert [y["year"] for y in yb] == [1, 2] and yb[1]["first_date"] >= "2026-01-06"
+    assert yb[0] == yp[0]  # every KPI of year 1, exactly
+    assert yp[1]["adoption_by_size"]["small"] > yb[1]["adoption_by_size"]["small"]
+    whole = base.metrics.summary()
+    assert sum(y["days"] for y in yb) == whole["days"]
+    for key in ("car_vkm", "co2_commute_t", "co2_home_t", "delay_hours", "car_vehicle_hours"):
+        assert sum(y[key] for y in yb) == pytest.approx(whole[key], rel=1e-12), key
+    for key in ("remote_share", "mean_stress"):  # day-weighted means
+        assert sum(y[key] * y["days"] for y in yb) / whole["days"] == pytest.approx(whole[key], rel=1e-12), key
+    for seg in whole["modal_split_by_segment"]:
+        assert sum(yb[0]["modal_split_by_segment"][seg].values()) == pytest.approx(1.0)
+
+
+def test_yearly_parquet_has_a_row_per_year_and_every_kpi(tmp_path):
+    import pyarrow.parquet as pq
+
+    from sim.outputs.replications import flatten_kpis
+    from sim.runner import run_and_write
+    sc = load_scenario(BASELINE, [*SMALL, "scale=0.2", "start=2025-11-03"], days=60)  # a year of the run is 12 months from the start
+    path, summary = run_and_write(sc, tmp_path / "run", argv=["test"])
+    table = pq.read_table(path / "yearly.parquet").to_pydict()
+    assert table["year"] == [1] and table["days"] == [60]
+    assert set(flatten_kpis(summary)) <= set(table)  # every whole-run KPI has its yearly column
+    assert table["car_vkm"][0] == pytest.approx(summary["car_vkm"])
+    assert summary["by_year"][0]["first_date"] == "2025-11-03"

@@ -42,6 +42,8 @@ class Metrics:
         self._remote_days = np.zeros(n, dtype=np.int32)
         self._allowed_days = np.zeros(n, dtype=np.int32)
         self._week_days: list[int] = []  # weekdays recorded since the plan's totals were last added
+        self._year_first_row: list[int] = []  # row index where each year of the run starts
+        self._year_trips: list[np.ndarray] = []  # per-worker trips by mode (n, 5) before each year's first day
         n_links = model.city.n_links
         self.link_peak_vc_sum = np.zeros(n_links)
         self.link_peak_vc_max = np.zeros(n_links)
@@ -108,6 +110,10 @@ class Metrics:
         pop, w, sc = m.population, m.population.weight, m.scenario
         if m.calendar.week_start(day) or not self.rows:  # the plan, hence who is allowed, changes each week
             self._start_week()
+        year = m.calendar.year_index(day)
+        if year >= len(self._year_first_row):  # a new year of the run: mark where its totals start
+            self._year_first_row.append(len(self.rows))
+            self._year_trips.append(self.mode_trips.copy())
         self._week_days.append(m.calendar.weekday(day))
         if present != 1.0:  # the August slowdown: those on leave neither commute nor work at home
             round_trip_min, round_delay_min, commute_kg = (round_trip_min * present, round_delay_min * present,
@@ -252,20 +258,47 @@ class Metrics:
 
     def summary(self) -> dict:
         """The ``summary.json`` figures of this run (``hours_saved_per_worker`` is added by the runner)."""
+        return self._summary_of(self.rows, self.mode_trips)
+
+    def by_year(self) -> list[dict]:
+        """The summary figures of each year of the run (a year: the 12 months from the start, or its part
+        the run covers), each with ``year`` (1 = the first), its first date and its workdays."""
+        out = []
+        bounds = [*self._year_first_row, len(self.rows)]
+        ends = [*self._year_trips[1:], self.mode_trips]
+        for y, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            rows = self.rows[a:b]
+            s = self._summary_of(rows, ends[y] - self._year_trips[y])
+            for k in ("scenario", "seed", "scale", "workers_sampled"):  # the run's, said once at the top
+                del s[k]
+            out.append({"year": y + 1, "first_date": rows[0]["date"], **s})
+        return out
+
+    def _summary_of(self, rows: list[dict], mode_trips: np.ndarray) -> dict:
+        """The summary figures over the daily ``rows`` (the run, or a year of it); ``mode_trips``: each
+        worker's office trips by mode over those days (n, 5), for the modal split by segment.
+
+        Rates per year (quits) are per working year of ``WORKDAYS_PER_YEAR`` workdays, the year the
+        calibration converts annual targets with, whatever the calendar year's own count (248-253).
+        """
         m = self.model
         sc, pop = m.scenario, m.population
-        d = self.daily()
-        days = len(self.rows)
+        d = {k: [r[k] for r in rows] for k in rows[0]}
+        days = len(rows)
         w = pop.weight
         workers = float(w.sum())
         women = float(w[pop.woman].sum())
         men = workers - women
         year = WORKDAYS_PER_YEAR / days
         trips = np.array([sum(d[f"trips_{k}"]) for k in MODES])
-        seg = self._group(m.segment.astype(np.int64), len(SEGMENTS))  # only this table is needed here
+        seg_key = m.segment.astype(np.int64)
+        seg_trips = np.stack([np.bincount(seg_key, weights=w * mode_trips[:, i], minlength=len(SEGMENTS))
+                              for i in range(len(MODES))], axis=1)
+        seg_all = seg_trips.sum(axis=1)
+        seg_share = np.divide(seg_trips, seg_all[:, None], out=np.zeros_like(seg_trips), where=seg_all[:, None] > 0)
         office_by_wd = {}
         for wd in WEEKDAYS:
-            vals = [r["office_workers"] for r in self.rows if r["weekday"] == wd]
+            vals = [r["office_workers"] for r in rows if r["weekday"] == wd]
             office_by_wd[wd] = round(float(np.mean(vals)) / workers, 6) if vals else None
         s = {
             "scenario": sc.name,
@@ -274,7 +307,7 @@ class Metrics:
             "days": days,
             "seed": sc.seed,
             "scale": sc.scale,
-            "remote_share": _wsum(w, self.remote_days) / (workers * days),
+            "remote_share": float(np.mean(d["remote_share"])),
             "car_vkm": float(sum(d["car_vkm"])),
             "co2_commute_t": float(sum(d["co2_commute_t"])),
             "co2_home_t": float(sum(d["co2_home_t"])),
@@ -288,13 +321,15 @@ class Metrics:
             "quits_women_per_1000": float(sum(d["quits_women"])) / women * 1000.0 * year if women else 0.0,
             "quits_men_per_1000": float(sum(d["quits_men"])) / men * 1000.0 * year if men else 0.0,
             "modal_split": dict(zip(MODES, (trips / trips.sum()).tolist() if trips.sum() > 0 else [0.0] * 5)),
-            "modal_split_by_segment": {s_: {k: float(seg[f"share_{k}"][i]) for k in MODES} for i, s_ in enumerate(SEGMENTS)},
+            "modal_split_by_segment": {s_: {k: float(seg_share[i, j]) for j, k in enumerate(MODES)}
+                                       for i, s_ in enumerate(SEGMENTS)},
             "adoption_by_size": {k: float(np.mean(d[f"allowed_{k}"])) for k in SIZE_CLASSES},
             "office_attendance_by_weekday": office_by_wd,
             "peak_extra_time": float(np.mean(d["peak_extra_time"])),
             "peak_vc_max": float(np.max(d["peak_vc_max"])),
             "transit_peak_load": float(np.mean(d["transit_peak_load"])),
             "car_vehicle_hours": float(sum(d["car_vehicle_hours"])),
+            # over a working year from the start, whatever the period (a property of the emission factors)
             "break_even_km": break_even_km(sc.emissions, heating_fraction(sc.emissions, m.calendar.dates(WORKDAYS_PER_YEAR))),
         }
         s["co2_net_t"] = s["co2_commute_t"] + s["co2_home_t"]
