@@ -158,3 +158,31 @@ def test_yearly_parquet_has_a_row_per_year_and_every_kpi(tmp_path):
     assert set(flatten_kpis(summary)) <= set(table)  # every whole-run KPI has its yearly column
     assert table["car_vkm"][0] == pytest.approx(summary["car_vkm"])
     assert summary["by_year"][0]["first_date"] == "2025-11-03"
+
+
+@pytest.fixture(scope="module")
+def two_year_folder(tmp_path_factory):
+    from sim.runner import run_and_write
+    from .conftest import TINY
+    sc = load_scenario(BASELINE, [*TINY, "scale=0.3", "policy.sme_support.enabled=true",
+                                  f"policy.sme_support.start={YEAR_2}", "policy.sme_support.ramp_months=6"], years=2)
+    path, summary = run_and_write(sc, tmp_path_factory.mktemp("horizon") / "two_years", argv=["test"])
+    return path, summary
+
+
+@pytest.mark.slow
+def test_a_run_over_years_leads_its_report_with_the_trajectory(two_year_folder):
+    import pyarrow.parquet as pq
+    path, summary = two_year_folder
+    assert pq.read_table(path / "yearly.parquet").to_pydict()["year"] == [1, 2]
+    assert (path / "plots" / "trajectory_by_year.png").stat().st_size > 10_000
+    html = (path / "report.html").read_text(encoding="utf-8")
+    assert html.index('id="trajectory"') < html.index('id="what"') < html.index('id="kpis"')
+    assert "sme support from 6 January 2026" in html
+    assert f"Year 2 ({summary['by_year'][1]['first_date'][:4]})" in html
+
+
+def test_a_one_year_run_has_no_trajectory(report_runs):
+    base, _ = report_runs
+    assert not (base / "plots" / "trajectory_by_year.png").exists()
+    assert 'id="trajectory"' not in (base / "report.html").read_text(encoding="utf-8")

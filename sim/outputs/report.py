@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 from sim import __version__
 from sim.outputs.compare import CompareError, Source, build_rows, make_plots, notes, read_sources
 from sim.outputs import kpis
+from sim.outputs.plots import policy_starts
 from sim.outputs.results import RunFolder, RunFolderError, read_run
 from sim.scenario.docs import schema_rows
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WORKDAYS_PER_YEAR
@@ -442,6 +443,43 @@ def section_what(runs: list[_Run], rows: list[dict], by_key: dict, note_lines: l
             else:
                 out.append(f"<p><strong>{_e(r.label)}</strong>: no setting differs from the baseline (the same "
                            "scenario: differences come from the random seed only, if any).</p>")
+    out.append("</section>")
+    return "".join(out)
+
+
+# the KPIs of the year-by-year table, in this order (the trajectory a planner reads first)
+TRAJECTORY = ("adoption_by_size.micro", "adoption_by_size.small", "adoption_by_size.medium", "remote_share",
+              "co2_net_t", "car_vkm", "hours_saved_per_worker", "quits_women_per_1000", "high_stress_share")
+
+
+def section_trajectory(runs: list[_Run]) -> str:
+    """Year by year, for each run longer than a year: a table of :data:`TRAJECTORY` and the trajectory plot.
+    Empty when no run is longer than a year."""
+    long_runs = [r for r in runs if len((r.summary.get("by_year") or [])) > 1]
+    if not long_runs:
+        return ""
+    out = ['<section id="trajectory"><h2>Year by year</h2>',
+           "<p>Each year of the run (12 months from the start date) on its own: a programme that ramps up over "
+           "years shows here what the whole-run averages below hide.</p>"]
+    for r in long_runs:
+        years = r.summary["by_year"]
+        starts = [(n, d) for n, d in policy_starts(r.scenario)]
+        out.append(f"<h3>{_e(r.label)}</h3>")
+        if starts:
+            out.append("<p>Levers in time: " + ", ".join(f"{_e(n.replace('_', ' '))} from {_e(_date_text(d))}"
+                                                         for n, d in starts) + ".</p>")
+        head = ["Indicator", "Unit"] + [f"Year {y['year']} ({_e(y['first_date'][:4])})" for y in years]
+        rows = []
+        for key in TRAJECTORY:
+            vals = [flatten(y).get(key) for y in years]
+            if all(v is None for v in vals):
+                continue
+            rows.append([_label_cell(key, kpis.label(key)), _e(kpis.unit(key))]
+                        + [_e(kpis.format_value(key, v)) for v in vals])
+        out.append(_table(head, rows, num_cols=set(range(2, 2 + len(years))), cls="kpis"))
+        png = r.folder / "plots" / "trajectory_by_year.png"
+        if png.is_file():
+            out.append(figure_html(png, "The run year by year; dotted lines: the start of each timed lever."))
     out.append("</section>")
     return "".join(out)
 
@@ -903,7 +941,8 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
     if run_dates:
         sub += f" &middot; run{'s' if len(runs) > 1 else ''} of {_e(', '.join(run_dates))}"
     sub += f" &middot; smartcommute {_e(__version__)}"
-    toc = [("what", "What was run"), ("kpis", "Headline results")]
+    trajectory = section_trajectory(runs)
+    toc = ([("trajectory", "Year by year")] if trajectory else []) + [("what", "What was run"), ("kpis", "Headline results")]
     differences = section_differences(runs)
     if len(runs) > 1:
         toc.append(("comparison", "Comparison"))
@@ -920,6 +959,7 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
         f"<style>{CSS}</style></head><body><main>",
         f"<header><h1>{_e(title)}</h1><p class=sub>{sub}</p>",
         '<nav class="toc">' + "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t in toc) + "</nav></header>",
+        trajectory,  # a run over years leads with its trajectory
         section_what(runs, schema_list, by_key, note_lines),
         section_kpis(runs),
     ]
