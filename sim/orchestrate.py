@@ -23,7 +23,7 @@ from tqdm import tqdm
 from sim.outputs.compare import CompareError, Source, default_out_dir, read_source, unique_labels, write_comparison
 from sim.outputs.results import OutputError, atomic_dir, check_output_dir
 from sim.runner import progress_days, run_and_write
-from sim.scenario.load import ScenarioError, load_scenario
+from sim.scenario.load import ScenarioError, load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
 
 
@@ -132,5 +132,6 @@ def compare(args: list[str], out: Path | None = None, seed: int | None = None, d
         for i, (_, summary) in zip(order, done):
             sources[i].summary = summary
             sources[i].folder = out / "runs" / sources[i].label
+            sources[i].scenario = resolved_dict(scenarios[i])
         table = write_comparison(tmp, sources)
     return out, table

@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 from sim import __version__
 from sim.outputs.compare import CompareError, Source, build_rows, make_plots, notes, read_sources
 from sim.outputs import kpis
+from sim.outputs.appraisal import appraise_runs, scenario_from, unit_values
 from sim.outputs.plots import policy_starts
 from sim.outputs.results import RunFolder, RunFolderError, read_run
 from sim.scenario.docs import schema_rows
@@ -480,6 +481,52 @@ def section_trajectory(runs: list[_Run]) -> str:
         png = r.folder / "plots" / "trajectory_by_year.png"
         if png.is_file():
             out.append(figure_html(png, "The run year by year; dotted lines: the start of each timed lever."))
+    out.append("</section>")
+    return "".join(out)
+
+
+APPRAISAL_WORDS = {
+    "commute_time": "commuting time saved (all workers)", "congestion_delay": "congestion delay avoided (premium over plain time)",
+    "car_running_cost": "car running costs saved", "co2": "CO2 avoided (shadow price)", "women_kept": "women kept in work",
+    "sme_support": "SME programme (additional firms offering smart working)", "corporate_welfare": "corporate welfare (covered workers)",
+}
+
+
+def section_appraisal(runs: list[_Run]) -> str:
+    """Costs and benefits in euros of each run against the baseline (:mod:`sim.outputs.appraisal`), and the
+    unit values with their sources. Empty with a single run."""
+    if len(runs) < 2:
+        return ""
+    base = runs[0]
+    out = ['<section id="appraisal"><h2>Costs and benefits</h2>',
+           f"<p>Each run against the baseline <b>{_e(base.label)}</b>, year by year, in present values (euros of "
+           "the first year, discounted at the social discount rate below). Benefits are the baseline's figure minus "
+           "the run's: a saving is positive. Each figure is computed from the two runs with the unit values listed "
+           "after the table, all of them scenario parameters (<code>appraisal.*</code>).</p>"]
+    scenario = None
+    for r in runs[1:]:
+        block = appraise_runs(base.summary, base.scenario, r.summary, r.scenario)
+        out.append(f"<h3>{_e(r.label)}</h3>")
+        if block is None:
+            out.append("<p>No appraisal: the run folder has no readable resolved scenario.</p>")
+            continue
+        scenario = scenario_from(r.scenario)
+        rows = [[f"cost: {_e(APPRAISAL_WORDS.get(k, k))}", f"{v:,.0f}"] for k, v in block["costs_eur"].items()]
+        rows += [[f"benefit: {_e(APPRAISAL_WORDS.get(k, k))}", f"{v:,.0f}"] for k, v in block["benefits_eur"].items()]
+        rows.append(["<b>net present value</b>", f"<b>{block['npv_eur']:,.0f}</b>"])
+        rows.append(["benefit / cost ratio", "n/a" if block["bcr"] is None else f"{block['bcr']:.2f}"])
+        for key, words in (("eur_per_t_co2_avoided", "EUR of cost per t CO2 avoided"),
+                           ("eur_per_hour_saved", "EUR of cost per hour of commuting saved"),
+                           ("eur_per_woman_kept", "EUR of cost per woman kept in work")):
+            rows.append([words, "n/a" if block[key] is None else f"{block[key]:,.0f}"])
+        out.append(_table(["Part", f"EUR over {block['years']} year{'s' if block['years'] > 1 else ''}"], rows,
+                          num_cols={1}, cls="kpis"))
+        out.append(f'<p class="small">Physical effects over the run: {block["co2_avoided_t"]:,.0f} t CO2 avoided, '
+                   f'{block["hours_saved"]:,.0f} hours of commuting saved, {block["women_kept"]:,.1f} women kept in work.</p>')
+    if scenario is not None:
+        out.append("<h3>Unit values and their sources</h3>")
+        out.append(_table(["Parameter", "Value", "Unit", "Source"],
+                          [[f"<code>{_e(k)}</code>", _e(v), _e(u), _source_html(src)] for k, v, u, src in unit_values(scenario)]))
     out.append("</section>")
     return "".join(out)
 
@@ -944,8 +991,11 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
     trajectory = section_trajectory(runs)
     toc = ([("trajectory", "Year by year")] if trajectory else []) + [("what", "What was run"), ("kpis", "Headline results")]
     differences = section_differences(runs)
+    appraisal = section_appraisal(runs)
     if len(runs) > 1:
         toc.append(("comparison", "Comparison"))
+    if appraisal:
+        toc.append(("appraisal", "Costs and benefits"))
     if differences:
         toc.append(("differences", "Differences by zone"))
     validation = section_validation(base)
@@ -965,6 +1015,8 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
     ]
     if len(runs) > 1 and sources is not None and rows_cmp is not None:
         parts.append(section_comparison(runs, sources, rows_cmp))
+    if appraisal:
+        parts.append(appraisal)
     if differences:
         parts.append(differences)
     parts += [

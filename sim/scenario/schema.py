@@ -566,6 +566,58 @@ class PolicyConfig(Section):
         return "off" if value is False else value
 
 
+# --------------------------------------------------------------------------------------- appraisal
+def _eib_co2_prices() -> dict[int, float]:
+    # EIB Group Climate Bank Roadmap 2021-2025 (Nov. 2020), shadow cost of carbon, EUR(2016)/t CO2e
+    return {2020: 80.0, 2025: 165.0, 2030: 250.0, 2035: 390.0, 2040: 525.0, 2045: 660.0, 2050: 800.0}
+
+
+class AppraisalConfig(Section):
+    """Unit values of the costs and benefits of a run against its baseline (``run.py compare``)."""
+
+    value_of_time_eur_per_h: float = field(
+        10.0, "EUR/person-hour", "value of an hour of commuting time saved",
+        "assumption from HEATCO (2006) Deliverable 5 values for Italy, commuting by car (~8 EUR/h in 2002 prices), "
+        "uprated to 2025; figure from memory, not re-checked here (range 7-15); the Ministry of Infrastructure's 2017 "
+        "guidelines for the appraisal of public works (DM 300/2017) would be the national reference", ge=0, le=200)
+    delay_time_multiplier: float = field(
+        1.5, "x", "weight of an hour of congestion delay relative to an hour of free-flow travel",
+        "Wardman & Ibáñez 2012 meta-analysis of congested-time multipliers (~1.5; range 1.2-2)", ge=1, le=5)
+    co2_eur_per_t: dict[int, float] = Field(
+        default_factory=_eib_co2_prices, description="shadow price of CO2 by calendar year (linear between the years given, flat outside)",
+        json_schema_extra={"unit": "EUR/t CO2", "source": "EIB Group Climate Bank Roadmap 2021-2025 (2020): 250 EUR/t in "
+                           "2030 and 800 in 2050 (confirmed, E3G's summary); the intermediate values as recalled from its table"})
+    discount_rate: float = field(
+        0.03, "1/year", "social discount rate (real) applied to each year after the first",
+        "European Commission, Guide to Cost-Benefit Analysis of Investment Projects (2014) and Economic Appraisal "
+        "Vademecum 2021-2027: 3% for non-cohesion Member States such as Italy", ge=0, le=0.2)
+    woman_annual_earnings_eur: float = field(
+        25000.0, "EUR/year", "gross annual earnings of an employed woman (lost while out of work)",
+        "assumption (range 18,000-32,000): Istat/INPS, mean gross earnings of women employees in Lombardy, part-time included", ge=0, le=500_000)
+    months_out_of_work: float = field(
+        6.0, "months", "time out of work of a woman who quits (her lost earnings)",
+        "assumption (range 3-18): many resigning mothers re-enter work later (INL 2021 report on validated resignations)", ge=0, le=120)
+    replacement_cost_share: float = field(
+        0.21, "x annual earnings", "cost to the firm of replacing a worker who quits (search, hiring, training)",
+        "Boushey & Glynn 2012 (Center for American Progress): median 21% of annual salary", ge=0, le=5)
+    sme_eur_per_firm_year: float = field(
+        3000.0, "EUR/firm/year", "programme cost per additional SME offering smart working (training, consultancy, equipment)",
+        "assumption (range 1,000-10,000): regional calls for SME smart-working projects fund a few thousand euros per firm", ge=0, le=1_000_000)
+    welfare_eur_per_covered_worker_year: float = field(
+        500.0, "EUR/worker/year", "cost of corporate welfare (childcare support, flexible leave) per covered worker",
+        "assumption (range 200-1,000): Italian tax-free welfare and fringe-benefit ceilings of 1,000-2,000 EUR a year (2024-2025 budget laws)", ge=0, le=100_000)
+
+    @field_validator("co2_eur_per_t")
+    @classmethod
+    def _prices(cls, value: dict[int, float]) -> dict[int, float]:
+        if not value:
+            raise ValueError("needs at least one year")
+        for year, price in value.items():
+            if not 1990 <= year <= 2100 or not 0 <= price <= 100_000:
+                raise ValueError(f"expected years 1990-2100 with prices 0-100,000 EUR/t, got {year}: {price}")
+        return dict(sorted(value.items()))
+
+
 # --------------------------------------------------------------------------------------- scenario
 class Scenario(Section):
     name: str = field("scenario", "-", "scenario name, used in the results folder name (at most 100 characters: file names are short)", "-", pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
@@ -586,6 +638,7 @@ class Scenario(Section):
     wellbeing: WellbeingConfig = Field(default_factory=WellbeingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+    appraisal: AppraisalConfig = Field(default_factory=AppraisalConfig)
 
     @field_validator("start", mode="before")
     @classmethod
