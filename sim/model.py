@@ -76,6 +76,8 @@ class CommuteModel(mesa.Model):
         self.set_background(calibration.background_vc)
         self.p_year, self.return_prob = adoption.policy_rates(sc, calibration.return_prob, self.levels["sme_support"])
         self.adoption_updates_year = adoption.updates_per_year(sc.adoption.workdays_per_month)
+        self.enrolled = np.zeros(pop.n_firms, dtype=bool)  # firms a capped SME programme supports
+        self.enrol_years: set[int] = set()  # years of the run whose intake is done
         self.adopted = adoption.initial_adopters(scenario=sc, firm_class=pop.firm_class,
                                                  u=self.keyed.uniform(SETUP_DAY, "firm_adopt_init", pop.n_firms))
         n = pop.n_workers
@@ -178,13 +180,21 @@ class CommuteModel(mesa.Model):
     def adoption_step(self, day: int) -> None:
         """Monthly Bass diffusion with return-to-office (the SME lever at its intensity of the day)."""
         pop = self.population
+        sme, year = self.scenario.policy.sme_support, self.calendar.year_index(day)
         level = lever_levels(self.scenario.policy, self.date(day))["sme_support"]
-        trend_r = adoption.baseline_return_probability(self.scenario, self.calibration.return_prob,
-                                                       self.calendar.year_index(day))
+        trend_r = adoption.baseline_return_probability(self.scenario, self.calibration.return_prob, year)
         self.p_year, self.return_prob = adoption.policy_rates(self.scenario, trend_r, level)
+        capped = sme.enabled and sme.firms_per_year is not None
+        if capped and level > 0 and year not in self.enrol_years:  # the year's intake of the capped programme
+            self.enrol_years.add(year)
+            self.enrolled = adoption.enrol_firms(enrolled=self.enrolled, adopted=self.adopted, firm_class=pop.firm_class,
+                                                 classes=sme.classes, u=self.keyed.uniform(day, "sme_enrol", pop.n_firms),
+                                                 cap=sme.firms_per_year)
         self.adopted = adoption.monthly_update(self.adopted, pop.firm_class, pop.firm_employees, self.p_year,
                                                self.scenario.adoption.bass_q_per_year, self.return_prob,
-                                               self.keyed.uniform(day, "adoption", pop.n_firms), self.adoption_updates_year)
+                                               self.keyed.uniform(day, "adoption", pop.n_firms), self.adoption_updates_year,
+                                               enrolled=self.enrolled if capped else None,
+                                               base_rates=adoption.policy_rates(self.scenario, trend_r, 0.0) if capped else None)
 
     def plan_week(self, day: int) -> None:
         """Remote days and weekdays, then mode and departure slot, for the week starting ``day``."""

@@ -124,16 +124,22 @@ class RefFirm(mesa.Agent):
         self.zone = int(pop.firm_zone[firm_id])
         self.employees = float(pop.firm_employees[firm_id])
         self.adopted = False
+        self.enrolled = False  # supported by a capped SME programme
         self.staff: list[RefWorker] = []  # sampled workers, in id order
         self.peer_mean_days = 0.0
 
-    def monthly_decision(self, p_adopt_by_class: list[float], u: list[float]) -> None:
-        """Adopt with this month's probability of the class, or return to the office with the class's hazard."""
+    def monthly_decision(self, p_adopt_by_class: list[float], u: list[float], capped: bool = False,
+                         base: tuple[list[float], list[float]] | None = None) -> None:
+        """Adopt with this month's probability of the class, or return to the office with the class's hazard;
+        under a capped SME programme a firm it does not support has the rates without the lever (``base``)."""
         mine = u[self.firm_id]
+        p_adopt, r = p_adopt_by_class, self.model.return_prob
+        if capped and not self.enrolled:
+            p_adopt, r = base
         if self.adopted:
-            self.adopted = mine >= self.model.return_prob[self.size_class]
+            self.adopted = mine >= r[self.size_class]
         else:
-            self.adopted = mine < p_adopt_by_class[self.size_class]
+            self.adopted = mine < p_adopt[self.size_class]
 
     def update_peer_mean(self) -> None:
         """Weighted mean of last week's remote days among the staff allowed smart working."""
@@ -396,6 +402,7 @@ class ReferenceModel(mesa.Model):
             sc.population, self.city, sc.scale, self.keyed)
         self.calibration = cal = calibration
         self.calendar = build_calendar(sc)  # the same Italian calendar as the fast model (sim.world.calendar)
+        self.enrol_years: set[int] = set()  # years of the run whose intake of a capped SME programme is done
         self.levels = {name: intensity(getattr(sc.policy, name), self.calendar.date(0)) for name in LEVER_BLOCKS}
         self.day = 0
         self.rows: list[dict] = []
@@ -489,12 +496,26 @@ class ReferenceModel(mesa.Model):
                 num[firm.size_class] += firm.employees
         share = [num[c] / den[c] if den[c] > 0 else 0.0 for c in range(k)]
         # the baseline trend of the day's year and the SME lever at its intensity of the day
-        self.sme_rates(intensity(self.scenario.policy.sme_support, self.date(day)), self.calendar.year_index(day))
+        sme, year = self.scenario.policy.sme_support, self.calendar.year_index(day)
+        level = intensity(sme, self.date(day))
         q = self.scenario.adoption.bass_q_per_year
         updates_year = WORKDAYS_PER_YEAR / self.scenario.adoption.workdays_per_month  # one update a "month"
+        self.sme_rates(0.0, year)  # first without the lever: the rates of firms a capped programme does not support
+        base = ([1.0 - math.exp(-(self.p_year[c] + q * share[c]) / updates_year) for c in range(k)], list(self.return_prob))
+        self.sme_rates(level, year)
         p_adopt = [1.0 - math.exp(-(self.p_year[c] + q * share[c]) / updates_year) for c in range(k)]
+        capped = sme.enabled and sme.firms_per_year is not None
+        if capped and level > 0 and year not in self.enrol_years:
+            # the year's intake: supported-class firms not enrolled nor adopting, lowest draw first, up to the cap
+            self.enrol_years.add(year)
+            draw = self.keyed.uniform(day, "sme_enrol", len(self.firm_list)).tolist()
+            classes = {SIZE_CLASSES.index(c) for c in sme.classes}
+            candidates = [f for f in self.firm_list if f.size_class in classes and not f.enrolled and not f.adopted]
+            candidates.sort(key=lambda f: draw[f.firm_id])  # stable: equal draws keep id order
+            for f in candidates[:sme.firms_per_year]:
+                f.enrolled = True
         u = self.keyed.uniform(day, "adoption", len(self.firm_list)).tolist()
-        self.firms.do("monthly_decision", p_adopt, u)
+        self.firms.do("monthly_decision", p_adopt, u, capped, base)
 
     def baseline_return_prob(self, year: int) -> list[float]:
         """Return probability per class of the baseline trend: the calibration's in the run's first year, then the

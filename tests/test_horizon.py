@@ -9,7 +9,7 @@ from sim.prepare import build_model, prepare
 from sim.reference import run_reference
 from sim.scenario.load import load_scenario
 
-from .conftest import BASELINE, SMALL
+from .conftest import BASELINE, SMALL, small
 from .test_reference import _assert_same_run, _scenario
 
 YEAR_2 = "2026-01-06"  # the run starts 2025-01-06: the second year of the run starts here
@@ -68,6 +68,7 @@ def test_reference_follows_ramping_levers_and_holidays():
     """Levers that start mid-run, ramp and end; the run crosses Easter Monday (the week opens on a Tuesday)."""
     overrides = ["start=2025-04-01",
                  "policy.sme_support.enabled=true", "policy.sme_support.start=2025-04-10", "policy.sme_support.ramp_months=1",
+                 "policy.sme_support.firms_per_year=100",
                  "policy.corporate_welfare.enabled=true", "policy.corporate_welfare.start=2025-04-08",
                  "policy.corporate_welfare.ramp_months=0.5", "policy.corporate_welfare.end=2025-05-12",
                  "policy.flexible_hours.enabled=true", "policy.flexible_hours.start=2025-04-15",
@@ -83,6 +84,7 @@ def test_reference_follows_ramping_levers_and_holidays():
     ref, _ = run_reference(sc, fast.calibration, days, city=fast.city, population=fast.population)
     _assert_same_run(fast, ref, days)
     assert 0 < fast.levels["flexible_hours"] <= 1 and fast.levels["corporate_welfare"] == 0.0  # ramped; ended
+    assert fast.enrolled.sum() == 100 and [f.enrolled for f in ref.firm_list] == fast.enrolled.tolist()
 
 
 
@@ -186,3 +188,19 @@ def test_a_one_year_run_has_no_trajectory(report_runs):
     base, _ = report_runs
     assert not (base / "plots" / "trajectory_by_year.png").exists()
     assert 'id="trajectory"' not in (base / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_capped_sme_programme_supports_at_most_its_firms_a_year():
+    inputs = prepare(small(days=120))
+    runs = {}
+    for name, extra in (("off", []), ("cap0", ["policy.sme_support.enabled=true", "policy.sme_support.firms_per_year=0"]),
+                        ("cap", ["policy.sme_support.enabled=true", "policy.sme_support.firms_per_year=150"]),
+                        ("all", ["policy.sme_support.enabled=true"])):
+        runs[name] = build_model(small(*extra, days=120), inputs)
+        runs[name].run()
+    assert runs["cap0"].metrics.daily() == runs["off"].metrics.daily()  # no firm supported: no effect at all
+    assert runs["cap"].enrolled.sum() == 150 and not runs["all"].enrolled.any()  # one year: one intake
+    sme = runs["cap"].population.firm_class <= 2
+    assert sme[runs["cap"].enrolled].all()
+    adopted = {k: m.adopted[sme].sum() for k, m in runs.items()}
+    assert adopted["off"] < adopted["cap"] < adopted["all"]

@@ -84,8 +84,20 @@ def class_shares(adopted: np.ndarray, firm_class: np.ndarray, employees: np.ndar
     return np.divide(num, den, out=np.zeros(N_CLASSES), where=den > 0)
 
 
+def enrol_firms(*, enrolled: np.ndarray, adopted: np.ndarray, firm_class: np.ndarray, classes: list[str],
+                u: np.ndarray, cap: int) -> np.ndarray:
+    """The SME programme takes on up to ``cap`` more firms: firms of the supported ``classes`` not enrolled and
+    not offering smart working, in the order of ``u`` (one uniform per firm: who applies first); bool per firm."""
+    supported = np.isin(firm_class, [SIZE_CLASSES.index(c) for c in classes])
+    candidates = np.nonzero(supported & ~enrolled & ~adopted)[0]
+    out = enrolled.copy()
+    out[candidates[np.argsort(u[candidates], kind="stable")[:cap]]] = True
+    return out
+
+
 def monthly_update(adopted: np.ndarray, firm_class: np.ndarray, employees: np.ndarray, p_year: np.ndarray,
-                   q_year: float, return_prob: np.ndarray, u: np.ndarray, updates_year: float) -> np.ndarray:
+                   q_year: float, return_prob: np.ndarray, u: np.ndarray, updates_year: float, *,
+                   enrolled: np.ndarray | None = None, base_rates: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """One month of diffusion.
 
     Args:
@@ -96,13 +108,20 @@ def monthly_update(adopted: np.ndarray, firm_class: np.ndarray, employees: np.nd
         return_prob: monthly probability per class that an adopter returns to the office.
         u: one uniform draw per firm.
         updates_year: updates in a year (:func:`updates_per_year`).
+        enrolled, base_rates: with a cap on the SME programme, the firms it supports (bool per firm): they get
+            ``p_year``/``return_prob``, the others ``base_rates`` (p, r per class, without the lever).
 
     Returns:
         the new bool state per firm.
     """
     share = class_shares(adopted, firm_class, employees)
     p_adopt = adopt_probability(p_year, q_year, share, updates_year)[firm_class]
-    return np.where(adopted, u >= return_prob[firm_class], u < p_adopt)
+    r = return_prob[firm_class]
+    if enrolled is not None:
+        p0, r0 = base_rates
+        p_adopt = np.where(enrolled, p_adopt, adopt_probability(p0, q_year, share, updates_year)[firm_class])
+        r = np.where(enrolled, r, r0[firm_class])
+    return np.where(adopted, u >= r, u < p_adopt)
 
 
 def initial_adopters(*, scenario: Scenario, firm_class: np.ndarray, u: np.ndarray) -> np.ndarray:

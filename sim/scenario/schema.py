@@ -515,6 +515,9 @@ class SMESupportPolicy(LeverTiming):
     innovation_multiplier: float = field(3.0, "x", "multiplier of the Bass innovation coefficient for supported classes (training, consultancy)", "assumption (range 1.5-5)", ge=1, le=50)
     return_hazard_factor: float = field(0.6, "x", "multiplier of the return-to-office hazard for supported classes (subsidised equipment)", "assumption (range 0.3-1)", ge=0, le=1)
     classes: list[Literal["micro", "small", "medium"]] = field(["micro", "small", "medium"], "-", "size classes that receive support", "Milan programme targets micro, small and medium firms")
+    firms_per_year: int | None = field(
+        None, "firms/year", "cap on the firms the programme takes on each year of the run (full-population firms of the supported classes not yet offering smart working, in random order; they keep the support); null = every firm of the supported classes",
+        "lever: the programme's budget over appraisal.sme_eur_per_firm_year", ge=0, le=10_000_000)
 
 
 class RemoteDaysPolicy(LeverTiming):
