@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--out", type=Path, help="output folder (default results/compare-<timestamp>)")
     c.add_argument("--seed", type=int, help="seed of the scenario files (default: the baseline's)")
     c.add_argument("--days", type=int, help="simulated workdays of the scenario files (default: each file's)")
+    c.add_argument("--years", type=int, help="simulated whole years of the scenario files, 1-10 (default: each file's)")
     c.add_argument("--scale", type=float, help="sampling rate of the scenario files (default: each file's)")
     c.add_argument("--replications", type=int, metavar="N",
                    help="seeds per scenario file (default: the baseline run folder's, else 1)")
@@ -149,7 +150,7 @@ def cmd_compare(args) -> int:
     from sim.orchestrate import compare
     from sim.outputs.compare import CompareError
     try:
-        path, table = compare(args.runs, out=args.out, seed=args.seed, days=args.days, scale=args.scale,
+        path, table = compare(args.runs, out=args.out, seed=args.seed, days=args.days, years=args.years, scale=args.scale,
                               replications=args.replications, quiet=args.quiet, argv=sys.argv)
     except CompareError as exc:
         return _fail(str(exc))

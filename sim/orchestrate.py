@@ -56,7 +56,7 @@ def _load(arg: str, **top) -> Scenario:
 
 
 def plan(args: list[str], seed: int | None = None, days: int | None = None, scale: float | None = None,
-         replications: int | None = None) -> tuple[list[Source], dict[int, Scenario], int]:
+         replications: int | None = None, years: int | None = None) -> tuple[list[Source], dict[int, Scenario], int]:
     """Check every argument of ``run.py compare``: read the run folders, load the scenario files.
 
     Returns the sources (in argument order, unique labels; a scenario's has no summary yet), the
@@ -84,26 +84,26 @@ def plan(args: list[str], seed: int | None = None, days: int | None = None, scal
         base_seed = base.summary.get("seed")
         base_reps = (base.summary.get("replications") or {}).get("n", 1)
     else:
-        base_seed = _load(base.arg, seed=seed, days=days, scale=scale).seed
+        base_seed = _load(base.arg, seed=seed, days=days, years=years, scale=scale).seed
         base_reps = 1
     common_seed = seed if seed is not None else base_seed
     scenarios = {}
     for i, src in enumerate(sources):
         if src.kind == "scenario":
-            scenarios[i] = _load(src.arg, seed=common_seed, days=days, scale=scale)
+            scenarios[i] = _load(src.arg, seed=common_seed, days=days, years=years, scale=scale)
             src.label = scenarios[i].name
     return unique_labels(sources), scenarios, replications if replications is not None else base_reps
 
 
 def compare(args: list[str], out: Path | None = None, seed: int | None = None, days: int | None = None,
             scale: float | None = None, replications: int | None = None, quiet: bool = False,
-            argv: list[str] | None = None) -> tuple[Path, str]:
+            argv: list[str] | None = None, years: int | None = None) -> tuple[Path, str]:
     """``run.py compare``: check the arguments, run the scenario files, write ``out``; returns (folder, table).
 
     Raises:
         CompareError: bad input, before any work and before anything is written.
     """
-    sources, scenarios, n_reps = plan(args, seed=seed, days=days, scale=scale, replications=replications)
+    sources, scenarios, n_reps = plan(args, seed=seed, days=days, scale=scale, replications=replications, years=years)
     out = Path(out) if out is not None else default_out_dir()
     try:
         check_output_dir(out)
