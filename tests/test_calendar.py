@@ -66,7 +66,7 @@ def test_days_and_years_combine(tmp_path):
         load_scenario(BASELINE, ["years=2", "days=20"])
     assert ("days (20) and years (2) conflict: 2 years from 2025-01-06 hold "
             f"{cal.workdays_in_years(dt.date(2025, 1, 6), 2, MILAN)} workdays; give one of them "
-            "(days: null to run whole years)") in str(exc.value)
+            "(days: null in the file, or --years on the command line)") in str(exc.value)
     with pytest.raises(ScenarioError, match="--days and --years: give one of them"):
         load_scenario(BASELINE, days=20, years=2)
     with pytest.raises(ScenarioError, match="less than or equal to 10"):

@@ -686,5 +686,5 @@ def horizon_days(*, start: str, years: int | None, days: int | None, patron_sain
     if years is not None and days != from_years:
         raise ValueError(
             f"days ({days}) and years ({years}) conflict: {years} year{'s' if years > 1 else ''} from {start} "
-            f"hold {from_years} workdays; give one of them (days: null to run whole years)")
+            f"hold {from_years} workdays; give one of them (days: null in the file, or --years on the command line)")
     return days
