@@ -5,9 +5,8 @@ For each of ``scenarios/milan_baseline.yaml`` and ``scenarios/sme_support.yaml``
 written) over 1 year and over ``--years`` years (default 5) at ``--scale`` (default 0.05), each in
 this process one after the other, and prints:
 
-* the wall time of each simulation (set-up and calibration included; the calibration is made once per
-  process and horizon, so the baseline's time includes it and SME support's reuses it) and the
-  N-year / 1-year ratio;
+* the wall time of each simulation (city, population, calibration, the run and its counterfactual)
+  and the N-year / 1-year ratio;
 * the yearly table of each N-year run (adoption by size class, remote share, net CO2, car vkm,
   hours saved against the counterfactual, women's quits, high stress);
 * the appraisal of SME support against the baseline over the N years (sim.outputs.appraisal);
