@@ -125,6 +125,8 @@ def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict,
     self-contained report of :mod:`sim.outputs.report`). ``extra``, if given, is called with the temporary
     folder to add more files (replication tables) before it is renamed into place.
     """
+    if "by_year" not in summary:  # a summary made by hand (model.metrics.summary()): the years from the model
+        summary = {**summary, "by_year": model.metrics.by_year()}
     with atomic_dir(out) as tmp:
         write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(scenario))
         write_json(tmp / "summary.json", summary)

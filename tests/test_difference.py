@@ -34,8 +34,9 @@ def test_the_difference_is_the_policy_minus_the_baseline_zone_by_zone(two_runs):
     ok = np.array(b["workers"]) > 0
     assert diff[ok] == pytest.approx(100 * (np.array(p["remote_share"]) - np.array(b["remote_share"]))[ok])
     assert np.isnan(diff[~ok]).all()
-    # a floor of two remote days raises the remote share wherever enough workers live to tell
-    assert (diff[~too_few] > 0).all()
+    # a floor of two remote days never lowers the remote share, and raises it almost wherever enough workers live
+    # to tell (a zone of 31 sampled workers whose allowed ones already plan 2+ days stays at 0 difference)
+    assert (diff[~too_few] >= 0).all() and (diff[~too_few] > 0).mean() > 0.9
     car, _ = zone_difference(b, p, "car_trips_per_worker")
     per_worker = lambda t: np.array(t["car_trips"])[ok] / np.array(t["workers"])[ok]  # noqa: E731
     assert car[ok] == pytest.approx(per_worker(p) - per_worker(b))
