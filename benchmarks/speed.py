@@ -9,6 +9,8 @@ same scenario, seed and calibration, and ``ratio_vs_reference``. Ends with one J
     python benchmarks/speed.py            # 10k, 100k, 1.21M workers; reference at 10k
     python benchmarks/speed.py --quick    # small sizes, under two minutes
     python benchmarks/speed.py --scales 0.1,0.3,1.0   # fractions of Milan (workers = scale x 1.21M)
+    python benchmarks/speed.py --scales 1.0 --scenarios scenarios/examples/grid_city.yaml,scenarios/milan_baseline.yaml
+                                          # the grid and the real city side by side (issue 14)
 
 The last column, seconds per simulated year per million workers sampled, is flat when the cost
 grows linearly with the number of workers. The targets are per core: BLAS (which the model's run
@@ -36,14 +38,14 @@ FULL_WORKERS = 1_210_000
 YEAR = 250
 
 
-def measure(workers: int, days: int, ref_days: int, queue) -> None:
+def measure(workers: int, days: int, ref_days: int, queue, scenario: str = "scenarios/milan_baseline.yaml") -> None:
     """Run in a child process: time the fast model (and the reference if ref_days > 0)."""
     from sim.prepare import Inputs, build_model
     from sim.runner import counterfactual_scenario
     from sim.scenario.load import load_scenario
 
     scale = min(1.0, workers / FULL_WORKERS)
-    sc = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=scale, days=days)
+    sc = load_scenario(ROOT / scenario, [], scale=scale, days=days)
     t0 = time.perf_counter()
     model = build_model(sc)
     setup_s = time.perf_counter() - t0
@@ -57,7 +59,7 @@ def measure(workers: int, days: int, ref_days: int, queue) -> None:
     cf.run(days)
     cf_s = time.perf_counter() - t0
     row = {
-        "workers": n, "days": days, "setup_s": round(setup_s, 2),
+        "scenario": sc.name, "zones": model.city.n_zones, "workers": n, "days": days, "setup_s": round(setup_s, 2),
         "s_per_year": round(fast_s / days * YEAR, 2),
         "counterfactual_s_per_year": round(cf_s / days * YEAR, 2),
         "worker_days_per_s": round(n * days / fast_s),
@@ -72,10 +74,10 @@ def measure(workers: int, days: int, ref_days: int, queue) -> None:
     queue.put(row)
 
 
-def run_size(workers: int, days: int, ref_days: int) -> dict:
+def run_size(workers: int, days: int, ref_days: int, scenario: str) -> dict:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=measure, args=(workers, days, ref_days, queue))
+    proc = ctx.Process(target=measure, args=(workers, days, ref_days, queue, scenario))
     proc.start()
     row = queue.get()
     proc.join()
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ref-days", type=int, help="days run by the reference (default 20, quick 10)")
     p.add_argument("--scales", help="comma-separated fractions of Milan, e.g. 0.1,0.3,1.0 (workers = scale x 1,210,000) "
                                     "instead of the default sizes; the reference runs only where workers <= 10,000")
+    p.add_argument("--scenarios", default="scenarios/milan_baseline.yaml",
+                   help="comma-separated scenario files (relative to the repository), each run at every size")
     args = p.parse_args(argv)
     if args.quick:
         sizes, days, ref_days, ref_max = [10_000, 50_000], args.days or 20, args.ref_days or 10, 10_000
@@ -97,13 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.scales:
         sizes = [round(float(f) * FULL_WORKERS) for f in args.scales.split(",")]
     rows = []
-    header = f"{'workers':>9} {'days':>5} {'setup s':>8} {'s/year':>8} {'cf s/year':>9} {'worker-days/s':>14} {'ref wd/s':>10} {'ratio':>7} {'peak MB':>8} {'s/year per M workers':>21}"
+    header = f"{'scenario':>16} {'zones':>5} {'workers':>9} {'days':>5} {'setup s':>8} {'s/year':>8} {'cf s/year':>9} {'worker-days/s':>14} {'ref wd/s':>10} {'ratio':>7} {'peak MB':>8} {'s/year per M workers':>21}"
     print(header)
-    for w in sizes:
-        row = run_size(w, days, ref_days if w <= ref_max else 0)
+    for scenario, w in [(sc, w) for sc in args.scenarios.split(",") for w in sizes]:
+        row = run_size(w, days, ref_days if w <= ref_max else 0, scenario)
         row["s_per_year_per_million"] = round(row["s_per_year"] / row["workers"] * 1e6, 2)
         rows.append(row)
-        print(f"{row['workers']:>9} {row['days']:>5} {row['setup_s']:>8} {row['s_per_year']:>8} {row['counterfactual_s_per_year']:>9} "
+        print(f"{row['scenario']:>16} {row['zones']:>5} {row['workers']:>9} {row['days']:>5} {row['setup_s']:>8} {row['s_per_year']:>8} {row['counterfactual_s_per_year']:>9} "
               f"{row['worker_days_per_s']:>14} {row.get('reference_worker_days_per_s', '-'):>10} "
               f"{row.get('ratio_vs_reference', '-'):>7} {row['peak_rss_mb']:>8} {row['s_per_year_per_million']:>21}", flush=True)
     print(json.dumps({"benchmark": "speed", "rows": rows}))

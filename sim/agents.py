@@ -44,11 +44,17 @@ class Worker(mesa.Agent):
 
     @property
     def woman(self) -> bool:
-        return bool(self.model.population.woman[self.worker_id])
+        """The current holder of the position (a vacated position keeps its last holder's)."""
+        return bool(self.model.woman[self.worker_id])
 
     @property
     def caregiver(self) -> bool:
-        return bool(self.model.population.caregiver[self.worker_id])
+        return bool(self.model.caregiver[self.worker_id])
+
+    @property
+    def employed(self) -> bool:
+        """False while the position is vacant."""
+        return bool(self.model.employed[self.worker_id])
 
     @property
     def teleworkable(self) -> bool:

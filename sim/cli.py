@@ -1,7 +1,8 @@
-"""Command line: ``run.py run | compare | report | validate | schema | sweep | analyze | app``.
+"""Command line: ``run.py run | compare | report | export | validate | schema | sweep | analyze | app``.
 
 Bad input prints one clear message on stderr (file, key, value, what was expected) and exits
-with code 2, before any work and without creating a results folder.
+with code 2, before any work and without creating a results folder. A sweep (or ``sweep collect``)
+that finished with failed runs exits with code 3 and says how many failed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-from sim.outputs.kpis import HEADLINE, format_with_unit
+from sim.i18n import LANGUAGES, t
+from sim.outputs.kpis import HEADLINE, format_with_unit, label
+from sim.outputs.advice import read_daily, run_warnings
 from sim.outputs.results import OutputError, check_output_dir
 from sim.scenario.load import ScenarioError, load_scenario
 
@@ -40,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--replications", type=int, default=1, metavar="N",
                    help="run seeds seed..seed+N-1 in parallel processes; summary.json gains mean and 95%% CI "
                         "of every KPI (default 1)")
+    r.add_argument("--no-cache", action="store_true", help="calibrate afresh (do not read or write the calibration cache)")
+    r.add_argument("--lang", choices=LANGUAGES, help="language of the report and of these lines (default: the "
+                   "scenario's report.lang)")
     r.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     c = sub.add_parser("compare", help="compare runs against the first (run folders or scenario files)")
@@ -53,12 +59,26 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--replications", type=int, metavar="N",
                    help="seeds per scenario file (default: the baseline run folder's, else 1)")
     c.add_argument("--quiet", action="store_true", help="no progress bars")
+    c.add_argument("--no-cache", action="store_true", help="calibrate afresh (do not read or write the calibration cache)")
+    c.add_argument("--lang", choices=LANGUAGES, help="language of the table and plots (default: the baseline "
+                   "scenario's report.lang)")
     c.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     rp = sub.add_parser("report", help="one self-contained HTML report of run folders (the first is the baseline)")
     rp.add_argument("runs", nargs="+", metavar="RUN_DIR", help="results folder (with summary.json)")
     rp.add_argument("-o", "--out", type=Path, required=True, metavar="FILE",
                     help="HTML file to write (its folder must exist; an existing file is replaced)")
+    rp.add_argument("--lang", choices=LANGUAGES, help="language of the report (default: the baseline scenario's "
+                    "report.lang, else en)")
+
+    x = sub.add_parser("export", help="the runs' figures as a spreadsheet (.xlsx) or CSV files (the first is the baseline)")
+    x.add_argument("runs", nargs="+", metavar="RUN_DIR", help="results folder (with summary.json)")
+    x.add_argument("-o", "--out", type=Path, required=True, metavar="FILE",
+                   help="FILE.xlsx (sheets KPI, comparison, by_zone, by_size_class, by_group, yearly) or FILE.csv "
+                        "(the KPI sheet; the others beside it as FILE_<sheet>.csv)")
+    x.add_argument("--csv-locale", choices=("it", "en"), default="en",
+                   help="CSV for an Excel set to Italian (';' and decimal comma) or English (',' and '.'; default)")
+    x.add_argument("--lang", choices=LANGUAGES, help="language of the KPI labels (default: the baseline's report.lang)")
 
     v = sub.add_parser("validate", help="check scenario (and sweep) files; writes nothing; exit 0 or 2")
     v.add_argument("scenarios", nargs="+")
@@ -79,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--shards", type=int, metavar="N", help="array size for --slurm-script (default: slurm.shards)")
     w.add_argument("--retry-failed", action="store_true", help="run failed points again")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.add_argument("--no-cache", action="store_true", help="calibrate afresh (do not read or write the calibration cache)")
     w.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     a = sub.add_parser("analyze", help="Sobol indices and response plots of a sweep folder")
@@ -105,6 +126,9 @@ def cmd_run(args) -> int:
                                  scale=args.scale)
     except ScenarioError as exc:
         return _fail(str(exc))
+    if args.lang is not None:  # like --seed: the run's report follows the command line
+        scenario = scenario.model_copy(update={"report": scenario.report.model_copy(update={"lang": args.lang})})
+    lang = scenario.report.lang
     if args.replications < 1:
         return _fail(f"--replications: expected an integer >= 1, got {args.replications}")
     from sim.model import TraceWorkerError
@@ -118,59 +142,93 @@ def cmd_run(args) -> int:
     bar = None
     if not args.quiet:
         from tqdm import tqdm
-        desc = scenario.name if scenario.policy.smart_working == "off" else f"{scenario.name} (+ counterfactual)"
+        desc = scenario.name if scenario.policy.smart_working == "off" else \
+            f"{scenario.name} ({t('cli.counterfactual', lang)})"
         if args.replications > 1:
-            desc += f" x{args.replications} seeds"
-        bar = tqdm(total=progress_days(scenario, args.replications), unit="day", desc=desc, file=sys.stderr,
-                   mininterval=1.0)
+            desc += " " + t("cli.seeds", lang, n=args.replications)
+        bar = tqdm(total=progress_days(scenario, args.replications), unit="day", file=sys.stderr, mininterval=1.0,
+                   desc=f"{desc}: {t('cli.calibrating', lang)}", bar_format="{desc}: {elapsed}")
     try:
         path, summary = run_and_write(scenario, out, argv=sys.argv, trace_worker=args.trace_worker,
-                                      progress=bar.update if bar else None, replications=args.replications)
+                                      progress=_days_after_calibration(bar, desc) if bar else None,
+                                      replications=args.replications)
     except (TraceWorkerError, OutputError) as exc:
         return _fail(str(exc))
     finally:
         if bar:
             bar.close()
-    print(f"results: {path}")
+    print(t("cli.results", lang, path=path))
     if (Path(path) / "report.html").is_file():
-        print(f"report: {Path(path) / 'report.html'}")
+        print(t("cli.report", lang, path=Path(path) / "report.html"))
+    for w in run_warnings(scenario.model_dump(mode="json"), read_daily(Path(path)), lang):
+        print(t("cli.warning", lang, text=w))
     reps = summary.get("replications")
     if reps:
-        print(f"  {reps['n']} replications, seeds {reps['seeds'][0]}..{reps['seeds'][-1]}: mean (95% interval)")
+        print("  " + t("cli.replications", lang, n=reps["n"], first=reps["seeds"][0], last=reps["seeds"][-1]))
     for k in HEADLINE:
         v = (reps or {}).get("kpis", {}).get(k)
         if v is not None:
-            print(f"  {k}: {format_with_unit(k, v['mean'], (v['ci95_low'], v['ci95_high']))}")
+            print(f"  {label(k, lang)}: {format_with_unit(k, v['mean'], (v['ci95_low'], v['ci95_high']), lang)}")
         elif k in summary:
-            print(f"  {k}: {format_with_unit(k, summary[k])}")
+            print(f"  {label(k, lang)}: {format_with_unit(k, summary[k], lang=lang)}")
     return 0
 
 
+def _days_after_calibration(bar, desc: str):
+    """A progress callback that says "calibrating" until the first simulated day, then counts days with
+    a clock started at that day (the set-up is not a day: it would make the first estimate of the time
+    left hours long)."""
+    started = [False]
+
+    def update(days: int) -> None:
+        if not started[0]:
+            started[0] = True
+            bar.bar_format = None  # tqdm's default bar from now on
+            bar.set_description(desc, refresh=False)
+            bar.reset(total=bar.total)
+        bar.update(days)
+
+    return update
+
+
 def cmd_compare(args) -> int:
-    from sim.orchestrate import compare
+    from sim.orchestrate import compare, language_of
     from sim.outputs.compare import CompareError
     try:
         path, table = compare(args.runs, out=args.out, seed=args.seed, days=args.days, years=args.years, scale=args.scale,
-                              replications=args.replications, quiet=args.quiet, argv=sys.argv)
+                              replications=args.replications, quiet=args.quiet, argv=sys.argv, lang=args.lang)
     except CompareError as exc:
         return _fail(str(exc))
     print(table)
-    print(f"comparison: {path}")
+    print(t("cli.comparison", args.lang or language_of(args.runs[0]), path=path))
     return 0
 
 
 def cmd_report(args) -> int:
-    from sim.outputs.report import ReportError, write_report
-    from sim.outputs.results import unfinished
+    from sim.outputs.report import ReportError, report_language, write_report
+    from sim.outputs.results import read_run, unfinished
     for arg in args.runs:
         if unfinished(Path(arg)):
             return _fail(f"{arg}: a hidden temporary folder, still being written or left by a killed run; "
                          "give the finished results folder (without the leading '.' and '.tmp-<pid>')")
     try:
-        path = write_report(args.runs, args.out)
+        path = write_report(args.runs, args.out, lang=args.lang)
     except ReportError as exc:
         return _fail(str(exc))
-    print(f"report: {path}")
+    print(t("cli.report", args.lang or report_language(read_run(Path(args.runs[0]))), path=path))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from sim.orchestrate import language_of
+    from sim.outputs.export import ExportError, write_export
+    lang = args.lang or language_of(args.runs[0])
+    try:
+        files = write_export(args.runs, args.out, lang=lang, csv_locale=args.csv_locale)
+    except ExportError as exc:
+        return _fail(str(exc))
+    for f in files:
+        print(t("cli.export", lang, path=f))
     return 0
 
 
@@ -311,6 +369,9 @@ def cmd_app(args) -> int:
         return _fail(f"--port: expected a port number 1-65535, got {args.port}")
     if args.results.exists() and not args.results.is_dir():
         return _fail(f"--results: '{args.results}' exists and is not a folder")
+    # no "This website runs on Solara" banner: it sat over the KPI cards' last row (bottom right);
+    # Solara reads its settings when it is imported
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "false")
     try:
         from solara.__main__ import cli as solara_cli
     except ImportError:
@@ -338,8 +399,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    if getattr(args, "no_cache", False):  # in the environment: replication and sweep workers inherit it
+        os.environ["SMARTCOMMUTE_NO_CACHE"] = "1"
     try:
-        return {"run": cmd_run, "compare": cmd_compare, "report": cmd_report, "validate": cmd_validate,
+        return {"run": cmd_run, "compare": cmd_compare, "report": cmd_report, "export": cmd_export,
+                "validate": cmd_validate,
                 "schema": cmd_schema, "sweep": cmd_sweep, "analyze": cmd_analyze, "app": cmd_app}[args.command](args)
     except BrokenPipeError:  # stdout closed by the reader (`run.py schema | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit flush

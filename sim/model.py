@@ -25,8 +25,9 @@ from sim.outputs.metrics import Metrics
 from sim.rng import SETUP_DAY, KeyedRNG
 from sim.scenario.schema import SIZE_CLASSES, WEEKDAYS, Scenario
 from sim.trace import WorkerTrace
+from sim.world.build import build_city  # grid, CSV or the real Milan
 from sim.world.calendar import build_calendar, lever_levels
-from sim.world.city import GATEWAY, City, build_city
+from sim.world.city import GATEWAY, City
 from sim.world.population import Population, build_population
 
 
@@ -69,6 +70,11 @@ class CommuteModel(mesa.Model):
         self.od = pop.home.astype(np.int64) * self.city.n_zones + pop.work
         # the daily traffic works on the OD pairs somebody commutes on ("active"), not all n_zones^2
         self.active_od, self.od_local = np.unique(self.od, return_inverse=True)
+        # who holds each position (a quitter's row is vacant, then a new hire's): copies, the population stays as built
+        self.woman, self.child_group, self.dependant = pop.woman.copy(), pop.child_group.copy(), pop.dependant.copy()
+        self.caregiver, self.base_stress = pop.caregiver.copy(), pop.base_stress.astype(np.float64).copy()
+        self.employed = np.ones(pop.n_workers, dtype=bool)
+        self.vacant_until = np.full(pop.n_workers, wellbeing.VACANT, dtype=np.int32)
         self._static_levers()
         self.use_routes(calibration.routes)
         self.expected = mode_choice.Expected(car_min=calibration.learnt_car_min[self.active_od].copy(),
@@ -87,7 +93,7 @@ class CommuteModel(mesa.Model):
         self.started_warm = warm = calibration.initial_mode is not None
         self.mode = calibration.initial_mode.copy() if warm else np.zeros(n, dtype=np.int8)
         self.slot = calibration.initial_slot.copy() if warm else self.preferred_slot.copy()
-        self.stress = calibration.initial_stress.copy() if warm else pop.base_stress.astype(np.float64).copy()
+        self.stress = calibration.initial_stress.copy() if warm else self.base_stress.copy()
         self.metrics = Metrics(self)
         self.trace = WorkerTrace(self, trace_worker) if trace_worker is not None else None
         self._workers: dict[int, Worker] = {}
@@ -104,9 +110,9 @@ class CommuteModel(mesa.Model):
             firm_class=pop.firm_class, firm_u_stagger=pop.firm_u_stagger, level=lv["staggered_hours"])
         self.window_min = schedule.flexible_window_min(flexible=pol.flexible_hours, u_flex=pop.u_flex,
                                                        level=lv["flexible_hours"])
-        self.welfare_cut = wellbeing.welfare_conflict_cut(welfare=pol.corporate_welfare, u_welfare=pop.u_welfare,
-                                                          level=lv["corporate_welfare"])
-        self.conflict = wellbeing.conflicts(caregiver=pop.caregiver, welfare_cut=self.welfare_cut, cfg=sc.wellbeing)
+        self.welfare_cut = wellbeing.welfare_conflict_cut(welfare=pol.corporate_welfare, worker_class=pop.worker_class,
+                                                          u_welfare=pop.u_welfare, level=lv["corporate_welfare"])
+        self.conflict = self.personal_conflict(slice(None))
         self.firm_cap = np.array([sc.adoption.max_remote_days[k] for k in SIZE_CLASSES])[pop.worker_class]
         self.log_weekday_weight = np.log([sc.remote_days.weekday_weight[d] for d in WEEKDAYS])
         # transit CO2: regional rail for commuters from outside the metropolitan city, the urban mix otherwise
@@ -140,30 +146,32 @@ class CommuteModel(mesa.Model):
         day, sc, pop = self.day, self.scenario, self.population
         if adoption.is_update_day(day, sc.adoption.workdays_per_month):
             self.adoption_step(day)
+        self.hired_ids = self.fill_vacancies(day)  # before the week's plan: a new hire plans their own week
         if self.calendar.week_start(day):
             self.levers_in_time(day)
             self.plan_week(day)
-        remote = self.remote_t[self.calendar.weekday(day)]
+        remote = self.remote_t[self.calendar.weekday(day)] & self.employed
         remote_ids = np.nonzero(remote)[0]  # a small minority; what they live is fixed for the week
+        away_ids = np.nonzero(remote | ~self.employed)[0]  # at home or a vacant position: no trip
         present = self.calendar.present(day)
-        veh, riders = commute.trips_today(self.plan, remote_ids, present)
+        veh, riders = commute.trips_today(self.plan, away_ids, present)
         roads, crowd, load = self.load_network(veh, riders)
         od_car_g = emissions.od_car_g(P=self.paths.P, link_km=self.city.link_km, link_min=roads.link_min,
                                       intra_rows=self.paths.intra_rows, intra_km=self.paths.km[self.paths.intra_rows],
                                       intra_speed_kmh=sc.city.local_speed_kmh, cfg=sc.emissions)
-        lived = commute.live_day(self.plan, remote_ids, od_min=roads.od_min, crowd=crowd, load=load, od_car_g=od_car_g,
+        lived = commute.live_day(self.plan, away_ids, od_min=roads.od_min, crowd=crowd, load=load, od_car_g=od_car_g,
                                  evening_factor=sc.traffic.evening_factor,
                                  crowding_threshold=sc.mode.crowding_threshold, car_occupancy=sc.mode.car_occupancy)
         home = emissions.remote_day_kg(date=self.date(day), car_available=pop.car_available[remote_ids], cfg=sc.emissions)
-        strain = self.live_wellbeing(day, lived, remote_ids)
-        quit_ids = self.quits(day, remote)
+        strain = self.live_wellbeing(day, lived, remote)
+        quits = self.quits(day)
         self.metrics.record_day(day=day, remote=remote, rem_i=remote_ids, veh=veh, vol=roads.vol, od_min=roads.od_min,
                                 round_trip_min=lived.round_trip_min, round_delay_min=lived.round_delay_min, load=load,
                                 commute_kg=lived.commute_kg, home_kg=home.home_kg, extra_kg=home.extra_kg,
-                                heating=home.heating, quit_i=quit_ids, present=present)
+                                heating=home.heating, quits=quits, strain=strain, present=present)
         if self.trace is not None:
-            self.trace.record(day=day, remote=remote, lived=lived, home=home, strain=strain, quit_ids=quit_ids)
-        wellbeing.replace_quitters(self.stress, quit_ids, base_stress=pop.base_stress)
+            self.trace.record(day=day, remote=remote, lived=lived, home=home, strain=strain.total, quit_ids=quits.ids)
+        wellbeing.vacate(self, quits.ids, day=day, cfg=sc.wellbeing)
         self.expected.learn(car_min_today=roads.od_min, crowd_today=crowd, rate=sc.mode.learning_rate)
         self.day += 1
 
@@ -202,7 +210,7 @@ class CommuteModel(mesa.Model):
         allowed = self.allowed()
         self.remote_days, self.remote_t = remote_days.plan_week(
             allowed=allowed, all_remote=sc.policy.smart_working == "all_remote", last_days=self.last_remote_days,
-            firm_cap=self.firm_cap, caregiver=pop.caregiver, worker_firm=pop.worker_firm, weight=pop.weight,
+            firm_cap=self.firm_cap, caregiver=self.caregiver, worker_firm=pop.worker_firm, weight=pop.weight,
             n_firms=pop.n_firms, z=self.keyed.normal(day, "remote_pref", n) if allowed.any() else np.zeros(n),
             gumbel=lambda rows: self.keyed.gumbel(day, "remote_weekday", (n, 5), rows=rows),
             log_weekday_weight=self.log_weekday_weight, cfg=sc.remote_days, policy=sc.policy.remote_days,
@@ -229,25 +237,40 @@ class CommuteModel(mesa.Model):
                                     capacity_factor=sc.policy.transit_capacity_factor)
         return roads, traffic.transit_crowding(load, sc.mode.crowding_beta, sc.mode.crowding_threshold), load
 
-    def live_wellbeing(self, day: int, lived, remote_ids: np.ndarray) -> np.ndarray:
-        """Today's strain of everyone, and stress moved toward it (on a cold start's first day, stress = strain)."""
-        sc, pop = self.scenario, self.population
-        strain = wellbeing.strain_today(base=pop.base_stress, round_trip_min=lived.round_trip_min,
+    def live_wellbeing(self, day: int, lived, remote: np.ndarray) -> wellbeing.Strain:
+        """Today's strain of everyone (:class:`~sim.behaviour.wellbeing.Strain`), and stress moved toward it
+        (on a cold start's first day, stress = strain)."""
+        sc = self.scenario
+        strain = wellbeing.strain_today(base=self.base_stress, mode=self.mode, round_trip_min=lived.round_trip_min,
                                         round_delay_min=lived.round_delay_min, crowd_excess=lived.crowd_excess,
-                                        conflict_=self.conflict, remote_ids=remote_ids, remote_days_week=self.remote_days,
+                                        conflict=self.conflict, remote=remote, remote_days_week=self.remote_days,
                                         cfg=sc.wellbeing)
         if day == 0 and not self.started_warm:
-            self.stress = strain.copy()
+            self.stress = strain.total.copy()
         else:
-            wellbeing.update_stress(self.stress, strain, sc.wellbeing, out=self.stress)
+            wellbeing.update_stress(self.stress, strain.total, sc.wellbeing, out=self.stress)
         return strain
 
-    def quits(self, day: int, remote: np.ndarray) -> np.ndarray:
-        """Who quits today (sorted worker ids)."""
-        pop = self.population
-        return wellbeing.draw_quits(u=self.keyed.uniform(day, "quit", pop.n_workers), stress=self.stress, remote_today=remote,
-                                    conflict_=self.conflict, caregiver=pop.caregiver, woman=pop.woman,
-                                    h0=self.calibration.h0, cfg=self.scenario.wellbeing)
+    def quits(self, day: int) -> wellbeing.Quits:
+        """Today's quit probabilities (the expected quits) and the realised quitters with their reasons."""
+        n = self.population.n_workers
+        return wellbeing.quits_today(u=self.keyed.uniform(day, "quit", n), u_reason=self.keyed.uniform(day, "quit_reason", n),
+                                     stress=self.stress, employed=self.employed, woman=self.woman,
+                                     child_group=self.child_group, h0=self.calibration.h0, cfg=self.scenario.wellbeing)
+
+    def fill_vacancies(self, day: int) -> np.ndarray:
+        """Positions whose vacancy ends today get a new hire from the population margins (their conflict anew)."""
+        ids = wellbeing.fill_vacancies(self, day, lambda rows: wellbeing.draw_hires(
+            self.keyed, day, self.population.n_workers, self.scenario.population))
+        if len(ids):
+            self.conflict[ids] = self.personal_conflict(ids)
+        return ids
+
+    def personal_conflict(self, idx) -> np.ndarray:
+        """Work-family conflict of an office day without commute of the holders of positions ``idx``."""
+        return wellbeing.personal_conflict(child_group=self.child_group[idx], dependant=self.dependant[idx],
+                                           flexible=self.window_min[idx] > 0, welfare_cut=self.welfare_cut[idx],
+                                           cfg=self.scenario.wellbeing)
 
     def run(self, days: int | None = None, progress=None) -> None:
         """Run ``days`` workdays (default: the scenario's); ``progress`` is called with 1 per day."""

@@ -21,9 +21,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from sim.outputs.compare import CompareError, Source, default_out_dir, read_source, unique_labels, write_comparison
-from sim.outputs.results import OutputError, atomic_dir, check_output_dir
+from sim.outputs.report import report_language
+from sim.i18n import DEFAULT_LANGUAGE
+from sim.outputs.results import OutputError, RunFolderError, atomic_dir, check_output_dir, read_run
 from sim.runner import progress_days, run_and_write
-from sim.scenario.load import ScenarioError, load_scenario, resolved_dict
+from sim.scenario.load import ScenarioError, close_file_hint, load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
 
 
@@ -78,7 +80,8 @@ def plan(args: list[str], seed: int | None = None, days: int | None = None, scal
         elif p.exists():
             raise CompareError(f"{arg}: neither a run folder (with summary.json) nor a scenario file (.yaml/.yml)")
         else:
-            raise CompareError(f"{arg}: no such run folder or scenario file")
+            hint = close_file_hint(p) if p.suffix.lower() in (".yaml", ".yml") else ""
+            raise CompareError(f"{arg}: no such run folder or scenario file{hint}")
     base = sources[0]
     if base.kind == "run folder":
         base_seed = base.summary.get("seed")
@@ -95,15 +98,29 @@ def plan(args: list[str], seed: int | None = None, days: int | None = None, scal
     return unique_labels(sources), scenarios, replications if replications is not None else base_reps
 
 
+def language_of(arg: str) -> str:
+    """The language a run folder's or scenario file's ``report.lang`` asks for (English if unreadable)."""
+    try:
+        if Path(arg).is_dir():
+            return report_language(read_run(Path(arg)))
+        return load_scenario(arg, ()).report.lang
+    except (ScenarioError, RunFolderError, OSError):
+        return DEFAULT_LANGUAGE
+
+
 def compare(args: list[str], out: Path | None = None, seed: int | None = None, days: int | None = None,
             scale: float | None = None, replications: int | None = None, quiet: bool = False,
-            argv: list[str] | None = None, years: int | None = None) -> tuple[Path, str]:
+            argv: list[str] | None = None, years: int | None = None, lang: str | None = None) -> tuple[Path, str]:
     """``run.py compare``: check the arguments, run the scenario files, write ``out``; returns (folder, table).
+
+    ``lang`` (``it``/``en``) is the language of the table and plots; by default the baseline scenario's
+    ``report.lang``.
 
     Raises:
         CompareError: bad input, before any work and before anything is written.
     """
     sources, scenarios, n_reps = plan(args, seed=seed, days=days, scale=scale, replications=replications, years=years)
+    lang = lang or (scenarios[0].report.lang if 0 in scenarios else report_language(read_run(sources[0].folder)))
     out = Path(out) if out is not None else default_out_dir()
     try:
         check_output_dir(out)
@@ -133,5 +150,5 @@ def compare(args: list[str], out: Path | None = None, seed: int | None = None, d
             sources[i].summary = summary
             sources[i].folder = out / "runs" / sources[i].label
             sources[i].scenario = resolved_dict(scenarios[i])
-        table = write_comparison(tmp, sources)
+        table = write_comparison(tmp, sources, lang)
     return out, table

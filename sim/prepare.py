@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.calibration import Calibration, calibrate
+from sim.calibration import Calibration
+from sim.calibration_cache import cached_calibrate
 from sim.model import CommuteModel, check_trace_worker
 from sim.rng import KeyedRNG
 from sim.scenario.schema import Scenario
-from sim.world.city import City, build_city
+from sim.world.build import build_city
+from sim.world.city import City
 from sim.world.population import Population, build_population
 
 
@@ -28,12 +30,16 @@ class Inputs:
 
 def prepare(scenario: Scenario, *, city: City | None = None, population: Population | None = None,
             calibration: Calibration | None = None) -> Inputs:
-    """The scenario's city, population (at its seed and scale) and calibration; given ones are reused."""
+    """The scenario's city, population (at its seed and scale) and calibration; given ones are reused.
+
+    The calibration is read from the cache when the same calibration inputs were calibrated before
+    (:mod:`sim.calibration_cache`; ``SMARTCOMMUTE_NO_CACHE=1`` bypasses it).
+    """
     city = city if city is not None else build_city(scenario.city)
     if population is None:
         population = build_population(scenario.population, city, scenario.scale, KeyedRNG(scenario.seed))
     if calibration is None:
-        calibration = calibrate(scenario, city, population)
+        calibration = cached_calibrate(scenario, city, population)
     return Inputs(city=city, population=population, calibration=calibration)
 
 

@@ -50,8 +50,9 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from sim.world.build import build_city  # grid, CSV or the real Milan (issue 14)
 from sim.world.calendar import LEVER_BLOCKS, build_calendar, intensity, scaled
-from sim.world.city import City, build_city
+from sim.world.city import City
 from sim.world.population import Population, build_population
 from sim.rng import SETUP_DAY, KeyedRNG
 from sim.scenario.schema import MODES, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR, Scenario, parse_clock
@@ -174,7 +175,11 @@ class RefWorker(mesa.Agent):
         self.od = self.home * city.n_zones + self.work
         self.weight = float(pop.weight[i])
         self.woman = bool(pop.woman[i])
+        self.child_group = int(pop.child_group[i])  # youngest child: 0 none under 15, 1: 0-2, 2: 3-5, 3: 6-14
+        self.dependant = bool(pop.dependant[i])
         self.caregiver = bool(pop.caregiver[i])
+        self.employed = True
+        self.vacant_until = -1
         self.car_available = bool(pop.car_available[i])
         self.teleworkable = bool(pop.teleworkable[i])
         self.base_stress = float(pop.base_stress[i])
@@ -214,6 +219,9 @@ class RefWorker(mesa.Agent):
         self.round_trip_min = self.round_delay_min = 0.0
         self.commute_kg = self.home_kg = self.extra_kg = 0.0
         self.quit_today = False
+        self.quit_p = 0.0
+        self.quit_reason = -1
+        self.strain_parts = [0.0] * 6
 
     # -------------------------------------------------------------- weekly plan
     def set_levers(self, levels: dict[str, float]) -> None:
@@ -235,7 +243,8 @@ class RefWorker(mesa.Agent):
         covered = float(pop.u_flex[i]) < fl.share_of_workers * levels["flexible_hours"]
         self.window_min = float(fl.window_minutes) if (fl.enabled and covered) else 0.0
         cw = pol.corporate_welfare
-        covered = float(pop.u_welfare[i]) < cw.coverage * levels["corporate_welfare"]
+        # covered: the draw below the coverage of the employer's size class, at the lever's intensity
+        covered = float(pop.u_welfare[i]) < getattr(cw.coverage, SIZE_CLASSES[self.size_class]) * levels["corporate_welfare"]
         self.welfare_cut = cw.conflict_reduction if (cw.enabled and covered) else 0.0
         # the slot whose free-flow arrival is closest to the start of work (first of equals)
         t0 = float(m.calibration.routes.od_t0_min[self.od])
@@ -322,8 +331,8 @@ class RefWorker(mesa.Agent):
     # -------------------------------------------------------------- the day
     def set_out(self, weekday: int) -> None:
         """Stay home on a planned remote day, else commute by the habitual mode and slot."""
-        self.remote_today = self.remote_weekdays[weekday]
-        office = not self.remote_today
+        self.remote_today = self.remote_weekdays[weekday] and self.employed  # a vacant position stays empty
+        office = self.employed and not self.remote_today
         self.by_car = office and self.mode == CAR
         self.by_transit = office and self.mode == TRANSIT
 
@@ -338,7 +347,7 @@ class RefWorker(mesa.Agent):
         remote, s = self.remote_today, self.slot
         one_way, delay, crowd_excess = 0.0, 0.0, 0.0
         car_kg = transit_kg = moto_kg = 0.0
-        if not remote:
+        if self.employed and not remote:
             if self.mode == CAR:
                 t = m.od_min[self.od][s]
                 one_way = t + self.car_access_min
@@ -361,23 +370,58 @@ class RefWorker(mesa.Agent):
         self.commute_kg = car_kg + transit_kg + moto_kg
         self.home_kg = m.home_kg_today if remote else 0.0
         self.extra_kg = e.extra_trip_km_per_remote_day * e.car_urban_g_per_km / 1000.0 if (remote and self.car_available) else 0.0
-        # wellbeing
-        conflict = ((wb.conflict_caregiver if self.caregiver else wb.conflict_other)
-                    * (wb.remote_conflict_factor if remote else 1.0) * (1.0 - self.welfare_cut))
+        # wellbeing: strain by component (a vacant position's row lives an office day without commute)
+        hours = self.round_trip_min / 60.0
+        levels = [wb.conflict_none, wb.conflict_child_0_2, wb.conflict_child_3_5, wb.conflict_child_6_14]
+        young = self.child_group in (1, 2)  # childcare acts on parents of children aged 0-5 only
+        personal = (levels[self.child_group] * (1.0 - (self.welfare_cut if young else 0.0))
+                    + (wb.conflict_dependant if self.dependant else 0.0))
+        personal *= wb.flexible_conflict_factor if self.window_min > 0 else 1.0
+        conflict = personal * (wb.remote_conflict_factor if remote else 1.0 + wb.conflict_per_commute_hour * hours)
+        per_hour = [wb.strain_car_per_hour, wb.strain_transit_per_hour, wb.strain_bike_per_hour,
+                    wb.strain_walk_per_hour, wb.strain_moto_per_hour][self.mode]
         isolation = wb.w_isolation_per_day * max(0, self.remote_days - wb.isolation_free_days) if remote else 0.0
-        strain = (self.base_stress + wb.w_commute_per_hour * (self.round_trip_min / 60.0)
-                  + wb.w_delay_per_hour * (self.round_delay_min / 60.0) + wb.w_crowding * crowd_excess + conflict + isolation)
+        self.strain_parts = [self.base_stress, per_hour * hours, wb.w_delay_per_hour * (self.round_delay_min / 60.0),
+                             wb.w_crowding * crowd_excess, conflict, isolation]
+        strain = _total(self.strain_parts)
         strain = min(max(strain, 0.0), STRESS_MAX)
         self.stress = strain if cold else self.stress + (strain - self.stress) / wb.memory_days
-        mult = ((wb.caregiver_quit_multiplier if self.caregiver else 1.0)
-                * math.exp(wb.quit_stress_coef * self.stress + wb.quit_conflict_coef * conflict))
-        p_quit = 1.0 - math.exp(-m.h0[1 if self.woman else 0] * mult)
-        self.quit_today = m.draws_quit[self.worker_id] < p_quit
-
-    def replace_if_quit(self) -> None:
-        """A quitter is replaced by a new hire in the same position (same plan and habits), with a fresh stress."""
+        # the quit hazard: the cell's base hazard x exp(coef x stress); nobody quits a vacant position
+        self.cell = 2 * int(self.woman) + (1 if self.child_group == 1 else 0)
+        self.quit_p = -math.expm1(-m.h0[self.cell] * math.exp(wb.quit_stress_coef * self.stress)) if self.employed else 0.0
+        self.quit_today = m.draws_quit[self.worker_id] < self.quit_p
+        self.quit_reason = -1
         if self.quit_today:
-            self.stress = self.base_stress
+            care, j2j = m.reason_shares[self.cell]
+            u = m.draws_reason[self.worker_id]
+            self.quit_reason = 0 if u < care else (1 if u < care + j2j else 2)
+
+    def leave_if_quit(self) -> None:
+        """A quitter leaves: the position is vacant for ``vacancy_workdays``."""
+        if self.quit_today:
+            self.employed = False
+            self.vacant_until = self.model.day + self.model.scenario.wellbeing.vacancy_workdays
+
+    def hire_if_due(self, hires: dict) -> None:
+        """The vacancy ends today: a new hire drawn from the population margins takes the position, with a fresh stress."""
+        if self.employed or self.vacant_until != self.model.day:
+            return
+        pc, i = self.model.scenario.population, self.worker_id
+        self.woman = hires["gender"][i] < pc.women_share
+        gender = "women" if self.woman else "men"
+        shares = [pc.youngest_child_share[gender][a] for a in ("0-2", "3-5", "6-14")]
+        cum = 1.0 - sum(shares)
+        bounds = [cum]
+        for x in shares[:-1]:
+            cum += x
+            bounds.append(cum)
+        self.child_group = sum(1 for b in bounds if hires["child"][i] >= b)
+        self.dependant = hires["dependant"][i] < pc.other_dependant_share[gender]
+        self.caregiver = self.child_group > 0 or self.dependant
+        self.base_stress = max(pc.base_stress_mean + pc.base_stress_sd * hires["base_stress"][i], 0.0)
+        self.stress = self.base_stress
+        self.employed = True
+        self.vacant_until = -1
 
 
 # ---------------------------------------------------------------------------------- model
@@ -440,6 +484,10 @@ class ReferenceModel(mesa.Model):
         # calibrated behaviour
         self.asc = cal.asc.tolist()
         self.h0 = [float(h) for h in cal.h0]
+        wb = sc.wellbeing
+        self.reason_shares = [(wb.care_share_men, wb.job_to_job_share_others), (wb.care_share_fathers_u3, wb.job_to_job_share_fathers_u3),
+                              (wb.care_share_women, wb.job_to_job_share_others), (wb.care_share_mothers_u3, wb.job_to_job_share_mothers_u3)]
+        self.high_stress_threshold = float(cal.high_stress_threshold)
         # the network: each OD pair's fixed path (its links in the order of the incidence matrix)
         nz = city.n_zones
         self.n_od = nz * nz
@@ -638,6 +686,13 @@ class ReferenceModel(mesa.Model):
         day, sc = self.day, self.scenario
         if day > 0 and day % sc.adoption.workdays_per_month == 0:
             self.adoption_step(day)
+        n = len(self.worker_list)
+        if any(not w.employed and w.vacant_until == day for w in self.worker_list):
+            hires = {"gender": self.keyed.uniform(day, "hire_gender", n).tolist(),
+                     "child": self.keyed.uniform(day, "hire_child", n).tolist(),
+                     "dependant": self.keyed.uniform(day, "hire_dependant", n).tolist(),
+                     "base_stress": self.keyed.normal(day, "hire_base_stress", n).tolist()}
+            self.workers.do("hire_if_due", hires)
         weekday = self.calendar.weekday(day)
         if self.calendar.week_start(day):
             self.levers_in_time(day)
@@ -650,11 +705,12 @@ class ReferenceModel(mesa.Model):
         self.home_kg_today = e.home_electricity_kwh * e.grid_kg_per_kwh
         if heating:
             self.home_kg_today += e.home_heating_kwh * e.gas_kg_per_kwh
-        self.draws_quit = self.keyed.uniform(day, "quit", len(self.worker_list)).tolist()
+        self.draws_quit = self.keyed.uniform(day, "quit", n).tolist()
+        self.draws_reason = self.keyed.uniform(day, "quit_reason", n).tolist()
         cold = day == 0 and not self.started_warm
         self.workers.do("live_day", cold)
         self.record_day(day, date, heating)
-        self.workers.do("replace_if_quit")
+        self.workers.do("leave_if_quit")
         # day-to-day learning of car times and transit crowding
         lr = sc.mode.learning_rate
         self.learnt_car_min = [[x + lr * (o - x) for x, o in zip(row, od_row)]
@@ -666,7 +722,11 @@ class ReferenceModel(mesa.Model):
         """The daily series (weighted totals: full-population equivalents), as in :mod:`sim.metrics`."""
         sc = self.scenario
         occ = sc.mode.car_occupancy
-        thr = sc.wellbeing.high_stress_threshold
+        thr = self.high_stress_threshold
+        j2j = [x[1] for x in self.reason_shares]
+        eq, emp = [0.0] * 4, [0.0] * 4
+        parts = [0.0] * 6
+        q_mothers = exits_women = 0.0
         W = remote = office = 0.0
         trips = [0.0] * len(MODES)
         car_vkm = car_h = delay = commute = co2_c = co2_h = co2_x = stress = high = q_women = q_men = 0.0
@@ -675,6 +735,24 @@ class ReferenceModel(mesa.Model):
         present = self.calendar.present(day)  # the share not on leave commutes or works at home
         for w, allowed in zip(self.worker_list, self._allowed_this_week):
             x = w.weight
+            cls_w[w.size_class] += x
+            if allowed:
+                allowed_num[w.size_class] += x
+            if w.quit_today:  # a quitter held the position today
+                if w.woman:
+                    q_women += x
+                    if w.quit_reason != 1:
+                        exits_women += x
+                    if w.child_group == 1:
+                        q_mothers += x
+                else:
+                    q_men += x
+            if not w.employed:
+                continue  # a vacant position counts in no figure (today's quitters still held theirs)
+            eq[w.cell] += x * w.quit_p
+            emp[w.cell] += x
+            for k in range(6):
+                parts[k] += x * w.strain_parts[k]
             W += x
             if w.remote_today:
                 remote += x
@@ -692,14 +770,6 @@ class ReferenceModel(mesa.Model):
             stress += x * w.stress
             if w.stress > thr:
                 high += x
-            if w.quit_today:
-                if w.woman:
-                    q_women += x
-                else:
-                    q_men += x
-            cls_w[w.size_class] += x
-            if allowed:
-                allowed_num[w.size_class] += x
         peak = self.peak_slots
         vc_peak = [max(self.link_vph[l][s] / self.link_capacity_vph[l] for s in peak) if peak else 0.0
                    for l in range(len(self.link_vph))]
@@ -726,8 +796,18 @@ class ReferenceModel(mesa.Model):
             "co2_extra_trips_t": co2_x / 1000.0,
             "mean_stress": stress / W,
             "high_stress_share": high / W,
+            **{f"strain_{c}": parts[k] / W for k, c in enumerate(("base", "commute", "delay", "crowding", "conflict", "isolation"))},
+            "women_employed": emp[2] + emp[3],
+            "men_employed": emp[0] + emp[1],
+            "mothers_u3_employed": emp[3],
             "quits_women": q_women,
             "quits_men": q_men,
+            "quits_mothers_u3": q_mothers,
+            "exits_women": exits_women,
+            "expected_quits_women": eq[2] + eq[3],
+            "expected_quits_men": eq[0] + eq[1],
+            "expected_quits_mothers_u3": eq[3],
+            "expected_exits_women": eq[2] * (1.0 - j2j[2]) + eq[3] * (1.0 - j2j[3]),
         }
         row["co2_home_t"] = row["co2_home_energy_t"] + row["co2_extra_trips_t"]
         row["co2_net_t"] = row["co2_commute_t"] + row["co2_home_t"]

@@ -32,6 +32,7 @@ from sim.outputs.results import atomic_dir, claim_output_dir, write_csv, write_j
 from sim.prepare import Inputs, build_model
 from sim.scenario.load import resolved_dict
 from sim.scenario.schema import Scenario
+from sim.world.istat_od import istat_time_bands
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,14 @@ def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
         summary["counterfactual"] = {k: cf_summary[k] for k in COUNTERFACTUAL}
         for year, cf_year in zip(summary["by_year"], cf_summary["by_year"]):
             add_time_saved(year, cf_year)
-    summary["calibration"] = model.calibration.report
+    summary["calibration"] = {
+        **model.calibration.report,
+        # validation against Istat 2011 (not fitted by the mode calibration): one-way door-to-door times
+        "commute_time_bands_milan": model.metrics.commute_time_bands_milan(),
+        "commute_time_bands_milan_istat_2011": istat_time_bands(),
+    }
+    if model.city.od_source:  # how the real city's OD was made (gravity fit or the Istat file)
+        summary["calibration"]["od"] = model.city.od_source
     return model, summary
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"
-TINY = {"city.grid_size": 5, "population.workers_internal": 1000, "population.workers_inbound": 200}
+BASELINE = ROOT / "scenarios" / "examples" / "grid_city.yaml"
+TINY = {"city.source": "synthetic", "city.grid_size": 5, "population.workers_internal": 1000, "population.workers_inbound": 200}
 
 
 def write_sweep(folder: Path, name: str = "tiny", **fields) -> Path:

@@ -149,7 +149,7 @@ def test_an_earlier_baseline_is_found_and_reused(floor_run):
     # the baseline itself, asked for again: nothing runs, nothing is written, every card is unchanged
     again = run_against_baseline(baseline_for(sc), results)
     assert again.baseline_reused and again.folder == again.baseline_folder == res.baseline_folder
-    assert {c["direction"] for c in again.cards} == {0} and len(again.cards) == 13
+    assert {c["direction"] for c in again.cards} == {0} and len(again.cards) == len(HEADLINE)
     assert {r.folder for r in list_runs(results)} == names
 
 
@@ -194,6 +194,24 @@ def test_the_city_map_puts_each_zones_value_on_its_polygon(floor_run):
         zone_map_data(res.folder, "nope")
 
 
+def test_the_city_map_shows_the_change_from_the_baseline(floor_run):
+    _, _, res, _ = floor_run
+    data = zone_map_data(res.folder, "remote_share", baseline=res.baseline_folder)
+    run, base = (pq.read_table(f / "by_zone.parquet").to_pydict() for f in (res.folder, res.baseline_folder))
+    both = (np.array(run["workers"]) > 0) & (np.array(base["workers"]) > 0)
+    change = 100 * (np.array(run["remote_share"]) - np.array(base["remote_share"]))
+    assert data.values[both] == pytest.approx(change[both])
+    enough = ~data.too_few & both
+    assert enough.sum() > 5 and (data.values[enough] > 0).all()  # a floor of 2 remote days: up where it can be told
+    fig = map_figure(data)
+    assert any(a.get_ylabel() == "change in remote share (percentage points)" for a in fig.axes)
+    ax = next(a for a in fig.axes if any(c.get_gid() == "zones" for c in a.collections))
+    coloured = next(c for c in ax.collections if c.get_gid() == "zones")
+    assert coloured.norm.vmin == -coloured.norm.vmax
+    drawn = np.array([g is not None for g in data.geoms])
+    assert len(coloured.get_paths()) == (enough & drawn).sum()
+
+
 def test_the_live_model_stops_after_its_days():
     sc = load_scenario(BASELINE, days=3, scale=0.002)
     m = live_model(sc)
@@ -207,7 +225,7 @@ def test_the_live_model_stops_after_its_days():
 
 @pytest.mark.parametrize("smart_working, share", [("all_remote", 1.0), ("off", 0.0)])
 def test_the_live_map_at_the_limits(smart_working, share):
-    sc = load_scenario(BASELINE, days=2, scale=0.002)
+    sc = load_scenario(ROOT / "scenarios" / "examples" / "grid_city.yaml", days=2, scale=0.002)  # the grid's cell map
     sc = sc.model_copy(update={"policy": sc.policy.model_copy(update={"smart_working": smart_working})})
     m = live_model(sc)
     m.step()

@@ -35,6 +35,8 @@ from selenium.common.exceptions import StaleElementReferenceException  # noqa: E
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
+from sim.outputs.kpis import HEADLINE  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -144,9 +146,15 @@ def _wait_value(driver, css: str, value: str, timeout: float = 20) -> None:
 
 
 def _open_section(driver, title: str) -> None:
-    header = _wait(driver, ".v-expansion-panel-header", text=title)[0]
-    if "v-expansion-panel-header--active" not in (header.get_attribute("class") or ""):
-        header.click()
+    """Open a lever section (scrolled into view first: the sidebar is taller than the window)."""
+    deadline = time.time() + 20
+    while True:
+        header = _wait(driver, ".v-expansion-panel-header", text=title)[0]
+        if "v-expansion-panel-header--active" in (header.get_attribute("class") or ""):
+            return
+        assert time.time() < deadline, f"the section {title!r} did not open"
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", header)
+        time.sleep(0.8)
 
 
 def _pick(driver, select_css: str, text: str) -> None:
@@ -159,6 +167,16 @@ def _pick(driver, select_css: str, text: str) -> None:
 
 def _tab(driver, title: str) -> None:
     _wait(driver, ".v-tab", text=title.upper())[0].click()
+
+
+def _image_sources(driver) -> set[str]:
+    """The ``src`` of every image on the page (read again if the page re-drew meanwhile)."""
+    for _ in range(50):
+        try:
+            return {e.get_attribute("src") or "" for e in driver.find_elements(By.TAG_NAME, "img")}
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise AssertionError("the images kept being re-drawn")
 
 
 def _classes(element) -> set[str]:
@@ -180,6 +198,8 @@ def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
     d = browser
     d.get(server["url"])
     _wait(d, ".run-button")
+    _wait(d, ".lang-en")[0].click()  # the page opens in Italian (the Comune's baseline): these tests read English
+    _wait(d, ".run-button", text="RUN")
     # a small run: 0.5% sample, 20 workdays
     _type(d, ".run-scale", "0.005")
     _type(d, ".run-days", "20")
@@ -228,6 +248,13 @@ def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
     # plots and the map are on the page
     assert len(d.find_elements(By.CSS_SELECTOR, ".run-plot")) >= 9
     assert d.find_elements(By.CSS_SELECTOR, ".map-metric")
+    # the map switches to the change from the baseline: a new image is drawn
+    before = _image_sources(d)
+    _wait(d, ".map-show button", text="CHANGE FROM THE BASELINE")[0].click()
+    deadline = time.time() + 30
+    while not (_image_sources(d) - before) and time.time() < deadline:
+        time.sleep(0.3)
+    assert _image_sources(d) - before, "the difference map was not drawn"
 
     # the report downloads
     _wait(d, "button", text="DOWNLOAD THE HTML REPORT")[0].click()
@@ -254,8 +281,8 @@ def test_earlier_runs_open_and_compare(server, browser):
     _wait(d, ".run-plot")
     _pick(d, ".against-run", "milan_baseline-")
     deadline = time.time() + 60
-    while len(cards := [c for c in d.find_elements(By.CSS_SELECTOR, ".kpi-card") if c.is_displayed()]) != 13:
-        assert time.time() < deadline, f"{len(cards)} KPI cards on the earlier-runs tab, expected 13"
+    while len(cards := [c for c in d.find_elements(By.CSS_SELECTOR, ".kpi-card") if c.is_displayed()]) != len(HEADLINE):
+        assert time.time() < deadline, f"{len(cards)} KPI cards on the earlier-runs tab, expected {len(HEADLINE)}"
         time.sleep(0.3)
     remote = [c for c in cards if "kpi-remote_share" in _classes(c)][0]
     assert "kpi-dir-up" in _classes(remote)
@@ -278,11 +305,15 @@ def test_live_view_steps_the_model_day_by_day(server, browser):
 def test_replications_put_a_95_percent_interval_on_the_cards(server, browser):
     d = browser
     _tab(d, "Results")
-    slider = _wait(d, ".run-replications [role=slider]")[0]
-    d.execute_script("arguments[0].focus()", slider)
-    ActionChains(d).send_keys(Keys.ARROW_RIGHT).perform()  # 1 -> 2 seeds
-    _wait_value(d, ".run-replications input", "2")
+    _wait(d, ".replications-2")[0].click()  # 1 -> 2 seeds
+    deadline = time.time() + 20
+    while "v-item--active" not in _classes(_wait(d, ".replications-2")[0]):
+        assert time.time() < deadline, "the 2-seed button did not become active"
+        time.sleep(0.2)
     _wait(d, ".run-button")[0].click()
+    deadline = time.time() + 30  # the status of the last run says "done" until this one starts
+    while "done" in _text(d, ".run-status") and time.time() < deadline:
+        time.sleep(0.2)
     _wait(d, ".run-status", text="done", timeout=240)
     ci = _wait(d, ".kpi-remote_share .kpi-ci", timeout=60)[0].text
     low, high = (float(x.removesuffix(" pp")) for x in ci.split(": ")[1].split(" to "))  # a share: in pp

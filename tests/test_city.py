@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from sim.world.city import CORE, GATEWAY, HINTERLAND, LINK_KINDS, MUNICIPALITY, ZONE_KINDS, build_city, build_synthetic_city, load_csv_city
+from sim.world.build import build_city
+from sim.world.city import CORE, GATEWAY, HINTERLAND, LINK_KINDS, MUNICIPALITY, ZONE_KINDS, build_synthetic_city, load_csv_city
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import CityConfig
 

@@ -24,11 +24,11 @@ from sim.runner import replicate, run_and_write, simulate
 from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
+TINY = ["city.source=synthetic", "city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
 
 
 def tiny(days: int = 10):
-    return load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", TINY, days=days)
+    return load_scenario(ROOT / "scenarios" / "examples" / "grid_city.yaml", TINY, days=days)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -112,7 +112,8 @@ def test_compare_run_folders(tmp_path):
         assert rows[k]["diff_pct"] == pytest.approx(100 * (y - x) / x)
         assert rows[k]["ci95_low"] is None  # no replications, no interval
     assert rows["quits_men_per_1000"]["diff"] == 1.0 and rows["quits_men_per_1000"]["diff_pct"] is None
-    assert [r["kpi"] for r in data["rows"]][:4] == ["remote_share", "car_vkm", "co2_commute_t", "quits_men_per_1000"]
+    assert [r["kpi"] for r in data["rows"]][:4] == [k for k in HEADLINE if k in rows][:4]  # the headline order
+    assert [r["kpi"] for r in data["rows"]][:4] == ["quits_men_per_1000", "co2_commute_t", "remote_share", "car_vkm"]
     with open(out / "comparison.csv", newline="") as fh:
         reader = csv.DictReader(fh)
         assert tuple(reader.fieldnames) == CSV_COLUMNS
@@ -154,11 +155,11 @@ def test_compare_scenario_files_cli(tmp_path):
     proc = run_cli("compare", "scenarios/milan_baseline.yaml", "scenarios/sme_support.yaml",
                    "--days", "5", "--scale", "0.002", "-o", str(out), "--quiet")
     assert proc.returncode == 0, proc.stderr
-    assert f"comparison: {out}" in proc.stdout
+    assert f"confronto: {out}" in proc.stdout  # the Comune's scenarios ask for Italian (report.lang: it)
     table = proc.stdout.splitlines()
-    header = next(i for i, line in enumerate(table) if line.startswith("kpi "))
-    assert table[header].split()[:4] == ["kpi", "unit", "milan_baseline", "sme_support"]
-    assert table[header + 2].startswith("remote_share")  # headline KPIs first
+    header = next(i for i, line in enumerate(table) if line.startswith("indicatore "))
+    assert table[header].split()[:4] == ["indicatore", "unità", "milan_baseline", "sme_support"]
+    assert table[header + 2].startswith(HEADLINE[0])  # headline KPIs first
     for name in ("comparison.csv", "comparison.json", "plots/compare_headline_pct.png",
                  "plots/compare_modal_split.png", "runs/milan_baseline/summary.json", "runs/sme_support/summary.json"):
         assert (out / name).is_file(), name

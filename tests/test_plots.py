@@ -12,7 +12,7 @@ from sim.runner import run_and_write
 from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
+TINY = ["city.source=synthetic", "city.grid_size=7", "population.workers_internal=3000", "population.workers_inbound=600"]
 EXPECTED = ("remote_share.png", "office_attendance_by_weekday.png", "modal_split.png", "car_traffic.png",
             "congestion_map.png", "co2_by_source.png", "stress.png", "quits.png", "adoption_by_size.png")
 
@@ -39,7 +39,7 @@ def test_plot_list_covers_the_expected_files():
 
 
 def test_baseline_folder_has_every_plot(tmp_path):
-    folder = _run(tmp_path, "scenarios/milan_baseline.yaml", days=30)
+    folder = _run(tmp_path, "scenarios/examples/grid_city.yaml", days=30)
     _check(folder)
     # written inside the atomic block: nothing left beside the final folder
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
@@ -60,7 +60,7 @@ def test_limit_scenarios_have_every_plot(tmp_path, scenario):
 
 @pytest.mark.parametrize("days", [1, 2])
 def test_very_short_runs_have_every_plot(tmp_path, days):
-    folder = _run(tmp_path, "scenarios/milan_baseline.yaml", days=days)
+    folder = _run(tmp_path, "scenarios/examples/grid_city.yaml", days=days)
     _check(folder)
     summary = json.loads((folder / "summary.json").read_text())
     assert len(make_plots(folder, summary, summary["scenario"], strict=True)) == len(PLOTS)

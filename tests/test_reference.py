@@ -25,7 +25,7 @@ from sim.scenario.load import load_scenario
 from sim.scenario.schema import parse_clock
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "milan_baseline.yaml"
+BASELINE = ROOT / "scenarios" / "examples" / "grid_city.yaml"
 TEST_SIZE = ["population.workers_internal=3000", "population.workers_inbound=600", "city.grid_size=7", "scale=1.0"]
 DAYS = 60
 RTOL = ATOL = 1e-9

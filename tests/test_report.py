@@ -84,7 +84,9 @@ def test_every_run_folder_has_its_report(report_runs):
     assert f"{base.name} (the folder of this report)" in text
     # a single policy run lists its levers against the schema defaults
     text = (sme / "report.html").read_text(encoding="utf-8")
-    assert "<code>policy.sme_support.enabled</code>" in text and "Policy levers changed from the defaults" in text
+    # the lever in plain words (sim/i18n/en.yaml), its key beside
+    assert ("Support for small firms (SME programme)<span class=key>policy.sme_support.enabled</span>" in text
+            and "Policy levers changed from the defaults" in text)
 
 
 def test_two_run_report(report_runs, tmp_path):
@@ -97,8 +99,9 @@ def test_two_run_report(report_runs, tmp_path):
     assert any(h.startswith("The levers that differ from the baseline") for h in page.headings)
     text = out.read_text(encoding="utf-8")
     levers = text[text.index("The levers that differ"):text.index('id="kpis"')]
-    assert "<code>policy.sme_support.enabled</code>" in levers and "false &rarr; <strong>true</strong>" in levers
-    assert levers.count("<code>") == 1  # the only setting that differs
+    assert ("Support for small firms (SME programme)<span class=key>policy.sme_support.enabled</span>" in levers
+            and "false &rarr; <strong>true</strong>" in levers)
+    assert levers.count("<span class=key>") == 1  # the only setting that differs
     n_imgs = len([t for t, _ in page.tags if t == "img"])
     # comparison plots + each run's + the difference maps by home zone
     assert n_imgs == 2 + 2 * len(list((base / "plots").glob("*.png"))) + len(DIFFERENCE_METRICS)

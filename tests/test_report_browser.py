@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.outputs.difference import DIFFERENCE_METRICS
+from sim.outputs.kpis import HEADLINE
 from sim.outputs.report import write_report
 
 from tests.chromium import MISSING, available, chromium
@@ -62,7 +64,7 @@ def _open_and_check(driver, report: Path, tmp_path: Path, headings: list[str]) -
 
     kpis = driver.execute_script(
         "return Array.from(document.querySelectorAll('#kpis table tbody tr')).map(r => r.textContent)")
-    assert len(kpis) == 13 and any("remote_share" in r for r in kpis) and any("co2_net_t" in r for r in kpis)
+    assert len(kpis) == len(HEADLINE) and any("remote_share" in r for r in kpis) and any("co2_net_t" in r for r in kpis)
 
     resources = driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"
@@ -116,7 +118,7 @@ def test_two_run_report_in_chromium(browser, report_runs, tmp_path):
     levers = browser.execute_script("return document.querySelector('table.levers').textContent")
     assert "policy.sme_support.enabled" in levers
     n_img = browser.execute_script("return document.images.length")
-    assert n_img == 2 + 2 * len(list((base / "plots").glob("*.png")))
+    assert n_img == 2 + 2 * len(list((base / "plots").glob("*.png"))) + len(DIFFERENCE_METRICS)  # + difference maps
 
 
 def test_the_network_check_sees_a_fetch(browser, tmp_path):

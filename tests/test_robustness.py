@@ -40,15 +40,20 @@ TINY_SET = ["--set", "city.grid_size=5", "--set", "population.workers_internal=1
             "--set", "population.workers_inbound=200"]
 
 
-def run_py(*args: str, timeout: float = 30, memory_mb: int = MEMORY_LIMIT_MB, env: dict | None = None):
-    """``run.py ARGS`` in a subprocess with bounded address space and time; returns (result, seconds)."""
+def run_py(*args: str, timeout: float = 60, memory_mb: int = MEMORY_LIMIT_MB, env: dict | None = None):
+    """``run.py ARGS`` in a subprocess with bounded address space and wall time.
+
+    Returns (result, CPU seconds of the subprocess): CPU time, not wall time, is what "finishes in a
+    few seconds" means on a machine shared with other jobs; the wall-time limit catches hangs.
+    """
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
 
-    t0 = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     res = subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True, cwd=ROOT,
                          timeout=timeout, preexec_fn=limit, env={**os.environ, **(env or {})})
-    return res, time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return res, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def assert_clean_failure(res, code: int = 2) -> None:
@@ -250,6 +255,7 @@ def test_worker_dying_right_after_taking_a_task_fails_only_its_run(tmp_path):
     assert report.ok == len(todo) - 1 and report.failed == 1 and pool.restarts >= 1
 
 
+@pytest.mark.slow  # the default suite checks exit code 3 in test_sweep_run.py
 def test_failed_runs_exit_with_their_own_code(tmp_path):
     path = write_sweep(tmp_path, days=2, seeds=1, parameters=[{"path": "policy.area_c_charge_eur", "levels": [0, 10]}])
     res, _ = run_py("sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1", "--quiet",

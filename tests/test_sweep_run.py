@@ -226,16 +226,17 @@ def test_second_session_on_the_same_folder_is_refused(reference, sweep_file):
             run_sweep(load_sweep(sweep_file), out, progress=False)
 
 
-def test_a_dying_worker_process_fails_only_its_run(reference, sweep_file, tmp_path):
+@pytest.mark.parametrize("crash", [4, 2])  # 2: the worker dies just after taking it, while the driver submits
+def test_a_dying_worker_process_fails_only_its_run(reference, sweep_file, tmp_path, crash):
     from sim.sweep.executors import CRASH_ENV
     _, table = reference
     out = tmp_path / "crash"
-    res = run_cli("sweep", str(sweep_file), "--out", str(out), "--workers", "2", "--quiet", env={CRASH_ENV: "4"})
+    res = run_cli("sweep", str(sweep_file), "--out", str(out), "--workers", "2", "--quiet", env={CRASH_ENV: str(crash)})
     assert res.returncode == 3, res.stderr
     assert "12 run now (11 ok, 1 failed)" in res.stdout, res.stdout
     rows = pq.read_table(out / "results.parquet").to_pylist()
     failed = [r for r in rows if r["status"] == "failed"]
-    assert [r["index"] for r in failed] == [4] and "worker process died" in failed[0]["error"]
+    assert [r["index"] for r in failed] == [crash] and "worker process died" in failed[0]["error"]
     res = run_cli("sweep", str(sweep_file), "--out", str(out), "--quiet", "--retry-failed")
     assert "1 run now (1 ok, 0 failed)" in res.stdout
     assert rows_without_time(pq.read_table(out / "results.parquet")) == rows_without_time(table)

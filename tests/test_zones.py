@@ -75,22 +75,29 @@ def test_car_share_is_each_zones_car_trips_over_its_trips(milan_run):
 def test_groups_add_up_to_their_zones_and_shares_are_ratios_of_totals(milan_run, table, key):
     _, folder, _ = milan_run
     z, g = _table(folder, "by_zone"), _table(folder, table)
-    zone_group = [m if m > 0 else None for m in z["municipio"]] if key == "municipio" else \
-        ["Milano" if m > 0 else (c or None) for m, c in zip(z["municipio"], z["comune"])]
-    assert sorted(g[key], key=str) == sorted({x for x in zone_group if x is not None}, key=str)
-    if key == "comune":
-        assert g["comune"][0] == "Milano" and g["zones"][0] == sum(m > 0 for m in z["municipio"])
-    else:
-        assert g["municipio"] == sorted(g["municipio"]) and set(g["municipio"]) <= set(range(1, 10))
+    if key == "municipio":
+        zone_group = [m if m > 0 else None for m in z["municipio"]]
+        labels = g["municipio"]
+        assert labels == sorted(labels) and set(labels) <= set(range(1, 10))
+    else:  # a comune within its province
+        zone_group = [("Milano", "MI") if m > 0 else ((c, p) if c else None)
+                      for m, c, p in zip(z["municipio"], z["comune"], z["province"])]
+        labels = list(zip(g["comune"], g["province"]))
+        assert labels[0] == ("Milano", "MI") and g["zones"][0] == sum(m > 0 for m in z["municipio"])
+        assert g["zone_names"][0] == f"{g['zones'][0]} zones"
+        provinces = [p for _, p in labels[1:]]
+        assert provinces == sorted(provinces, key=lambda p: (p != "MI", p))  # the province of Milan first
+    assert sorted(labels, key=str) == sorted({x for x in zone_group if x is not None}, key=str)
     means_differ = False
-    for i, label in enumerate(g[key]):
+    for i, label in enumerate(labels):
         rows = [j for j, x in enumerate(zone_group) if x == label]
         assert g["zones"][i] == len(rows)
         for col in SUMS:
             assert g[col][i] == pytest.approx(sum(z[col][j] for j in rows), rel=1e-9, abs=1e-9), (label, col)
-        w = np.array([z["workers"][j] for j in rows])
+        w = np.array([z["workers_employed"][j] for j in rows])
         remote = np.array([z["remote_share"][j] for j in rows])
-        # a group's remote share is its workers' remote days over their workdays: the worker-weighted mean
+        # a group's remote share is its workers' remote days over their workdays: the mean weighted by the
+        # employed workers (a vacant position, between a quitter and the new hire, works no day)
         assert g["remote_share"][i] == pytest.approx((w * remote).sum() / w.sum(), rel=1e-9)
         car = np.array([z["car_trips"][j] for j in rows])
         assert g["car_share"][i] == pytest.approx(car.sum() / sum(z["car_trips"][j] / z["car_share"][j]
@@ -122,7 +129,7 @@ def test_maps_draw_one_patch_per_zone_with_a_unit_and_no_data_hatched(milan_run)
     assert sum(len(c.get_paths()) for c in _zone_collections(main)) == with_polygon
     grey = [c for c in main.collections if c.get_gid() == "no_data"]
     assert zm.no_data == len(grey[0].get_paths()) >= 1  # at least the zone without residents
-    assert NO_WORKERS in [t.get_text() for t in zm.legend.get_texts()]
+    assert ZONE_METRICS["car_share"].no_data_label in [t.get_text() for t in zm.legend.get_texts()]
     assert "Comune di Milano" in [t.get_text() for t in zm.legend.get_texts()]
     assert zm.colorbar.ax.get_ylabel() == f"car share ({ZONE_METRICS['car_share'].unit})"
     coloured = next(c for c in main.collections if c.get_gid() == "zones")
@@ -132,6 +139,16 @@ def test_maps_draw_one_patch_per_zone_with_a_unit_and_no_data_hatched(milan_run)
     # the MultiPolygon zone is one patch with both of its parts
     codes = [p.codes for c in _zone_collections(main) for p in c.get_paths()]
     assert sum((c == 1).sum() == 2 for c in codes) == 1  # MOVETO twice: two rings
+
+
+def test_a_share_of_no_trips_is_no_data_not_zero(tmp_path):
+    model, folder, _ = milan_like_run(tmp_path / "all_remote", days=2, overrides=("policy.smart_working=all_remote",))
+    z = _table(folder, "by_zone")
+    lived_in = np.array(z["workers"]) > 0
+    assert lived_in.sum() > 20 and set(np.array(z["car_share"])[lived_in]) == {0.0}  # the table: no car trips
+    assert np.isnan(ZONE_METRICS["car_share"].values(z)).all()  # the map: nobody commuted, no share to show
+    remote = ZONE_METRICS["remote_share"].values(z)
+    assert (remote[lived_in] == 100).all() and np.isnan(remote[~lived_in]).all()
 
 
 def test_every_run_has_its_maps_by_home_zone(milan_run):
@@ -183,3 +200,19 @@ def test_milan_zones_are_the_nil_or_the_grids_municipality():
     assert milan_zones({"municipio": [0, 0, 0], "kind": ["core", "municipality", "gateway"]}).tolist() == \
         [True, True, False]
     assert read_geometry(None) == []
+
+
+def test_a_comune_name_is_one_row_per_province():
+    from sim.outputs.zones import comune_groups
+
+    class City:  # two zones that each stand for "12 comuni", in two provinces; a comune of two zones
+        municipio = np.array([1, 2, 0, 0, 0, 0])
+        comune = ["Milano", "Milano", "12 comuni", "12 comuni", "Monza", "Monza"]
+        province = ["MI", "MI", "BG", "PV", "MB", "MB"]
+        names = ["Duomo", "Brera", "rest of BG", "rest of PV", "Monza centro", "Monza nord"]
+
+    g = comune_groups(City())
+    assert g.columns["comune"] == ["Milano", "12 comuni", "Monza", "12 comuni"]
+    assert g.columns["province"] == ["MI", "BG", "MB", "PV"]
+    assert g.of_zone.tolist() == [0, 0, 1, 3, 2, 2] and g.zones.tolist() == [2, 1, 2, 1]
+    assert g.columns["zone_names"] == ["Duomo; Brera", "rest of BG", "Monza centro; Monza nord", "rest of PV"]

@@ -17,7 +17,8 @@ from shapely.geometry import MultiPolygon, box
 from sim.prepare import build_model, prepare
 from sim.runner import write_run
 from sim.scenario.load import load_scenario
-from sim.world.city import CORE, GATEWAY, MUNICIPALITY, build_city
+from sim.world.build import build_city
+from sim.world.city import CORE, GATEWAY, MUNICIPALITY
 
 EMPTY_CELL = "cell_0_0"  # the top-left corner: hinterland, no residents
 

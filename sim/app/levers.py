@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import typing
 from dataclasses import dataclass
@@ -210,10 +211,88 @@ def changed_levers(file_values: dict[str, Any], values: dict[str, Any], scenario
     return {k: (file_values[k], now[k]) for k in values if now[k] != file_values[k]}
 
 
-def mark_edited(scenario: Scenario, changed: dict[str, tuple]) -> Scenario:
-    """Name an edited scenario ``<name>_edited`` and say in its description which levers moved."""
+def mark_edited(scenario: Scenario, changed: dict[str, tuple], package: str | None = None) -> Scenario:
+    """Name an edited scenario after its policy package, else ``<name>_edited``, and say in its
+    description which levers moved."""
     if not changed:
         return scenario
     moved = "; ".join(f"{k}: {old} -> {new}" for k, (old, new) in changed.items())
-    return scenario.model_copy(update={"name": f"{scenario.name}_edited",
+    return scenario.model_copy(update={"name": package or f"{scenario.name}_edited",
                                        "description": f"{scenario.description.strip()} Levers changed in the app: {moved}.".strip()})
+
+
+# ------------------------------------------------------------------------------------ packages
+PACKAGE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")  # the schema's pattern for a scenario name
+
+
+class PackageError(ValueError):
+    """A policy package that cannot be saved; the message says why (in the schema's or the loader's words)."""
+
+
+def lever_changes(base: dict, run: dict) -> list[tuple[str, Any, Any]]:
+    """(lever path, baseline value, run value) of every lever that differs between two resolved scenarios."""
+    out = []
+    for lever in levers():
+        a, b = _get(base, lever.path), _get(run, lever.path)
+        if a != b:
+            out.append((lever.path, a, b))
+    return out
+
+
+def _get(d: dict, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return None
+        d = d[part]
+    return d
+
+
+def package_text(*, name: str, description: str, extends: str, changed: dict[str, tuple]) -> str:
+    """The YAML of a policy package: the scenario file it extends and the levers it moves."""
+    policy: dict[str, Any] = {}
+    for path, (_, new) in changed.items():
+        parts = path.split(".")[1:]
+        node = policy
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = new
+    lines = [f"# Policy package saved from the app: {len(changed)} lever(s) moved from {extends}.",
+             f"extends: {json.dumps(extends)}", f"name: {json.dumps(name)}",
+             f"description: {json.dumps(' '.join(description.split()))}", "policy:"]
+
+    def emit(node: dict, indent: int) -> None:
+        for k, v in node.items():
+            if isinstance(v, dict):
+                lines.append(" " * indent + f"{k}:")
+                emit(v, indent + 2)
+            else:
+                lines.append(" " * indent + f"{k}: {json.dumps(v)}")  # JSON is YAML
+
+    emit(policy, 2)
+    return "\n".join(lines) + "\n"
+
+
+def save_package(*, folder: Path, name: str, description: str, base_file: Path, changed: dict[str, tuple]) -> Path:
+    """Write ``folder/<name>.yaml`` (a scenario extending ``base_file`` with the ``changed`` levers), validated
+    by the scenario loader before it takes its name. Raises :class:`PackageError`; nothing is left behind."""
+    name = name.strip()
+    if not PACKAGE_NAME.match(name):
+        raise PackageError(f"name: expected letters, digits, '_', '.' or '-' (at most 100), got {name!r}")
+    if not changed:
+        raise PackageError("no lever moved: a package is a set of levers")
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{name}.yaml"
+    if out.exists():
+        raise PackageError(f"{out}: exists already")
+    extends = os.path.relpath(base_file.resolve(), folder.resolve())
+    tmp = folder / f".{name}.yaml.tmp-{os.getpid()}"
+    try:
+        tmp.write_text(package_text(name=name, description=description, extends=extends, changed=changed),
+                       encoding="utf-8")
+        load_scenario(tmp)  # validated like any other scenario file
+        os.replace(tmp, out)
+    except ScenarioError as exc:
+        raise PackageError(str(exc).replace(str(tmp), str(out))) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out

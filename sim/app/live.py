@@ -62,25 +62,27 @@ def remote_today_by_zone(model: CommuteModel) -> np.ndarray:
 
 def live_figure(model: CommuteModel) -> Figure:
     """Four small panels of the series so far (on the scenario's whole horizon) and today's map."""
-    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    fig = Figure(figsize=(12, 5.2), layout="constrained")
     grid_spec = fig.add_gridspec(2, 3, width_ratios=(1, 1, 0.9))
     axes = np.array([[fig.add_subplot(grid_spec[r, c]) for c in range(2)] for r in range(2)])
     data = series(model)
     days = np.arange(len(model.metrics.rows))
     for ax, (key, title, _) in zip(axes.ravel(), SERIES):
         ax.plot(days, data[key], color="#1f77b4", lw=1.4)
-        ax.set_title(title, fontsize=9)
-        ax.set_xlim(0, max(model.scenario.days - 1, 1))
-        ax.tick_params(labelsize=8)
+        ax.set_title(title, fontsize=12)
+        # the axis grows with the run (a few days ahead), never past the scenario's horizon
+        ax.set_xlim(0, min(max(len(days) + 4, 10), max(model.scenario.days - 1, 1)))
+        ax.tick_params(labelsize=11)
         ax.grid(alpha=0.3)
     for ax in axes[1]:
-        ax.set_xlabel("workday", fontsize=8)
+        ax.set_xlabel("workday", fontsize=11)
     share = 100 * remote_today_by_zone(model)
     city = model.city
-    top = float(np.nanmax(share)) if np.isfinite(share).any() else 0.0
+    # the colour scale to the 95th percentile: a zone of two sampled workers would set it to 100%
+    top = float(np.nanpercentile(share, 95)) if np.isfinite(share).any() else 0.0
     milan = milan_zones({"municipio": city.municipio, "kind": np.array(ZONE_KINDS)[city.kind]})
     m = zone_map(fig, grid_spec[:, 2], geoms=zone_geometry(city), values=share, unit="% of the zone's workers",
                  label="remote today", cmap="viridis", vmin=0.0, vmax=max(30.0, top), milan=milan,
                  zoom=False)  # one small panel beside the series
-    m.axes[0].set_title("Remote today, share by home zone", fontsize=9)
+    m.axes[0].set_title("Remote today, share by home zone", fontsize=12)
     return fig

@@ -1,7 +1,9 @@
 """The planner's page (Solara): pick a scenario, move levers, run, read the KPI cards, plots and map.
 
-Started by ``run.py app``. Layout: the sidebar holds the scenario, the run size and the levers (from
-the schema, with unit, range and meaning; a bad value shows the schema's message under its box);
+Started by ``run.py app``. Layout: the sidebar holds the language switch and the Run button on top,
+then the scenario, the policy package (name and save the levers moved as a scenario file), the run
+size and the levers (from the schema, in the catalogue's plain words, with unit, range and source;
+a bad value shows the schema's message under its box); every word is from :mod:`sim.i18n`;
 the main area has three tabs: *Results* (KPI cards against the baseline with the same seed, map,
 plots, report download), *Live* (a small model stepped day by day with Mesa's ModelController) and
 *Earlier runs* (every run folder in ``results/``, to open or compare).
@@ -25,25 +27,34 @@ with warnings.catch_warnings():  # Solara's hook linter flags a line inside Mesa
     from mesa.visualization.solara_viz import ModelController
     from mesa.visualization.utils import update_counter
 
-from sim.scenario.load import ScenarioError, load_scenario
-from sim.app.levers import apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files
+from sim.scenario.load import ScenarioError, load_scenario, resolved_dict
+from sim.app.levers import (PACKAGE_NAME, PackageError, apply_levers, changed_levers, lever_changes, lever_values, levers,
+                            mark_edited, save_package, scenario_files)
 from sim.app.live import LIVE_SCALE, live_figure
 from sim.app.live import live_model as make_live_model
+from sim.i18n import LANGUAGE_NAMES, LANGUAGES, localise_number, t
 from sim.outputs import kpis
-from sim.app.runs import (MAP_METRICS, SCENARIOS, AppResult, kpi_cards, list_runs, map_figure, read_run,
-                          run_against_baseline, zone_map_data)
+from sim.outputs.advice import read_daily, run_warnings
+from sim.outputs.export import workbook_bytes
+from sim.outputs.report import sort_plots
+from sim.app.runs import (BASELINE_FILE, MAP_METRICS, SCENARIOS, AppResult, kpi_cards, list_runs, map_figure,
+                          read_run, run_against_baseline, zone_map_data)
 
 RESULTS = Path(os.environ.get("SMARTCOMMUTE_RESULTS", "results")).resolve()
+# policy packages saved from the app (SMARTCOMMUTE_PACKAGES: another folder, e.g. for tests)
+PACKAGES = Path(os.environ.get("SMARTCOMMUTE_PACKAGES", SCENARIOS / "packages")).resolve()
 LEVERS = levers()
 FILES = scenario_files(SCENARIOS)
 FILE_LABELS = [str(p.relative_to(SCENARIOS)) for p in FILES]
-SECTION_TITLES = {"policy": "Smart working, Area C, transit", "sme_support": "Support for small firms",
-                  "remote_days": "Remote days (rules)", "staggered_hours": "Staggered office hours",
-                  "flexible_hours": "Flexible hours", "corporate_welfare": "Corporate welfare"}
+BASELINE_LEVERS = resolved_dict(load_scenario(BASELINE_FILE))  # "levers changed" are against this file
+REPLICATION_CHOICES = (1, 2, 4, 8)
+# room below the last row of cards and plots (Solara's banner is off: run.py app sets SOLARA_THEME_SHOW_BANNER)
+CSS = ".v-main__wrap { padding-bottom: 24px; }"
 
 PROGRESS_EVERY_S = 0.3  # shortest interval between two progress updates of the page
 
 # per-browser-session state (Solara keeps a module-level reactive per connection)
+lang = solara.reactive(load_scenario(FILES[0]).report.lang)  # the Comune's baseline asks for Italian
 scenario_label = solara.reactive(FILE_LABELS[0])
 values = solara.reactive(lever_values(load_scenario(FILES[0])))
 scale = solara.reactive(0.01)
@@ -53,6 +64,10 @@ replications = solara.reactive(1)
 status = solara.reactive("")
 fraction = solara.reactive(0.0)
 result = solara.reactive(None)       # AppResult of the last run
+result_inputs = solara.reactive(None)  # what the page held when that run started (for the stale sign)
+package_name = solara.reactive("")
+package_description = solara.reactive("")
+package_message = solara.reactive("")
 live_model = solara.reactive(None)   # LiveModel of the live tab
 
 
@@ -70,13 +85,23 @@ def _number(value, kind=float):
 
 
 # ---------------------------------------------------------------------------------------- levers
+def _range_text(lever, lg: str) -> str:
+    if lever.kind in ("int", "float"):
+        lo = localise_number(f"{lever.minimum:g}", lg) if lever.minimum is not None else "-"
+        hi = localise_number(f"{lever.maximum:g}", lg) if lever.maximum is not None else "-"
+        return f"{'>' if lever.min_exclusive else ''}{lo} {t('app.to', lg)} {hi}"
+    return ", ".join(lever.choices) if lever.choices else t("app.on_off", lg)
+
+
 @solara.component
 def LeverControl(lever, value, error: str | None):
-    """One lever: its control, a text box for numbers, the schema's meaning and range, and its error."""
+    """One lever: its control, a text box for numbers, the catalogue's words, range and source, and its error."""
+    lg = lang.value
+
     def set_value(v):
         values.set({**values.value, lever.path: v})
 
-    label = f"{lever.name.replace('_', ' ')}" + (f" ({lever.unit})" if lever.unit not in ("-", "") else "")
+    label = t(f"lever.{lever.path}.label", lg) + (f" ({lever.unit})" if lever.unit not in ("-", "") else "")
     with solara.Column(gap="0px", classes=["lever", _css(lever.path)], style={"margin-bottom": "10px"}):
         if lever.kind == "switch":
             solara.Switch(label=label, value=bool(value), on_value=set_value, classes=[_css(lever.path) + "-switch"])
@@ -101,10 +126,11 @@ def LeverControl(lever, value, error: str | None):
             else:
                 solara.SliderFloat(label=label, value=float(slider_value), min=lever.slider_min, max=lever.maximum,
                                    step=lever.step, on_value=from_slider)
-            solara.InputText("value", value=str(value), on_value=set_value, dense=True,
+            solara.InputText(t("app.value", lg), value=str(value), on_value=set_value, dense=True,
                              classes=[_css(lever.path) + "-input"], error=bool(error))
-        solara.Text(f"{lever.meaning} · range {lever.range_text()} · source: {lever.source}",
-                    style={"font-size": "11px", "color": "#555"})
+        solara.Text(f"{t(f'lever.{lever.path}.help', lg)} · {t('app.range', lg, range=_range_text(lever, lg))} · "
+                    f"{t('app.source', lg, source=lever.source)}",
+                    classes=["lever-help"], style={"font-size": "12px", "color": "#444"})
         if error:
             solara.Text(error, classes=["lever-error", _css(lever.path) + "-error"],
                         style={"color": "#b00020", "font-size": "12px", "font-weight": "bold"})
@@ -117,16 +143,24 @@ def LeverPanel(errors: dict[str, str]):
         by_section.setdefault(lever.section, []).append(lever)
     for section, group in by_section.items():
         bad = any(lv.path in errors for lv in group)
-        with solara.Details(summary=SECTION_TITLES.get(section, section) + ("  (check a value)" if bad else ""),
+        with solara.Details(summary=t(f"app.sec_{section}", lang.value) + (t("app.check_value", lang.value) if bad else ""),
                             expand=bad or section == "policy"):
             for lever in group:
                 LeverControl(lever, values.value[lever.path], errors.get(lever.path))
 
 
 # ------------------------------------------------------------------------------------------ runs
+def _inputs() -> tuple:
+    """What a run depends on, as the page holds it now (a result of other inputs is stale)."""
+    return (scenario_label.value, repr(sorted(values.value.items())), str(scale.value), str(days.value),
+            str(seed.value), replications.value, package_name.value.strip())
+
+
 @solara.lab.task
 def run_task(scenario) -> AppResult:
     last = [0.0, ""]  # time and phase of the last update shown
+    lg = lang.value
+    started_with = _inputs()
 
     def progress(frac: float, what: str) -> None:
         # each update re-draws the sidebar: a few per second, not one per simulated day
@@ -134,13 +168,25 @@ def run_task(scenario) -> AppResult:
         if what != last[1] or now - last[0] >= PROGRESS_EVERY_S or frac >= 1.0:
             last[:] = [now, what]
             fraction.set(frac)
-            status.set(what)
+            status.set(_progress_words(what, lg))
 
     fraction.set(0.0)
     out = run_against_baseline(scenario, RESULTS, replications=replications.value, progress=progress)
-    status.set(f"done in {out.seconds:.1f} s" + (" (baseline reused from an earlier run)" if out.baseline_reused else ""))
+    status.set(t("app.done", lg, seconds=localise_number(f"{out.seconds:.1f}", lg))
+               + (t("app.baseline_reused", lg) if out.baseline_reused else ""))
     result.set(out)
+    result_inputs.set(started_with)
     return out
+
+
+def _progress_words(what: str, lg: str) -> str:
+    """The runner's progress phrase (``setting up the baseline ...``, ``simulating ...``) in ``lg``."""
+    who = t("app.what_baseline", lg) if "baseline" in what else t("app.what_yours", lg)
+    if what.startswith("setting up"):
+        return t("app.setting_up", lg, what=who)
+    if what.startswith("simulating"):
+        return t("app.simulating", lg, what=who)
+    return t("app.finished", lg) if what == "done" else what
 
 
 def _file_scenario(label: str):
@@ -162,33 +208,78 @@ def _validate():
         return None, {"run": f"seed: expected a whole number, got {seed.value!r}"}
     sc, errors = apply_levers(path, values.value, seed=seed_value, days=days.value, scale=scale.value)
     if sc is not None:
-        sc = mark_edited(sc, changed_levers(lever_values(file_sc), values.value, sc))
+        name = package_name.value.strip()
+        sc = mark_edited(sc, changed_levers(lever_values(file_sc), values.value, sc),
+                         package=name if PACKAGE_NAME.match(name) else None)
     return sc, errors
 
 
 @solara.component
 def RunSize(errors):
+    lg = lang.value
     share, n_days = _number(scale.value), _number(days.value, int)
-    solara.SliderFloat("sample share of workers", value=min(max(share or 0.01, 0.005), 1.0), min=0.005, max=1.0,
+    solara.SliderFloat(t("app.sample_share", lg), value=min(max(share or 0.01, 0.005), 1.0), min=0.005, max=1.0,
                        step=0.005, on_value=lambda v: None if share and abs(v - share) < 0.0025 else scale.set(round(v, 4)))
-    solara.InputText("sample share (0-1]", value=str(scale.value), on_value=scale.set, dense=True, classes=["run-scale"])
+    solara.InputText(t("app.sample_box", lg), value=str(scale.value), on_value=scale.set, dense=True, classes=["run-scale"])
     if share:
-        solara.Text(f"{round(share * 1_210_000):,} of 1,210,000 workers simulated (totals stay city-wide)",
-                    style={"font-size": "11px", "color": "#555"})
-    solara.SliderInt("workdays (250 = one year)", value=min(max(n_days or 250, 1), 250), min=1, max=250,
+        solara.Text(t("app.sample_words", lg, n=localise_number(f"{round(share * 1_210_000):,}", lg),
+                      total=localise_number("1,210,000", lg)), style={"font-size": "12px", "color": "#444"})
+    solara.SliderInt(t("app.workdays_slider", lg), value=min(max(n_days or 250, 1), 250), min=1, max=250,
                      on_value=days.set)
-    solara.InputText("workdays", value=str(days.value), on_value=days.set, dense=True, classes=["run-days"])
-    solara.InputText("seed", value=seed, dense=True, classes=["run-seed"])
+    solara.InputText(t("app.workdays", lg), value=str(days.value), on_value=days.set, dense=True, classes=["run-days"])
+    solara.InputText(t("app.seed", lg), value=seed, dense=True, classes=["run-seed"])
     with solara.Column(classes=["run-replications"], gap="0px"):
-        solara.SliderInt("replications (seeds; 95% intervals when > 1)", value=replications, min=1, max=8)
+        solara.Text(t("app.replications", lg), style={"font-size": "13px"})
+        with solara.ToggleButtonsSingle(value=replications.value, on_value=replications.set, dense=True):
+            for n in REPLICATION_CHOICES:
+                solara.Button(str(n), value=n, classes=[f"replications-{n}"])
+        solara.Text(t("app.replications_help", lg), style={"font-size": "12px", "color": "#444"})
     if "run" in errors:
         solara.Text(errors["run"], classes=["lever-error", "run-error"], style={"color": "#b00020", "font-size": "12px"})
 
 
 @solara.component
+def PackageCard(sc):
+    """Name and describe the levers moved, and save them as a scenario file in scenarios/packages/."""
+    lg = lang.value
+    solara.Text(t("app.package_hint", lg), style={"font-size": "12px", "color": "#444"})
+    solara.InputText(t("app.package_name", lg), value=package_name, dense=True, classes=["package-name"])
+    with solara.Column(classes=["package-description"], gap="0px"):
+        solara.InputTextArea(t("app.package_description", lg), value=package_description, rows=2)
+
+    def save():
+        path = FILES[FILE_LABELS.index(scenario_label.value)]
+        file_sc, _ = _file_scenario(scenario_label.value)
+        if sc is None or file_sc is None:
+            return
+        changed = changed_levers(lever_values(file_sc), values.value, sc)
+        if not changed:
+            package_message.set(t("app.package_no_levers", lg))
+            return
+        try:
+            out = save_package(folder=PACKAGES, name=package_name.value, description=package_description.value,
+                               base_file=path, changed=changed)
+        except PackageError as exc:
+            package_message.set(str(exc))
+            return
+        label = str(out.relative_to(SCENARIOS)) if out.is_relative_to(SCENARIOS) else f"packages/{out.name}"
+        if label not in FILE_LABELS:  # the new file is a scenario of the list from now on
+            FILES.append(out)
+            FILE_LABELS.append(label)
+        scenario_label.set(label)
+        package_message.set(t("app.package_saved", lg, path=label, name=out.stem))
+
+    solara.Button(t("app.package_save", lg), on_click=save, disabled=sc is None or not package_name.value.strip(),
+                  classes=["package-save"], outlined=True)
+    if package_message.value:
+        solara.Text(package_message.value, classes=["package-message"], style={"font-size": "12px"})
+
+
+@solara.component
 def Sidebar():
+    lg = lang.value
     sc, errors = solara.use_memo(_validate, dependencies=[scenario_label.value, values.value, scale.value,
-                                                          days.value, seed.value])
+                                                          days.value, seed.value, package_name.value])
 
     def pick(label):
         scenario_label.set(label)
@@ -198,84 +289,137 @@ def Sidebar():
 
     # the sidebar re-draws with every progress update: read the file only when another one is picked
     file_sc, _ = solara.use_memo(lambda: _file_scenario(scenario_label.value), dependencies=[scenario_label.value])
-    with solara.Card("Scenario", margin=0):
-        solara.Select("scenario file", values=FILE_LABELS, value=scenario_label.value, on_value=pick,
+    with solara.Card(margin=0):
+        with solara.ToggleButtonsSingle(value=lg, on_value=lang.set, dense=True, classes=["lang-switch"]):
+            for code in LANGUAGES:
+                solara.Button(LANGUAGE_NAMES[code], value=code, classes=[f"lang-{code}"])
+        solara.Button(t("app.run", lg), color="primary", classes=["run-button"], disabled=sc is None or run_task.pending,
+                      on_click=lambda: run_task(sc), style={"margin-top": "8px", "width": "100%"})
+        if errors:
+            solara.Text(t("app.fix_values", lg), style={"color": "#b00020"})
+        if run_task.pending:
+            solara.ProgressLinear(fraction.value * 100)
+        solara.Text(status.value, classes=["run-status"])
+        if run_task.error:
+            solara.Error(t("app.run_failed", lg, error=run_task.exception), classes=["run-failed"])
+    with solara.Card(t("app.scenario", lg), margin=0):
+        solara.Select(t("app.scenario_file", lg), values=FILE_LABELS, value=scenario_label.value, on_value=pick,
                       classes=["scenario-select"])
         if file_sc is not None:
             solara.Text(file_sc.description.strip(), style={"font-size": "12px"})
         if "scenario" in errors:
             solara.Text(errors["scenario"], classes=["lever-error"], style={"color": "#b00020"})
-    with solara.Card("Run size", margin=0):
+    with solara.Card(t("app.package", lg), margin=0):
+        PackageCard(sc)
+    with solara.Card(t("app.run_size", lg), margin=0):
         RunSize(errors)
-    with solara.Card("Levers", margin=0):
+    with solara.Card(t("app.levers", lg), margin=0):
         LeverPanel(errors)
-    with solara.Card(margin=0):
-        solara.Button("Run", color="primary", classes=["run-button"], disabled=sc is None or run_task.pending,
-                      on_click=lambda: run_task(sc))
-        if errors:
-            solara.Text("Fix the values marked in red to run.", style={"color": "#b00020"})
-        if run_task.pending:
-            solara.ProgressLinear(fraction.value * 100)
-        solara.Text(status.value, classes=["run-status"])
-        if run_task.error:
-            solara.Error(f"The run failed: {run_task.exception}", classes=["run-failed"])
 
 
 # --------------------------------------------------------------------------------------- results
+NOISE_COLOR = {"beyond-better": "#1b7f3b", "beyond-worse": "#b00020"}
+NEUTRAL_COLOR = "#6b7785"
+
+
 @solara.component
 def KpiCard(card: dict):
+    lg = lang.value
     arrow = {1: "up", -1: "down", 0: "same"}[card["direction"]]
     verdict = {1: "better", -1: "worse", 0: "neutral"}[card["verdict"]]
-    color = {"better": "#1b7f3b", "worse": "#b00020", "neutral": "#1f4e99"}[verdict]
-    with solara.Card(classes=["kpi-card", f"kpi-{card['kpi']}", f"kpi-dir-{arrow}", f"kpi-{verdict}"],
-                     style={"width": "235px", "border-top": f"4px solid {color}"}, margin=1), solara.Column(gap="2px"):
-        solara.Text(card["label"], style={"font-weight": "bold"})
+    noise = card.get("noise")  # beyond / within / None (no interval)
+    # the colour says better or worse only when the paired 95% interval excludes 0
+    color = NOISE_COLOR.get(f"{noise}-{verdict}", NEUTRAL_COLOR)
+    with solara.Card(classes=["kpi-card", f"kpi-{card['kpi']}", f"kpi-dir-{arrow}", f"kpi-{verdict}",
+                              f"kpi-noise-{noise or 'none'}"],
+                     style={"width": "240px", "border-top": f"5px solid {color}"}, margin=1), solara.Column(gap="2px"):
+        solara.Text(kpis.label(card["kpi"], lg), style={"font-weight": "bold"})
         k = card["kpi"]
-        solara.Text(kpis.format_value(k, card["value"]), classes=["kpi-value"], style={"font-size": "20px"})
-        solara.Text(card["unit"], classes=["kpi-unit"], style={"font-size": "11px", "color": "#555"})
-        pct = f" ({kpis.format_pct_change(card['diff_pct'])})" if card["diff_pct"] is not None else ""
-        solara.Text(f"{kpis.format_diff(k, card['diff'] or 0.0)} vs baseline{pct}", classes=["kpi-diff"],
-                    style={"color": color})
+        solara.Text(kpis.format_value(k, card["value"], lang=lg), classes=["kpi-value"], style={"font-size": "20px"})
+        solara.Text(kpis.unit(k, lg), classes=["kpi-unit"], style={"font-size": "12px", "color": "#444"})
+        pct = f" ({kpis.format_pct_change(card['diff_pct'], lg)})" if card["diff_pct"] is not None else ""
+        solara.Text(t("app.vs_baseline", lg, diff=kpis.format_diff(k, card["diff"] or 0.0, lg), pct=pct),
+                    classes=["kpi-diff"], style={"color": color, "font-weight": "bold"})
         if card.get("ci95_low") is not None:
-            solara.Text(f"95% interval of the difference: {kpis.format_diff(k, card['ci95_low'])} to "
-                        f"{kpis.format_diff(k, card['ci95_high'])}", classes=["kpi-ci"], style={"font-size": "11px"})
-        solara.Text(f"baseline {kpis.format_value(k, card['baseline'])}", style={"font-size": "11px", "color": "#555"})
+            solara.Text(t("app.ci", lg, interval=kpis.format_interval(k, card["ci95_low"], card["ci95_high"], lg)),
+                        classes=["kpi-ci"], style={"font-size": "12px"})
+        words = {"beyond": "app.card_beyond", "within": "app.card_within"}.get(noise, "app.card_no_interval")
+        solara.Text(t(words, lg), classes=["kpi-noise"], style={"font-size": "12px", "color": color})
+        solara.Text(t("app.baseline_value", lg, value=kpis.format_value(k, card["baseline"], lang=lg)),
+                    style={"font-size": "12px", "color": "#444"})
 
 
 @solara.component
-def CityMap(folder: Path):
+def CityMap(folder: Path, baseline: Path | None = None):
     metric = solara.use_reactive("remote_share")
+    show = solara.use_reactive("run")
     with solara.ToggleButtonsSingle(value=metric, classes=["map-metric"]):
         for key, m in MAP_METRICS.items():
             solara.Button(m.button, value=key, text=True)
-    solara.FigureMatplotlib(map_figure(zone_map_data(folder, metric.value)))
+    compare = baseline is not None and Path(baseline) != Path(folder)
+    if compare:
+        with solara.ToggleButtonsSingle(value=show, classes=["map-show"]):
+            solara.Button("this run", value="run", text=True)
+            solara.Button("change from the baseline", value="difference", text=True)
+    against = baseline if compare and show.value == "difference" else None
+    solara.FigureMatplotlib(map_figure(zone_map_data(folder, metric.value, baseline=against)))
+
+
+def lever_lines(scenario: dict, lg: str) -> list[str]:
+    """The levers a run moved from the baseline file, in plain words: ``label: old → new``."""
+    return [f"{t(f'lever.{p}.label', lg)}: {_v(a, lg)} → {_v(b, lg)}"
+            for p, a, b in lever_changes(BASELINE_LEVERS, scenario)]
+
+
+def _v(x, lg: str) -> str:
+    if isinstance(x, bool):
+        return "on" if x and lg == "en" else "off" if lg == "en" else "sì" if x else "no"
+    if isinstance(x, float):
+        return localise_number(f"{x:g}", lg)
+    if isinstance(x, list):
+        return ", ".join(str(v) for v in x)
+    return str(x)
 
 
 @solara.component
 def RunView(folder: Path, baseline: Path | None, cards: list[dict] | None = None):
-    """KPI cards (against ``baseline`` when given), the city map, the plots and the report download."""
+    """KPI cards (against ``baseline`` when given), the levers moved, the city map, the plots and the report."""
+    lg = lang.value
     info = read_run(folder)
     if info is None:
-        solara.Warning(f"{folder} is not a complete run folder")
+        solara.Warning(t("app.not_a_run", lg, folder=folder))
         return
     if cards is None and baseline is not None:
         cards = kpi_cards(baseline, folder)
-    solara.Markdown(f"**{info.name}** · `{folder.name}` · {info.workers:,} workers sampled · {info.days} workdays · "
-                    f"seed {info.seed}" + (f" · {info.replications} seeds" if info.replications > 1 else "")
-                    + (f"  \nagainst **{baseline.name}**" if baseline is not None else ""))
+    line = t("app.run_line", lg, workers=localise_number(f"{info.workers:,}", lg), days=info.days, seed=info.seed)
+    solara.Markdown(f"**{info.name}** · `{folder.name}` · {line}"
+                    + (t("app.run_seeds", lg, n=info.replications) if info.replications > 1 else "")
+                    + (f"  \n{t('app.against', lg, name=f'**{baseline.name}**')}" if baseline is not None else ""))
+    for w in run_warnings(info.scenario, read_daily(folder), lg):  # the horizon or season hides an effect
+        solara.Warning(w, classes=["horizon-warning"])
+    moved = lever_lines(info.scenario, lg)
+    with solara.Column(classes=["levers-changed"], gap="0px"):
+        if moved:
+            solara.Markdown(t("app.levers_changed", lg) + "\n\n" + "\n".join(f"- {m}" for m in moved))
+        else:
+            solara.Text(t("app.no_levers_changed", lg), style={"font-size": "13px"})
     if cards:
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}, classes=["kpi-cards"]):
             for card in cards:
                 KpiCard(card)
+    if baseline is not None:  # the spreadsheet of the run against its baseline (sim.outputs.export)
+        solara.FileDownload(lambda: workbook_bytes([baseline, folder], lg), filename=f"{folder.name}.xlsx",
+                            label=t("app.download_xlsx", lg),
+                            mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     report = folder / "report.html"
     if report.is_file():
         solara.FileDownload(lambda: report.read_bytes(), filename=f"{folder.name}-report.html",
-                            label="Download the HTML report", mime_type="text/html")
+                            label=t("app.download_report", lg), mime_type="text/html")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         with solara.Column(style={"width": "520px"}):
-            CityMap(folder)
+            CityMap(folder, baseline)
         with solara.Column(style={"flex": "1", "min-width": "480px"}):
-            for p in sorted((folder / "plots").glob("*.png")):
+            for p in sort_plots((folder / "plots").glob("*.png")):  # the report's order
                 solara.Image(p, width="100%", classes=["run-plot"])
 
 
@@ -283,37 +427,50 @@ def RunView(folder: Path, baseline: Path | None, cards: list[dict] | None = None
 def ResultsTab():
     res: AppResult | None = result.value
     if res is None:
-        solara.Info("Pick a scenario, move a lever and press Run: the KPI cards compare the run with the "
-                    "baseline at the same seed and size. A run at the default 1% sample takes a few seconds.")
+        solara.Info(t("app.intro", lang.value))
         return
+    if result_inputs.value is not None and result_inputs.value != _inputs():
+        solara.Warning(t("app.stale", lang.value), classes=["stale-results"])
     RunView(res.folder, res.baseline_folder, res.cards)
 
 
 @solara.component
 def EarlierRunsTab():
+    lg = lang.value
     refresh = solara.use_reactive(0)
     runs = solara.use_memo(lambda: list_runs(RESULTS), dependencies=[refresh.value, result.value])
     labels = [r.label for r in runs]
     chosen = solara.use_reactive(None)
     against = solara.use_reactive(None)
-    solara.Button("Refresh the list", on_click=lambda: refresh.set(refresh.value + 1), text=True)
+    solara.Button(t("app.refresh", lg), on_click=lambda: refresh.set(refresh.value + 1), text=True)
     if not runs:
-        solara.Info(f"No run folders in {RESULTS} yet.")
+        solara.Info(t("app.no_runs", lg, folder=RESULTS))
         return
     shown = ("remote_share", "co2_net_t")
-    lines = ["| run folder | scenario | workers sampled | days | seed | "
-             + " | ".join(f"{kpis.label(k)} ({kpis.unit(k)})" for k in shown) + " | finished |",
-             "|---|---|---|---|---|" + "---|" * len(shown) + "---|"]
+    cols = [t(f"app.col_{c}", lg) for c in ("folder", "scenario", "levers")]
+    lines = ["| " + " | ".join(cols) + f" | {t('app.col_sampled', lg)} | {t('app.col_days', lg)} | "
+             f"{t('app.col_seed', lg)} | "
+             + " | ".join(f"{kpis.label(k, lg)} ({kpis.unit(k, lg)})" for k in shown) + f" | {t('app.col_finished', lg)} |",
+             "|---|---|---|---|---|---|" + "---|" * len(shown) + "---|"]
     for r in runs[:30]:
-        lines.append(f"| `{r.folder.name}` | {r.name} | {r.workers:,} | {r.days} | {r.seed} | "
-                     + " | ".join(kpis.format_value(k, r.summary.get(k)) for k in shown) + f" | {r.finished[:19]} |")
-    solara.Markdown("\n".join(lines) + (f"\n\n{len(runs) - 30} older runs are in the lists below." if len(runs) > 30 else ""))
-    solara.Select("open a run", values=labels, value=chosen, classes=["open-run"])
-    solara.Select("compare it against (optional)", values=["(none)"] + labels, value=against, classes=["against-run"])
+        moved = "; ".join(lever_lines(r.scenario, lg)) or "-"
+        lines.append(f"| `{r.folder.name}` | {r.name} | {moved} | {localise_number(f'{r.workers:,}', lg)} | {r.days} | "
+                     f"{r.seed} | " + " | ".join(kpis.format_value(k, _mean(r.summary, k), lang=lg) for k in shown)
+                     + f" | {r.finished[:19]} |")
+    solara.Markdown("\n".join(lines) + (f"\n\n{t('app.older_runs', lg, n=len(runs) - 30)}" if len(runs) > 30 else ""))
+    solara.Select(t("app.open_run", lg), values=labels, value=chosen, classes=["open-run"])
+    solara.Select(t("app.compare_against", lg), values=[t("app.none", lg)] + labels, value=against,
+                  classes=["against-run"])
     if chosen.value in labels:
         folder = runs[labels.index(chosen.value)].folder
         base = runs[labels.index(against.value)].folder if against.value in labels else None
         RunView(folder, base)
+
+
+def _mean(summary: dict, key: str):
+    """A KPI of a run as its cards show it: the mean over the seeds when it has replications."""
+    reps = ((summary.get("replications") or {}).get("kpis") or {}).get(key)
+    return reps["mean"] if reps else summary.get(key)
 
 
 # -------------------------------------------------------------------------------------- live view
@@ -324,16 +481,17 @@ def build_live(scenario) -> None:
 
 @solara.component
 def LiveTab():
+    lg = lang.value
     update_counter.get()  # re-render after each step, as Mesa's SolaraViz components do
     sc, errors = solara.use_memo(_validate, dependencies=[scenario_label.value, values.value, scale.value,
-                                                          days.value, seed.value])
-    solara.Markdown(f"A {LIVE_SCALE:.1%} sample ({round(LIVE_SCALE * 1_210_000):,} workers) of the scenario with "
-                    "the levers on the left, stepped one workday at a time with Mesa's model controller.")
+                                                          days.value, seed.value, package_name.value])
+    solara.Markdown(t("app.live_intro", lg, pct=kpis.format_value("remote_share", LIVE_SCALE, lang=lg),
+                      n=localise_number(f"{round(LIVE_SCALE * 1_210_000):,}", lg)))
     live_sc = sc.model_copy(update={"scale": LIVE_SCALE}) if sc is not None else None
-    solara.Button("Build the live model with these levers", disabled=live_sc is None or build_live.pending,
+    solara.Button(t("app.live_build", lg), disabled=live_sc is None or build_live.pending,
                   on_click=lambda: build_live(live_sc), classes=["live-build"])
     if build_live.pending:
-        solara.Text("building (city, population, calibration)...")
+        solara.Text(t("app.live_building", lg))
     if live_model.value is not None:
         LiveView(live_model.value)
 
@@ -341,6 +499,7 @@ def LiveTab():
 @solara.component
 def LiveView(model):
     """Mesa's ModelController (reset, play, step) over ``model``, and what it has recorded so far."""
+    lg = lang.value
     update_counter.get()
     reactive_model = solara.use_reactive(model)
     if reactive_model.value is not model and reactive_model.value.scenario is not model.scenario:
@@ -352,26 +511,29 @@ def LiveView(model):
     m = reactive_model.value
     day = m.day
     date = m.date(day - 1).isoformat() if day else "-"
-    solara.Text(f"day {day} of {m.scenario.days} ({date})", classes=["live-day"])
+    solara.Text(t("app.live_day", lg, day=day, days=m.scenario.days, date=date), classes=["live-day"])
     if m.metrics.rows:
         r = m.metrics.rows[-1]
-        solara.Text(f"today: {r['remote_share']:.1%} remote, peak extra car time {r['peak_extra_time']:.1%}, "
-                    f"mean stress {r['mean_stress']:.2f}", style={"font-size": "13px"})
+        solara.Text(t("app.live_today", lg, remote=kpis.format_value("remote_share", r["remote_share"], lang=lg),
+                      peak=kpis.format_value("peak_extra_time", r["peak_extra_time"], lang=lg),
+                      stress=kpis.format_value("mean_stress", r["mean_stress"], lang=lg)), style={"font-size": "14px"})
         solara.FigureMatplotlib(live_figure(m))
 
 
 # ------------------------------------------------------------------------------------------- page
 @solara.component
 def Page():
-    solara.Title("Smart working in Milan")
+    lg = lang.value
+    solara.Title(t("app.title", lg))
+    solara.Style(CSS)
     with solara.AppBar():
-        solara.AppBarTitle("Smart working in Milan: commuting, CO2 and stress")
+        solara.AppBarTitle(t("app.bar_title", lg))
     with solara.Sidebar():
         Sidebar()
     with solara.lab.Tabs():
-        with solara.lab.Tab("Results"):
+        with solara.lab.Tab(t("app.tab_results", lg)):
             ResultsTab()
-        with solara.lab.Tab("Live, day by day"):
+        with solara.lab.Tab(t("app.tab_live", lg)):
             LiveTab()
-        with solara.lab.Tab("Earlier runs"):
+        with solara.lab.Tab(t("app.tab_earlier", lg)):
             EarlierRunsTab()

@@ -15,17 +15,19 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pyarrow.parquet as pq
+from matplotlib.figure import Figure
 
 from sim import __version__
 from sim.orchestrate import run_scenarios
-from sim.outputs.compare import build_rows, read_sources
+from sim.outputs.compare import build_rows, noise_verdict, read_sources
+from sim.outputs.difference import ZoneMismatch, zone_difference
 from sim.outputs.kpis import HEADLINE, better_sign, label, unit
+from sim.outputs.maps import MIN_SAMPLED_WORKERS, TOO_FEW, ZONE_METRICS, MapMetric, milan_zones, zone_map
 from sim.outputs.results import RunFolderError
 from sim.outputs.results import read_run as read_folder
-from sim.runner import default_out_dir, git_commit, progress_days
-from matplotlib.figure import Figure
-from sim.outputs.maps import NO_WORKERS, ZONE_METRICS, MapMetric, milan_zones, zone_map
 from sim.outputs.zones import read_geometry
+from sim.runner import default_out_dir, git_commit, progress_days
 from sim.scenario.load import load_scenario, resolved_dict
 from sim.scenario.schema import PolicyConfig, Scenario
 
@@ -122,7 +124,8 @@ class AppResult:
 
 
 def kpi_cards(baseline: Path, run: Path) -> list[dict]:
-    """The headline KPIs of ``run`` against ``baseline``: value, difference, percent, 95% interval."""
+    """The headline KPIs of ``run`` against ``baseline``: value, difference, percent, 95% interval, and
+    ``noise``: ``beyond`` / ``within`` the random noise by the paired interval, None without one."""
     rows = {r["kpi"]: r for r in build_rows(read_sources([baseline, run]))}
     cards = []
     for k in HEADLINE:
@@ -133,7 +136,7 @@ def kpi_cards(baseline: Path, run: Path) -> list[dict]:
         scale = max(abs(r["baseline"] or 0.0), abs(r["value"]), 1e-12)
         direction = 0 if abs(diff) <= 1e-9 * scale else (1 if diff > 0 else -1)
         cards.append({**r, "label": label(k), "unit": unit(k), "direction": direction,
-                      "verdict": direction * better_sign(k)})
+                      "verdict": direction * better_sign(k), "noise": noise_verdict(r["ci95_low"], r["ci95_high"])})
     return cards
 
 
@@ -199,45 +202,70 @@ MAP_METRICS = {**ZONE_METRICS, PEAK_VC.key: PEAK_VC}  # the map's buttons, in th
 
 @dataclass
 class MapData:
-    """A map of one figure by zone from a run folder: polygons, values (NaN: no data), Milan's zones."""
+    """A map of one figure by zone from a run folder: polygons, values (NaN: no data), Milan's zones;
+    for a change from the baseline, the zones with too few sampled workers to tell."""
 
     metric: MapMetric
     geoms: list
     values: np.ndarray
     milan: np.ndarray
+    too_few: np.ndarray | None = None  # set for a difference map
+    baseline: str | None = None        # the baseline's folder name, for a difference map
 
 
-def zone_map_data(folder: Path, metric: str) -> MapData:
-    """``metric`` by zone from a run folder (``by_zone.parquet``; ``links.parquet`` for ``peak_vc``).
+def _zone_values(folder: Path, metric: str) -> tuple[dict, np.ndarray]:
+    zones = pq.read_table(folder / "by_zone.parquet").to_pydict()
+    if metric != "peak_vc":
+        return zones, MAP_METRICS[metric].values(zones)
+    links = pq.read_table(folder / "links.parquet").to_pydict()
+    n = len(zones["zone"])
+    ends = np.r_[links["from_zone"], links["to_zone"]].astype(np.int64)
+    vc = np.r_[links["peak_vc_mean"], links["peak_vc_mean"]].astype(float)
+    total, count = np.bincount(ends, weights=vc, minlength=n), np.bincount(ends, minlength=n)
+    return zones, np.divide(total, count, out=np.full(n, np.nan), where=count > 0)
+
+
+def zone_map_data(folder: Path, metric: str, baseline: Path | None = None) -> MapData:
+    """``metric`` by zone from a run folder (``by_zone.parquet``; ``links.parquet`` for ``peak_vc``),
+    or with ``baseline`` its change from that run (:func:`sim.outputs.difference.zone_difference`).
 
     ``peak_vc`` is the mean, over the links that start or end in the zone, of each link's average
     daily peak volume/capacity (NaN for a zone without links).
-    """
-    import pyarrow.parquet as pq
 
+    Raises:
+        ValueError: an unknown metric; runs on different zones (:class:`~sim.outputs.difference.ZoneMismatch`).
+    """
     if metric not in MAP_METRICS:
         raise ValueError(f"map metric must be one of {sorted(MAP_METRICS)}, got {metric!r}")
-    zones = pq.read_table(folder / "by_zone.parquet").to_pydict()
-    geoms = read_geometry(zones.get("geometry_wkb"))
-    if metric != "peak_vc":
-        values = MAP_METRICS[metric].values(zones)
+    zones, values = _zone_values(folder, metric)
+    data = MapData(metric=MAP_METRICS[metric], geoms=read_geometry(zones.get("geometry_wkb")), values=values,
+                   milan=milan_zones(zones))
+    if baseline is None:
+        return data
+    base, base_values = _zone_values(baseline, metric)
+    if metric == "peak_vc":  # roads are not sampled: every zone's change is shown
+        if base["zone_id"] != zones["zone_id"]:
+            raise ZoneMismatch("the two runs are not on the same zones (zone_id differs): no difference map")
+        data.values, data.too_few = values - base_values, np.zeros(len(values), bool)
     else:
-        links = pq.read_table(folder / "links.parquet").to_pydict()
-        n = len(zones["zone"])
-        ends = np.r_[links["from_zone"], links["to_zone"]].astype(np.int64)
-        vc = np.r_[links["peak_vc_mean"], links["peak_vc_mean"]].astype(float)
-        total, count = np.bincount(ends, weights=vc, minlength=n), np.bincount(ends, minlength=n)
-        values = np.divide(total, count, out=np.full(n, np.nan), where=count > 0)
-    return MapData(metric=MAP_METRICS[metric], geoms=geoms, values=values, milan=milan_zones(zones))
+        data.values, data.too_few = zone_difference(base, zones, metric)
+    data.baseline = Path(baseline).name
+    return data
 
 
 def map_figure(data: MapData, figsize=(5.6, 4.6)) -> Figure:
     """The app's map of :func:`zone_map_data` (polygons, colour bar with the unit, "no data" hatched)."""
     fig = Figure(figsize=figsize, layout="constrained")
     m = data.metric
-    zone_map(fig, geoms=data.geoms, values=data.values, unit=m.unit, label=m.label, cmap=m.cmap, milan=data.milan,
-             hatched_label=NO_WORKERS if m.key != "peak_vc" else "no data: no road link")
-    fig.suptitle(m.title, fontsize=9)
+    if data.baseline is None:
+        zone_map(fig, geoms=data.geoms, values=data.values, unit=m.unit, label=m.label, cmap=m.cmap,
+                 milan=data.milan, hatched_label=m.no_data_label if m.key != "peak_vc" else "no data: no road link")
+        fig.suptitle(m.title, fontsize=9)
+    else:
+        zone_map(fig, geoms=data.geoms, values=data.values, unit=m.diff_unit, label=f"change in {m.label}",
+                 cmap="PuOr_r", diverging=True, milan=data.milan, hatched=data.too_few,
+                 hatched_label=TOO_FEW.format(n=MIN_SAMPLED_WORKERS))
+        fig.suptitle(f"{m.title}: change from the baseline", fontsize=9)
     return fig
 
 

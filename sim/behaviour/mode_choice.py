@@ -25,6 +25,9 @@ from sim.scenario.schema import MODES
 
 CAR, TRANSIT, BIKE, WALK, MOTO = range(5)
 N_MODES = len(MODES)
+# bound on an alternative constant (utility units): a segment whose target share of a mode is ~0 would
+# drive its constant to -inf; at -30 the mode's share is below 1e-13 already
+ASC_LIMIT = 30.0
 
 
 def segment(home_in_milan: np.ndarray, work_in_milan: np.ndarray) -> np.ndarray:
@@ -158,7 +161,7 @@ def update_constants(asc: np.ndarray, shares: np.ndarray, targets: np.ndarray, p
     ok = present[:, None] & (shares > 1e-12)
     new[ok] += np.log(targets[ok] / shares[ok])
     new -= new[:, [WALK]]
-    return np.clip(new, -30.0, 30.0)
+    return np.clip(new, -ASC_LIMIT, ASC_LIMIT)
 
 
 # ---------------------------------------------------------------------------------- composition

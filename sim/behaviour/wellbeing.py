@@ -1,14 +1,28 @@
-"""Wellbeing: daily strain, exponentially weighted stress, and the quit hazard.
+"""Wellbeing: daily strain by component, exponentially weighted stress, the quit hazard, quits and hires.
 
-Daily strain (stress points, clipped to the 0-10 scale) = personal baseline
-  + w_commute * round-trip commute hours + w_delay * round-trip delay hours
-  + w_crowding * max(0, transit load - crowding threshold)
-  + work-family conflict (caregiver or not; x remote_conflict_factor on remote days; cut by corporate welfare)
-  + isolation: w_isolation per remote day above isolation_free_days, on remote days.
+Daily strain (stress points, clipped to the 0-10 scale) is the sum of its components:
+
+* base: the worker's personal baseline;
+* commute (office days): ``strain_<mode>_per_hour`` x round-trip hours (active modes weigh least);
+* delay: ``w_delay_per_hour`` x round-trip hours of congestion delay (car in stop-and-go traffic);
+* crowding: ``w_crowding`` x transit load above ``mode.crowding_threshold``;
+* conflict: work-family conflict of the worker's care group (youngest child 0-2, 3-5, 6-14, none; plus
+  carers of a dependant), x (1 + ``conflict_per_commute_hour`` x round-trip hours) on an office day,
+  x ``remote_conflict_factor`` on a remote day, x ``flexible_conflict_factor`` under flexible hours;
+  corporate welfare's childcare cuts the child part for covered parents of children 0-5 only;
+* isolation (remote days): ``w_isolation_per_day`` per remote day above ``isolation_free_days``.
+
 Stress moves toward today's strain by 1/memory_days each day. The daily quit hazard is
-``h0[gender] * caregiver_multiplier * exp(quit_stress_coef*stress + quit_conflict_coef*conflict)``;
-``h0`` is calibrated so the baseline gives the INL-derived quits per 1,000. Quitters are replaced by a
-new hire with the same characteristics and a fresh stress, so the workforce stays constant.
+``h0[cell] * exp(quit_stress_coef * stress)`` with ``cell`` = gender x parent of a child aged 0-2:
+caregiving enters once, through the conflict inside stress; ``h0`` per cell is calibrated on the
+baseline to the INL resignations of parents of children under 3 and to the other workers' target.
+The probability of quitting today, ``1 - exp(-hazard)``, summed over the employed is the *expected*
+number of quits (exact given the state, no sampling noise); the realised quits are keyed draws.
+
+A quitter leaves the position: the row is vacant (employed False) for ``vacancy_workdays``, commutes
+nowhere and counts in no figure; then a new hire drawn from the population margins (gender, care
+group, personal baseline) takes the position with a fresh stress. Each quit has a reason (care,
+job-to-job, other) drawn with the INL shares of its cell.
 """
 
 from __future__ import annotations
@@ -17,29 +31,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.schema import WORKDAYS_PER_YEAR, WellbeingConfig
+from sim.rng import KeyedRNG
+from sim.scenario.schema import MODES, SIZE_CLASSES, WORKDAYS_PER_YEAR, PopulationConfig, WellbeingConfig
+from sim.world.population import care_groups
+
 STRESS_MAX = 10.0  # top of the stress scale: strain is clipped to [0, 10]
+COMPONENTS = ("base", "commute", "delay", "crowding", "conflict", "isolation")  # strain components, in summing order
+CELLS = ("man", "father_u3", "woman", "mother_u3")  # quit-hazard cells: 2 * woman + parent of a child 0-2
+REASONS = ("care", "job_to_job", "other")
+VACANT = -1  # vacant_until of a filled position
 
 
-def conflict(caregiver: np.ndarray, remote_today: np.ndarray, welfare_cut: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
-    """Work-family conflict today (stress points)."""
-    base = np.where(caregiver, cfg.conflict_caregiver, cfg.conflict_other)
-    return base * np.where(remote_today, cfg.remote_conflict_factor, 1.0) * (1.0 - welfare_cut)
+# ---------------------------------------------------------------------------------- kernels
+def mode_strain_per_hour(cfg: WellbeingConfig) -> np.ndarray:
+    """Commute strain per round-trip hour by mode (5,), in MODES order."""
+    return np.array([getattr(cfg, f"strain_{m}_per_hour") for m in MODES])
 
 
-def daily_strain(base: np.ndarray, commute_h, delay_h, crowd_excess, conflict_today, remote_today, remote_days_week,
-                 cfg: WellbeingConfig) -> np.ndarray:
-    """Strain of today (stress points); commute terms are zero on remote days.
+def personal_conflict(*, child_group: np.ndarray, dependant: np.ndarray, flexible: np.ndarray, welfare_cut: np.ndarray,
+                      cfg: WellbeingConfig) -> np.ndarray:
+    """Work-family conflict of an office day without commute (n,), by care group and the levers.
 
-    Every argument but ``base`` (an array) may be a scalar shared by all workers.
+    ``welfare_cut`` (n,) is the childcare's relative cut of each covered worker's conflict; it acts on
+    the child part of parents of children aged 0-5 only (child_group 1 or 2).
     """
-    isolation = cfg.w_isolation_per_day * np.maximum(0, remote_days_week - cfg.isolation_free_days) * remote_today
-    strain = np.asarray(np.add(base, cfg.w_commute_per_hour * commute_h), dtype=np.float64)  # summed left to right, in place
-    strain += cfg.w_delay_per_hour * delay_h
-    strain += cfg.w_crowding * crowd_excess
-    strain += conflict_today
-    strain += isolation
-    return np.clip(strain, 0.0, STRESS_MAX, out=strain)
+    levels = np.array([cfg.conflict_none, cfg.conflict_child_0_2, cfg.conflict_child_3_5, cfg.conflict_child_6_14])
+    young = (child_group == 1) | (child_group == 2)
+    child = levels[child_group] * (1.0 - np.where(young, welfare_cut, 0.0))
+    total = child + cfg.conflict_dependant * dependant
+    return total * np.where(flexible, cfg.flexible_conflict_factor, 1.0)
 
 
 def update_stress(stress: np.ndarray, strain: np.ndarray, cfg: WellbeingConfig, out: np.ndarray | None = None) -> np.ndarray:
@@ -49,81 +69,165 @@ def update_stress(stress: np.ndarray, strain: np.ndarray, cfg: WellbeingConfig, 
     return np.add(stress, step, out=out)
 
 
-def hazard_multiplier(stress: np.ndarray, conflict_today: np.ndarray, caregiver: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
-    """Relative daily quit hazard (before the calibrated h0)."""
-    cg = np.where(caregiver, cfg.caregiver_quit_multiplier, 1.0)
-    return cg * np.exp(cfg.quit_stress_coef * stress + cfg.quit_conflict_coef * conflict_today)
+def hazard_cell(woman: np.ndarray, child_group: np.ndarray) -> np.ndarray:
+    """Quit-hazard cell of each worker (index into CELLS)."""
+    return 2 * woman.astype(np.int64) + (child_group == 1)
+
+
+def quit_probability(*, h0: np.ndarray, cell: np.ndarray, stress: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
+    """Probability of quitting today (n,): ``1 - exp(-h0[cell] exp(quit_stress_coef stress))``."""
+    return -np.expm1(-h0[cell] * np.exp(cfg.quit_stress_coef * stress))
+
+
+def cell_targets_per_1000(cfg: WellbeingConfig) -> np.ndarray:
+    """Yearly quits per 1,000 of each cell (CELLS order) the calibration aims at."""
+    return np.array([cfg.target_quits_men_per_1000, cfg.target_quits_fathers_u3_per_1000,
+                     cfg.target_quits_women_per_1000, cfg.target_quits_mothers_u3_per_1000])
 
 
 def base_hazard(mean_multiplier: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
-    """Base daily hazard [men, women] so that quits per 1,000 per year hit the targets.
+    """Base daily hazard per cell (4,) so that each cell's yearly quits per 1,000 hit its target.
 
     Args:
-        mean_multiplier: the mean of :func:`hazard_multiplier` over men and over women [men, women].
+        mean_multiplier: the weighted mean of ``exp(quit_stress_coef * stress)`` in each cell (4,).
     """
-    targets = np.array([cfg.target_quits_men_per_1000, cfg.target_quits_women_per_1000])
-    daily = -np.log(1.0 - targets / 1000.0) / WORKDAYS_PER_YEAR
-    return np.divide(daily, mean_multiplier, out=np.zeros(2), where=mean_multiplier > 0)
+    # a rate per worker-year (positions are refilled): today's probability is target / 1000 / workdays
+    daily = -np.log1p(-cell_targets_per_1000(cfg) / 1000.0 / WORKDAYS_PER_YEAR)
+    return np.divide(daily, mean_multiplier, out=np.zeros(4), where=mean_multiplier > 0)
 
 
-def quit_probability(h0: np.ndarray, woman: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
-    """Probability of quitting today."""
-    return 1.0 - np.exp(-h0[woman.astype(np.int8)] * multiplier)
+def reason_shares(cfg: WellbeingConfig) -> np.ndarray:
+    """Shares (4, 3) of the quit reasons REASONS in each cell CELLS."""
+    def row(care, j2j):
+        return [care, j2j, 1.0 - care - j2j]
+    return np.array([row(cfg.care_share_men, cfg.job_to_job_share_others),
+                     row(cfg.care_share_fathers_u3, cfg.job_to_job_share_fathers_u3),
+                     row(cfg.care_share_women, cfg.job_to_job_share_others),
+                     row(cfg.care_share_mothers_u3, cfg.job_to_job_share_mothers_u3)])
+
+
+def draw_reasons(u: np.ndarray, cell: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Reason index (REASONS) of each quitter from its uniform draw: care below the care share, then job-to-job, else other."""
+    care, j2j = shares[cell, 0], shares[cell, 1]
+    return np.where(u < care, 0, np.where(u < care + j2j, 1, 2)).astype(np.int8)
+
+
+def high_stress_threshold(stress: np.ndarray, weight: np.ndarray, share: float) -> float:
+    """Stress above which a weighted ``share`` of the workers lie (the calibrated high-stress threshold)."""
+    order = np.argsort(stress, kind="stable")
+    cum = np.cumsum(weight[order])
+    k = min(int(np.searchsorted(cum, (1.0 - share) * cum[-1], side="left")), len(order) - 1)
+    return float(stress[order[k]])
 
 
 # ---------------------------------------------------------------------------------- composition
-def welfare_conflict_cut(*, welfare, u_welfare: np.ndarray, level: float = 1.0) -> np.ndarray:
-    """Share of work-family conflict corporate welfare removes for each worker (0 where not covered).
+def welfare_conflict_cut(*, welfare, worker_class: np.ndarray, u_welfare: np.ndarray,
+                         level: float = 1.0) -> np.ndarray:
+    """Share of the child part of conflict the childcare scheme removes for each worker (0 where not covered).
 
-    ``welfare``: the scenario's ``policy.corporate_welfare`` (covered: a share ``coverage`` of the
-    workers, by each worker's uniform draw; ``coverage * level`` at intensity ``level``).
+    ``welfare``: the scenario's ``policy.corporate_welfare``; a worker is covered when the draw
+    ``u_welfare`` is below the coverage of the employer's size class (a larger coverage covers a superset),
+    times the lever's intensity ``level`` (0 before the lever starts, 1 once fully phased in).
     """
-    return np.where(welfare.enabled & (u_welfare < welfare.coverage * level), welfare.conflict_reduction, 0.0)
+    from_class = np.array([getattr(welfare.coverage, k) for k in SIZE_CLASSES])
+    return np.where(welfare.enabled & (u_welfare < from_class[worker_class] * level), welfare.conflict_reduction, 0.0)
 
 
 @dataclass
-class Conflict:
-    """Each worker's work-family conflict on an office day and on a remote day (fixed for the run), and the highest."""
+class Strain:
+    """Today's strain (n,) and its components (6, n) in COMPONENTS order (before the clip to the scale)."""
 
-    office: np.ndarray
-    remote: np.ndarray
-    max: float
-
-
-def conflicts(*, caregiver: np.ndarray, welfare_cut: np.ndarray, cfg: WellbeingConfig) -> Conflict:
-    n = len(caregiver)
-    office = conflict(caregiver, np.zeros(n, bool), welfare_cut, cfg)
-    remote = conflict(caregiver, np.ones(n, bool), welfare_cut, cfg)
-    return Conflict(office=office, remote=remote, max=float(max(office.max(initial=0.0), remote.max(initial=0.0))))
+    total: np.ndarray
+    parts: np.ndarray
 
 
-def strain_today(*, base: np.ndarray, round_trip_min: np.ndarray, round_delay_min: np.ndarray, crowd_excess: np.ndarray,
-                 conflict_: Conflict, remote_ids: np.ndarray, remote_days_week: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
-    """Everyone's strain today: commuters from what they lived, remote workers from conflict and isolation."""
-    strain = daily_strain(base, round_trip_min / 60.0, round_delay_min / 60.0, crowd_excess, conflict_.office, False, 0, cfg)
-    strain[remote_ids] = daily_strain(base[remote_ids], 0.0, 0.0, 0.0, conflict_.remote[remote_ids], True,
-                                      remote_days_week[remote_ids], cfg)
-    return strain
+def strain_today(*, base: np.ndarray, mode: np.ndarray, round_trip_min: np.ndarray, round_delay_min: np.ndarray,
+                 crowd_excess: np.ndarray, conflict: np.ndarray, remote: np.ndarray, remote_days_week: np.ndarray,
+                 cfg: WellbeingConfig) -> Strain:
+    """Everyone's strain today: commuters from what they lived, remote workers from conflict and isolation.
 
-
-def draw_quits(*, u: np.ndarray, stress: np.ndarray, remote_today: np.ndarray, conflict_: Conflict, caregiver: np.ndarray,
-               woman: np.ndarray, h0: np.ndarray, cfg: WellbeingConfig) -> np.ndarray:
-    """Who quits today (sorted worker ids): uniform draw ``u`` < quit probability.
-
-    The probability is tiny, so it is computed only for the few workers whose draw is below its
-    upper bound over everyone (highest stress today, highest conflict of the run, as a caregiver:
-    the caregiver multiplier is >= 1); the result is the same as computing it for all.
+    Args:
+        base, conflict: personal baseline and :func:`personal_conflict` (n,); mode: the week's mode (n,);
+        round_trip_min, round_delay_min, crowd_excess: what each worker lived (zero at home);
+        remote: bool (n,), at home today; remote_days_week: remote days planned this week (n,).
     """
-    top = hazard_multiplier(np.array([stress.max()]), np.array([conflict_.max]), np.ones(1, dtype=bool), cfg)
-    bound = quit_probability(np.array([h0.max()]), np.zeros(1, dtype=bool), top)[0]
-    cand = np.nonzero(u < bound)[0]
-    if not len(cand):
-        return cand
-    conf = np.where(remote_today[cand], conflict_.remote[cand], conflict_.office[cand])
-    mult = hazard_multiplier(stress[cand], conf, caregiver[cand], cfg)
-    return cand[u[cand] < quit_probability(h0, woman[cand], mult)]
+    hours = round_trip_min / 60.0
+    parts = np.empty((len(COMPONENTS), len(base)))
+    parts[0] = base
+    parts[1] = mode_strain_per_hour(cfg)[mode] * hours
+    parts[2] = cfg.w_delay_per_hour * (round_delay_min / 60.0)
+    parts[3] = cfg.w_crowding * crowd_excess
+    parts[4] = conflict * np.where(remote, cfg.remote_conflict_factor, 1.0 + cfg.conflict_per_commute_hour * hours)
+    parts[5] = cfg.w_isolation_per_day * np.maximum(0, remote_days_week - cfg.isolation_free_days) * remote
+    total = parts[0] + parts[1]  # summed in COMPONENTS order (the reference adds in the same order)
+    for k in range(2, len(COMPONENTS)):
+        total += parts[k]
+    return Strain(total=np.clip(total, 0.0, STRESS_MAX, out=total), parts=parts)
 
 
-def replace_quitters(stress: np.ndarray, quit_ids: np.ndarray, *, base_stress: np.ndarray) -> None:
-    """A quitter is replaced by a new hire in the same position with a fresh stress (in place)."""
-    stress[quit_ids] = base_stress[quit_ids]
+@dataclass
+class Quits:
+    """Today's expected and realised quits: ``p`` the probability of quitting of every worker (0 for a
+    vacant row), ``ids`` the realised quitters (sorted), ``reason`` their reason (REASONS index), ``cell``
+    every worker's hazard cell."""
+
+    p: np.ndarray
+    ids: np.ndarray
+    reason: np.ndarray
+    cell: np.ndarray
+
+
+def quits_today(*, u: np.ndarray, u_reason: np.ndarray, stress: np.ndarray, employed: np.ndarray, woman: np.ndarray,
+                child_group: np.ndarray, h0: np.ndarray, cfg: WellbeingConfig) -> Quits:
+    """Who would quit (probabilities) and who quits today (draw ``u`` below the probability, employed only)."""
+    cell = hazard_cell(woman, child_group)
+    p = quit_probability(h0=h0, cell=cell, stress=stress, cfg=cfg) * employed
+    ids = np.nonzero(u < p)[0]
+    return Quits(p=p, ids=ids, reason=draw_reasons(u_reason[ids], cell[ids], reason_shares(cfg)), cell=cell)
+
+
+@dataclass
+class Hires:
+    """New hires drawn from the population margins for every row (only the rows filled today are used)."""
+
+    woman: np.ndarray
+    child_group: np.ndarray
+    dependant: np.ndarray
+    base_stress: np.ndarray
+
+
+def draw_hires(keyed: KeyedRNG, day: int, n: int, cfg: PopulationConfig) -> Hires:
+    """Candidates for every row from the population margins, keyed by (day, hire_*) so element ``i``
+    is the same in every model; gender, care group and personal baseline as in :mod:`sim.world.population`."""
+    woman = keyed.uniform(day, "hire_gender", n) < cfg.women_share
+    child, dependant = care_groups(cfg, woman, u_child=keyed.uniform(day, "hire_child", n),
+                                   u_dependant=keyed.uniform(day, "hire_dependant", n))
+    base = np.clip(cfg.base_stress_mean + cfg.base_stress_sd * keyed.normal(day, "hire_base_stress", n), 0, None)
+    return Hires(woman=woman, child_group=child, dependant=dependant, base_stress=base)
+
+
+def fill_vacancies(state, day: int, hires_for) -> np.ndarray:
+    """Fill the positions whose vacancy ends today with new hires (in place); returns their ids.
+
+    ``state``: the model (arrays ``employed``, ``vacant_until``, ``woman``, ``child_group``,
+    ``dependant``, ``caregiver``, ``base_stress``, ``stress``); ``hires_for(ids)``: the :class:`Hires` of today.
+    """
+    ids = np.nonzero(state.vacant_until == day)[0]
+    if not len(ids):
+        return ids
+    h = hires_for(ids)
+    state.woman[ids] = h.woman[ids]
+    state.child_group[ids] = h.child_group[ids]
+    state.dependant[ids] = h.dependant[ids]
+    state.caregiver[ids] = (h.child_group[ids] > 0) | h.dependant[ids]
+    state.base_stress[ids] = h.base_stress[ids]
+    state.stress[ids] = h.base_stress[ids]
+    state.employed[ids] = True
+    state.vacant_until[ids] = VACANT
+    return ids
+
+
+def vacate(state, quit_ids: np.ndarray, *, day: int, cfg: WellbeingConfig) -> None:
+    """The quitters leave their positions: vacant until ``day + vacancy_workdays`` (in place)."""
+    state.employed[quit_ids] = False
+    state.vacant_until[quit_ids] = day + cfg.vacancy_workdays

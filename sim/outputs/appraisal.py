@@ -15,8 +15,8 @@ benefits (baseline minus run, so a saving is positive)
 costs
     ``sme_support``: additional SMEs offering smart working (from the adoption shares, the classes'
     teleworkable shares and mean firm sizes) x cost per firm and year, when the run's lever is on;
-    ``corporate_welfare``: additional covered workers (coverage x the lever's mean intensity over the
-    year) x cost per covered worker and year.
+    ``corporate_welfare``: additional covered workers (coverage by size class x the classes' employment
+    shares x the lever's mean intensity over the year) x cost per covered worker and year.
 
 ``npv_eur`` = sum of benefits - sum of costs (present values); ``bcr`` = benefits / costs; the
 cost-effectiveness figures divide the present value of the costs by the undiscounted physical
@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sim.scenario.schema import WORKDAYS_PER_YEAR, Scenario
+from sim.i18n import DEFAULT_LANGUAGE, number, t
+from sim.scenario.schema import SIZE_CLASSES, WORKDAYS_PER_YEAR, Scenario
 from sim.world.calendar import intensity, parse_month_day, workdays_from
 
 SME_CLASSES = ("micro", "small", "medium")
@@ -61,6 +62,13 @@ def _adopting_smes(year: dict, sc: Scenario, workers: float) -> float:
             allowed_workers = year["adoption_by_size"][c] * workers * pop.employment_share[c]
             out += allowed_workers / tele[c] / pop.mean_firm_size[c]
     return out
+
+
+def _covered_share(welfare, sc: Scenario) -> float:
+    """Share of all workers the welfare scheme covers at full intensity: each size class's coverage
+    weighted by the class's share of employment."""
+    share = sc.population.employment_share
+    return sum(getattr(welfare.coverage, c) * share[c] for c in SIZE_CLASSES)
 
 
 def _mean_intensity(timing, first: dt.date | None, days: int, sc: Scenario) -> float:
@@ -110,7 +118,7 @@ def appraise(*, base: dict, run: dict, scenario: Scenario, base_scenario: Scenar
         for sc_, sign in ((scenario, 1.0), (base_scenario, -1.0)):
             cw = sc_.policy.corporate_welfare if sc_ is not None else None
             if cw is not None and cw.enabled:
-                covered += sign * cw.coverage * workers * _mean_intensity(cw, first, days, sc_)
+                covered += sign * _covered_share(cw, sc_) * workers * _mean_intensity(cw, first, days, sc_)
         year_costs = {"sme_support": sme_cost,
                       "corporate_welfare": max(covered, 0.0) * ap.welfare_eur_per_covered_worker_year * share_of_year}
         for k, v in year_benefits.items():
@@ -169,21 +177,21 @@ def appraise_runs(base_summary: dict, base_resolved: dict | None, run_summary: d
     return appraise(base=base_summary, run=run_summary, scenario=scenario, base_scenario=scenario_from(base_resolved))
 
 
-def _eur(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:,.0f} EUR"
+def _eur(x: float | None, lang: str) -> str:
+    return t("number.missing", lang) if x is None else t("compare.app_eur", lang, value=number(x, 0, lang))
 
 
-def text_lines(label: str, block: dict | None) -> list[str]:
-    """The appraisal of one run as the lines ``run.py compare`` prints."""
+def text_lines(label: str, block: dict | None, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """The appraisal of one run as the lines ``run.py compare`` prints, in ``lang``."""
     if block is None:
-        return [f"appraisal {label}: n/a (the run folder has no readable scenario.resolved.yaml)"]
-    bcr = "n/a" if block["bcr"] is None else f"{block['bcr']:.2f}"
-    out = [f"appraisal {label} vs baseline over {block['years']} year(s), present values: "
-           f"NPV {_eur(block['npv_eur'])}, benefit/cost {bcr}"]
-    out.append("  costs: " + ", ".join(f"{k} {_eur(v)}" for k, v in block["costs_eur"].items()))
-    out.append("  benefits: " + ", ".join(f"{k} {_eur(v)}" for k, v in block["benefits_eur"].items()))
-    out.append(f"  {_eur(block['eur_per_t_co2_avoided'])} per t CO2 avoided, {_eur(block['eur_per_hour_saved'])} per "
-               f"hour saved, {_eur(block['eur_per_woman_kept'])} per woman kept in work")
+        return [t("compare.app_na", lang, label=label)]
+    bcr = t("number.missing", lang) if block["bcr"] is None else number(block["bcr"], 2, lang)
+    head = "compare.app_head_one" if block["years"] == 1 else "compare.app_head_many"
+    out = [t(head, lang, label=label, years=block["years"], npv=_eur(block["npv_eur"], lang), bcr=bcr)]
+    out.append(t("compare.app_costs", lang, items=", ".join(f"{k} {_eur(v, lang)}" for k, v in block["costs_eur"].items())))
+    out.append(t("compare.app_benefits", lang, items=", ".join(f"{k} {_eur(v, lang)}" for k, v in block["benefits_eur"].items())))
+    out.append(t("compare.app_per", lang, per_t=_eur(block["eur_per_t_co2_avoided"], lang),
+                 per_hour=_eur(block["eur_per_hour_saved"], lang), per_woman=_eur(block["eur_per_woman_kept"], lang)))
     return out
 
 

@@ -28,9 +28,11 @@ from pathlib import Path
 
 import yaml
 
+from sim.i18n import DEFAULT_LANGUAGE, t
 from sim.outputs.kpis import (
     HEADLINE,
     format_diff,
+    format_interval,
     format_pct_change,
     format_value,
     label,
@@ -150,33 +152,44 @@ def build_rows(sources: list[Source]) -> list[dict]:
     return rows
 
 
-def _value(key: str, x: float | None) -> str:
-    return "" if x is None else format_value(key, x)
+def noise_verdict(ci95_low: float | None, ci95_high: float | None) -> str | None:
+    """``beyond`` when the paired 95% interval of a difference excludes 0, ``within`` when it holds 0,
+    None without an interval (one replication, or seeds not shared): the catalogue's ``noise.*`` words."""
+    if ci95_low is None or ci95_high is None or not (math.isfinite(ci95_low) and math.isfinite(ci95_high)):
+        return None
+    return "beyond" if ci95_low > 0 or ci95_high < 0 else "within"
 
 
-def format_table(sources: list[Source], rows: list[dict]) -> str:
+def _value(key: str, x: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    return "" if x is None else format_value(key, x, lang=lang)
+
+
+def format_table(sources: list[Source], rows: list[dict], lang: str = DEFAULT_LANGUAGE) -> str:
     """The comparison as an aligned text table: KPI, unit, baseline value, then per run value, diff, %, CI
-    (numbers as :mod:`sim.outputs.kpis` formats them: shares in %, their differences in pp)."""
+    and whether the difference is beyond the noise (numbers as :mod:`sim.outputs.kpis` formats them:
+    shares in %, their differences in pp). Headline KPIs first, in their order."""
     base, others = sources[0], sources[1:]
     by = {(r["kpi"], r["run"]): r for r in rows}
-    names = list(dict.fromkeys(r["kpi"] for r in rows))
+    names = ordered(dict.fromkeys(r["kpi"] for r in rows))
     has_ci = {s.label: any(by[(k, s.label)]["ci95_low"] is not None for k in names) for s in others}
-    header = ["kpi", "unit", base.label]
+    header = [t("compare.kpi", lang), t("compare.unit", lang), base.label]
     for s in others:
-        header += [s.label, "diff", "diff %"] + (["95% CI of diff"] if has_ci[s.label] else [])
+        header += [s.label, t("compare.diff", lang), t("compare.diff_pct", lang)] + (
+            [t("compare.ci", lang), t("compare.verdict", lang)] if has_ci[s.label] else [])
     lines = [header]
     for k in names:
         first = by[(k, others[0].label)]
-        line = [k, unit(k), _value(k, first["baseline"])]
+        line = [k, unit(k, lang), _value(k, first["baseline"], lang)]
         for s in others:
             r = by[(k, s.label)]
-            line += [_value(k, r["value"]), format_diff(k, r["diff"]), format_pct_change(r["diff_pct"])]
+            line += [_value(k, r["value"], lang), format_diff(k, r["diff"], lang), format_pct_change(r["diff_pct"], lang)]
             if has_ci[s.label]:
-                line.append("" if r["ci95_low"] is None else
-                            f"[{format_diff(k, r['ci95_low'])}, {format_diff(k, r['ci95_high'])}]")
+                v = noise_verdict(r["ci95_low"], r["ci95_high"])
+                line += ["" if r["ci95_low"] is None else f"[{format_interval(k, r['ci95_low'], r['ci95_high'], lang)}]",
+                         t(f"noise.{v}", lang) if v else ""]
         lines.append(line)
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
-    left = {0, 1}
+    left = {0, 1} | {i for i, h in enumerate(header) if h == t("compare.verdict", lang)}
     out = []
     for j, row in enumerate(lines):
         cells = [c.ljust(widths[i]) if i in left else c.rjust(widths[i]) for i, c in enumerate(row)]
@@ -188,32 +201,32 @@ def format_table(sources: list[Source], rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def describe(src: Source) -> str:
+def describe(src: Source, lang: str = DEFAULT_LANGUAGE) -> str:
     s = src.summary
     seeds = src.seeds
-    seed_txt = f"seeds {seeds[0]}..{seeds[-1]} ({len(seeds)} replications, values are means)" if seeds \
-        else f"seed {s.get('seed')}"
-    return (f"{src.label}: {src.kind} {src.folder if src.folder else src.arg}; {s.get('days')} days, "
-            f"scale {s.get('scale')}, {seed_txt}")
+    seed_txt = t("compare.seeds_many", lang, first=seeds[0], last=seeds[-1], n=len(seeds)) if seeds \
+        else t("compare.seed_one", lang, seed=s.get("seed"))
+    return t("compare.describe", lang, label=src.label, kind=src.kind, where=src.folder if src.folder else src.arg,
+             days=s.get("days"), scale=s.get("scale"), seeds=seed_txt)
 
 
-def notes(sources: list[Source]) -> list[str]:
+def notes(sources: list[Source], lang: str = DEFAULT_LANGUAGE) -> list[str]:
     """Warnings about what makes the runs less comparable (different days, scale or seeds)."""
     out = []
     base = sources[0]
     for src in sources[1:]:
         for key in ("days", "scale"):
             if src.summary.get(key) != base.summary.get(key):
-                out.append(f"{src.label}: {key} {src.summary.get(key)} differs from the baseline's "
-                           f"{base.summary.get(key)}: totals are not comparable")
+                out.append(t("compare.note_differs", lang, label=src.label, key=key, value=src.summary.get(key),
+                             base=base.summary.get(key)))
         if (src.seeds or [src.summary.get("seed")]) != (base.seeds or [base.summary.get("seed")]):
-            out.append(f"{src.label}: not the baseline's seeds, so differences are not paired"
-                       + (" and have no interval" if src.seeds and base.seeds else ""))
+            out.append(t("compare.note_not_paired", lang, label=src.label)
+                       + (t("compare.note_no_interval", lang) if src.seeds and base.seeds else ""))
     return out
 
 
 # ------------------------------------------------------------------------------------------- plots
-def make_plots(sources: list[Source], rows: list[dict], folder: Path) -> list[Path]:
+def make_plots(sources: list[Source], rows: list[dict], folder: Path, lang: str = DEFAULT_LANGUAGE) -> list[Path]:
     """``compare_headline_pct.png`` (percent differences with 95% CIs) and ``compare_modal_split.png``."""
     import matplotlib
     matplotlib.use("Agg")
@@ -225,6 +238,12 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path) -> list[Pa
     kpis = [k for k in HEADLINE if any((k, s.label) in by for s in others)]
     paths = []
 
+    # one wide interval (quits: few events) must not squash every other bar: the axis spans the bars
+    # (with room for their labels); an interval reaching past it is cut at the edge, its value still written
+    reach = max((abs(r["diff_pct"]) for r in rows if r["kpi"] in kpis and r["diff_pct"] is not None), default=0.0)
+    widest = max((abs(100 * e / r["baseline"]) for r in rows if r["kpi"] in kpis and r["baseline"]
+                  for e in (r["ci95_low"], r["ci95_high"]) if e is not None), default=0.0)
+    cut = reach > 0 and widest > 4 * reach
     fig, ax = plt.subplots(figsize=(10, (0.25 + 0.22 * len(others)) * len(kpis) + 1.8))
     height = 0.8 / len(others)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -247,22 +266,28 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path) -> list[Pa
                 err_hi.append(0.0)
         with_ci = any(err_lo) or any(err_hi)
         ax.barh(ys, xs, height=height * 0.9, color=colors[j % len(colors)],
-                label=src.label + (" (bars: 95% CI)" if with_ci else ""),
+                label=src.label + (t("compare.plot_ci", lang) if with_ci else ""),
                 xerr=[err_lo, err_hi] if with_ci else None, capsize=3 if with_ci else 0,
                 error_kw={"elinewidth": 1, "ecolor": "black"})
         for y, x, lo, hi in zip(ys, xs, err_lo, err_hi):
             end = x + hi if x >= 0 else x - lo
-            ax.annotate(format_pct_change(x), (end, y), xytext=(4 if x >= 0 else -4, 0), textcoords="offset points",
+            if cut:
+                end = max(min(end, 1.45 * reach), -1.45 * reach)
+            ax.annotate(format_pct_change(x, lang), (end, y), xytext=(4 if x >= 0 else -4, 0), textcoords="offset points",
                         ha="left" if x >= 0 else "right", va="center", fontsize=7)
         for y in na:
-            ax.text(0, y, "  n/a (baseline 0)", va="center", fontsize=7, color="grey")
+            ax.text(0, y, t("compare.plot_na", lang), va="center", fontsize=7, color="grey")
     ax.axvline(0, color="black", linewidth=0.8)
     ax.margins(x=0.12)
+    if cut:
+        ax.set_xlim(-1.6 * reach, 1.6 * reach)
+        ax.text(0.99, 0.01, t("compare.plot_cut", lang), transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=7, color="grey")
     ax.set_yticks(range(len(kpis)))
-    ax.set_yticklabels([label(k) for k in kpis], fontsize=8)
+    ax.set_yticklabels([label(k, lang) for k in kpis], fontsize=8)
     ax.set_ylim(len(kpis) - 0.5, -0.5)  # first KPI on top
-    ax.set_xlabel(f"difference from baseline '{base.label}' (%)")
-    ax.set_title(f"Headline KPIs: change from baseline '{base.label}'")
+    ax.set_xlabel(t("compare.plot_xlabel", lang, base=base.label))
+    ax.set_title(t("compare.plot_title", lang, base=base.label))
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
@@ -278,7 +303,7 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path) -> list[Pa
         labels = [s.label for s in sources]
         for j, m in enumerate(modes):
             widths = [splits[lab].get(f"modal_split.{m}", 0.0) for lab in labels]
-            ax.barh(range(len(labels)), widths, left=left, color=colors[j % len(colors)], label=word("mode", m))
+            ax.barh(range(len(labels)), widths, left=left, color=colors[j % len(colors)], label=word("mode", m, lang))
             for i, (x0, w) in enumerate(zip(left, widths)):
                 if w >= 0.05:
                     ax.text(x0 + w / 2, i, f"{100 * w:.0f}%", ha="center", va="center", fontsize=8, color="white")
@@ -287,8 +312,9 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path) -> list[Pa
         ax.set_yticklabels(labels)
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
-        ax.set_xlabel("share of commute trips (0-1)")
-        ax.set_title("Modal split of commute trips by run (first row: baseline)")
+        ax.xaxis.set_major_formatter(lambda x, _pos: f"{100 * x:.0f}%")
+        ax.set_xlabel(t("compare.split_xlabel", lang))
+        ax.set_title(t("compare.split_title", lang))
         fig.legend(ncols=len(modes), fontsize=8, loc="outside lower center")  # below the axis label, never on it
         paths.append(folder / "compare_modal_split.png")
         fig.savefig(paths[-1], dpi=120)
@@ -337,21 +363,23 @@ def write_outputs(folder: Path, sources: list[Source], rows: list[dict], table: 
     (folder / "comparison.txt").write_text(table + "\n", encoding="utf-8")
 
 
-def write_comparison(folder: Path, sources: list[Source]) -> str:
+def write_comparison(folder: Path, sources: list[Source], lang: str = DEFAULT_LANGUAGE) -> str:
     """Write the comparison of ``sources`` (the first is the baseline) into ``folder``; returns the printed table.
 
     ``folder`` is normally the temporary folder of an atomic write; the plots are synced to disk
     here, since the atomic write syncs only the top-level files.
     """
     rows = build_rows(sources)
-    note_lines = notes(sources)
+    note_lines = notes(sources, lang)
     appraisals = {s.label: appraise_runs(sources[0].summary, sources[0].scenario, s.summary, s.scenario)
                   for s in sources[1:]}
-    table = "\n".join([f"baseline {describe(sources[0])}"] + [f"run      {describe(s)}" for s in sources[1:]]
-                      + [f"note: {n}" for n in note_lines] + ["", format_table(sources, rows), ""]
-                      + [line for label, block in appraisals.items() for line in appraisal_lines(label, block)])
+    width = max(len(t("compare.baseline", lang)), len(t("compare.run", lang)))
+    table = "\n".join([f"{t('compare.baseline', lang):{width}s} {describe(sources[0], lang)}"]
+                      + [f"{t('compare.run', lang):{width}s} {describe(s, lang)}" for s in sources[1:]]
+                      + [t("compare.note", lang, text=n) for n in note_lines] + ["", format_table(sources, rows, lang), ""]
+                      + [line for label, block in appraisals.items() for line in appraisal_lines(label, block, lang)])
     write_outputs(folder, sources, rows, table, note_lines, appraisals)
-    for png in make_plots(sources, rows, folder / "plots"):
+    for png in make_plots(sources, rows, folder / "plots", lang):
         with open(png, "rb") as fh:
             os.fsync(fh.fileno())
     return table

@@ -54,3 +54,23 @@ def difference_figure(base: dict, other: dict, metric: str, *, base_label: str, 
              hatched=too_few, hatched_label=TOO_FEW.format(n=min_sampled))
     fig.suptitle(f"{m.title.split(', by')[0]}: {other_label} minus {base_label}, by home zone", fontsize=10)
     return fig
+
+
+def group_differences(base: dict, other: dict, key: str) -> list[dict]:
+    """Rows of ``other`` minus ``base`` of every :data:`DIFFERENCE_METRICS` figure for each group of a
+    by-place table (``by_municipio``: ``key`` ``municipio``; ``by_comune``: ``comune``), matched by
+    ``key``; each row has the group, its sampled workers (the fewer of the two runs) and one value
+    per metric (in the unit shown)."""
+    index = {g: i for i, g in enumerate(other.get(key, []))}
+    rows = []
+    for i, g in enumerate(base.get(key, [])):
+        j = index.get(g)
+        if j is None:
+            continue
+        one = {c: [v[i]] for c, v in base.items()}
+        two = {c: [v[j]] for c, v in other.items()}
+        row = {key: g, "workers_sampled": min(int(base["workers_sampled"][i]), int(other["workers_sampled"][j]))}
+        for m in DIFFERENCE_METRICS:
+            row[m] = float(ZONE_METRICS[m].values(two)[0] - ZONE_METRICS[m].values(one)[0])
+        rows.append(row)
+    return rows

@@ -14,7 +14,8 @@ Decimals are fixed per KPI (not significant digits) so that a column of runs lin
 compare digit by digit; shares get two decimals of a percent, since a lever's effect on a share is
 often a few tenths of a point.
 
-Labels and units are per language (``"en"`` today). To add one, give each :func:`_add` call
+Labels and units are per language (``"en"`` and ``"it"``; the language codes of
+:data:`sim.i18n.LANGUAGES`). To add one, give each :func:`_add` call
 (``it=(label, unit)``) and each :data:`FAMILY_TEXT` entry its words in that language, and the
 category words in :data:`WORDS`; words not given fall back to English.
 """
@@ -25,13 +26,14 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from sim.i18n import DEFAULT_LANGUAGE, number, t
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
 
 Better = Literal["lower", "higher", "neutral"]
 LOWER: Better = "lower"
 HIGHER: Better = "higher"
 NEUTRAL: Better = "neutral"
-DEFAULT_LANGUAGE = "en"
+# DEFAULT_LANGUAGE (en) is sim.i18n's
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,13 @@ class Kpi:
         return self.key in HEADLINE
 
 
-# the KPIs shown first (report table, app cards, comparison plot), in this order
-HEADLINE = ("remote_share", "car_vkm", "co2_commute_t", "co2_home_t", "co2_net_t", "commute_hours_per_worker",
-            "hours_saved_per_worker", "delay_hours", "peak_extra_time", "mean_stress", "high_stress_share",
-            "quits_women_per_1000", "quits_men_per_1000")
+# the KPIs shown first (report table, app cards, comparison table and plot), in this order: the Comune's
+# programme (issue 17): SME uptake, women, corporate welfare, CO2, hours saved, stress; then traffic
+HEADLINE = ("sme_allowed_share", "sme_firms_adopting_share",  # SME smart-working uptake: the programme's first aim
+            "quits_women_per_1000", "quits_men_per_1000",  # women's KPIs (men beside them, for the gap)
+            "welfare_coverage_share",  # corporate welfare
+            "co2_commute_t", "co2_home_t", "co2_net_t", "hours_saved_per_worker", "mean_stress", "high_stress_share",
+            "remote_share", "car_vkm", "commute_hours_per_worker", "delay_hours", "peak_extra_time")
 
 # summary.json keys that describe the run, not measure it (the counterfactual block holds
 # COUNTERFACTUAL's values of the run without smart working; the calibration block its report)
@@ -81,6 +86,15 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
                  "large": "large firms (250+)", "public": "public sector"},
         "weekday": {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday"},
     },
+    "it": {
+        "mode": {"car": "auto", "transit": "trasporto pubblico", "bike": "bicicletta", "walk": "a piedi",
+                 "moto": "moto"},
+        "segment": {"inside_milan": "Dentro Milano", "entering_milan": "In entrata a Milano",
+                    "leaving_milan": "In uscita da Milano", "hinterland": "Da hinterland a hinterland"},
+        "size": {"micro": "microimprese (<10)", "small": "piccole imprese (10-49)", "medium": "medie imprese (50-249)",
+                 "large": "grandi imprese (250+)", "public": "settore pubblico"},
+        "weekday": {"mon": "lunedì", "tue": "martedì", "wed": "mercoledì", "thu": "giovedì", "fri": "venerdì"},
+    },
 }
 
 # which way a mode's share is better for the planner: Milan's mobility plan (PUMS 2018) aims to move
@@ -101,62 +115,129 @@ def _add(key: str, better: Better, decimals: int, share: bool = False, needs_cou
 
 
 # ---------------------------------------------------------------------------------- plain KPIs
-# headline first (in HEADLINE order), then the others
-_add("remote_share", NEUTRAL, 2, share=True,
-     en=("Worker-days worked remotely", "% of worker-days"))
-_add("car_vkm", LOWER, 0,
-     en=("Car traffic of commuters", "vehicle-km, period total"))
-_add("co2_commute_t", LOWER, 1,
-     en=("CO2 from commuting", "t CO2, period total"))
-_add("co2_home_t", LOWER, 1,
-     en=("Extra CO2 on remote days (home energy, extra car trips)", "t CO2, period total"))
-_add("co2_net_t", LOWER, 1,
-     en=("Net CO2 (commuting + remote days)", "t CO2, period total"))
-_add("commute_hours_per_worker", LOWER, 2,
-     en=("Time spent commuting", "hours per worker, period"))
-_add("hours_saved_per_worker", HIGHER, 2, needs_counterfactual=True,
-     en=("Commuting time saved by smart working", "hours per worker, period"))
-_add("delay_hours", LOWER, 0,
-     en=("Time lost in congestion (all commuters)", "hours, period total"))
-_add("peak_extra_time", LOWER, 2, share=True,
-     en=("Extra travel time at the morning peak", "% over free-flow time"))
-_add("mean_stress", LOWER, 2,
-     en=("Mean stress", "points, 0-10 scale"))
-_add("high_stress_share", LOWER, 2, share=True,
-     en=("Workers with high stress", "% of workers (daily mean)"))
+# headline first (in HEADLINE order: the programme's aims first), then the others
+_add("sme_allowed_share", HIGHER, 2, share=True,
+     en=("SME workers allowed smart working", "% of the workers of micro, small and medium firms (period mean)"),
+     it=("Lavoratori delle PMI autorizzati al lavoro agile", "% dei lavoratori di micro, piccole e medie imprese (media del periodo)"))
+_add("sme_firms_adopting_share", HIGHER, 2, share=True,
+     en=("SMEs offering smart working", "% of micro, small and medium firms, at the end of the period"),
+     it=("PMI che offrono il lavoro agile", "% delle micro, piccole e medie imprese, a fine periodo"))
 _add("quits_women_per_1000", LOWER, 2,
-     en=("Women quitting their job", "per 1,000 employed women a year"))
+     en=("Women quitting their job (expected)", "per 1,000 employed women a year"),
+     it=('Donne che lasciano il lavoro (attese)', "ogni 1.000 occupate all'anno"))
 _add("quits_men_per_1000", LOWER, 2,
-     en=("Men quitting their job", "per 1,000 employed men a year"))
+     en=("Men quitting their job (expected)", "per 1,000 employed men a year"),
+     it=('Uomini che lasciano il lavoro (attese)', "ogni 1.000 occupati all'anno"))
+_add("welfare_coverage_share", HIGHER, 2, share=True,
+     en=("Workers covered by corporate welfare", "% of workers"),
+     it=("Lavoratori coperti dal welfare aziendale", "% dei lavoratori"))
+_add("co2_commute_t", LOWER, 1,
+     en=("CO2 from commuting", "t CO2, period total"),
+     it=("CO2 degli spostamenti casa-lavoro", "t CO2, totale del periodo"))
+_add("co2_home_t", LOWER, 1,
+     en=("Extra CO2 on remote days (home energy, extra car trips)", "t CO2, period total"),
+     it=("CO2 in più nei giorni da remoto (energia in casa, viaggi in auto aggiuntivi)", "t CO2, totale del periodo"))
+_add("co2_net_t", LOWER, 1,
+     en=("Net CO2 (commuting + remote days)", "t CO2, period total"),
+     it=("CO2 netta (spostamenti + giorni da remoto)", "t CO2, totale del periodo"))
+_add("hours_saved_per_worker", HIGHER, 2, needs_counterfactual=True,
+     en=("Commuting time saved by smart working", "hours per worker, period"),
+     it=("Tempo di viaggio risparmiato grazie al lavoro agile", "ore per lavoratore, periodo"))
+_add("mean_stress", LOWER, 2,
+     en=("Mean stress", "points, 0-10 scale"),
+     it=("Stress medio", "punti, scala 0-10"))
+_add("high_stress_share", LOWER, 2, share=True,
+     en=("Workers with high stress", "% of workers (daily mean)"),
+     it=("Lavoratori con stress elevato", "% dei lavoratori (media giornaliera)"))
+_add("remote_share", NEUTRAL, 2, share=True,
+     en=("Worker-days worked remotely", "% of worker-days"),
+     it=("Giornate lavorate da remoto", "% delle giornate-lavoratore"))
+_add("car_vkm", LOWER, 0,
+     en=("Car traffic of commuters", "vehicle-km, period total"),
+     it=("Traffico auto dei pendolari", "veicoli-km, totale del periodo"))
+_add("commute_hours_per_worker", LOWER, 2,
+     en=("Time spent commuting", "hours per worker, period"),
+     it=("Tempo passato negli spostamenti casa-lavoro", "ore per lavoratore, periodo"))
+_add("delay_hours", LOWER, 0,
+     en=("Time lost in congestion (all commuters)", "hours, period total"),
+     it=("Tempo perso nella congestione (tutti i pendolari)", "ore, totale del periodo"))
+_add("peak_extra_time", LOWER, 2, share=True,
+     en=("Extra travel time at the morning peak", "% over free-flow time"),
+     it=("Tempo di viaggio in più nell'ora di punta del mattino", '% oltre il tempo a flusso libero'))
 
 _add("workers", NEUTRAL, 0,
-     en=("Workers represented", "workers"))
+     en=("Workers represented", "workers"),
+     it=("Lavoratori rappresentati", "lavoratori"))
 _add("co2_home_energy_t", LOWER, 1,
-     en=("CO2 of home energy on remote days", "t CO2, period total"))
+     en=("CO2 of home energy on remote days", "t CO2, period total"),
+     it=("CO2 dell'energia in casa nei giorni da remoto", 't CO2, totale del periodo'))
 _add("co2_extra_trips_t", LOWER, 1,
-     en=("CO2 of extra car trips on remote days", "t CO2, period total"))
+     en=("CO2 of extra car trips on remote days", "t CO2, period total"),
+     it=("CO2 dei viaggi in auto aggiuntivi nei giorni da remoto", "t CO2, totale del periodo"))
 _add("hours_saved_congestion_relief_per_worker", HIGHER, 2, needs_counterfactual=True,
-     en=("Time saved: less congestion on office days", "hours per worker, period"))
+     en=("Time saved: less congestion on office days", "hours per worker, period"),
+     it=("Tempo risparmiato: meno congestione nei giorni in ufficio", "ore per lavoratore, periodo"))
 _add("hours_saved_remote_days_per_worker", HIGHER, 2, needs_counterfactual=True,
-     en=("Time saved: commutes avoided on remote days", "hours per worker, period"))
+     en=("Time saved: commutes avoided on remote days", "hours per worker, period"),
+     it=("Tempo risparmiato: spostamenti evitati nei giorni da remoto", "ore per lavoratore, periodo"))
 _add("office_days_per_worker", NEUTRAL, 2,
-     en=("Office days per worker", "days per worker, period"))
+     en=("Office days per worker", "days per worker, period"),
+     it=("Giorni in ufficio per lavoratore", "giorni per lavoratore, periodo"))
 _add("car_vehicle_hours", LOWER, 0,
-     en=("Car hours driven by commuters", "vehicle-hours, period total"))
+     en=("Car hours driven by commuters", "vehicle-hours, period total"),
+     it=("Ore di guida dei pendolari in auto", "veicoli-ora, totale del periodo"))
 _add("peak_vc_max", LOWER, 2,
-     en=("Most congested road at the peak", "volume/capacity"))
+     en=("Most congested road at the peak (its workday mean; the darkest road of the congestion map)", "volume/capacity"),
+     it=("Strada più congestionata nell'ora di punta (media sui giorni lavorativi; la più scura della mappa)", "volume/capacità"))
 _add("transit_peak_load", LOWER, 2,
-     en=("Public transport load at the peak", "load/capacity"))
+     en=("Public transport load at the peak", "load/capacity"),
+     it=("Carico del trasporto pubblico nell'ora di punta", 'carico/capacità'))
+# women's work (issue 16): expected values (sums of the daily quit probabilities, no sampling noise) and the
+# realised draws beside them; employment as a stock of positions (a quitter's position is vacant, then refilled)
+_add("quits_women_per_1000_realised", LOWER, 2,
+     en=("Women quitting their job (realised draws)", "per 1,000 employed women a year"),
+     it=("Donne che lasciano il lavoro (estrazioni realizzate)", "ogni 1.000 occupate all'anno"))
+_add("quits_men_per_1000_realised", LOWER, 2,
+     en=("Men quitting their job (realised draws)", "per 1,000 employed men a year"),
+     it=("Uomini che lasciano il lavoro (estrazioni realizzate)", "ogni 1.000 occupati all'anno"))
+_add("mothers_u3_quits_per_1000", LOWER, 2,
+     en=("Mothers of children under 3 quitting their job (expected)", "per 1,000 employed mothers of a child 0-2 a year"),
+     it=("Madri di figli sotto i 3 anni che lasciano il lavoro (attese)", "ogni 1.000 madri occupate con un figlio di 0-2 anni, all'anno"))
+_add("mothers_u3_quits_per_1000_realised", LOWER, 2,
+     en=("Mothers of children under 3 quitting their job (realised draws)", "per 1,000 employed mothers of a child 0-2 a year"),
+     it=("Madri di figli sotto i 3 anni che lasciano il lavoro (estrazioni realizzate)", "ogni 1.000 madri occupate con un figlio di 0-2 anni, all'anno"))
+_add("exits_from_work_women_per_1000", LOWER, 2,
+     en=("Women leaving work (quits other than moves to another employer, expected)", "per 1,000 employed women a year"),
+     it=("Donne che escono dal lavoro (dimissioni non verso un altro datore di lavoro, attese)", "ogni 1.000 occupate all'anno"))
+_add("exits_from_work_women_per_1000_realised", LOWER, 2,
+     en=("Women leaving work (realised draws)", "per 1,000 employed women a year"),
+     it=("Donne che escono dal lavoro (estrazioni realizzate)", "ogni 1.000 occupate all'anno"))
+_add("women_employed_end", HIGHER, 1,
+     en=("Women employed at the end of the period", "per 1,000 women employed at the start"),
+     it=("Donne occupate alla fine del periodo", "ogni 1.000 occupate all'inizio"))
+for _c, _en, _it in (("base", "personal baseline", "livello personale di base"),
+                     ("commute", "commuting time", "tempo di spostamento"),
+                     ("delay", "congestion delay", "ritardo per congestione"),
+                     ("crowding", "crowded public transport", "affollamento dei mezzi pubblici"),
+                     ("conflict", "work-family conflict", "conflitto lavoro-famiglia"),
+                     ("isolation", "isolation on long remote spells", "isolamento nei lunghi periodi da remoto")):
+    _add(f"strain_share_{_c}", NEUTRAL, 2, share=True, en=(f"Share of daily strain from {_en}", "% of mean strain"),
+         it=(f"Quota della tensione giornaliera dovuta a: {_it}", "% della tensione media"))
 _add("break_even_km", NEUTRAL, 1,
-     en=("Break-even one-way car commute (a remote day saves CO2 above it)", "km"))
+     en=("Break-even one-way car commute (a remote day saves CO2 above it)", "km"),
+     it=("Distanza di pareggio in auto, solo andata (sopra di essa un giorno da remoto fa risparmiare CO2)", "km"))
 
 # ---------------------------------------------------------------------------------- families
 # nested sections of summary.json, one KPI per category; labels from templates over WORDS
 FAMILY_TEXT: dict[str, dict[str, tuple[str, str]]] = {  # section -> language -> (label template, unit)
-    "modal_split": {"en": ("Trips by {mode}", "% of office-day trips")},
-    "modal_split_by_segment": {"en": ("{segment}: trips by {mode}", "% of office-day trips")},
-    "adoption_by_size": {"en": ("Workers allowed smart working: {size}", "% of workers")},
-    "office_attendance_by_weekday": {"en": ("Workers at the office on {weekday}", "% of workers")},
+    "modal_split": {"en": ("Trips by {mode}", "% of office-day trips"),
+                    "it": ("Spostamenti: {mode}", "% degli spostamenti nei giorni in ufficio")},
+    "modal_split_by_segment": {"en": ("{segment}: trips by {mode}", "% of office-day trips"),
+                               "it": ("{segment}: spostamenti, {mode}", "% degli spostamenti nei giorni in ufficio")},
+    "adoption_by_size": {"en": ("Workers allowed smart working: {size}", "% of workers"),
+                         "it": ("Lavoratori autorizzati al lavoro agile: {size}", "% dei lavoratori")},
+    "office_attendance_by_weekday": {"en": ("Workers at the office on {weekday}", "% of workers"),
+                                     "it": ("Lavoratori in ufficio il {weekday}", "% dei lavoratori")},
 }
 
 
@@ -250,12 +331,9 @@ def ordered(names) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------- numbers
-def _fixed(x: float, decimals: int, sign: bool = False) -> str:
-    """``x`` with thousands separators and ``decimals`` decimals; never ``-0``, never an exponent."""
-    s = f"{x:{'+' if sign else ''},.{decimals}f}"
-    if s.lstrip("+-").strip("0.,") == "":
-        return f"{0:.{decimals}f}"
-    return s
+def _fixed(x: float, decimals: int, sign: bool = False, lang: str = DEFAULT_LANGUAGE) -> str:
+    """``x`` with thousands separators and ``decimals`` decimals in ``lang``; never ``-0``, never an exponent."""
+    return number(x, decimals, lang, sign=sign)
 
 
 def _generic_decimals(x: float, sig: int = 4) -> int:
@@ -278,47 +356,57 @@ def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and not math.isfinite(x))
 
 
-def format_value(key: str, value: float | None, ci: tuple[float, float] | None = None) -> str:
-    """A KPI value as a planner reads it: ``6.68%`` (share 0.0668), ``1,210,000`` (car_vkm).
+def format_value(key: str, value: float | None, ci: tuple[float, float] | None = None,
+                 lang: str = DEFAULT_LANGUAGE) -> str:
+    """A KPI value as a planner reads it: ``6.68%`` (share 0.0668), ``1,210,000`` (car_vkm); in Italian
+    ``6,68%`` and ``1.210.000``.
 
     With ``ci`` (a 95% interval): ``1.23 (1.10 to 1.36)``, with more decimals (at most 3 more) when
-    the interval would otherwise show its ends equal. ``n/a`` for a missing value.
+    the interval would otherwise show its ends equal. ``n/a`` (``n.d.``) for a missing value.
     """
     if _missing(value):
-        return "n/a"
+        return t("number.missing", lang)
     x, d, suffix = _scaled(key, float(value))
     if ci is None or _missing(ci[0]) or _missing(ci[1]):
-        return _fixed(x, d) + suffix
+        return _fixed(x, d, lang=lang) + suffix
     lo, _, _ = _scaled(key, float(ci[0]))
     hi, _, _ = _scaled(key, float(ci[1]))
     half = abs(hi - lo) / 2
     if half > 0:
         d = max(d, min(d + 3, -math.floor(math.log10(half))))
-    return f"{_fixed(x, d)}{suffix} ({_fixed(lo, d)}{suffix} to {_fixed(hi, d)}{suffix})"
+    interval = t("number.interval", lang, low=_fixed(lo, d, lang=lang) + suffix, high=_fixed(hi, d, lang=lang) + suffix)
+    return f"{_fixed(x, d, lang=lang)}{suffix} ({interval})"
 
 
 def format_with_unit(key: str, value: float | None, ci: tuple[float, float] | None = None,
                      lang: str = DEFAULT_LANGUAGE) -> str:
     """:func:`format_value` followed by the unit: ``6.68% of worker-days``, ``1,210,000 vehicle-km, period total``."""
-    text, u = format_value(key, value, ci), unit(key, lang)
+    text, u = format_value(key, value, ci, lang), unit(key, lang)
     if u == "-":
         return text
     k = KPIS[key]
-    return f"{text} {u[1:].lstrip()}" if k.share and text != "n/a" else f"{text} {u}"
+    return f"{text} {u[1:].lstrip()}" if k.share and not _missing(value) else f"{text} {u}"
 
 
-def format_diff(key: str, diff: float | None) -> str:
+def format_diff(key: str, diff: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
     """A signed difference of a KPI: ``+1,234`` in its unit; shares in percentage points (``-0.52 pp``)."""
     if _missing(diff):
         return ""
     x, d, suffix = _scaled(key, float(diff))
-    return _fixed(x, d, sign=True) + (" pp" if suffix == "%" else "")
+    return _fixed(x, d, sign=True, lang=lang) + (" " + t("number.pp", lang) if suffix == "%" else "")
 
 
-def format_pct_change(pct: float | None) -> str:
+def format_interval(key: str, low: float | None, high: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A 95% interval of a difference: ``-0.52 pp to +0.10 pp`` (``da -0,52 p.p. a +0,10 p.p.``)."""
+    if _missing(low) or _missing(high):
+        return ""
+    return t("number.interval", lang, low=format_diff(key, low, lang), high=format_diff(key, high, lang))
+
+
+def format_pct_change(pct: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
     """A relative change in percent: ``+12.3%``; below 0.1% in magnitude, two significant digits."""
     if _missing(pct):
         return ""
     if pct == 0 or abs(pct) >= 0.1:
-        return _fixed(pct, 1, sign=True) + "%"
-    return _fixed(pct, _generic_decimals(pct, 2), sign=True) + "%"
+        return _fixed(pct, 1, sign=True, lang=lang) + "%"
+    return _fixed(pct, _generic_decimals(pct, 2), sign=True, lang=lang) + "%"

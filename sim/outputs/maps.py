@@ -13,6 +13,7 @@ the plots and the app.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import matplotlib
@@ -26,8 +27,11 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from shapely.geometry.polygon import orient
 
+from sim.scenario.schema import MODES
+
 NO_DATA_STYLE = {"facecolor": "#f2f2f2", "edgecolor": "#9a9a9a", "hatch": "////"}
 NO_WORKERS = "no data: no sampled worker lives here"
+NO_TRIPS = "no data: no sampled resident, or no office-day trip"
 TOO_FEW = "too few workers: fewer than {n} sampled residents"
 MILAN_OUTLINE = {"color": "#1c2833", "lw": 1.3}
 # a second panel on the Comune di Milano when its extent is below this share of the whole map's
@@ -45,6 +49,7 @@ class MapMetric:
     scale: float = 1.0    # shown value = column value x scale (100 for a share shown in %)
     cmap: str = "viridis"
     button: str = ""      # the app's button
+    per_trip: bool = False  # a share of office-day trips: no data where the residents made none
 
     @property
     def diff_unit(self) -> str:
@@ -60,7 +65,14 @@ class MapMetric:
         else:
             v = np.asarray(table[self.key], dtype=float)
         sampled = np.asarray(table.get("workers_sampled", workers), dtype=float)
-        return np.where((workers > 0) & (sampled > 0), v * self.scale, np.nan)
+        known = (workers > 0) & (sampled > 0)
+        if self.per_trip:  # every resident remote every day: a share of no trips is not 0
+            known &= sum(np.asarray(table[f"share_{m}"], float) for m in MODES) > 0
+        return np.where(known, v * self.scale, np.nan)
+
+    @property
+    def no_data_label(self) -> str:
+        return NO_TRIPS if self.per_trip else NO_WORKERS
 
 
 # figures per resident worker: the by_zone columns summed, times a factor, over the zone's workers
@@ -70,7 +82,7 @@ ZONE_METRICS = {m.key: m for m in (
     MapMetric("remote_share", "Remote share of workdays, by home zone", "remote share", "% of worker-days", 100.0,
               "viridis", "remote share"),
     MapMetric("car_share", "Car share of office-day trips, by home zone", "car share", "% of office-day trips",
-              100.0, "Reds", "car share"),
+              100.0, "Reds", "car share", per_trip=True),
     MapMetric("mean_stress", "Mean stress, by home zone", "mean stress", "points on the 0-10 scale", 1.0,
               "magma_r", "stress"),
     MapMetric("co2_per_worker", "Net commuting CO2 per worker, by home zone", "CO2 per worker",
@@ -264,7 +276,10 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
     axes[0].set_xlabel("km east of the centre", fontsize=8)
     axes[0].set_ylabel("km north of the centre", fontsize=8)
     sm = ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, ax=axes, shrink=0.85, pad=0.02) if colorbar else None
+    below = len(data) > 0 and data.min() < norm.vmin  # values beyond the colour range: an arrow says so
+    above = len(data) > 0 and data.max() > norm.vmax
+    extend = "both" if below and above else "min" if below else "max" if above else "neither"
+    cb = fig.colorbar(sm, ax=axes, shrink=0.85, pad=0.02, extend=extend) if colorbar else None
     if cb is not None:
         cb.set_label(f"{label} ({unit})", fontsize=8)
         cb.ax.tick_params(labelsize=7)
@@ -273,6 +288,8 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
     if handles and legend and where is None:  # the whole figure is the map: the legend under it
         box = fig.legend(handles=handles, loc="outside lower center", fontsize=7, frameon=False, ncols=len(handles))
     elif handles and legend:  # a map beside other panels: the legend under the map
+        for h in handles:  # a narrow panel: labels on short lines
+            h.set_label(textwrap.fill(h.get_label(), 32))
         box = axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=7,
                              frameon=False, ncols=1)
     return ZoneMap(axes=axes, colorbar=cb, legend=box, no_data=n_grey, mappable=sm)

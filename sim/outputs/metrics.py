@@ -11,12 +11,20 @@ from __future__ import annotations
 import numpy as np
 
 from sim.world.city import LINK_KINDS, ZONE_KINDS
+from sim.world.istat_od import time_band_shares
 from sim.behaviour.emissions import break_even_km, heating_fraction
 from sim.behaviour.mode_choice import CAR
 from sim.behaviour.traffic import peak_extra_time
+from sim.behaviour.wellbeing import COMPONENTS, REASONS, reason_shares
 from sim.outputs.zones import comune_groups, geometry_wkb, municipio_groups, place_columns, zone_geometry
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR
 
+SME_CLASSES = ("micro", "small", "medium")  # the firms the Comune's SME programme supports
+
+
+# care groups of the by_gender_care_group table: youngest child (none under 15, 0-2, 3-5, 6-14), or
+# no child under 15 but a dependant relative
+CARE_GROUP_NAMES = ("none", "child_0_2", "child_3_5", "child_6_14", "dependant_only")
 
 
 class Metrics:
@@ -37,19 +45,26 @@ class Metrics:
         self.co2_home_kg = np.zeros(n)
         self.stress_sum = np.zeros(n)
         self.high_stress_days = np.zeros(n, dtype=np.int32)
-        self.quits = np.zeros(n, dtype=np.int32)
+        self.quits = np.zeros(n, dtype=np.int32)  # realised quits per position
+        self.expected_quits = np.zeros(n)  # sum of the daily quit probabilities per position
+        self.employed_days = np.zeros(n, dtype=np.int32)
+        self._j2j = None  # job-to-job share of quits by hazard cell (set on the first day)
         self._mode_trips_t = np.zeros((len(MODES), n), dtype=np.int32)  # modes first
         self._remote_days = np.zeros(n, dtype=np.int32)
         self._allowed_days = np.zeros(n, dtype=np.int32)
         self._week_days: list[int] = []  # weekdays recorded since the plan's totals were last added
         self._year_first_row: list[int] = []  # row index where each year of the run starts
         self._year_trips: list[np.ndarray] = []  # per-worker trips by mode (n, 5) before each year's first day
+        self._year_vc_sum: list[np.ndarray] = []  # each link's summed daily peak v/c before each year's first day
+        # the programme's state after each day (SME firms offering smart working, welfare coverage), by row
+        self._programme_rows: list[tuple[float, float]] = []
         n_links = model.city.n_links
         self.link_peak_vc_sum = np.zeros(n_links)
         self.link_peak_vc_max = np.zeros(n_links)
         self.link_vkm = np.zeros(n_links)
         self._allowed = np.zeros(n, dtype=bool)
         self._workers = float(model.population.weight.sum())
+        self._sme_firms = np.isin(model.population.firm_class, [SIZE_CLASSES.index(k) for k in SME_CLASSES])
         self._class_workers = np.bincount(model.population.worker_class, weights=model.population.weight,
                                           minlength=len(SIZE_CLASSES))
 
@@ -101,20 +116,33 @@ class Metrics:
         return self._allowed_days
 
     def record_day(self, *, day, remote, rem_i, veh, vol, od_min, round_trip_min, round_delay_min,
-                   load, commute_kg, home_kg, extra_kg, heating, quit_i, present=1.0) -> None:
-        """Add one day. Arrays are per worker unless named otherwise (remote: bool; rem_i: ids of the
-        remote workers; home_kg: kg of a remote day at home; extra_kg: per remote worker, as rem_i;
-        quit_i: ids of today's quitters; veh: OD x slot; vol: link x slot; present: share of workers not on
-        leave, which scales today's commutes and remote days: veh arrives scaled, the rest is scaled here)."""
+                   load, commute_kg, home_kg, extra_kg, heating, quits, strain, present=1.0) -> None:
+        """Add one day. Arrays are per worker unless named otherwise (remote: bool, at home and employed;
+        rem_i: ids of the remote workers; home_kg: kg of a remote day at home; extra_kg: per remote
+        worker, as rem_i; quits: the :class:`~sim.behaviour.wellbeing.Quits` of today; strain: the
+        :class:`~sim.behaviour.wellbeing.Strain`; veh: OD x slot; vol: link x slot; present: share of
+        workers not on leave, which scales today's commutes and remote days: veh arrives scaled, the rest
+        is scaled here). A vacant position (``model.employed`` False) lived nothing (its trip arrays are
+        zero) and counts in no figure."""
         m = self.model
-        pop, w, sc = m.population, m.population.weight, m.scenario
+        pop, sc = m.population, m.scenario
+        employed = m.employed
+        w = pop.weight * employed  # today's weights: zero for a vacant position
         if m.calendar.week_start(day) or not self.rows:  # the plan, hence who is allowed, changes each week
             self._start_week()
         year = m.calendar.year_index(day)
         if year >= len(self._year_first_row):  # a new year of the run: mark where its totals start
             self._year_first_row.append(len(self.rows))
             self._year_trips.append(self.mode_trips.copy())
-        self._week_days.append(m.calendar.weekday(day))
+            self._year_vc_sum.append(self.link_peak_vc_sum.copy())
+        weekday = m.calendar.weekday(day)
+        self._week_days.append(weekday)
+        vac = np.nonzero(~employed)[0]
+        if len(vac):  # the week's plan counts these days when the week is added: take them out now
+            planned_remote = self._week_remote_t[weekday][vac]
+            self._remote_days[vac] -= planned_remote
+            np.subtract.at(self._mode_trips_t, (self._week_mode[vac], vac), (~planned_remote).astype(np.int32))
+            self._allowed_days[vac] -= self._allowed[vac]
         if present != 1.0:  # the August slowdown: those on leave neither commute nor work at home
             round_trip_min, round_delay_min, commute_kg = (round_trip_min * present, round_delay_min * present,
                                                            commute_kg * present)
@@ -123,10 +151,14 @@ class Metrics:
         self.co2_commute_kg += commute_kg
         self.co2_home_kg[rem_i] += home_kg + extra_kg
         stress = m.stress
-        high = stress > sc.wellbeing.high_stress_threshold
-        self.stress_sum += stress
+        high = (stress > m.calibration.high_stress_threshold) & employed
+        self.stress_sum += stress * employed
         self.high_stress_days += high
-        self.quits[quit_i] += 1
+        self.employed_days += employed
+        self.quits[quits.ids] += 1
+        self.expected_quits += quits.p
+        if self._j2j is None:
+            self._j2j = reason_shares(sc.wellbeing)[:, REASONS.index("job_to_job")]
 
         cap = m.city.link_capacity_vph[:, None]
         vc_peak = (vol[:, m.peak_slots] / cap).max(axis=1) if len(m.peak_slots) else np.zeros(len(cap))
@@ -136,15 +168,23 @@ class Metrics:
         commuter_veh_link = m.paths.Pt @ veh_od
         self.link_vkm += 2 * commuter_veh_link * m.city.link_km
 
-        W = self._workers
+        W = _wsum(pop.weight, employed.astype(np.float64))
         w_rem = w[rem_i]
         remote_w = float(w_rem.sum())
         mode_rem = self._week_mode[rem_i]
         trips = self._week_by_mode - np.bincount(mode_rem, weights=w_rem, minlength=len(MODES))
+        if len(vac):
+            trips -= np.bincount(self._week_mode[vac], weights=pop.weight[vac], minlength=len(MODES))
         car_vkm = 2 * _wsum(m.routes.od_km[m.active_od], veh_od)  # veh: vehicles, i.e. workers / occupancy
         car_veh_h = _wsum(self._week_car_w, round_trip_min) / 60.0 / sc.mode.car_occupancy
-        w_quit = w[quit_i]
-        woman_quit = pop.woman[quit_i]
+        w_quit = pop.weight[quits.ids]
+        woman_quit = m.woman[quits.ids]
+        mother_quit = quits.cell[quits.ids] == 3
+        exit_quit = quits.reason != REASONS.index("job_to_job")
+        eq = pop.weight * quits.p  # expected quits today (p is 0 for a vacant position)
+        eq_cell = np.bincount(quits.cell, weights=eq, minlength=4)
+        ex_cell = eq_cell * (1.0 - self._j2j)
+        emp_cell = np.bincount(quits.cell, weights=w, minlength=4)
         row = {
             "day": day, "date": m.date(day).isoformat(), "year": m.calendar.year_index(day),
             "weekday": WEEKDAYS[m.calendar.weekday(day)], "heating_season": bool(heating), "present_share": present,
@@ -162,50 +202,60 @@ class Metrics:
             "co2_extra_trips_t": _wsum(w_rem, extra_kg) / 1000.0,
             "mean_stress": _wsum(w, stress) / W,
             "high_stress_share": _wsum(w, high) / W,
+            **{f"strain_{c}": _wsum(w, strain.parts[k]) / W for k, c in enumerate(COMPONENTS)},
+            "women_employed": float(emp_cell[2] + emp_cell[3]),
+            "men_employed": float(emp_cell[0] + emp_cell[1]),
+            "mothers_u3_employed": float(emp_cell[3]),
             "quits_women": float(w_quit[woman_quit].sum()),
             "quits_men": float(w_quit[~woman_quit].sum()),
+            "quits_mothers_u3": float(w_quit[mother_quit].sum()),
+            "exits_women": float(w_quit[woman_quit & exit_quit].sum()),
+            "expected_quits_women": float(eq_cell[2] + eq_cell[3]),
+            "expected_quits_men": float(eq_cell[0] + eq_cell[1]),
+            "expected_quits_mothers_u3": float(eq_cell[3]),
+            "expected_exits_women": float(ex_cell[2] + ex_cell[3]),
         }
         row["co2_home_t"] = row["co2_home_energy_t"] + row["co2_extra_trips_t"]
         row["co2_net_t"] = row["co2_commute_t"] + row["co2_home_t"]
         row.update(self._allowed_share)
         self.rows.append(row)
+        self._programme_rows.append(self._programme_state())
 
     # ------------------------------------------------------------------ outputs
     def daily(self) -> dict[str, list]:
         """Columns of the daily table."""
         return {k: [r[k] for r in self.rows] for k in self.rows[0]} if self.rows else {}
 
-    def _group(self, key: np.ndarray, n_groups: int, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Weighted figures by group: ``key`` is the group of each worker (of the workers ``rows``, a
-        mask or index, when given); every share is a ratio of the group's per-worker totals."""
+    def _group(self, key: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
         m = self.model
         w = m.population.weight
         days = max(len(self.rows), 1)
-        sel = slice(None) if rows is None else rows
-        w = w[sel]
-        wsum = np.bincount(key, weights=w, minlength=n_groups)
+        wsum = np.bincount(key, weights=w, minlength=n_groups)  # positions represented
+        # worker-days employed: the denominator of every per-worker figure (a vacant position counts none)
+        wdays = np.bincount(key, weights=w * self.employed_days, minlength=n_groups)
 
         def tot(x):
-            return np.bincount(key, weights=w * x[sel], minlength=n_groups)
+            return np.bincount(key, weights=w * x, minlength=n_groups)
 
         def per(x, d):
             return np.divide(x, d, out=np.zeros(n_groups), where=d > 0)
 
-        mode_trips = self.mode_trips
-        trips = np.stack([tot(mode_trips[:, i]) for i in range(len(MODES))], axis=1)
+        trips = np.stack([tot(self.mode_trips[:, i]) for i in range(len(MODES))], axis=1)
         all_trips = trips.sum(axis=1)
         out = {
             "workers": wsum,
-            "allowed_share": per(tot(self.allowed_days), wsum * days),
-            "remote_share": per(tot(self.remote_days), wsum * days),
+            "workers_employed": wdays / days,  # mean over the days: a vacant position holds nobody
+            "allowed_share": per(tot(self.allowed_days), wdays),
+            "remote_share": per(tot(self.remote_days), wdays),
             **{f"share_{k}": per(trips[:, i], all_trips) for i, k in enumerate(MODES)},
-            "car_vkm": tot(mode_trips[:, CAR] * 2 * m.dist_km) / m.scenario.mode.car_occupancy,
-            "commute_hours_per_worker": per(tot(self.commute_min) / 60.0, wsum),
+            "car_vkm": tot(self.mode_trips[:, CAR] * 2 * m.dist_km) / m.scenario.mode.car_occupancy,
+            "commute_hours_per_worker": per(tot(self.commute_min) / 60.0 * days, wdays),  # per mean employed worker
             "co2_commute_t": tot(self.co2_commute_kg) / 1000.0,
             "co2_home_t": tot(self.co2_home_kg) / 1000.0,
-            "mean_stress": per(tot(self.stress_sum), wsum * days),
-            "high_stress_share": per(tot(self.high_stress_days), wsum * days),
-            "quits_per_1000_per_year": per(tot(self.quits) * 1000.0 * WORKDAYS_PER_YEAR / days, wsum),
+            "mean_stress": per(tot(self.stress_sum), wdays),
+            "high_stress_share": per(tot(self.high_stress_days), wdays),
+            "quits_per_1000_per_year": per(tot(self.quits) * 1000.0 * WORKDAYS_PER_YEAR, wdays),
+            "expected_quits_per_1000_per_year": per(tot(self.expected_quits) * 1000.0 * WORKDAYS_PER_YEAR, wdays),
         }
         return out
 
@@ -220,28 +270,32 @@ class Metrics:
                    "kind": [ZONE_KINDS[k] for k in city.kind], "x_km": city.x_km.tolist(), "y_km": city.y_km.tolist(),
                    "jobs_filled": jobs.tolist(), **_lists(self._place(home, city.n_zones)),
                    "geometry_wkb": geometry_wkb(zone_geometry(city))}
-        g = pop.woman.astype(np.int64) * 2 + pop.caregiver.astype(np.int64)
+        # by the position's holder at the end of the run (a position refilled during the run counts its
+        # earlier holders' days in the last holder's group; quits are counted by group on the day in the daily series)
+        g = m.woman.astype(np.int64) * 2 + m.caregiver.astype(np.int64)
         by_gc = {"gender": ["man", "man", "woman", "woman"], "caregiver": [False, True, False, True],
                  **_lists(self._group(g, 4))}
+        care = np.where(m.child_group > 0, m.child_group, np.where(m.dependant, 4, 0)).astype(np.int64)
+        by_care = {"gender": ["man"] * 5 + ["woman"] * 5, "care_group": list(CARE_GROUP_NAMES) * 2,
+                   **_lists(self._group(m.woman.astype(np.int64) * 5 + care, 10))}
         seg = self._group(m.segment.astype(np.int64), len(SEGMENTS))
         by_segment = {"segment": list(SEGMENTS), **_lists(seg)}
-        tables = {"by_size_class": by_class, "by_zone": by_zone, "by_gender_caregiver": by_gc, "by_segment": by_segment}
+        tables = {"by_size_class": by_class, "by_zone": by_zone, "by_gender_caregiver": by_gc,
+                  "by_gender_care_group": by_care, "by_segment": by_segment}
         for name, grouping in (("by_municipio", municipio_groups(city)), ("by_comune", comune_groups(city))):
             if grouping is not None:  # absent when the city has no Municipio (no comune)
-                g = grouping.of_zone[home]
-                inside = g >= 0
+                n = grouping.n_groups
+                key = np.where(grouping.of_zone >= 0, grouping.of_zone, n)[home]  # outside every group: n
                 tables[name] = {**grouping.columns, "zones": grouping.zones.tolist(),
-                                **_lists(self._place(g[inside], grouping.n_groups, inside))}
+                                **{k: v[:n] for k, v in _lists(self._place(key, n + 1)).items()}}
         return tables
 
-    def _place(self, key: np.ndarray, n_groups: int, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """:meth:`_group` of the workers ``rows`` (all by default) by home place, with the sampled head
-        count, car round trips over the run and ``car_share`` (car trips / all office-day trips)."""
-        g = self._group(key, n_groups, rows)
-        w = self.model.population.weight if rows is None else self.model.population.weight[rows]
-        car = self.mode_trips[:, CAR] if rows is None else self.mode_trips[rows, CAR]
-        return {"workers_sampled": np.bincount(key, minlength=n_groups), **g,
-                "car_trips": np.bincount(key, weights=w * car, minlength=n_groups),
+    def _place(self, key: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
+        """:meth:`_group` by home place, with the sampled head count, car round trips over the run and
+        ``car_share`` (car trips / all office-day trips of the place's resident workers)."""
+        g = self._group(key, n_groups)
+        car = np.bincount(key, weights=self.model.population.weight * self.mode_trips[:, CAR], minlength=n_groups)
+        return {"workers_sampled": np.bincount(key, minlength=n_groups), **g, "car_trips": car,
                 "car_share": g["share_car"]}
 
     def links(self) -> dict[str, list]:
@@ -256,40 +310,64 @@ class Metrics:
                 "peak_vc_mean": (self.link_peak_vc_sum / days).tolist(), "peak_vc_max": self.link_peak_vc_max.tolist(),
                 "commuter_vkm": self.link_vkm.tolist()}
 
+    def commute_time_bands_milan(self) -> dict[str, float]:
+        """Shares of Milan residents working in Milan by their mean one-way door-to-door time on office
+        days, in the Istat 2011 bands (a worker's usual time, as the census asks it)."""
+        m = self.model
+        days = len(self.rows)
+        office = days - self.remote_days
+        both = m.city.in_milan[m.population.home] & m.city.in_milan[m.population.work] & (office > 0)
+        one_way = self.commute_min[both] / (2.0 * office[both])
+        return time_band_shares(one_way, m.population.weight[both])
+
     def summary(self) -> dict:
         """The ``summary.json`` figures of this run (``hours_saved_per_worker`` is added by the runner)."""
-        return self._summary_of(self.rows, self.mode_trips)
+        return self._summary_of(0, len(self.rows), mode_trips=self.mode_trips, link_vc_sum=self.link_peak_vc_sum)
 
     def by_year(self) -> list[dict]:
         """The summary figures of each year of the run (a year: the 12 months from the start, or its part
         the run covers), each with ``year`` (1 = the first), its first date and its workdays."""
         out = []
         bounds = [*self._year_first_row, len(self.rows)]
-        ends = [*self._year_trips[1:], self.mode_trips]
+        trips_end = [*self._year_trips[1:], self.mode_trips]
+        vc_end = [*self._year_vc_sum[1:], self.link_peak_vc_sum]
         for y, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-            rows = self.rows[a:b]
-            s = self._summary_of(rows, ends[y] - self._year_trips[y])
+            s = self._summary_of(a, b, mode_trips=trips_end[y] - self._year_trips[y],
+                                 link_vc_sum=vc_end[y] - self._year_vc_sum[y])
             for k in ("scenario", "seed", "scale", "workers_sampled"):  # the run's, said once at the top
                 del s[k]
-            out.append({"year": y + 1, "first_date": rows[0]["date"], **s})
+            out.append({"year": y + 1, "first_date": self.rows[a]["date"], **s})
         return out
 
-    def _summary_of(self, rows: list[dict], mode_trips: np.ndarray) -> dict:
-        """The summary figures over the daily ``rows`` (the run, or a year of it); ``mode_trips``: each
-        worker's office trips by mode over those days (n, 5), for the modal split by segment.
+    def _summary_of(self, first: int, end: int, *, mode_trips: np.ndarray, link_vc_sum: np.ndarray) -> dict:
+        """The summary figures over the daily rows ``first:end`` (the run, or a year of it); ``mode_trips``:
+        each worker's office trips by mode over those days (n, 5), for the modal split by segment;
+        ``link_vc_sum``: each link's daily peak volume/capacity summed over those days.
 
         Rates per year (quits) are per working year of ``WORKDAYS_PER_YEAR`` workdays, the year the
         calibration converts annual targets with, whatever the calendar year's own count (248-253).
+        Stocks (women employed, SME firms offering smart working, welfare coverage) are the period's last day's.
         """
         m = self.model
         sc, pop = m.scenario, m.population
+        rows = self.rows[first:end]
         d = {k: [r[k] for r in rows] for k in rows[0]}
         days = len(rows)
         w = pop.weight
         workers = float(w.sum())
-        women = float(w[pop.woman].sum())
-        men = workers - women
         year = WORKDAYS_PER_YEAR / days
+        # per worker and per 1,000: over the mean employed (a vacant position is nobody)
+        employed = [r["women_employed"] + r["men_employed"] for r in rows]
+        emp, women, men, mothers = (float(np.mean(x)) for x in (employed, d["women_employed"], d["men_employed"],
+                                                              d["mothers_u3_employed"]))
+
+        def per_1000(series: str, den: float) -> float:
+            return float(sum(d[series])) / den * 1000.0 * year if den else 0.0
+
+        women_start = float(w[pop.woman].sum())
+        # women employed after the period's last day: that day's employed less that day's quitters
+        women_end = rows[-1]["women_employed"] - rows[-1]["quits_women"]
+        strain = np.array([np.mean(d[f"strain_{c}"]) for c in COMPONENTS])
         trips = np.array([sum(d[f"trips_{k}"]) for k in MODES])
         seg_key = m.segment.astype(np.int64)
         seg_trips = np.stack([np.bincount(seg_key, weights=w * mode_trips[:, i], minlength=len(SEGMENTS))
@@ -298,8 +376,8 @@ class Metrics:
         seg_share = np.divide(seg_trips, seg_all[:, None], out=np.zeros_like(seg_trips), where=seg_all[:, None] > 0)
         office_by_wd = {}
         for wd in WEEKDAYS:
-            vals = [r["office_workers"] for r in rows if r["weekday"] == wd]
-            office_by_wd[wd] = round(float(np.mean(vals)) / workers, 6) if vals else None
+            vals = [r["office_workers"] / e for r, e in zip(rows, employed) if r["weekday"] == wd]
+            office_by_wd[wd] = round(float(np.mean(vals)), 6) if vals else None
         s = {
             "scenario": sc.name,
             "workers": round(workers, 3),
@@ -307,33 +385,73 @@ class Metrics:
             "days": days,
             "seed": sc.seed,
             "scale": sc.scale,
-            "remote_share": float(np.mean(d["remote_share"])),
+            # remote worker-days over employed worker-days (a vacant position is nobody)
+            "remote_share": float(sum(r["remote_share"] * e for r, e in zip(rows, employed)) / sum(employed)),
             "car_vkm": float(sum(d["car_vkm"])),
             "co2_commute_t": float(sum(d["co2_commute_t"])),
             "co2_home_t": float(sum(d["co2_home_t"])),
             "co2_home_energy_t": float(sum(d["co2_home_energy_t"])),
             "co2_extra_trips_t": float(sum(d["co2_extra_trips_t"])),
-            "commute_hours_per_worker": float(sum(d["commute_hours"])) / workers,
-            "office_days_per_worker": float(sum(d["office_workers"])) / workers,
+            "commute_hours_per_worker": float(sum(d["commute_hours"])) / emp,
+            "office_days_per_worker": float(sum(d["office_workers"])) / emp,
             "delay_hours": float(sum(d["delay_hours"])),
             "mean_stress": float(np.mean(d["mean_stress"])),
             "high_stress_share": float(np.mean(d["high_stress_share"])),
-            "quits_women_per_1000": float(sum(d["quits_women"])) / women * 1000.0 * year if women else 0.0,
-            "quits_men_per_1000": float(sum(d["quits_men"])) / men * 1000.0 * year if men else 0.0,
+            # expected quits (the sum of the daily quit probabilities: no sampling noise) and the realised draws
+            "quits_women_per_1000": per_1000("expected_quits_women", women),
+            "quits_men_per_1000": per_1000("expected_quits_men", men),
+            "quits_women_per_1000_realised": per_1000("quits_women", women),
+            "quits_men_per_1000_realised": per_1000("quits_men", men),
+            "mothers_u3_quits_per_1000": per_1000("expected_quits_mothers_u3", mothers),
+            "mothers_u3_quits_per_1000_realised": per_1000("quits_mothers_u3", mothers),
+            "exits_from_work_women_per_1000": per_1000("expected_exits_women", women),
+            "exits_from_work_women_per_1000_realised": per_1000("exits_women", women),
+            "women_employed_end": women_end / women_start * 1000.0 if women_start else 0.0,
+            **{f"strain_share_{c}": float(strain[k] / strain.sum()) if strain.sum() > 0 else 0.0
+               for k, c in enumerate(COMPONENTS)},
             "modal_split": dict(zip(MODES, (trips / trips.sum()).tolist() if trips.sum() > 0 else [0.0] * 5)),
             "modal_split_by_segment": {s_: {k: float(seg_share[i, j]) for j, k in enumerate(MODES)}
                                        for i, s_ in enumerate(SEGMENTS)},
             "adoption_by_size": {k: float(np.mean(d[f"allowed_{k}"])) for k in SIZE_CLASSES},
             "office_attendance_by_weekday": office_by_wd,
             "peak_extra_time": float(np.mean(d["peak_extra_time"])),
-            "peak_vc_max": float(np.max(d["peak_vc_max"])),
+            # the congestion map's darkest road: each link's peak volume/capacity averaged over the workdays,
+            # the highest link (one definition for the table and the map's title)
+            "peak_vc_max": float(np.max(link_vc_sum / days)) if len(link_vc_sum) else 0.0,
             "transit_peak_load": float(np.mean(d["transit_peak_load"])),
             "car_vehicle_hours": float(sum(d["car_vehicle_hours"])),
             # over a working year from the start, whatever the period (a property of the emission factors)
             "break_even_km": break_even_km(sc.emissions, heating_fraction(sc.emissions, m.calendar.dates(WORKDAYS_PER_YEAR))),
         }
         s["co2_net_t"] = s["co2_commute_t"] + s["co2_home_t"]
+        s.update(self._programme(d, self._programme_rows[end - 1]))
         return s
+
+    def _programme_state(self) -> tuple[float, float]:
+        """Today's share of SME firms offering smart working and share of workers covered by corporate
+        welfare (both move: adoption monthly, a timed welfare lever weekly)."""
+        m = self.model
+        pop, firms = m.population, self._sme_firms
+        regime = m.scenario.policy.smart_working
+        adopting = {"off": 0.0, "all_remote": 1.0}.get(regime)  # the limit cases: nobody / everybody allowed
+        if adopting is None:
+            adopting = float(np.mean(m.adopted[firms])) if firms.any() else 0.0
+        covered = m.welfare_cut > 0
+        return adopting, float(pop.weight[covered].sum() / pop.weight.sum())
+
+    def _programme(self, d: dict, last_state: tuple[float, float]) -> dict[str, float]:
+        """The Comune's programme KPIs: SME smart-working uptake (workers allowed, firms offering it) and
+        corporate-welfare coverage (``last_state``: :meth:`_programme_state` on the period's last day)."""
+        sme = [SIZE_CLASSES.index(k) for k in SME_CLASSES]
+        workers = self._class_workers[sme]
+        allowed = sum(np.asarray(d[f"allowed_{SIZE_CLASSES[i]}"]) * self._class_workers[i] for i in sme)
+        adopting, coverage = last_state
+        return {
+            # mean over the days of the share of SME workers allowed (each day's share from the week's plan)
+            "sme_allowed_share": float(np.mean(allowed) / workers.sum()) if workers.sum() > 0 else 0.0,
+            "sme_firms_adopting_share": adopting,
+            "welfare_coverage_share": coverage,
+        }
 
 
 def _wsum(a: np.ndarray, b: np.ndarray) -> float:

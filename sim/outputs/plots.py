@@ -434,7 +434,7 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
     fig = plt.figure(figsize=(11.8, SIZE[1]) if zoom else SIZE, dpi=DPI)
     title = "Where are roads congested at the morning peak?"
     if worst is not None:
-        title += f" Worst road: v/c {worst:.2f}"
+        title += f" Most congested road: v/c {worst:.2f} (workday mean)"
     fig.text(0.012, 0.975, title, fontsize=12, fontweight="bold", va="top", ha="left")
     fig.text(0.012, 0.915, run.caption(), fontsize=8, color=GREY, va="top", ha="left")
     if zoom:
@@ -599,7 +599,7 @@ def plot_co2(run: _Run, path: Path) -> Path:
 
 # ------------------------------------------------------------------------------------------ 7 stress
 def plot_stress(run: _Run, path: Path) -> Path:
-    thr = ((run.scenario.get("wellbeing") or {}).get("high_stress_threshold"))
+    thr = (run.summary.get("calibration") or {}).get("high_stress_threshold")  # calibrated on the baseline (EWCS share)
     share = float(run.summary.get("high_stress_share", 0.0))
     fig, axes = _figure(run, f"Who is stressed? {format_value('high_stress_share', share)} of workers above the "
                              "high-stress level",
@@ -773,7 +773,7 @@ def zone_map_figure(run: _Run, metric_key: str):
         _note(ax, "No zone boundaries in this results folder (written before maps by zone)")
         return fig, None
     zm = zone_map(fig, geoms=geoms, values=values, unit=metric.unit, label=metric.label, cmap=metric.cmap,
-                  milan=milan_zones(Z))
+                  milan=milan_zones(Z), hatched_label=metric.no_data_label)
     return fig, zm
 
 

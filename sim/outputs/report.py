@@ -41,10 +41,13 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from sim import __version__
-from sim.outputs.compare import CompareError, Source, build_rows, make_plots, notes, read_sources
+from sim.outputs.advice import horizon_warnings, read_daily
+from sim.outputs.compare import (CompareError, Source, build_rows, make_plots, noise_verdict, notes,
+                                 read_sources)
 from sim.outputs import kpis
 from sim.outputs.appraisal import appraise_runs, scenario_from, unit_values
 from sim.outputs.plots import policy_starts
+from sim.i18n import DEFAULT_LANGUAGE, check_language, has, localise_number, long_date, number, t
 from sim.outputs.results import RunFolder, RunFolderError, read_run
 from sim.scenario.docs import schema_rows
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WORKDAYS_PER_YEAR
@@ -57,45 +60,19 @@ class ReportError(Exception):
 # ------------------------------------------------------------------------------------------ wording
 # KPI labels, units and number formats: sim.outputs.kpis
 
-# the question each plot answers (file name -> caption); unknown files get their file name
-CAPTIONS = {
-    "remote_share.png": "How many people work remotely, day by day? The share of all workers working remotely on "
-                        "each workday, its 5-workday mean, and the share allowed to work remotely by their employer.",
-    "office_attendance_by_weekday.png": "Which weekdays are offices busiest? The share of all workers at the office "
-                                        "on each weekday: the days when roads and trains are fullest.",
-    "modal_split.png": "How do commuters travel on office days? Share of commuting trips by mode, overall and for "
-                       "each commute segment (inside Milan, entering, leaving, hinterland to hinterland).",
-    "car_traffic.png": "How much car commuting and congestion, day by day? Commuters' vehicle-km and the hours they "
-                       "lose in congestion, against the same run without smart working.",
-    "congestion_map.png": "Where are roads congested at the morning peak? Each road link coloured by its peak "
-                          "volume/capacity ratio (above 1: queues).",
-    "co2_by_source.png": "How much CO2, and from where? Daily CO2 of commuting trips and of remote days (extra home "
-                         "energy and car trips), against the same run without smart working; shaded: the heating "
-                         "season, when a remote day at home emits more.",
-    "stress.png": "Who is stressed? The share of workers above the high-stress level by gender and care duties, "
-                  "and mean stress by workday against the same run without smart working.",
-    "quits.png": "Who quits over commuting and stress? Resignations per 1,000 employed a year by gender, against "
-                 "the same run without smart working, and by gender and care duties (few events in short or small "
-                 "runs: read with care).",
-    "adoption_by_size.png": "Which employers allow smart working? The share of workers allowed to work remotely, "
-                            "by firm size, against the Osservatorio Smart Working targets.",
-    "compare_headline_pct.png": "How much does each scenario change the headline indicators? Percent change from "
-                                "the baseline (bars: 95% intervals, when the runs have replications).",
-    "compare_modal_split.png": "Does the scenario change how people travel? Share of commuting trips by mode in "
-                               "each run (first row: the baseline).",
-}
-SECTION_TITLES = {
-    "general": "Run: name, seed, days, sample",
-    "city": "City, roads and transit",
-    "population": "Population and firms",
-    "adoption": "Adoption of smart working by employers",
-    "remote_days": "Choice of remote days",
-    "mode": "Choice of mode and departure time",
-    "traffic": "Traffic and transit crowding",
-    "emissions": "Emissions",
-    "wellbeing": "Stress and quits",
-    "policy": "Policy levers",
-}
+# the question each plot answers (file name -> catalogue key caption.<stem>), in the report's order;
+# unknown files get their file name. Section titles of the scenario: catalogue keys section.<name>.
+PLOT_ORDER = ("remote_share.png", "adoption_by_size.png", "office_attendance_by_weekday.png", "modal_split.png",
+              "car_traffic.png", "congestion_map.png", "map_remote_share.png", "map_car_share.png", "co2_by_source.png", "stress.png", "quits.png",
+              "compare_headline_pct.png", "compare_modal_split.png")
+
+
+def plot_caption(name: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The question a plot answers, in ``lang`` (the file name for a plot the catalogue does not know)."""
+    key = f"caption.{Path(name).stem}"
+    return t(key, lang) if has(key, lang) else name
+
+
 MANIFEST_ORDER = ("package", "package_version", "git_commit", "command_line", "seed", "scale", "days",
                   "workers_sampled", "started", "finished", "wall_seconds", "peak_rss_mb", "python", "numpy", "mesa",
                   "platform")
@@ -103,41 +80,42 @@ _MISSING = object()
 
 
 # ------------------------------------------------------------------------------------------ numbers
-def input_pct(x: float | None) -> str:
+def input_pct(x: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
     """An input share (a target) as typed: 0.53 -> 53%."""
-    return "n/a" if x is None else f"{100 * float(x):.4g}%"
+    return t("number.missing", lang) if x is None else localise_number(f"{100 * float(x):.4g}", lang) + "%"
 
 
-def scalar_text(v: Any) -> str:
-    """A scenario value as a planner reads it (YAML spelling for booleans and null)."""
+def scalar_text(v: Any, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A scenario value as a planner reads it (YAML spelling for booleans; numbers in ``lang``)."""
     if v is _MISSING:
-        return "(not in this run)"
+        return t("report.not_in_run", lang)
     if v is None:
-        return "none"
+        return t("report.none", lang)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
-        return f"{v:,}" if abs(v) >= 1000 else str(v)
+        return localise_number(f"{v:,}" if abs(v) >= 1000 else str(v), lang)
     if isinstance(v, float):
-        return f"{v:,g}" if abs(v) >= 1000 else f"{v:g}"
+        return localise_number(f"{v:,g}" if abs(v) >= 1000 else f"{v:g}", lang)
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(scalar_text(x) for x in v) + "]"
+        return "[" + "; ".join(scalar_text(x, lang) for x in v) + "]" if lang != "en" else \
+            "[" + ", ".join(scalar_text(x, lang) for x in v) + "]"
     if isinstance(v, dict):
-        return "; ".join(f"{k}: {scalar_text(x)}" for k, x in v.items()) if all(
+        return "; ".join(f"{k}: {scalar_text(x, lang)}" for k, x in v.items()) if all(
             not isinstance(x, dict) for x in v.values()) else " | ".join(
-            f"{k}: {scalar_text(x)}" for k, x in v.items())
+            f"{k}: {scalar_text(x, lang)}" for k, x in v.items())
     return str(v)
 
 
-def value_html(v: Any) -> str:
+def value_html(v: Any, lang: str = DEFAULT_LANGUAGE) -> str:
     """A scenario value for a table cell: a mapping one entry per line (``micro: 0.3``)."""
     if isinstance(v, dict) and v:
         def inner(x: Any) -> str:
             if isinstance(x, dict):
-                return ", ".join(f"{k} {scalar_text(y)}" for k, y in x.items())
-            return scalar_text(x)
+                return "; ".join(f"{k} {scalar_text(y, lang)}" for k, y in x.items())
+            return scalar_text(x, lang)
         return "<br>".join(f"{_e(k)}: {_e(inner(x))}" for k, x in v.items())
-    return _e(scalar_text(v))
+    return _e(scalar_text(v, lang))
 
 
 def _e(x: Any) -> str:
@@ -148,9 +126,10 @@ def _e(x: Any) -> str:
 class _Run:
     """One results folder as the report reads it."""
 
-    def __init__(self, run: RunFolder, label: str, shown_path: str | None = None):
+    def __init__(self, run: RunFolder, label: str, shown_path: str | None = None, lang: str = DEFAULT_LANGUAGE):
         self.folder = run.folder
         self.label = label
+        self.lang = lang
         self.shown_path = shown_path if shown_path is not None else str(run.folder.resolve())
         self.summary = run.summary
         self.scenario = run.scenario
@@ -179,8 +158,8 @@ class _Run:
 
 
 def sort_plots(paths) -> list[Path]:
-    """Known plots in the order of :data:`CAPTIONS`, then the others by name."""
-    order = {name: i for i, name in enumerate(CAPTIONS)}
+    """Known plots in the order of :data:`PLOT_ORDER`, then the others by name."""
+    order = {name: i for i, name in enumerate(PLOT_ORDER)}
     return sorted(paths, key=lambda p: (order.get(p.name, len(order)), p.name))
 
 
@@ -252,7 +231,7 @@ def schema_row_for(path: str, by_key: dict[str, dict]) -> dict | None:
     return None
 
 
-_NOT_LEVERS = frozenset({"name", "description", "extends"})
+_NOT_LEVERS = frozenset({"name", "description", "extends", "report"})  # report: how it is written, not run
 
 
 def scenario_diff(base: dict, other: dict) -> list[tuple[str, Any, Any]]:
@@ -289,21 +268,21 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
     return struct.unpack(">II", data[16:24])
 
 
-def figure_html(path: Path, caption: str | None = None) -> str:
+def figure_html(path: Path, caption: str | None = None, lang: str = DEFAULT_LANGUAGE) -> str:
     """A ``<figure>`` with the PNG embedded as a data URI (or a note if the file is not a PNG)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return f'<p class="note">{_e(path.name)}: cannot be read ({_e(exc.strerror or exc)}).</p>'
-    return png_html(data, path.name, caption)
+        return f'<p class="note">{_e(t("report.cannot_read", lang, name=path.name, why=exc.strerror or exc))}</p>'
+    return png_html(data, path.name, caption, lang)
 
 
-def png_html(data: bytes, name: str, caption: str | None = None) -> str:
+def png_html(data: bytes, name: str, caption: str | None = None, lang: str = DEFAULT_LANGUAGE) -> str:
     """A ``<figure>`` of PNG bytes (named ``name``) embedded as a data URI."""
     size = _png_size(data)
     if size is None:
-        return f'<p class="note">{_e(name)}: not a PNG image, left out.</p>'
-    caption = caption if caption is not None else CAPTIONS.get(name, name)
+        return f'<p class="note">{_e(t("report.not_png", lang, name=name))}</p>'
+    caption = caption if caption is not None else plot_caption(name, lang)
     uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
     return (f'<figure><img src="{uri}" width="{size[0]}" height="{size[1]}" alt="{_e(caption)}">'
             f'<figcaption>{_e(caption)} <span class="file">{_e(name)}</span></figcaption></figure>')
@@ -331,7 +310,7 @@ def _label_cell(key: str, label: str) -> str:
     return f'{_e(label)}<span class="key">{_e(key)}</span>'
 
 
-def _date_text(iso: str | None) -> str:
+def _date_text(iso: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
     if not iso:
         return ""
     try:
@@ -341,109 +320,122 @@ def _date_text(iso: str | None) -> str:
             d = dt.datetime.combine(dt.date.fromisoformat(str(iso)), dt.time())
         except ValueError:
             return str(iso)
-    return f"{d.day} {d:%B %Y}"
+    return long_date(d, lang)
 
 
 # ------------------------------------------------------------------------------------------ sections
 def _run_words(run: _Run) -> str:
-    s = run.summary
+    s, lang = run.summary, run.lang
     workers = s.get("workers")
     scale = s.get("scale")
     sampled = s.get("workers_sampled") or run.manifest.get("workers_sampled")
     days = s.get("days")
     parts = []
     if workers is not None:
-        pop = f"{workers:,.0f} workers with jobs in metropolitan Milan"
+        pop = t("report.population", lang, workers=localise_number(f"{workers:,.0f}", lang))
         if scale is not None and scale < 1:
             each = f"{1 / scale:,.0f}" if 1 / scale >= 10 else f"{1 / scale:.3g}"
-            pop += (f", simulated through a {100 * scale:g}% sample"
-                    + (f" ({sampled:,} simulated workers, each standing for about {each})" if sampled else ""))
+            pop += (t("report.sample", lang, pct=localise_number(f"{100 * scale:g}", lang))
+                    + (t("report.sample_detail", lang, sampled=localise_number(f"{sampled:,}", lang),
+                         each=localise_number(each, lang)) if sampled else ""))
         elif scale is not None:
-            pop += " (a 100% sample: every worker simulated)"
+            pop += t("report.sample_full", lang)
         parts.append(pop)
     if days is not None:
         start, years = run.scenario.get("start"), run.scenario.get("years")
-        parts.append(f"{days} workdays of the Italian calendar" + (f" from {_date_text(start)}" if start else "")
-                     + (f" ({years} year{'s' if years > 1 else ''})" if years else ""))
+        parts.append(t("report.workdays", lang, days=days)
+                     + (t("report.workdays_from", lang, date=_date_text(start, lang)) if start else "")
+                     + ((t("report.years_one", lang) if years == 1 else t("report.years_many", lang, years=years))
+                        if years else ""))
     reps = s.get("replications")
     if reps:
         seeds = reps.get("seeds") or []
-        parts.append(f"{reps.get('n', len(seeds))} replications with seeds {seeds[0]} to {seeds[-1]} "
-                     f"(values are means over the seeds, with 95% intervals)" if seeds else "replications")
+        parts.append(t("report.replications", lang, n=reps.get("n", len(seeds)), first=seeds[0], last=seeds[-1])
+                     if seeds else t("report.replications_plain", lang))
     elif s.get("seed") is not None:
-        parts.append(f"random seed {s['seed']}, a single replication (no intervals)")
+        parts.append(t("report.single_seed", lang, seed=s["seed"]))
     return "; ".join(parts)
 
 
-def _levers_table(diffs: list[tuple[str, Any, Any]], by_key: dict, left: str, right: str) -> str:
+def lever_words(key: str, row: dict, lang: str) -> tuple[str, str]:
+    """(plain label, meaning) of a scenario key: the catalogue's for a policy lever, else the schema's meaning."""
+    if has(f"lever.{key}.label", lang):
+        return t(f"lever.{key}.label", lang), t(f"lever.{key}.help", lang)
+    return "", row.get("meaning", "")
+
+
+def _levers_table(diffs: list[tuple[str, Any, Any]], by_key: dict, left: str, right: str,
+                  lang: str = DEFAULT_LANGUAGE) -> str:
     rows = []
     for key, a, b in diffs:
         row = schema_row_for(key, by_key) or {}
         u = row.get("unit", "-")
-        rows.append([f"<code>{_e(key)}</code>", _e(row.get("meaning", "")), _e(scalar_text(a)) + " &rarr; "
-                     + f"<strong>{_e(scalar_text(b))}</strong>", _e("" if u == "-" else u)])
-    return _table(["Key", "What it is", f"{_e(left)} &rarr; {_e(right)}", "Unit"], rows, cls="levers")
+        name, meaning = lever_words(key, row, lang)
+        rows.append([(f"{_e(name)}<span class=key>{_e(key)}</span>" if name else f"<code>{_e(key)}</code>"),
+                     _e(meaning), _e(scalar_text(a, lang)) + " &rarr; " + f"<strong>{_e(scalar_text(b, lang))}</strong>",
+                     _e("" if u == "-" else u)])
+    return _table([t("report.col_key", lang), t("report.col_what", lang), f"{_e(left)} &rarr; {_e(right)}",
+                   t("report.col_unit", lang)], rows, cls="levers")
 
 
-def section_what(runs: list[_Run], rows: list[dict], by_key: dict, note_lines: list[str]) -> str:
+def section_what(runs: list[_Run], rows: list[dict], by_key: dict, note_lines: list[str],
+                 warnings: list[str] = ()) -> str:
     base = runs[0]
-    out = ['<section id="what"><h2>What was run</h2>']
+    lang = base.lang
+    out = [f'<section id="what"><h2>{_e(t("report.what_title", lang))}</h2>']
     texts = [_run_words(r) for r in runs]
     if len(runs) == 1:
-        out.append(f"<p>One simulation of commuting in metropolitan Milan, scenario <strong>{_e(base.name)}</strong>: "
-                   f"{_e(texts[0])}.</p>")
+        out.append("<p>" + t("report.what_one", lang, name=f"<strong>{_e(base.name)}</strong>", text=_e(texts[0]))
+                   + "</p>")
     else:
         names = ", ".join(f"<strong>{_e(r.label)}</strong>" for r in runs[1:])
-        count = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}.get(len(runs), str(len(runs)))
-        out.append(f"<p>{count} simulations of commuting in metropolitan Milan: the baseline "
-                   f"<strong>{_e(base.label)}</strong> and {names}, each compared with the baseline.")
+        count = t(f"report.count_{len(runs)}", lang) if has(f"report.count_{len(runs)}", lang) else str(len(runs))
+        out.append("<p>" + t("report.what_many", lang, count=count, base=f"<strong>{_e(base.label)}</strong>",
+                             names=names))
         if len(set(texts)) == 1:
-            out.append(f" Each run: {_e(texts[0])}.</p>")
+            out.append(" " + t("report.each_run", lang, text=_e(texts[0])) + "</p>")
         else:
-            out.append("</p><ul>" + "".join(f"<li><strong>{_e(r.label)}</strong>: {_e(t)}.</li>"
-                                            for r, t in zip(runs, texts)) + "</ul>")
-    out.append('<p>Every total (vehicle-km, CO2, hours of delay) is for the whole population represented and the '
-               'whole simulated period; "per worker" figures are per worker over that period. The time saved is '
-               'measured against the same run without smart working (same seed, same random draws).</p>')
+            out.append("</p><ul>" + "".join(f"<li><strong>{_e(r.label)}</strong>: {_e(tx)}.</li>"
+                                            for r, tx in zip(runs, texts)) + "</ul>")
+    out.append(f'<p>{_e(t("report.totals", lang))}</p>')
+    for w in warnings:
+        out.append(f'<p class="warn">{_e(t("report.warning", lang, text=w))}</p>')
     for n in note_lines:
-        out.append(f'<p class="warn">Note: {_e(n)}</p>')
+        out.append(f'<p class="warn">{_e(t("report.note", lang, text=n))}</p>')
     descs = [(r, " ".join(str(r.scenario.get("description") or "").split())) for r in runs]
     if any(d for _, d in descs):
-        out.append("<p>The scenarios, as their files describe them:</p>" if len(runs) > 1
-                   else "<p>The scenario, as its file describes it:</p>")
+        out.append(f"<p>{_e(t('report.descs_many' if len(runs) > 1 else 'report.descs_one', lang))}</p>")
     for r, desc in descs:
         if desc:
             out.append(f'<p class="desc"><strong>{_e(r.label if len(runs) > 1 else r.name)}</strong>: {_e(desc)}</p>')
     if len(runs) == 1:
-        out.append("<h3>Policy levers changed from the defaults</h3>")
+        out.append(f"<h3>{_e(t('report.levers_one_title', lang))}</h3>")
         if not base.scenario:
-            out.append('<p class="note">scenario.resolved.yaml is missing: the levers used are unknown.</p>')
+            out.append(f'<p class="note">{_e(t("report.no_resolved", lang))}</p>')
         else:
             diffs = policy_vs_defaults(base.scenario, rows)
             if diffs:
                 n = len(diffs)
-                out.append(f"<p>{'One policy lever differs' if n == 1 else f'{n} policy levers differ'} from the "
-                           "defaults (today's situation):</p>")
-                out.append(_levers_table(diffs, by_key, "default", "this run"))
+                out.append("<p>" + _e(t("report.levers_differ_one", lang) if n == 1
+                                      else t("report.levers_differ_many", lang, n=n)) + "</p>")
+                out.append(_levers_table(diffs, by_key, t("report.col_default", lang), t("report.col_this_run", lang),
+                                         lang))
             else:
-                out.append("<p>None: every policy lever is at its default value, i.e. today's situation (Area C, "
-                           "transit fare and smart working as observed; no new policy). This run is a "
-                           "baseline.</p>")
+                out.append(f"<p>{_e(t('report.levers_none', lang))}</p>")
     else:
-        out.append("<h3>The levers that differ from the baseline</h3>")
+        out.append(f"<h3>{_e(t('report.levers_many_title', lang))}</h3>")
         for r in runs[1:]:
             if not (base.scenario and r.scenario):
-                out.append(f'<p class="note">{_e(r.label)}: scenario.resolved.yaml is missing, the differences '
-                           "are unknown.</p>")
+                out.append(f'<p class="note">{_e(t("report.diff_unknown", lang, label=r.label))}</p>')
                 continue
             diffs = scenario_diff(base.scenario, r.scenario)
+            label = f"<strong>{_e(r.label)}</strong>"
             if diffs:
-                out.append(f"<p><strong>{_e(r.label)}</strong> differs from the baseline in {len(diffs)} "
-                           f"setting{'s' if len(diffs) != 1 else ''}:</p>")
-                out.append(_levers_table(diffs, by_key, "baseline", r.label))
+                out.append("<p>" + (t("report.differs_one", lang, label=label) if len(diffs) == 1
+                                    else t("report.differs_many", lang, label=label, n=len(diffs))) + "</p>")
+                out.append(_levers_table(diffs, by_key, t("report.col_baseline", lang), r.label, lang))
             else:
-                out.append(f"<p><strong>{_e(r.label)}</strong>: no setting differs from the baseline (the same "
-                           "scenario: differences come from the random seed only, if any).</p>")
+                out.append("<p>" + t("report.differs_none", lang, label=label) + "</p>")
     out.append("</section>")
     return "".join(out)
 
@@ -459,37 +451,32 @@ def section_trajectory(runs: list[_Run]) -> str:
     long_runs = [r for r in runs if len((r.summary.get("by_year") or [])) > 1]
     if not long_runs:
         return ""
-    out = ['<section id="trajectory"><h2>Year by year</h2>',
-           "<p>Each year of the run (12 months from the start date) on its own: a programme that ramps up over "
-           "years shows here what the whole-run averages below hide.</p>"]
+    lang = runs[0].lang
+    out = [f'<section id="trajectory"><h2>{_e(t("report.toc_trajectory", lang))}</h2>',
+           f"<p>{_e(t('report.traj_intro', lang))}</p>"]
     for r in long_runs:
         years = r.summary["by_year"]
-        starts = [(n, d) for n, d in policy_starts(r.scenario)]
+        starts = policy_starts(r.scenario)
         out.append(f"<h3>{_e(r.label)}</h3>")
         if starts:
-            out.append("<p>Levers in time: " + ", ".join(f"{_e(n.replace('_', ' '))} from {_e(_date_text(d))}"
-                                                         for n, d in starts) + ".</p>")
-        head = ["Indicator", "Unit"] + [f"Year {y['year']} ({_e(y['first_date'][:4])})" for y in years]
+            levers = ", ".join(t("report.traj_lever_from", lang, lever=t(f"timed_lever.{n}", lang) if has(f"timed_lever.{n}", lang)
+                                 else n.replace("_", " "), date=_date_text(d, lang)) for n, d in starts)
+            out.append(f"<p>{_e(t('report.traj_levers', lang, levers=levers))}</p>")
+        head = [t("report.col_indicator", lang), t("report.col_unit", lang)] + [
+            _e(t("report.traj_year", lang, n=y["year"], year=y["first_date"][:4])) for y in years]
         rows = []
         for key in TRAJECTORY:
             vals = [flatten(y).get(key) for y in years]
             if all(v is None for v in vals):
                 continue
-            rows.append([_label_cell(key, kpis.label(key)), _e(kpis.unit(key))]
-                        + [_e(kpis.format_value(key, v)) for v in vals])
+            rows.append([_label_cell(key, kpis.label(key, lang)), _e(kpis.unit(key, lang))]
+                        + [_e(kpis.format_value(key, v, lang=lang)) for v in vals])
         out.append(_table(head, rows, num_cols=set(range(2, 2 + len(years))), cls="kpis"))
         png = r.folder / "plots" / "trajectory_by_year.png"
         if png.is_file():
-            out.append(figure_html(png, "The run year by year; dotted lines: the start of each timed lever."))
+            out.append(figure_html(png, lang=lang))
     out.append("</section>")
     return "".join(out)
-
-
-APPRAISAL_WORDS = {
-    "commute_time": "commuting time saved (all workers)", "congestion_delay": "congestion delay avoided (premium over plain time)",
-    "car_running_cost": "car running costs saved", "co2": "CO2 avoided (shadow price)", "women_kept": "women kept in work",
-    "sme_support": "SME programme (additional firms offering smart working)", "corporate_welfare": "corporate welfare (covered workers)",
-}
 
 
 def section_appraisal(runs: list[_Run]) -> str:
@@ -497,191 +484,250 @@ def section_appraisal(runs: list[_Run]) -> str:
     unit values with their sources. Empty with a single run."""
     if len(runs) < 2:
         return ""
-    base = runs[0]
-    out = ['<section id="appraisal"><h2>Costs and benefits</h2>',
-           f"<p>Each run against the baseline <b>{_e(base.label)}</b>, year by year, in present values (euros of "
-           "the first year, discounted at the social discount rate below). Benefits are the baseline's figure minus "
-           "the run's: a saving is positive. Each figure is computed from the two runs with the unit values listed "
-           "after the table, all of them scenario parameters (<code>appraisal.*</code>).</p>"]
+    base, lang = runs[0], runs[0].lang
+
+    def eur(x: float | None) -> str:
+        return t("number.missing", lang) if x is None else number(x, 0, lang)
+
+    out = [f'<section id="appraisal"><h2>{_e(t("report.toc_appraisal", lang))}</h2>',
+           "<p>" + t("report.app_intro", lang, base=f"<b>{_e(base.label)}</b>", params="<code>appraisal.*</code>") + "</p>"]
     scenario = None
     for r in runs[1:]:
         block = appraise_runs(base.summary, base.scenario, r.summary, r.scenario)
         out.append(f"<h3>{_e(r.label)}</h3>")
         if block is None:
-            out.append("<p>No appraisal: the run folder has no readable resolved scenario.</p>")
+            out.append(f"<p>{_e(t('report.app_none', lang))}</p>")
             continue
         scenario = scenario_from(r.scenario)
-        rows = [[f"cost: {_e(APPRAISAL_WORDS.get(k, k))}", f"{v:,.0f}"] for k, v in block["costs_eur"].items()]
-        rows += [[f"benefit: {_e(APPRAISAL_WORDS.get(k, k))}", f"{v:,.0f}"] for k, v in block["benefits_eur"].items()]
-        rows.append(["<b>net present value</b>", f"<b>{block['npv_eur']:,.0f}</b>"])
-        rows.append(["benefit / cost ratio", "n/a" if block["bcr"] is None else f"{block['bcr']:.2f}"])
-        for key, words in (("eur_per_t_co2_avoided", "EUR of cost per t CO2 avoided"),
-                           ("eur_per_hour_saved", "EUR of cost per hour of commuting saved"),
-                           ("eur_per_woman_kept", "EUR of cost per woman kept in work")):
-            rows.append([words, "n/a" if block[key] is None else f"{block[key]:,.0f}"])
-        out.append(_table(["Part", f"EUR over {block['years']} year{'s' if block['years'] > 1 else ''}"], rows,
-                          num_cols={1}, cls="kpis"))
-        out.append(f'<p class="small">Physical effects over the run: {block["co2_avoided_t"]:,.0f} t CO2 avoided, '
-                   f'{block["hours_saved"]:,.0f} hours of commuting saved, {block["women_kept"]:,.1f} women kept in work.</p>')
+        rows = [[_e(t("report.app_cost", lang, what=t(f"appraisal.{k}", lang))), eur(v)] for k, v in block["costs_eur"].items()]
+        rows += [[_e(t("report.app_benefit", lang, what=t(f"appraisal.{k}", lang))), eur(v)]
+                 for k, v in block["benefits_eur"].items()]
+        rows.append([f"<b>{_e(t('report.app_npv', lang))}</b>", f"<b>{eur(block['npv_eur'])}</b>"])
+        rows.append([_e(t("report.app_bcr", lang)),
+                     t("number.missing", lang) if block["bcr"] is None else number(block["bcr"], 2, lang)])
+        for key in ("eur_per_t_co2_avoided", "eur_per_hour_saved", "eur_per_woman_kept"):
+            rows.append([_e(t(f"report.app_{key}", lang)), eur(block[key])])
+        n_years = block["years"]
+        col = t("report.app_col_eur_one", lang) if n_years == 1 else t("report.app_col_eur_many", lang, years=n_years)
+        out.append(_table([_e(t("report.app_col_part", lang)), _e(col)], rows, num_cols={1}, cls="kpis"))
+        out.append('<p class="small">' + _e(t("report.app_physical", lang, co2=number(block["co2_avoided_t"], 0, lang),
+                                              hours=number(block["hours_saved"], 0, lang),
+                                              women=number(block["women_kept"], 1, lang))) + "</p>")
     if scenario is not None:
-        out.append("<h3>Unit values and their sources</h3>")
-        out.append(_table(["Parameter", "Value", "Unit", "Source"],
-                          [[f"<code>{_e(k)}</code>", _e(v), _e(u), _source_html(src)] for k, v, u, src in unit_values(scenario)]))
+        out.append(f"<h3>{_e(t('report.app_units_title', lang))}</h3>")
+        out.append(_table([_e(t("report.col_parameter", lang)), _e(t("report.col_value", lang)), _e(t("report.col_unit", lang)),
+                           _e(t("report.col_source", lang))],
+                          [[f"<code>{_e(k)}</code>", _e(v), _e(u), _source_html(src, lang)] for k, v, u, src in unit_values(scenario)]))
     out.append("</section>")
     return "".join(out)
 
 
 def section_kpis(runs: list[_Run]) -> str:
-    out = ['<section id="kpis"><h2>Headline results</h2>']
+    lang = runs[0].lang
+    out = [f'<section id="kpis"><h2>{_e(t("report.kpis_title", lang))}</h2>']
     has_ci = any(r.kpi_ci for r in runs)
     if has_ci:
-        out.append("<p>With replications the value is the mean over the seeds, followed by its 95% interval "
-                   "(mean &plusmn; t &middot; sd/&radic;n) in brackets.</p>")
-    head = ["Indicator", "Unit"] + ([_e(r.label) for r in runs] if len(runs) > 1 else ["Value"])
+        out.append(f"<p>{_e(t('report.kpis_ci', lang))}</p>")
+    head = [t("report.col_indicator", lang), t("report.col_unit", lang)] + (
+        [_e(r.label) for r in runs] if len(runs) > 1 else [t("report.col_value", lang)])
     rows = []
     for key in kpis.HEADLINE:
-        cells = [_label_cell(key, kpis.label(key)), _e(kpis.unit(key))]
+        if all(r.values.get(key) is None for r in runs):
+            continue  # a KPI an older folder does not have
+        cells = [_label_cell(key, kpis.label(key, lang)), _e(kpis.unit(key, lang))]
         for r in runs:
-            cells.append(_e(kpis.format_value(key, r.values.get(key), r.kpi_ci.get(key))))
+            cells.append(_e(kpis.format_value(key, r.values.get(key), r.kpi_ci.get(key), lang)))
         rows.append(cells)
     out.append(_table(head, rows, num_cols=set(range(2, 2 + len(runs))), cls="kpis"))
-    hs = [r.scenario.get("wellbeing", {}).get("high_stress_threshold") for r in runs if r.scenario]
+    hs = [(r.summary.get("calibration") or {}).get("high_stress_threshold") for r in runs]
     if hs and hs[0] is not None:
-        out.append(f'<p class="small">High stress: a stress level of {scalar_text(hs[0])} or more on the 0-10 '
-                   "scale. Quits are annualised (per 1,000 employed over a " f"{WORKDAYS_PER_YEAR}-workday year).</p>")
+        out.append(f'<p class="small">{_e(t("report.high_stress", lang, level=scalar_text(hs[0], lang), days=WORKDAYS_PER_YEAR))}</p>')
     out.append("</section>")
     return "".join(out)
 
 
 def section_comparison(runs: list[_Run], sources: list[Source], rows_cmp: list[dict]) -> str:
     base = runs[0]
+    lang = base.lang
     by = {(r["kpi"], r["run"]): r for r in rows_cmp}
     names = list(dict.fromkeys(r["kpi"] for r in rows_cmp))
     has_ci = {s.label: any(by[(k, s.label)]["ci95_low"] is not None for k in names if (k, s.label) in by)
               for s in sources[1:]}
-    out = ['<section id="comparison"><h2>Comparison with the baseline</h2>',
-           f"<p>Each run against the baseline <strong>{_e(base.label)}</strong>: its value, the difference in units "
-           "(percentage points, pp, for shares) and in percent of the baseline"
-           + (", and the paired 95% interval of the difference over the shared seeds (an interval that excludes 0 "
-              "is a difference beyond the random noise)" if any(has_ci.values()) else "")
-           + ". Computed by <code>run.py compare</code>.</p>"]
+    intro = (t("report.cmp_intro", lang, base=f"<strong>{_e(base.label)}</strong>")
+             + (_e(t("report.cmp_intro_ci", lang)) if any(has_ci.values()) else "")
+             + t("report.cmp_intro_end", lang, command="<code>run.py compare</code>"))
+    out = [f'<section id="comparison"><h2>{_e(t("report.cmp_title", lang))}</h2>', f"<p>{intro}</p>"]
+    if not any(has_ci.values()):
+        out.append(f'<p class="note">{_e(t("report.cmp_intro_one", lang))}</p>')
 
     def table(keys: list[str]) -> str:
-        head1 = '<tr><th scope="col" rowspan="2">Indicator</th><th scope="col" rowspan="2">Unit</th>' \
-                f'<th scope="col" rowspan="2" class="num">{_e(base.label)}<br><span class="key">baseline</span></th>'
+        return table_of(keys, sources)
+
+    def table_of(keys: list[str], sources: list[Source]) -> str:
+        head1 = (f'<tr><th scope="col" rowspan="2">{_e(t("report.col_indicator", lang))}</th>'
+                 f'<th scope="col" rowspan="2">{_e(t("report.col_unit", lang))}</th>'
+                 f'<th scope="col" rowspan="2" class="num">{_e(base.label)}<br><span class="key">'
+                 f'{_e(t("report.col_baseline", lang))}</span></th>')
         head2 = "<tr>"
         for s in sources[1:]:
-            n = 4 if has_ci[s.label] else 3
+            n = 5 if has_ci[s.label] else 3
             head1 += f'<th scope="colgroup" colspan="{n}" class="group">{_e(s.label)}</th>'
-            head2 += '<th class="num">value</th><th class="num">diff</th><th class="num">diff %</th>'
+            head2 += (f'<th class="num">{_e(t("report.col_value", lang))}</th><th class="num">'
+                      f'{_e(t("report.col_diff", lang))}</th><th class="num">{_e(t("report.col_diff_pct", lang))}</th>')
             if has_ci[s.label]:
-                head2 += '<th class="num">95% interval of diff</th>'
+                head2 += (f'<th class="num">{_e(t("report.col_ci", lang))}</th>'
+                          f'<th>{_e(t("report.col_verdict", lang))}</th>')
         head_html = head1 + "</tr>" + head2 + "</tr>"
-        body, ncols = [], 3 + sum(4 if has_ci[s.label] else 3 for s in sources[1:])
+        body, ncols = [], 3 + sum(5 if has_ci[s.label] else 3 for s in sources[1:])
+        num_cols = set(range(2, 3))
+        col = 3
+        for s in sources[1:]:
+            num_cols |= set(range(col, col + (4 if has_ci[s.label] else 3)))
+            col += 5 if has_ci[s.label] else 3
         for k in keys:
             first = next((by[(k, s.label)] for s in sources[1:] if (k, s.label) in by), None)
             if first is None:
                 continue
-            cells = [_label_cell(k, kpis.label(k)), _e(kpis.unit(k)), _e(kpis.format_value(k, first["baseline"]))]
+            cells = [_label_cell(k, kpis.label(k, lang)), _e(kpis.unit(k, lang)),
+                     _e(kpis.format_value(k, first["baseline"], lang=lang))]
             for s in sources[1:]:
                 r = by.get((k, s.label))
                 if r is None:
-                    cells += [""] * (4 if has_ci[s.label] else 3)
+                    cells += [""] * (5 if has_ci[s.label] else 3)
                     continue
-                cells += [_e(kpis.format_value(k, r["value"])), _e(kpis.format_diff(k, r["diff"])),
-                          _e(kpis.format_pct_change(r["diff_pct"]))]
+                cls = _verdict_class(k, r)
+                cells += [_e(kpis.format_value(k, r["value"], lang=lang)),
+                          f'<span class="{cls}">{_e(kpis.format_diff(k, r["diff"], lang))}</span>',
+                          _e(kpis.format_pct_change(r["diff_pct"], lang))]
                 if has_ci[s.label]:
-                    cells.append("" if r["ci95_low"] is None else
-                                 _e(f"{kpis.format_diff(k, r['ci95_low'])} to {kpis.format_diff(k, r['ci95_high'])}"))
+                    v = noise_verdict(r["ci95_low"], r["ci95_high"])
+                    cells.append(_e(kpis.format_interval(k, r["ci95_low"], r["ci95_high"], lang)))
+                    cells.append(f'<span class="{cls}">{_e(t("noise." + v, lang))}</span>' if v else "")
             body.append(cells)
-        return _table([], body, num_cols=set(range(2, ncols)), cls="cmp", head_html=head_html)
+        return _table([], body, num_cols=num_cols, cls="cmp", head_html=head_html)
 
-    head = [k for k in names if k in kpis.HEADLINE]
+    head = [k for k in kpis.HEADLINE if k in names]
     rest = [k for k in kpis.ordered(names) if k not in kpis.HEADLINE]
-    out.append(table(head))
+    others = sources[1:]
+    if len(others) > 1:  # on paper one table per run (a table of every run is wider than an A4 page)
+        out.append('<div class="screen">' + table(head) + "</div>")
+        for s in others:
+            sources_now = [sources[0], s]
+            out.append(f'<div class="print"><h3>{_e(s.label)}</h3>'
+                       + table_of(head, sources_now) + "</div>")
+    else:
+        out.append(table(head))
     if rest:
-        out.append(f"<details><summary>All other indicators ({len(rest)})</summary>{table(rest)}</details>")
+        out.append(f"<details><summary>{_e(t('report.cmp_rest', lang, n=len(rest)))}</summary>")
+        if len(others) > 1:
+            out.append('<div class="screen">' + table(rest) + "</div>"
+                       + "".join(f'<div class="print"><h3>{_e(s.label)}</h3>' + table_of(rest, [sources[0], s])
+                                 + "</div>" for s in others))
+        else:
+            out.append(table(rest))
+        out.append("</details>")
     out.append("</section>")
     return "".join(out)
 
 
+def _verdict_class(key: str, row: dict) -> str:
+    """CSS class of a difference: better/worse only when its interval excludes 0, else neutral."""
+    v = noise_verdict(row.get("ci95_low"), row.get("ci95_high"))
+    if v != "beyond" or row.get("diff") is None:
+        return "d-neutral"
+    sign = kpis.better_sign(key)
+    good = sign * row["diff"]
+    return "d-better" if good > 0 else "d-worse" if good < 0 else "d-neutral"
+
+
 def section_plots(runs: list[_Run], compare_pngs: list[Path]) -> str:
-    out = ['<section id="plots"><h2>Plots</h2>']
+    lang = runs[0].lang
+    out = [f'<section id="plots"><h2>{_e(t("report.plots_title", lang))}</h2>']
+    if lang != "en":
+        out.append(f'<p class="note">{_e(t("report.plots_language", lang))}</p>')
     if compare_pngs:
-        out.append("<h3>Comparison</h3>")
-        out.extend(figure_html(p) for p in compare_pngs)
+        out.append(f"<h3>{_e(t('report.plots_compare', lang))}</h3>")
+        out.extend(figure_html(p, lang=lang) for p in compare_pngs)
     for r in runs:
         pngs = r.plots()
         if len(runs) > 1 or compare_pngs:
             out.append(f"<h3>{_e(r.label)}</h3>")
         if not pngs:
-            out.append(f'<p class="note">No plots in {_e(r.folder.name)}/plots (a run written before plots '
-                       "existed, or plotting failed).</p>")
-        out.extend(figure_html(p) for p in pngs)
+            out.append(f'<p class="note">{_e(t("report.no_plots", lang, folder=r.folder.name))}</p>')
+        out.extend(figure_html(p, lang=lang) for p in pngs)
     out.append("</section>")
     return "".join(out)
 
 
 def _calibration_run(run: _Run, by_key: dict) -> str:
-    s, sc = run.summary, run.scenario
+    s, sc, lang = run.summary, run.scenario, run.lang
     cal = s.get("calibration") or {}
     out = []
 
     def src(key: str) -> str:
         row = by_key.get(key) or {}
-        return _source_html(row.get("source", "-"))
+        return _source_html(row.get("source", "-"), lang)
 
     rows = []
     target = lookup(sc, "traffic.target_peak_extra_time")
     if target is not _MISSING and s.get("peak_extra_time") is not None:
-        rows.append(["Extra travel time at the morning peak (TomTom congestion level)", input_pct(target),
-                     kpis.format_value("peak_extra_time", s["peak_extra_time"]),
-                     kpis.format_diff("peak_extra_time", s["peak_extra_time"] - target),
+        rows.append([t("report.cal_peak", lang), input_pct(target, lang),
+                     kpis.format_value("peak_extra_time", s["peak_extra_time"], lang=lang),
+                     kpis.format_diff("peak_extra_time", s["peak_extra_time"] - target, lang),
                      src("traffic.target_peak_extra_time")])
-    for g, key in (("women", "wellbeing.target_quits_women_per_1000"), ("men", "wellbeing.target_quits_men_per_1000")):
-        t, v = lookup(sc, key), s.get(f"quits_{g}_per_1000")
-        if t is not _MISSING and v is not None:
-            key_run = f"quits_{g}_per_1000"
-            rows.append([f"Quits per 1,000 employed {g} a year", scalar_text(t), kpis.format_value(key_run, v),
-                         kpis.format_diff(key_run, v - t),
-                         src(key)])
+    # expected quits (no sampling noise) against the calibration targets: INL for mothers of children 0-2;
+    # men's target is for men other than fathers of a child 0-2 (a few % of men, with a lower rate)
+    for label_key, key, key_run in (
+            ("report.cal_quits_mothers_u3", "wellbeing.target_quits_mothers_u3_per_1000", "mothers_u3_quits_per_1000"),
+            ("report.cal_quits_men", "wellbeing.target_quits_men_per_1000", "quits_men_per_1000")):
+        target_q, v = lookup(sc, key), s.get(key_run)
+        if target_q is not _MISSING and v is not None:
+            rows.append([t(label_key, lang), scalar_text(target_q, lang), kpis.format_value(key_run, v, lang=lang),
+                         kpis.format_diff(key_run, v - target_q, lang), src(key)])
+    target_hs, v = lookup(sc, "wellbeing.target_high_stress_share"), s.get("high_stress_share")
+    if target_hs is not _MISSING and v is not None:
+        rows.append([t("report.cal_high_stress", lang), input_pct(target_hs, lang),
+                     kpis.format_value("high_stress_share", v, lang=lang),
+                     kpis.format_diff("high_stress_share", v - target_hs, lang), src("wellbeing.target_high_stress_share")])
     targets = lookup(sc, "adoption.target_allowed_share")
     adopt = s.get("adoption_by_size") or {}
     if isinstance(targets, dict):
         for k in SIZE_CLASSES:
             if k in targets and k in adopt:
                 key_run = f"adoption_by_size.{k}"
-                rows.append([kpis.label(key_run), input_pct(targets[k]), kpis.format_value(key_run, adopt[k]),
-                             kpis.format_diff(key_run, adopt[k] - targets[k]),
+                rows.append([kpis.label(key_run, lang), input_pct(targets[k], lang),
+                             kpis.format_value(key_run, adopt[k], lang=lang),
+                             kpis.format_diff(key_run, adopt[k] - targets[k], lang),
                              src("adoption.target_allowed_share")])
     sources = [r[4] for r in rows]
     for i in range(1, len(rows)):  # a source repeated from the row above is not spelled out again
         if sources[i] == sources[i - 1]:
-            rows[i][4] = '<span class="note">(as above)</span>'
+            rows[i][4] = f'<span class="note">{_e(t("report.as_above", lang))}</span>'
     if rows:
-        out.append(_table(["What is calibrated", "Target", "Achieved", "Difference", "Source of the target"],
+        out.append(_table([t(f"report.cal_{c}", lang) for c in ("what", "target", "achieved", "difference", "source")],
                           [[_e(c) for c in r[:4]] + [r[4]] for r in rows], num_cols={1, 2, 3}, cls="cal"))
     seg_t = cal.get("segment_targets") or lookup(sc, "mode.segment_targets")
     seg_a = s.get("modal_split_by_segment") or {}
     if isinstance(seg_t, dict) and seg_a:
-        head = ('<tr><th scope="col" rowspan="2">Commute segment</th>'
-                + "".join(f'<th scope="colgroup" colspan="2" class="group">{_e(kpis.word("mode", m))}</th>'
+        head = (f'<tr><th scope="col" rowspan="2">{_e(t("report.cal_segment", lang))}</th>'
+                + "".join(f'<th scope="colgroup" colspan="2" class="group">{_e(kpis.word("mode", m, lang))}</th>'
                           for m in MODES)
-                + "</tr><tr>" + '<th class="num">target</th><th class="num">run</th>' * len(MODES) + "</tr>")
+                + "</tr><tr>" + (f'<th class="num">{_e(t("report.cal_target_col", lang))}</th>'
+                                 f'<th class="num">{_e(t("report.cal_run_col", lang))}</th>') * len(MODES) + "</tr>")
         body = []
         for seg in SEGMENTS:
             if seg not in seg_t or seg not in seg_a:
                 continue
-            cells = [_e(kpis.word("segment", seg))]
+            cells = [_e(kpis.word("segment", seg, lang))]
             for m in MODES:
                 a = seg_a[seg].get(m)
-                cells += [_e(input_pct(seg_t[seg].get(m))),
-                          _e(kpis.format_value(f"modal_split_by_segment.{seg}.{m}", a))]
+                cells += [_e(input_pct(seg_t[seg].get(m), lang)),
+                          _e(kpis.format_value(f"modal_split_by_segment.{seg}.{m}", a, lang=lang))]
             body.append(cells)
-        out.append("<p>Share of office-day commuting trips by mode, target (AMAT 2022, Istat) against the run:</p>")
+        out.append(f"<p>{_e(t('report.cal_segments', lang))}</p>")
         out.append(_table([], body, num_cols=set(range(1, 1 + 2 * len(MODES))), cls="cal", head_html=head))
     if not out:
-        out.append('<p class="note">No calibration figures in this folder.</p>')
+        out.append(f'<p class="note">{_e(t("report.cal_none", lang))}</p>')
     return "".join(out)
 
 
@@ -696,26 +742,34 @@ def section_differences(runs: list[_Run]) -> str:
     from sim.outputs import difference as dif  # matplotlib only when there is a comparison
 
     base = runs[0]
+    lang = base.lang
     base_zone = base.table("by_zone")
     if len(runs) < 2 or "geometry_wkb" not in base_zone:
         return ""
-    out = ['<section id="differences"><h2>Differences by home zone</h2>',
-           "<p>Each run minus the baseline, zone by zone, by where the workers live: the remote share (percentage "
-           "points), car commutes and net commuting CO2 per resident worker, and mean stress. Orange: higher than "
-           "in the baseline; purple: lower. A zone with fewer than "
-           f"{dif.MIN_SAMPLED_WORKERS} sampled residents in either run is hatched as \u201ctoo few workers\u201d: "
-           "its difference is sampling noise, not a finding.</p>"]
+    out = [f'<section id="differences"><h2>{_e(t("report.dif_title", lang))}</h2>',
+           f'<p>{_e(t("report.dif_intro", lang, n=dif.MIN_SAMPLED_WORKERS))}</p>']
     for run in runs[1:]:
-        out.append(f"<h3>{_e(run.label)} minus {_e(base.label)}</h3>")
+        out.append(f"<h3>{_e(t('report.dif_minus', lang, run=run.label, base=base.label))}</h3>")
         try:
             for key in dif.DIFFERENCE_METRICS:
                 fig = dif.difference_figure(base_zone, run.table("by_zone"), key, base_label=base.label,
                                             other_label=run.label)
+                what = t(f"dif_metric.{key}", lang) if has(f"dif_metric.{key}", lang) else \
+                    dif.ZONE_METRICS[key].title.split(", by")[0]
+                unit_words = t(f"dif_unit.{key}", lang) if has(f"dif_unit.{key}", lang) else dif.ZONE_METRICS[key].diff_unit
                 out.append(png_html(_figure_png(fig), f"difference_{key}.png",
-                                    f"{dif.ZONE_METRICS[key].title.split(', by')[0]}: {run.label} minus "
-                                    f"{base.label}, by home zone ({dif.ZONE_METRICS[key].diff_unit})."))
+                                    t("report.dif_caption", lang, what=what, run=run.label, base=base.label,
+                                      unit=unit_words), lang))
         except (dif.ZoneMismatch, KeyError) as exc:
-            out.append(f'<p class="note">No difference map: {_e(exc)}</p>')
+            out.append(f'<p class="note">{_e(t("report.dif_none", lang, why=exc))}</p>')
+        rows = dif.group_differences(base.table("by_municipio"), run.table("by_municipio"), "municipio")
+        if rows:
+            metrics = [dif.ZONE_METRICS[k] for k in dif.DIFFERENCE_METRICS]
+            out.append(f"<p>{_e(t('report.dif_municipio', lang, run=run.label, base=base.label))}</p>" + _table(
+                ["Municipio", t("report.dif_sampled", lang)] + [f"{_e(m.label)} ({_e(m.diff_unit)})" for m in metrics],
+                [[str(r["municipio"]), f"{r['workers_sampled']:,}"]
+                 + ["n/a" if not math.isfinite(r[m.key]) else f"{r[m.key]:+.3g}" for m in metrics] for r in rows],
+                num_cols=set(range(1, 2 + len(metrics))), cls="cal"))
     out.append("</section>")
     return "".join(out)
 
@@ -724,65 +778,61 @@ def section_validation(run: _Run) -> str:
     """Held-out validation of the baseline: car share by home NIL against the 2011 census ("" without NIL)."""
     from sim.outputs import validation as val  # matplotlib and the census only for a city with NIL
 
+    lang = run.lang
     by_zone = run.table("by_zone")
     if not val.has_nil(by_zone):
         return ""
-    out = ['<section id="validation"><h2>Held-out validation: car share by home NIL (census 2011)</h2>',
-           "<p>The model is not fitted to these figures. For every NIL of the Comune di Milano: the share of the "
-           "residents who commute daily that do so by car in the 2011 census (Comune di Milano open data, ds1490; "
-           "over the commuters whose mode is known: \u201cNon disponibile\u201d left out of the denominator), "
-           "against the model's share of car trips among the office-day trips of the NIL's resident workers. "
-           "Unweighted: every NIL counts once; weighted: by the NIL's census commuters with a known mode. "
-           f"NIL with fewer than {val.MIN_SAMPLED_WORKERS} sampled workers are not compared. The census counts "
-           "students too, and is 2011: read the figures as a check of the pattern across the city, not of "
-           "the level to the point.</p>"]
+    out = [f'<section id="validation"><h2>{_e(t("report.val_title", lang))}</h2>',
+           f'<p>{_e(t("report.val_intro", lang, n=val.MIN_SAMPLED_WORKERS))}</p>']
     try:
         observed = val.read_census_car_share()
     except val.CensusFileError as exc:
-        out.append(f'<p class="note">No comparison: {_e(exc)}</p></section>')
+        out.append(f'<p class="note">{_e(t("report.val_none", lang, why=exc))}</p></section>')
         return "".join(out)
     v = val.validate_car_share(by_zone, observed)
     f = v.figures()
+    na = t("number.missing", lang)
 
     def pp(x: float, sign: bool = False) -> str:  # a difference of shares, in percentage points
-        return "n/a" if not math.isfinite(x) else f"{100 * x:{'+' if sign else ''}.1f} pp"
+        return na if not math.isfinite(x) else f"{number(100 * x, 1, lang, sign=sign)} {t('number.pp', lang)}"
 
     def r(x: float) -> str:
-        return "n/a" if not math.isfinite(x) else f"{x:.2f}"
+        return na if not math.isfinite(x) else number(x, 2, lang)
 
-    out.append(_table(["", "Unweighted (each NIL once)", "Weighted (census commuters)"], [
-        ["NIL compared", str(f["nil_compared"]), str(f["nil_compared"])],
-        ["Pearson correlation, model vs census", r(f["pearson_r"]), r(f["pearson_r_weighted"])],
-        ["Mean absolute difference", pp(f["mean_abs_diff"]), pp(f["mean_abs_diff_weighted"])],
-        ["Mean difference, model - census", "", pp(f["mean_diff_weighted"], sign=True)],
+    def pct(x: float) -> str:
+        return f"{number(100 * x, 1, lang)}%"
+
+    out.append(_table(["", t("report.val_unweighted", lang), t("report.val_weighted", lang)], [
+        [t("report.val_compared", lang), str(f["nil_compared"]), str(f["nil_compared"])],
+        [t("report.val_pearson", lang), r(f["pearson_r"]), r(f["pearson_r_weighted"])],
+        [t("report.val_mad", lang), pp(f["mean_abs_diff"]), pp(f["mean_abs_diff_weighted"])],
+        [t("report.val_md", lang), "", pp(f["mean_diff_weighted"], sign=True)],
     ], num_cols={1, 2}, cls="cal"))
     if v.n:
         out.append(png_html(_figure_png(val.validation_figure(by_zone, v)), "validation_car_share_nil.png",
-                            "Car share by home NIL: the census (left) and the model (middle) on one colour scale, "
-                            "and each NIL's pair against the line where they agree (right)."))
-        rows = [[_e(x["zone_id"]), _e(x["zone_name"]), f"{100 * x['observed']:.1f}%",
-                 f"{100 * x['observed_published']:.1f}%", f"{100 * x['model']:.1f}%", pp(x["diff"], sign=True),
-                 f"{x['workers_sampled']:,}"] for x in sorted(v.rows, key=lambda x: x["zone_id"])]
-        out.append("<details><summary>Every NIL compared</summary>" + _table(
-            ["NIL", "Name", "Census (mode known)", "Census (as published)", "Model", "Difference",
-             "Sampled workers"], rows, num_cols={2, 3, 4, 5, 6}, cls="cal") + "</details>")
+                            t("report.val_caption", lang), lang))
+        rows = [[_e(x["zone_id"]), _e(x["zone_name"]), pct(x["observed"]), pct(x["observed_published"]),
+                 pct(x["model"]), pp(x["diff"], sign=True), number(x["workers_sampled"], 0, lang)]
+                for x in sorted(v.rows, key=lambda x: x["zone_id"])]
+        out.append(f"<details><summary>{_e(t('report.val_every', lang))}</summary>" + _table(
+            [t(f"report.val_{c}", lang) for c in ("nil", "name", "census_known", "census_published", "model",
+                                                  "difference", "sampled")], rows, num_cols={2, 3, 4, 5, 6},
+            cls="cal") + "</details>")
     if v.not_compared:
-        out.append('<p class="small">Not compared: ' + "; ".join(
-            f"{_e(k)} ({_e(why)})" for k, why in sorted(v.not_compared.items())) + ".</p>")
+        out.append('<p class="small">' + _e(t("report.val_not_compared", lang, list="; ".join(
+            f"{k} ({why})" for k, why in sorted(v.not_compared.items())))) + "</p>")
     out.append("</section>")
     return "".join(out)
 
 
 def section_calibration(runs: list[_Run], by_key: dict) -> str:
-    out = ['<section id="calibration"><h2>Calibration: targets and what the model achieved</h2>',
-           ("<p>At the start of every run the model tunes its unobserved constants so that, with the policy levers "
-            "at their defaults, it reproduces observed figures: congestion at the peak, how commuters travel by "
-            "segment, which employers allow smart working, and how many workers quit. A policy run departs from "
-            "these targets by design; quits in short or small runs are few events and noisy.</p>")]
+    lang = runs[0].lang
+    out = [f'<section id="calibration"><h2>{_e(t("report.cal_title", lang))}</h2>',
+           f'<p>{_e(t("report.cal_intro", lang))}</p>']
     for i, r in enumerate(runs):
         if i == 0:
             if len(runs) > 1:
-                out.append(f"<h3>{_e(r.label)} (baseline)</h3>")
+                out.append(f"<h3>{_e(t('report.cal_baseline', lang, label=r.label))}</h3>")
             out.append(_calibration_run(r, by_key))
         else:
             out.append(f"<details><summary>{_e(r.label)}</summary>{_calibration_run(r, by_key)}</details>")
@@ -790,36 +840,38 @@ def section_calibration(runs: list[_Run], by_key: dict) -> str:
     return "".join(out)
 
 
-def _source_html(source: str) -> str:
+def _source_html(source: str, lang: str = DEFAULT_LANGUAGE) -> str:
     if source.lower().startswith("assumption"):
-        return f'<span class="badge">assumption</span> {_e(source[len("assumption"):].lstrip(" :;,"))}'
+        return (f'<span class="badge">{_e(t("report.assumption", lang))}</span> '
+                f'{_e(source[len("assumption"):].lstrip(" :;,"))}')
     return _e(source)
 
 
-def _short(label: str, v: Any, limit: int = 60) -> str:
+def _short(label: str, v: Any, limit: int = 60, lang: str = DEFAULT_LANGUAGE) -> str:
     """``label: value``, or ``label: other values`` when the value would be too long for a note."""
-    text = scalar_text(v)
-    return f"{label}: {text}" if len(text) <= limit else f"{label}: other values"
+    text = scalar_text(v, lang)
+    return f"{label}: {text}" if len(text) <= limit else f"{label}: {t('report.other_values', lang)}"
 
 
-def _matrix_html(v: dict) -> str:
+def _matrix_html(v: dict, lang: str = DEFAULT_LANGUAGE) -> str:
     """A mapping of mappings as a compact table: outer keys as rows, inner keys as columns."""
     cols = list(dict.fromkeys(k for x in v.values() for k in x))
     head = "".join(f'<th scope="col" class="num">{_e(c)}</th>' for c in cols)
     body = "".join(f'<tr><th scope="row">{_e(k)}</th>'
-                   + "".join(f'<td class="num">{_e(scalar_text(x.get(c, _MISSING)) if c in x else "")}</td>'
+                   + "".join(f'<td class="num">{_e(scalar_text(x.get(c, _MISSING), lang)) if c in x else ""}</td>'
                              for c in cols) + "</tr>" for k, x in v.items())
     return f'<table class="matrix"><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def section_assumptions(runs: list[_Run], rows: list[dict]) -> str:
     base = runs[0]
-    out = ['<section id="assumptions"><h2>Assumptions and sources behind the defaults</h2>',
-           ("<p>Every setting of the scenario, with the value used and where it comes from. Rows marked "
-            '<span class="badge">assumption</span> are modelling choices rather than measured figures: the ones '
-            "worth varying in a sensitivity analysis.<span class=screen> Click a section to open it.</span></p>")]
+    lang = base.lang
+    badge = f'<span class="badge">{_e(t("report.assumption", lang))}</span>'
+    out = [f'<section id="assumptions"><h2>{_e(t("report.as_title", lang))}</h2>',
+           f'<p>{t("report.as_intro", lang, badge=badge)}<span class=screen>{_e(t("report.as_click", lang))}</span>'
+           + (f' {_e(t("report.as_meanings", lang))}' if lang != "en" else "") + "</p>"]
     if not base.scenario:
-        out.append('<p class="note">scenario.resolved.yaml is missing: values used are unknown.</p>')
+        out.append(f'<p class="note">{_e(t("report.as_missing", lang))}</p>')
     groups: dict[str, list[dict]] = {}
     for r in rows:
         if r["key"] in ("description", "extends"):  # the description is in "What was run"; extends is resolved
@@ -832,60 +884,63 @@ def section_assumptions(runs: list[_Run], rows: list[dict]) -> str:
         for r in items:
             v = lookup(base.scenario, r["key"])
             nested = isinstance(v, dict) and bool(v) and all(isinstance(x, dict) for x in v.values())
-            value = '<span class="note">in the table below</span>' if nested else value_html(v)
+            value = f'<span class="note">{_e(t("report.as_below", lang))}</span>' if nested else value_html(v, lang)
             if v is not _MISSING and not _same(v, r["default"]):
-                value = f"<strong>{value}</strong><span class=key>{_e(_short('default', r['default']))}</span>"
+                value = (f"<strong>{value}</strong><span class=key>"
+                         f"{_e(_short(t('report.col_default', lang), r['default'], lang=lang))}</span>")
             for o in runs[1:]:
                 ov = lookup(o.scenario, r["key"])
                 if not _same(ov, v):
-                    value += f'<span class="key"><strong>{_e(_short(o.label, ov))}</strong></span>'
+                    value += f'<span class="key"><strong>{_e(_short(o.label, ov, lang=lang))}</strong></span>'
             assume = str(r["source"]).lower().startswith("assumption")
             n_assume += assume
             cls = "assumption" if assume else ""
-            body.append([f"<code>{_e(r['key'])}</code><span class=meaning>{_e(r['meaning'])}</span>",
+            name, meaning = lever_words(r["key"], r, lang)
+            body.append([(f"{_e(name)}<span class=key>{_e(r['key'])}</span>" if name else f"<code>{_e(r['key'])}</code>")
+                         + f"<span class=meaning>{_e(meaning)}</span>",
                          _e("" if r["unit"] == "-" else r["unit"]), value,
-                         _source_html(str(r["source"])) if r["source"] != "-" else ""])
+                         _source_html(str(r["source"]), lang) if r["source"] != "-" else ""])
             classes.append(f"{cls} nested".strip() if nested else cls)
             if nested:  # a mapping of mappings (sector mix, modal targets): a small table across the row
-                body.append([_matrix_html(v)])
+                body.append([_matrix_html(v, lang)])
                 classes.append(f"{cls} nested sub".strip())
-        title = SECTION_TITLES.get(sec, sec)
-        used = "Value used" + (f" ({_e(base.label)})" if len(runs) > 1 else "")
-        out.append(f'<details class="section"><summary>{_e(title)} <span class="count">{len(items)} '
-                   f"setting{'s' if len(items) != 1 else ''}, {n_assume} assumption{'s' if n_assume != 1 else ''}"
-                   f"</span></summary>"
-                   + _table(["Key and meaning", "Unit", used, "Source"], body, cls="assume", row_classes=classes)
+        title = t(f"section.{sec}", lang) if has(f"section.{sec}", lang) else sec
+        used = t("report.as_used", lang) + (f" ({_e(base.label)})" if len(runs) > 1 else "")
+        out.append(f'<details class="section"><summary>{_e(title)} <span class="count">'
+                   f'{_e(t("report.as_count", lang, n=len(items), a=n_assume))}</span></summary>'
+                   + _table([t("report.as_key", lang), t("report.col_unit", lang), used, t("report.as_source", lang)],
+                            body, cls="assume", row_classes=classes)
                    + "</details>")
     out.append("</section>")
     return "".join(out)
 
 
-def _manifest_text(k: str, v: Any) -> str:
+def _manifest_text(k: str, v: Any, lang: str = DEFAULT_LANGUAGE) -> str:
     if v is _MISSING:
         return ""
     if k == "command_line" and isinstance(v, list):
         return f"<code>{_e(shlex.join(str(x) for x in v))}</code>"
     if isinstance(v, (dict, list)):
         return f"<code>{_e(scalar_text(v))}</code>"
-    return _e(v if isinstance(v, str) else scalar_text(v))
+    return _e(v if isinstance(v, str) else scalar_text(v, lang))
 
 
 def section_manifest(runs: list[_Run]) -> str:
-    out = ['<section id="manifest"><h2>Run details (manifest)</h2>',
-           ("<p>What produced each run: software version and commit, command line, seed, timing. "
-            "<code>run.py run &lt;folder&gt;/scenario.resolved.yaml</code> runs the same scenario again (the same "
-            "seed gives the same results).</p>")]
+    lang = runs[0].lang
+    out = [f'<section id="manifest"><h2>{_e(t("report.man_title", lang))}</h2>',
+           "<p>" + t("report.man_intro", lang, command="<code>run.py run &lt;folder&gt;/scenario.resolved.yaml</code>")
+           + "</p>"]
     keys: list[str] = []
     for r in runs:
         keys += [k for k in r.manifest if k not in keys]
     keys = [k for k in MANIFEST_ORDER if k in keys] + sorted(k for k in keys if k not in MANIFEST_ORDER)
     body = [["<code>folder</code>"] + [f"<code>{_e(r.shown_path)}</code>" for r in runs]]
     for k in keys:
-        body.append([f"<code>{_e(k)}</code>"] + [_manifest_text(k, r.manifest.get(k, _MISSING)) for r in runs])
-    out.append(_table(["Field"] + [_e(r.label) for r in runs], body, cls="manifest"))
+        body.append([f"<code>{_e(k)}</code>"] + [_manifest_text(k, r.manifest.get(k, _MISSING), lang) for r in runs])
+    out.append(_table([t("report.man_field", lang)] + [_e(r.label) for r in runs], body, cls="manifest"))
     missing = [r.label for r in runs if not r.manifest]
     if missing:
-        out.append(f'<p class="note">No manifest.json in: {_e(", ".join(missing))}.</p>')
+        out.append(f'<p class="note">{_e(t("report.man_missing", lang, list=", ".join(missing)))}</p>')
     out.append("</section>")
     return "".join(out)
 
@@ -956,10 +1011,33 @@ details[open]{padding-bottom:.5rem}
 summary{cursor:pointer;font-weight:600;padding:.35rem 0}
 summary .count{font-weight:400;color:var(--muted);font-size:.86rem;margin-left:.4rem}
 footer{margin-top:3rem;padding-top:.6rem;border-top:1px solid var(--line);font-size:.82rem;color:var(--muted)}
+.print{display:none}
+.d-better{color:#1b7f3b;font-weight:600}.d-worse{color:#b00020;font-weight:600}.d-neutral{color:inherit}
+@page{size:A4 portrait;margin:13mm 11mm 14mm}
 @media print{
- body{font-size:10.5pt}
+ body{font-size:9pt}
  main{max-width:none;padding:0}
  nav.toc,.screen{display:none}
+ .print{display:block}
+ /* A4 portrait: every table fits the page width; numbers may wrap (no column is cut) */
+ table{table-layout:auto;width:100%;font-size:7.6pt}
+ th,td{padding:.18rem .3rem}
+ td.num,th.num{white-space:normal;overflow-wrap:normal;word-break:keep-all}  /* wrap at spaces, never in a number */
+ th{overflow-wrap:normal;word-break:keep-all}
+ table.cmp td:nth-child(2),table.kpis td:nth-child(2){width:16%}
+ table.kpis td:first-child{min-width:0;width:32%}
+ table.kpis td.num{font-size:7.6pt}
+ .key{font-size:6.4pt;overflow-wrap:anywhere}
+ table.levers td:first-child,table.manifest td:first-child{white-space:normal}
+ table.cal{font-size:7pt}
+ table.matrix{font-size:6pt;width:100%}
+ table.matrix th,table.matrix td{padding:.04rem .15rem}
+ table.matrix thead th{word-break:break-all}  /* long sector names as column heads */
+ /* one chapter per page: the title page holds what was run and the headline results */
+ section{break-before:page;page-break-before:always}
+ section#what{break-before:auto;page-break-before:auto}
+ th .key{overflow-wrap:normal}
+ figure img{max-width:100%;max-height:235mm;width:auto}
  h2{break-after:avoid;page-break-after:avoid}
  h3{break-after:avoid;page-break-after:avoid}
  tr,figure{break-inside:avoid;page-break-inside:avoid}
@@ -975,42 +1053,46 @@ footer{margin-top:3rem;padding-top:.6rem;border-top:1px solid var(--line);font-s
 
 
 def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] | None, compare_pngs: list[Path],
-           note_lines: list[str], now: dt.datetime) -> str:
-    """The whole HTML page (a string)."""
+           note_lines: list[str], now: dt.datetime, warnings: list[str] = ()) -> str:
+    """The whole HTML page (a string), in the language of the runs (``runs[i].lang``)."""
     schema_list, by_key = _schema()
     base = runs[0]
+    lang = base.lang
     if len(runs) == 1:
-        title = f"Smart working in Milan: scenario {base.name}"
+        title = t("report.title_one", lang, name=base.name)
     else:
-        title = f"Smart working in Milan: {base.label} vs " + ", ".join(r.label for r in runs[1:])
-    run_dates = sorted({_date_text(r.manifest.get("finished") or r.manifest.get("started")) for r in runs} - {""})
-    sub = f"Report of {now.day} {now:%B %Y, %H:%M}"
+        title = t("report.title_many", lang, base=base.label, others=", ".join(r.label for r in runs[1:]))
+    run_dates = sorted({_date_text(r.manifest.get("finished") or r.manifest.get("started"), lang) for r in runs} - {""})
+    sub = _e(t("report.sub", lang, date=f"{long_date(now, lang)}, {now:%H:%M}"))
     if run_dates:
-        sub += f" &middot; run{'s' if len(runs) > 1 else ''} of {_e(', '.join(run_dates))}"
+        sub += " &middot; " + _e(t("report.sub_runs_many" if len(runs) > 1 else "report.sub_runs", lang,
+                                   dates=", ".join(run_dates)))
     sub += f" &middot; smartcommute {_e(__version__)}"
     trajectory = section_trajectory(runs)
-    toc = ([("trajectory", "Year by year")] if trajectory else []) + [("what", "What was run"), ("kpis", "Headline results")]
+    toc = ([("trajectory", t("report.toc_trajectory", lang))] if trajectory else []) + [
+        ("what", t("report.toc_what", lang)), ("kpis", t("report.toc_kpis", lang))]
     differences = section_differences(runs)
     appraisal = section_appraisal(runs)
     if len(runs) > 1:
-        toc.append(("comparison", "Comparison"))
+        toc.append(("comparison", t("report.toc_comparison", lang)))
     if appraisal:
-        toc.append(("appraisal", "Costs and benefits"))
+        toc.append(("appraisal", t("report.toc_appraisal", lang)))
     if differences:
-        toc.append(("differences", "Differences by zone"))
+        toc.append(("differences", t("report.toc_differences", lang)))
     validation = section_validation(base)
-    toc += [("plots", "Plots"), ("calibration", "Calibration")] + ([("validation", "Validation")] if validation else [])
-    toc += [("assumptions", "Assumptions and sources"), ("manifest", "Run details")]
+    toc += [("plots", t("report.toc_plots", lang)), ("calibration", t("report.toc_calibration", lang))]
+    toc += [("validation", t("report.toc_validation", lang))] if validation else []
+    toc += [("assumptions", t("report.toc_assumptions", lang)), ("manifest", t("report.toc_manifest", lang))]
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title>",
         f"<style>{CSS}</style></head><body><main>",
         f"<header><h1>{_e(title)}</h1><p class=sub>{sub}</p>",
-        '<nav class="toc">' + "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t in toc) + "</nav></header>",
+        '<nav class="toc">' + "".join(f'<a href="#{a}">{_e(tx)}</a>' for a, tx in toc) + "</nav></header>",
         trajectory,  # a run over years leads with its trajectory
-        section_what(runs, schema_list, by_key, note_lines),
+        section_what(runs, schema_list, by_key, note_lines, warnings),
         section_kpis(runs),
     ]
     if len(runs) > 1 and sources is not None and rows_cmp is not None:
@@ -1025,16 +1107,21 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
         validation,
         section_assumptions(runs, schema_list),
         section_manifest(runs),
-        (f"<footer>Written by <code>run.py report</code> (smartcommute {_e(__version__)}) on "
-         f"{now:%Y-%m-%d %H:%M}. A self-contained file: every figure is embedded; nothing is fetched when it is "
-         "opened.</footer>"),
+        "<footer>" + t("report.footer", lang, command="<code>run.py report</code>", version=_e(__version__),
+                       date=f"{now:%Y-%m-%d %H:%M}") + "</footer>",
         "</main></body></html>",
     ]
     return "\n".join(parts) + "\n"
 
 
+def report_language(run: RunFolder) -> str:
+    """The language a run's scenario asks for (``report.lang``), English for a folder without one."""
+    lang = ((run.scenario or {}).get("report") or {}).get("lang") or DEFAULT_LANGUAGE
+    return lang if has("report.title_one", lang) else DEFAULT_LANGUAGE
+
+
 def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = None,
-                 shown_paths: list[str] | None = None) -> Path:
+                 shown_paths: list[str] | None = None, lang: str | None = None) -> Path:
     """Write the self-contained HTML report of ``run_dirs`` (the first is the baseline) to ``out``.
 
     Args:
@@ -1043,6 +1130,7 @@ def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = Non
         labels: names of the runs in the report (default: the folder names, as ``run.py compare``).
         shown_paths: the folders as the report names them (default: their absolute paths); the runner
             passes the final path of a folder still being written under a temporary name.
+        lang: ``it`` or ``en`` (default: the baseline scenario's ``report.lang``, else English).
 
     Returns:
         ``out``.
@@ -1051,7 +1139,13 @@ def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = Non
         ReportError: bad input, before anything is written.
     """
     out = Path(out)
+    if lang is not None:
+        try:
+            check_language(lang)
+        except ValueError as exc:
+            raise ReportError(str(exc)) from None
     loaded = check_inputs(list(run_dirs), out)
+    lang = lang or report_language(loaded[0])
     for extra in (labels, shown_paths):
         if extra is not None and len(extra) != len(loaded):
             raise ValueError("labels, shown_paths: one per run folder")
@@ -1068,14 +1162,15 @@ def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = Non
                 for s, lab in zip(sources, labels):
                     s.label = lab
             rows_cmp = build_rows(sources)
-            note_lines = notes(sources)
-            compare_pngs = sort_plots(make_plots(sources, rows_cmp, Path(tmp)))
+            note_lines = notes(sources, lang)
+            compare_pngs = sort_plots(make_plots(sources, rows_cmp, Path(tmp), lang))
             names = [s.label for s in sources]
         else:
             names = labels or [loaded[0].folder.resolve().name]
-        runs = [_Run(run, name, None if shown_paths is None else shown_paths[i])
+        runs = [_Run(run, name, None if shown_paths is None else shown_paths[i], lang)
                 for i, (run, name) in enumerate(zip(loaded, names))]
-        page = render(runs, sources, rows_cmp, compare_pngs, note_lines, dt.datetime.now())
+        page = render(runs, sources, rows_cmp, compare_pngs, note_lines, dt.datetime.now(),
+                      horizon_warnings([(r.scenario, read_daily(r.folder)) for r in loaded], lang))
     tmp_file = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
         with open(tmp_file, "w", encoding="utf-8") as fh:

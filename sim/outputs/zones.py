@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from shapely.geometry import Point
+from shapely.geometry import MultiPoint, Point
 
 from sim.world.city import GATEWAY
 
@@ -59,41 +59,56 @@ def municipio_groups(city) -> Grouping | None:
 def comune_groups(city) -> Grouping | None:
     """Zones grouped by comune: every NIL together as Milano, every other comune on its own.
 
-    Zones without a comune (the synthetic grid's cells, gateways) belong to no group; None when no
-    zone has one. Milano comes first, then the others by province and name.
+    A group is a comune name within a province (a zone that stands for several small comuni, such as
+    "71 comuni" of the commuter belt, is its own row in its province). Zones without a comune (the
+    synthetic grid's cells, gateways) belong to no group; None when no zone has one. Milano comes
+    first, then the other comuni of the province of Milan, then the other provinces, by name.
     """
     mun = np.asarray(city.municipio)
-    names = [MILANO if m > 0 else c for m, c in zip(mun, city.comune)]
-    province = {}
-    for n, p in zip(names, city.province):
-        if n:
-            province.setdefault(n, p)  # a comune's province: that of its first zone
-    if not province:
+    keys = [(MILANO, "MI") if m > 0 else ((c, p) if c else None) for m, c, p in zip(mun, city.comune, city.province)]
+    present = {k for k in keys if k is not None}
+    if not present:
         return None
-    order = sorted(province, key=lambda n: (n != MILANO, province[n], n))
-    index = {n: i for i, n in enumerate(order)}
-    of_zone = np.array([index.get(n, -1) if n else -1 for n in names], dtype=np.int64)
-    return Grouping(of_zone=of_zone, columns={"comune": order, "province": [province[n] for n in order]},
+    order = sorted(present, key=lambda k: (k[0] != MILANO, k[1] != "MI", k[1], k[0]))
+    index = {k: i for i, k in enumerate(order)}
+    of_zone = np.array([index[k] if k is not None else -1 for k in keys], dtype=np.int64)
+    names = [[] for _ in order]
+    for z, g in enumerate(of_zone):
+        if g >= 0:
+            names[g].append(city.names[z])
+    return Grouping(of_zone=of_zone, columns={"comune": [k[0] for k in order], "province": [k[1] for k in order],
+                                              "zone_names": [_names(n) for n in names]},
                     zones=np.bincount(of_zone[of_zone >= 0], minlength=len(order)))
+
+
+def _names(names: list[str], most: int = 3) -> str:
+    """The zones of a group as a planner reads them: their names, or how many when they are many."""
+    return "; ".join(names) if len(names) <= most else f"{len(names)} zones"
 
 
 # ------------------------------------------------------------------------------------------ geometry
 def zone_geometry(city) -> list:
     """One shapely polygon per zone in the km frame of ``x_km``/``y_km`` (None: not drawn).
 
-    A city without boundaries (the CSV city) gets a circle around each non-gateway centroid, half the
-    distance to its nearest neighbour, so that its maps still show each zone where it lies.
+    A city without boundaries (the CSV city) gets, for each non-gateway zone, its Voronoi cell among
+    the centroids (the area nearer to it than to any other), cut to a circle around the centroid whose
+    radius is the distance to its nearest neighbour (outer cells would reach to infinity), so that
+    its maps show each zone where it lies.
     """
     if city.geometry is not None:
         return list(city.geometry)
     inner = np.flatnonzero(city.kind != GATEWAY)
     pts = np.c_[city.x_km, city.y_km]
     out: list = [None] * city.n_zones
-    for i in inner:
+    if len(inner) < 3:
+        for i in inner:
+            out[i] = Point(pts[i]).buffer(1.0, quad_segs=8)
+        return out
+    cells = shapely.voronoi_polygons(MultiPoint(pts[inner]), ordered=True).geoms
+    for i, cell in zip(inner, cells):
         d = np.hypot(*(pts[inner] - pts[i]).T)
-        d = d[d > 0]
-        r = 0.5 * float(d.min()) if len(d) else 1.0
-        out[i] = Point(pts[i]).buffer(r, quad_segs=8)
+        reach = float(np.sort(d)[1])  # inner cells end half-way to their neighbours, inside the circle
+        out[i] = cell.intersection(Point(pts[i]).buffer(reach, quad_segs=16))
     return out
 
 

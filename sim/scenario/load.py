@@ -18,6 +18,7 @@ from sim.scenario.schema import Scenario
 from sim.scenario.yaml_input import YamlInputError, clip, parse_yaml, read_yaml_file, short
 
 MAX_EXTENDS_DEPTH = 32  # a chain of parents longer than this is a mistake (and would exhaust the stack)
+from sim.world.istat_od import ODFileError, check_od_file
 
 
 class ScenarioError(Exception):
@@ -112,7 +113,9 @@ def parse_set(arg: str) -> tuple[tuple[str, ...], Any]:
     try:
         value = parse_yaml(raw, f"--set {key}") if raw.strip() else None
     except YamlInputError as exc:
-        raise ScenarioError(f"--set {clip(arg)}: value {short(raw)} is not valid YAML ({exc})") from None
+        if exc.reason.startswith("YAML syntax error"):
+            raise ScenarioError(f"--set {clip(arg)}: value {short(raw)} is not valid YAML ({exc.reason})") from None
+        raise ScenarioError(f"--set {clip(arg)}: value {short(raw)}: {exc.reason}") from None
     if value is None:
         raise ScenarioError(f"--set {clip(arg)}: no value given for {key}; expected key.path=value")
     return parts, value
@@ -244,11 +247,12 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
                 data.pop(other, None)
             data[key] = value
             origin[(key,)] = f"--{key}"
-    csv_dir = (data.get("city") or {}).get("csv_dir") if isinstance(data.get("city"), dict) else None
-    if isinstance(csv_dir, str):
-        src = _where(("city", "csv_dir"), origin, str(path.resolve()))
-        base = Path(src).parent if not src.startswith("--") else Path.cwd()
-        data["city"]["csv_dir"] = str((base / csv_dir).resolve())
+    for key in ("csv_dir", "od_matrix"):  # paths relative to the file that set them
+        value = (data.get("city") or {}).get(key) if isinstance(data.get("city"), dict) else None
+        if isinstance(value, str):
+            src = _where(("city", key), origin, str(path.resolve()))
+            base = Path(src).parent if not src.startswith("--") else Path.cwd()
+            data["city"][key] = str((base / value).resolve())
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -257,6 +261,11 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
         d = Path(scenario.city.csv_dir)
         if not (d / "zones.csv").is_file():
             raise ScenarioError(f"{_where(('city', 'csv_dir'), origin, str(path))}: city.csv_dir: no zones.csv in '{d}'")
+    if scenario.city.od_matrix:  # the Istat commuting file is checked before any work (issue 14)
+        try:
+            check_od_file(scenario.city.od_matrix)
+        except ODFileError as exc:
+            raise ScenarioError(f"city.od_matrix: {exc}") from None
     return scenario
 
 

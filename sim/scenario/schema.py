@@ -24,6 +24,8 @@ SIZE_CLASSES = ("micro", "small", "medium", "large", "public")
 MODES = ("car", "transit", "bike", "walk", "moto")
 SEGMENTS = ("inside_milan", "entering_milan", "leaving_milan", "hinterland")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+GENDERS = ("men", "women")  # index 0 = man, 1 = woman (Population.woman as an index)
+CHILD_AGES = ("0-2", "3-5", "6-14")  # age of the youngest child: child_group 1, 2, 3 (0 = no child under 15)
 # workdays in a working year: 52 weeks x 5 days less ~10 national holidays falling on weekdays
 WORKDAYS_PER_YEAR = 250
 
@@ -86,11 +88,53 @@ def _check_shares(values: dict[str, float], keys: tuple[str, ...], what: str) ->
 
 
 # --------------------------------------------------------------------------------------- city
+class MilanCityConfig(Section):
+    """Coefficients of the real Città metropolitana di Milano (``city.source: milan``, sim/world/milan.py)."""
+
+    commuters_per_employed: float = field(
+        0.831, "0-1", "share of employed residents who commute daily to a fixed workplace",
+        "Milan 2011: 458,000 residents commuting to work (PGT Milano, Quadro di riferimento §2.2.3.2, Istat 2011) / "
+        "550,946 employed residents (Istat 2011 census sections, P61); applied outside Milan too (assumption)", gt=0, le=1)
+    employed_per_resident: float = field(
+        0.4436, "0-1", "employed residents per resident, for comuni outside Milan (the pack has employment by NIL only)",
+        "Milan 2011 census: 550,946 employed / 1,242,123 residents; assumption outside Milan (range 0.40-0.47)", gt=0, le=1)
+    milan_population_growth: float = field(
+        1.116, "x", "population today / 2011 census for the Comune di Milano (scales NIL workers)",
+        "Comune di Milano registry 2021: 1,386,285 (ds205) / census 2011 NIL total 1,241,771", gt=0.5, le=2)
+    outside_population_growth: float = field(
+        1.0, "x", "population today / 2011 census for the comuni outside Milan",
+        "assumption (range 1.0-1.06): no recent comune populations in the data pack", gt=0.5, le=2)
+    milan_jobs_from_outside_share: float = field(
+        0.49, "0-1", "share of the commuters working in the Comune di Milano who live outside it",
+        "PGT Milano §2.2.6: a little over 50% of those employed in the Comune live in it, just under 50% come from outside", gt=0, lt=1)
+    milan_residents_working_in_milan: float = field(
+        0.811, "0-1", "share of Milan's resident commuters whose workplace is in Milan (calibration target of the OD)",
+        "Istat 2011: 371,425 of 458,000 (PGT Milano §2.2.3.2; comm_matrix_cities_km_milano.csv)", gt=0, lt=1)
+    hinterland_jobs_per_milan_job: float = field(
+        0.70, "x", "jobs in the other comuni of the Città metropolitana per job in the Comune di Milano",
+        "Istat ASIA 2020 (private sector), Piano Strategico CM Milano 2022-2024: CM 1,535,033 employees, Comune 902,942", gt=0, le=5)
+    nil_jobs_area_weight: float = field(
+        0.5, "0-1", "weight of built area x centrality (vs employed residents) in the per-NIL job proxy",
+        "assumption (range 0.3-0.7): no jobs by NIL in the pack (ASIA by Municipio, ds200, would refine it)", ge=0, le=1)
+    detour_factor: float = field(
+        1.3, "x", "road distance / straight distance between zone centroids",
+        "assumption (range 1.2-1.4): circuity of European road networks ~1.3 (Ballou et al. 2002)", ge=1, le=2)
+    walk_speed_kmh: float = field(4.5, "km/h", "walking speed to and from metro stations", "common value (HCM)", gt=0.5, le=10)
+    station_walk_max_km: float = field(
+        1.5, "km", "largest straight distance from a zone centroid to a metro station used as access", "assumption (range 0.8-2)", gt=0, le=5)
+    metro_transfer_min: float = field(
+        5.0, "min", "walk and wait at a change of metro line, or from regional rail to the metro", "assumption (range 3-8)", ge=0, le=30)
+
+
 class CityConfig(Section):
-    source: Literal["synthetic", "csv"] = field(
-        "synthetic", "-", "where the zones come from: the synthetic Milan-like grid or CSV files", "modelling choice")
+    source: Literal["synthetic", "csv", "milan"] = field(
+        "synthetic", "-", "where the zones come from: the synthetic Milan-like grid, CSV files, or the real Città metropolitana di Milano", "modelling choice")
     csv_dir: str | None = field(
         None, "path", "folder with zones.csv (and optionally od.csv), relative to the scenario file", "-")
+    od_matrix: str | None = field(
+        None, "path", "Istat commuting file (Prov_res Procom_res Prov_lav Procom_lav Pendolari; tab or ';'), relative to "
+        "the scenario file; replaces the gravity OD of the real city", "Istat, matrici del pendolarismo (2021 release)")
+    milan: MilanCityConfig = Field(default_factory=MilanCityConfig)
     grid_size: int = field(
         15, "cells per side", "side of the square grid of cells", "assumption: 15 x 3 km = 45 km covers the metropolitan city (1,575 km2); at most 31 because route tables grow with the square of the cell count (~2.3 GB at 31, python benchmarks/memory_by_size.py)", ge=3, le=31)
     cell_km: float = field(
@@ -133,6 +177,8 @@ class CityConfig(Section):
     def _check(self) -> "CityConfig":
         if self.grid_size % 2 == 0:
             raise ValueError(f"city.grid_size must be odd so the grid has a central cell, got {self.grid_size}")
+        if self.od_matrix and self.source != "milan":
+            raise ValueError(f"city.od_matrix (an Istat commuting file) needs city.source: milan, got source {self.source!r}")
         return self
 
 
@@ -193,7 +239,20 @@ class PopulationConfig(Section):
         default_factory=_default_sector_mix, description="employment share of each sector within each size class",
         json_schema_extra={"unit": "0-1", "source": "assumption (see docs/parameters.md)"})
     women_share: float = field(0.45, "0-1", "share of women among workers", "Istat labour force survey, Lombardy: women ~44-45% of employed", ge=0, le=1)
-    caregiver_share: float = field(0.25, "0-1", "share of workers caring for young children or dependants", "assumption (range 0.15-0.35): Istat, ~1 in 4 employed has children under 15", ge=0, le=1)
+    # who cares for whom (Istat, "Conciliazione tra lavoro e famiglia", LFS ad hoc module 2018): each
+    # worker has a youngest child aged 0-2, 3-5, 6-14 or none, and may care for another dependant
+    youngest_child_share: dict[str, dict[str, float]] = field(
+        {"women": {"0-2": 0.062, "3-5": 0.062, "6-14": 0.18}, "men": {"0-2": 0.077, "3-5": 0.075, "6-14": 0.20}},
+        "0-1", "share of employed women / men whose youngest child is aged 0-2, 3-5, 6-14 (the rest: no child under 15)",
+        "derived, assumption with ranges (0-2 and 3-5: women 0.05-0.08, men 0.06-0.09; 6-14: women 0.14-0.22, men "
+        "0.16-0.24): ~1.2 M children aged 0-2 in Italy (Istat births 2020-2022) of ~1.13 M mothers, 53% of them employed "
+        "(Istat 2018: employment rate of mothers of 0-2 year olds; 55.7% for 3-5), over ~9.9 M employed women; fathers "
+        "employed at ~89% (Istat 2018, fathers 25-54) over ~13.3 M employed men; parents of children under 15 are "
+        "~29% of 18-64 year olds (Istat 2018)")
+    other_dependant_share: dict[str, float] = field(
+        {"women": 0.094, "men": 0.059}, "0-1",
+        "share of workers who regularly care for a relative aged 15+ who is ill, disabled or elderly",
+        "Istat 2018 (Conciliazione tra lavoro e famiglia): 9.4% of women and 5.9% of men aged 18-64 (range +-0.03)")
     car_available_municipality: float = field(0.72, "0-1", "share of workers living in Milan with a car available", "assumption from ACI 2022 (~50 cars per 100 inhabitants in Milan, ~1 per household); must exceed the car share of trips leaving Milan (65.6%, Istat 2011)", ge=0, le=1)
     car_available_outside: float = field(0.85, "0-1", "share of workers living outside Milan with a car available", "ACI: 60-70 cars per 100 inhabitants in the hinterland; assumption for workers", ge=0, le=1)
     home_distance_decay_per_km: float = field(0.12, "1/km", "gravity decay of where workers live relative to their job", "assumption (range 0.05-0.25): mean commute ~10-12 km", ge=0, le=5)
@@ -203,6 +262,17 @@ class PopulationConfig(Section):
     @model_validator(mode="after")
     def _check(self) -> "PopulationConfig":
         _check_shares(self.employment_share, SIZE_CLASSES, "population.employment_share")
+        for g in GENDERS:
+            shares = self.youngest_child_share.get(g)
+            if shares is None or set(shares) != set(CHILD_AGES):
+                raise ValueError(f"population.youngest_child_share.{g} needs exactly the keys {list(CHILD_AGES)}")
+            if any(not 0 <= v <= 1 for v in shares.values()) or sum(shares.values()) > 1 + 1e-9:
+                raise ValueError(f"population.youngest_child_share.{g}: shares in 0-1 summing to at most 1, got {shares}")
+            v = self.other_dependant_share.get(g)
+            if v is None or not 0 <= v <= 1:
+                raise ValueError(f"population.other_dependant_share.{g}: expected a share in 0-1, got {v}")
+        if set(self.youngest_child_share) != set(GENDERS) or set(self.other_dependant_share) != set(GENDERS):
+            raise ValueError(f"population.youngest_child_share and other_dependant_share need exactly the keys {list(GENDERS)}")
         extra = [k for k in self.mean_firm_size if k not in SIZE_CLASSES]
         if extra or len(self.mean_firm_size) != len(SIZE_CLASSES):
             raise ValueError(f"population.mean_firm_size needs exactly the keys {list(SIZE_CLASSES)}")
@@ -437,20 +507,71 @@ def parse_month_day(text: str, key: str) -> tuple[int, int]:
 # --------------------------------------------------------------------------------------- wellbeing
 class WellbeingConfig(Section):
     memory_days: float = field(10.0, "workdays", "time constant of the exponentially weighted stress", "assumption (range 5-30)", gt=0, le=365)
-    w_commute_per_hour: float = field(1.0, "stress points/h", "strain per hour of round-trip commuting", "assumption scaled on Stutzer & Frey 2008 (commuting paradox)", ge=0, le=20)
-    w_delay_per_hour: float = field(2.0, "stress points/h", "extra strain per hour of congestion delay", "assumption (range 1-5)", ge=0, le=20)
-    w_crowding: float = field(1.0, "stress points", "strain per unit of transit load above mode.crowding_threshold", "assumption", ge=0, le=20)
-    conflict_caregiver: float = field(2.0, "stress points", "work-family conflict of a caregiver on an office day", "assumption (range 1-3): INL reports", ge=0, le=10)
-    conflict_other: float = field(0.5, "stress points", "work-family conflict of other workers on an office day", "assumption", ge=0, le=10)
-    remote_conflict_factor: float = field(0.4, "-", "conflict on a remote day relative to an office day", "assumption (range 0.2-0.7)", ge=0, le=1)
-    isolation_free_days: int = field(3, "days/week", "remote days per week before isolation strain starts", "assumption: isolation grows in full remote (Bloom et al. 2024)", ge=0, le=5)
+    # --- commute strain per hour of round trip, by mode (office days). The order follows the literature:
+    # walking and cycling are the least stressful, car drivers in congestion and transit riders the most
+    # (Legrain, Eluru & El-Geneidy 2015, Transp. Res. F 34; Clark et al. 2020, Transportation 47: active
+    # commuters report the highest commute satisfaction); the levels are assumptions with ranges
+    strain_car_per_hour: float = field(1.0, "stress points/h", "strain per hour of round-trip commuting by car (at free flow)", "assumption (range 0.5-1.5); the reference mode", ge=0, le=20)
+    strain_transit_per_hour: float = field(0.9, "stress points/h", "strain per hour of round-trip commuting by public transport (uncrowded)", "assumption (range 0.5-1.5): similar to car (Legrain et al. 2015)", ge=0, le=20)
+    strain_moto_per_hour: float = field(1.0, "stress points/h", "strain per hour of round-trip commuting by motorbike", "assumption (range 0.5-1.5): as car", ge=0, le=20)
+    strain_bike_per_hour: float = field(0.3, "stress points/h", "strain per hour of round-trip commuting by bike", "assumption (range 0-0.6): active modes least stressful (Legrain et al. 2015; Clark et al. 2020)", ge=0, le=20)
+    strain_walk_per_hour: float = field(0.2, "stress points/h", "strain per hour of round-trip commuting on foot", "assumption (range 0-0.5): as bike", ge=0, le=20)
+    w_delay_per_hour: float = field(2.0, "stress points/h", "extra strain per hour of congestion delay (car in stop-and-go traffic)", "assumption (range 1-3): delay is the most stressful part of driving (Legrain et al. 2015)", ge=0, le=20)
+    w_crowding: float = field(1.0, "stress points", "strain per unit of transit load above mode.crowding_threshold", "assumption (range 0.5-2)", ge=0, le=20)
+    # --- work-family conflict on an office day by care group: a scale x the share of employed parents who
+    # report reconciliation problems (Istat 2018: 46.7% of mothers of children 0-5, 35.9% of mothers and
+    # 34.6% of fathers of children under 15, hence ~29% for 6-14)
+    conflict_child_0_2: float = field(2.0, "stress points", "work-family conflict on an office day, youngest child aged 0-2", "assumption (range 1-3), scale of the Istat 2018 prevalence (46.7%)", ge=0, le=10)
+    conflict_child_3_5: float = field(2.0, "stress points", "work-family conflict on an office day, youngest child aged 3-5", "as conflict_child_0_2 (Istat 2018 gives 0-5 together)", ge=0, le=10)
+    conflict_child_6_14: float = field(1.25, "stress points", "work-family conflict on an office day, youngest child aged 6-14", "conflict_child_0_2 x 29/46.7 (Istat 2018 prevalence; range 0.8-1.8)", ge=0, le=10)
+    conflict_dependant: float = field(1.25, "stress points", "extra work-family conflict on an office day for carers of an ill, disabled or elderly relative", "assumption (range 0.8-1.8): as children 6-14", ge=0, le=10)
+    conflict_none: float = field(0.5, "stress points", "work-family conflict of workers without care duties", "assumption (range 0-1)", ge=0, le=10)
+    conflict_per_commute_hour: float = field(0.25, "1/h", "relative increase of an office day's conflict per hour of round-trip commute", "assumption (range 0-0.5): long commutes squeeze care time", ge=0, le=5)
+    remote_conflict_factor: float = field(0.4, "-", "conflict on a remote day relative to an office day without commute", "assumption (range 0.2-0.7)", ge=0, le=1)
+    flexible_conflict_factor: float = field(0.85, "-", "conflict of workers covered by flexible hours relative to others", "assumption (range 0.7-1)", ge=0, le=1)
+    isolation_free_days: int = field(3, "days/week", "remote days per week before isolation strain starts", "assumption: isolation grows in full remote (Bloom et al. 2024 study hybrid, not full remote)", ge=0, le=5)
     w_isolation_per_day: float = field(0.6, "stress points/day", "strain per remote day above isolation_free_days, on each remote day", "assumption (range 0.2-1)", ge=0, le=10)
-    high_stress_threshold: float = field(7.0, "stress points", "stress above which a worker counts as highly stressed", "assumption: ~20-30% of workers report work stress (Eurofound EWCS)", ge=0, le=20)
-    target_quits_women_per_1000: float = field(3.8, "per 1,000 employed women/year", "baseline women's quits (calibrates the hazard)", "INL 2021: 52,436 validated resignations of parents, 71.8% women, over ~9.8 M employed women (Istat)", ge=0, le=1000)
-    target_quits_men_per_1000: float = field(1.1, "per 1,000 employed men/year", "baseline men's quits (calibrates the hazard)", "INL 2021: 28.2% men of 52,436, over ~13.3 M employed men (Istat)", ge=0, le=1000)
-    quit_stress_coef: float = field(0.35, "1/stress point", "log-hazard increase per stress point", "assumption, chosen so 2 remote days cut quits by ~1/3 (Bloom, Han & Liang 2024)", ge=0, le=5)
-    quit_conflict_coef: float = field(0.45, "1/stress point", "log-hazard increase per point of work-family conflict", "assumption (range 0.2-0.8)", ge=0, le=5)
-    caregiver_quit_multiplier: float = field(4.0, "-", "quit hazard of caregivers relative to others at equal stress", "assumption: INL resignations concentrate among parents", ge=1, le=50)
+    target_high_stress_share: float = field(0.22, "0-1", "share of workers who report work-related stress (calibrates the high-stress threshold on the baseline)", "EU-OSHA 2009, OSH in figures: stress at work, from the 4th EWCS (2005): 22% of working Europeans (range 0.20-0.30)", ge=0, le=1)
+    # --- the quit hazard: h0[gender, parent of a child 0-2] x exp(quit_stress_coef x stress); caregiving
+    # enters once, through the conflict inside stress; h0 is calibrated on the baseline to the targets
+    quit_stress_coef: float = field(0.25, "1/stress point", "log-hazard increase of quitting per stress point", "assumption (range 0.1-0.4); not fitted to Bloom et al. 2024 (docs/validation.md checks the model against it)", ge=0, le=5)
+    target_quits_mothers_u3_per_1000: float = field(
+        89.0, "per 1,000 employed mothers of a child 0-2 a year", "resignations of employee mothers of children under 3 (calibrates their h0)",
+        "INL, Relazione annuale convalide dimissioni 2022 (published 5 Dec 2023): 44,669 validated resignations of women "
+        "(72.8% of 61,391) in pregnancy or the child's first 3 years, over ~0.50 M employee mothers of children 0-2 "
+        "(~1.13 M mothers x 53% employed x ~83% employees, Istat; assumption); range 70-110; 2023-2024 within ~6%", ge=0, le=1000)
+    target_quits_fathers_u3_per_1000: float = field(
+        21.0, "per 1,000 employed fathers of a child 0-2 a year", "resignations of employee fathers of children under 3 (calibrates their h0)",
+        "INL 2022: 16,722 validated resignations of men (27.2% of 61,391) over ~0.79 M employee fathers of children 0-2 "
+        "(~1.13 M x 89% employed x ~78% employees; assumption); range 15-30", ge=0, le=1000)
+    target_quits_women_per_1000: float = field(
+        60.0, "per 1,000 employed women a year", "resignations of women who are not mothers of a child 0-2 (calibrates their h0)",
+        "assumption (range 40-120): Ministero del Lavoro, comunicazioni obbligatorie 2022: ~2.2 M resignations over ~18 M "
+        "employees (~120 per 1,000 contracts, an upper bound: one person may resign several short contracts)", ge=0, le=1000)
+    target_quits_men_per_1000: float = field(
+        60.0, "per 1,000 employed men a year", "resignations of men who are not fathers of a child 0-2 (calibrates their h0)",
+        "as target_quits_women_per_1000 (no split by gender; assumption, range 40-120)", ge=0, le=1000)
+    # --- why a quitter leaves (INL 2022 motivations of parents of children under 3)
+    care_share_mothers_u3: float = field(0.63, "0-1", "share of mothers' (child 0-2) resignations for care (difficulty reconciling work and care)", "INL 2022: 63%", ge=0, le=1)
+    job_to_job_share_mothers_u3: float = field(0.24, "0-1", "share of mothers' (child 0-2) resignations that are moves to another employer", "INL 2022: 24%", ge=0, le=1)
+    care_share_fathers_u3: float = field(0.071, "0-1", "share of fathers' (child 0-2) resignations for care", "INL 2022: 7.1%", ge=0, le=1)
+    job_to_job_share_fathers_u3: float = field(0.789, "0-1", "share of fathers' (child 0-2) resignations that are moves to another employer", "INL 2022: 78.9%", ge=0, le=1)
+    care_share_women: float = field(0.15, "0-1", "share of other women's resignations for care", "assumption (range 0.05-0.3): below mothers of young children (INL 63%)", ge=0, le=1)
+    care_share_men: float = field(0.03, "0-1", "share of other men's resignations for care", "assumption (range 0-0.07): below fathers of young children (INL 7.1%)", ge=0, le=1)
+    job_to_job_share_others: float = field(0.6, "0-1", "share of other workers' resignations that are moves to another employer", "assumption (range 0.4-0.8): between mothers (24%) and fathers (79%) of INL 2022", ge=0, le=1)
+    # --- the stock of jobs: a quitter's position is vacant, then filled by a new hire from the margins
+    vacancy_workdays: int = field(40, "workdays", "time a vacated position stays empty before a new hire starts", "assumption (range 20-90): two months of search and notice", ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _check(self) -> "WellbeingConfig":
+        for who in ("mothers_u3", "fathers_u3"):
+            care, j2j = getattr(self, f"care_share_{who}"), getattr(self, f"job_to_job_share_{who}")
+            if care + j2j > 1 + 1e-9:
+                raise ValueError(f"wellbeing.care_share_{who} + job_to_job_share_{who} = {care + j2j:g}: expected at most 1")
+        for g in ("women", "men"):
+            if getattr(self, f"care_share_{g}") + self.job_to_job_share_others > 1 + 1e-9:
+                raise ValueError(f"wellbeing.care_share_{g} + job_to_job_share_others exceeds 1")
+        return self
 
 
 # --------------------------------------------------------------------------------------- calendar
@@ -544,10 +665,20 @@ class FlexibleHoursPolicy(LeverTiming):
     share_of_workers: float = field(0.5, "0-1", "share of workers covered", "assumption", ge=0, le=1)
 
 
+class WelfareCoverage(Section):
+    """Share of workers whose employer offers the childcare scheme, by employer size class."""
+
+    micro: float = field(0.05, "0-1", "share of workers of micro firms (<10) covered", "assumption (range 0.02-0.1): welfare schemes grow with firm size (Welfare Index PMI reports)", ge=0, le=1)
+    small: float = field(0.15, "0-1", "share of workers of small firms (10-49) covered", "assumption (range 0.08-0.25)", ge=0, le=1)
+    medium: float = field(0.3, "0-1", "share of workers of medium firms (50-249) covered", "assumption (range 0.15-0.45)", ge=0, le=1)
+    large: float = field(0.55, "0-1", "share of workers of large firms (250+) covered", "assumption (range 0.3-0.8): large firms offer welfare far more than micro firms", ge=0, le=1)
+    public: float = field(0.3, "0-1", "share of public employees covered", "assumption (range 0.15-0.45)", ge=0, le=1)
+
+
 class CorporateWelfarePolicy(LeverTiming):
-    enabled: bool = field(False, "-", "corporate welfare: childcare support, flexible leave", "Milan work-life balance programme")
-    coverage: float = field(0.5, "0-1", "share of workers whose employer offers it", "assumption (range 0.2-0.8)", ge=0, le=1)
-    conflict_reduction: float = field(0.35, "0-1", "relative cut of work-family conflict for covered workers", "assumption (range 0.2-0.5)", ge=0, le=1)
+    enabled: bool = field(False, "-", "corporate welfare childcare (nursery places, vouchers, back-up care) for parents of children aged 0-5", "Milan work-life balance programme")
+    coverage: WelfareCoverage = Field(default_factory=WelfareCoverage)
+    conflict_reduction: float = field(0.35, "0-1", "relative cut of work-family conflict of covered parents of children 0-5", "assumption (range 0.2-0.5)", ge=0, le=1)
 
 
 class PolicyConfig(Section):
@@ -621,6 +752,24 @@ class AppraisalConfig(Section):
         return dict(sorted(value.items()))
 
 
+class CalibrationConfig(Section):
+    """Numerical settings of the baseline calibration (sim/calibration.py); not behaviour, but they decide how close it gets."""
+
+    rounds: int = field(15, "rounds", "largest number of rounds alternating constants, expected assignment and routes", "numerical setting: the baseline converges in 5-8 rounds", ge=1, le=100)
+    reroute_rounds: int = field(4, "rounds", "first rounds in which the fixed routes are recomputed at the averaged peak link times (method of successive averages)", "numerical setting", ge=0, le=50)
+    split_tolerance: float = field(0.0005, "share", "largest gap between a segment's expected mode share and its target that ends the constants' iterations", "numerical setting (0.05 points)", gt=0, le=0.05)
+    converged_split: float = field(0.002, "share", "largest split gap at which the rounds may stop", "numerical setting (0.2 points)", gt=0, le=0.05)
+    converged_minutes: float = field(0.1, "min", "largest change of any expected car time between rounds at which the rounds may stop", "numerical setting", gt=0, le=10)
+    time_damping: float = field(0.5, "0-1", "share of the way expected car times move toward the assigned times each round", "numerical setting (damping of the fixed point)", gt=0, le=1)
+    sample_workers: int = field(200_000, "workers", "workers used for the expected shares and flows (every k-th worker)", "numerical setting: enough for 0.1-point precision of the shares", ge=1000, le=5_000_000)
+    warm_up_weeks: int = field(12, "weeks", "simulated weeks of the baseline that re-aim the background and refine the constants; their end state starts the year", "numerical setting: with 8 weeks a 10% sample started 1.3 points below the peak-congestion target (benchmarks/sampling.py)", ge=1, le=104)
+
+
+# --------------------------------------------------------------------------------------- report
+class ReportConfig(Section):
+    lang: Literal["it", "en"] = field("en", "-", "language of the run's report, plots' captions and the CLI's lines: 'it' Italian, 'en' English (run.py --lang overrides it)", "modelling choice: the Comune's planners read Italian first (issue 17)")
+
+
 # --------------------------------------------------------------------------------------- scenario
 class Scenario(Section):
     name: str = field("scenario", "-", "scenario name, used in the results folder name (at most 100 characters: file names are short)", "-", pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
@@ -642,6 +791,8 @@ class Scenario(Section):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     appraisal: AppraisalConfig = Field(default_factory=AppraisalConfig)
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     @field_validator("start", mode="before")
     @classmethod

@@ -26,7 +26,14 @@ MAX_MESSAGE_VALUE_CHARS = 80
 
 
 class YamlInputError(ValueError):
-    """The text cannot be read as scenario input; the message names the source and line."""
+    """The text cannot be read as scenario input; the message names the source and line.
+
+    ``reason`` is the message without its ``source:line:`` prefix.
+    """
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(f"{where}: {reason}")
+        self.reason = reason
 
 
 def short(value: Any, limit: int = MAX_MESSAGE_VALUE_CHARS) -> str:
@@ -66,7 +73,7 @@ class StrictLoader(yaml.SafeLoader):
                 line = key_node.start_mark.line + 1
                 if first is not None:
                     raise YamlInputError(
-                        f"{self.name}:{line}: duplicate key {short(key)} (first given on line {first}); "
+                        f"{self.name}:{line}", f"duplicate key {short(key)} (first given on line {first}); "
                         "a key may appear once in a mapping")
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
@@ -89,7 +96,7 @@ def _expanded_size(root, source: str) -> int:
         if key in sizes:
             return sizes[key]
         if key in active:
-            raise YamlInputError(f"{source}:{node.start_mark.line + 1}: an alias refers to the node that "
+            raise YamlInputError(f"{source}:{node.start_mark.line + 1}", "an alias refers to the node that "
                                  "contains it (a recursive value); expected plain values")
         active.add(key)
         if isinstance(node, yaml.SequenceNode):
@@ -102,7 +109,7 @@ def _expanded_size(root, source: str) -> int:
         sizes[key] = n
         if n > MAX_EXPANDED_NODES:
             raise YamlInputError(
-                f"{source}:{node.start_mark.line + 1}: the aliases (*name) here expand to more than "
+                f"{source}:{node.start_mark.line + 1}", f"the aliases (*name) here expand to more than "
                 f"{MAX_EXPANDED_NODES:,} values; expected a scenario of plain values")
         return n
 
@@ -124,11 +131,11 @@ def parse_yaml(text: str, source: str) -> Any:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)
             if mark is not None:
-                raise YamlInputError(f"{source}:{mark.line + 1}:{mark.column + 1}: YAML syntax error: {problem} "
+                raise YamlInputError(f"{source}:{mark.line + 1}:{mark.column + 1}", f"YAML syntax error: {problem} "
                                      f"(line {mark.line + 1}, column {mark.column + 1})") from None
-            raise YamlInputError(f"{source}: YAML syntax error: {problem}") from None
+            raise YamlInputError(source, f"YAML syntax error: {problem}") from None
         except RecursionError:
-            raise YamlInputError(f"{source}: the YAML is nested too deeply to read; expected a scenario "
+            raise YamlInputError(source, "the YAML is nested too deeply to read; expected a scenario "
                                  "of a few levels of sections") from None
     finally:
         loader.dispose()
@@ -139,17 +146,17 @@ def read_yaml_file(path: Path, max_bytes: int = 20_000_000) -> Any:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise YamlInputError(f"{path}: cannot read the file ({exc.strerror})") from None
+        raise YamlInputError(str(path), f"cannot read the file ({exc.strerror})") from None
     if size > max_bytes:
-        raise YamlInputError(f"{path}: the file is {size:,} bytes; a scenario or sweep file is expected to be "
+        raise YamlInputError(str(path), f"the file is {size:,} bytes; a scenario or sweep file is expected to be "
                              f"far smaller (at most {max_bytes:,})")
     raw = path.read_bytes()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise YamlInputError(f"{path}: the file is UTF-16 text; save it as UTF-8")
+        raise YamlInputError(str(path), "the file is UTF-16 text; save it as UTF-8")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlInputError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+        raise YamlInputError(f"{path}:{line}", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
                              "expected a YAML text file saved as UTF-8") from None
     return parse_yaml(text, str(path))

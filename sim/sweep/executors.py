@@ -21,12 +21,12 @@ import sys
 import threading
 import time
 import traceback
-from urllib.parse import urlsplit
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as cf_wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sim.sweep.spec import Sweep, build_scenario
 from sim.sweep.store import Store, StoreError
@@ -265,7 +265,7 @@ def run_sweep(sweep: Sweep, out: str | Path, executor: str = "local", workers: i
             return _run_locked(sweep, store, executor, workers, scheduler, shard, retry_failed, progress, collect,
                                t0, tag)
         except SweepError:
-            if created and not any(store.tables()):
+            if created and next(store.tables(), None) is None:
                 shutil.rmtree(store.root, ignore_errors=True)  # nothing ran: leave no folder behind
             raise
     finally:

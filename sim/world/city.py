@@ -46,9 +46,11 @@ class City:
     link_capacity_vph: np.ndarray
     link_kind: np.ndarray          # index into LINK_KINDS
     od_transit_min: np.ndarray     # (n_zones*n_zones,) in-vehicle transit time (no access)
-    intrazonal_km: float           # car trip length inside one zone
-    intrazonal_min: float          # car free-flow time inside one zone
+    intrazonal_km: float | np.ndarray   # car trip length inside one zone (one value, or one per zone)
+    intrazonal_min: float | np.ndarray  # car free-flow time inside one zone (same)
     od_commuters: np.ndarray | None = None  # optional observed OD matrix (n_zones, n_zones)
+    workers_total: float | None = None  # full-population workers of od_commuters (None: the scenario's population totals)
+    od_source: dict = field(default_factory=dict)  # how od_commuters was made (gravity fit or Istat file), for the summary
     names: list[str] = field(default_factory=list)  # zone names a planner reads ("Duomo", "Sesto San Giovanni")
     # what a planner groups zones by (one entry per zone; "" or 0 where it does not apply)
     zone_code: list[str] = field(default_factory=list)  # NIL id ("NIL_01"), Istat PRO_COM ("015209") or "cell_3_7"
@@ -310,8 +312,3 @@ def load_csv_city(cfg: CityConfig) -> City:
                     raise ValueError(f"{od_path}: unknown zone {exc}") from None
     return _finish_city(cfg, 0, x, y, kind, res, jobs, arr[:, 0].astype(np.int32), arr[:, 1].astype(np.int32),
                         arr[:, 2], arr[:, 3].astype(np.int8), names, od)
-
-
-def build_city(cfg: CityConfig) -> City:
-    """The city the scenario asks for."""
-    return load_csv_city(cfg) if cfg.source == "csv" else build_synthetic_city(cfg)

@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.world.city import GATEWAY, City
 from sim.rng import SETUP_DAY, KeyedRNG
-from sim.scenario.schema import SIZE_CLASSES, PopulationConfig
+from sim.scenario.schema import CHILD_AGES, GENDERS, SIZE_CLASSES, PopulationConfig
 
 
 @dataclass
@@ -37,7 +37,9 @@ class Population:
     home: np.ndarray             # int32 zone
     work: np.ndarray             # int32 zone
     woman: np.ndarray            # bool
-    caregiver: np.ndarray        # bool
+    child_group: np.ndarray      # int8 age of the youngest child: 0 none under 15, 1: 0-2, 2: 3-5, 3: 6-14 (CHILD_AGES)
+    dependant: np.ndarray        # bool: cares for an ill, disabled or elderly relative
+    caregiver: np.ndarray        # bool: a child under 15 or a dependant (Istat's care responsibilities)
     car_available: np.ndarray    # bool
     teleworkable: np.ndarray     # bool
     base_stress: np.ndarray      # float64 personal baseline of daily strain (stress points)
@@ -75,6 +77,9 @@ def build_population(cfg: PopulationConfig, city: City, scale: float, rng: Keyed
     """
     total = cfg.workers_internal + cfg.workers_inbound
     inbound_frac = cfg.workers_inbound / total
+    if city.workers_total is not None:  # the city's OD says how many (the real Milan; issue 14)
+        total = city.workers_total
+        inbound_frac = float(city.od_commuters[city.kind == GATEWAY].sum() / total)
     sectors = list(cfg.sectors)
     job_zones = np.nonzero((city.jobs > 0) & (city.kind != GATEWAY))[0]
     job_cdf = _cdf(city.jobs[job_zones])
@@ -135,13 +140,15 @@ def build_population(cfg: PopulationConfig, city: City, scale: float, rng: Keyed
     in_milan_home = city.in_milan[home]
     car_p = np.where(in_milan_home, cfg.car_available_municipality, cfg.car_available_outside)
     tele_share = np.array([cfg.sectors[s].teleworkable_share for s in sectors])
+    woman = rng.uniform(SETUP_DAY, "worker_gender", n_w) < cfg.women_share
+    child_group, dependant = care_groups(cfg, woman, u_child=rng.uniform(SETUP_DAY, "worker_caregiver", n_w),
+                                         u_dependant=rng.uniform(SETUP_DAY, "worker_dependant", n_w))
     return Population(
         sectors=sectors,
         firm_class=f_class, firm_sector=f_sector, firm_zone=f_zone, firm_employees=f_size,
         firm_u_stagger=rng.uniform(SETUP_DAY, "firm_stagger", n_firms),
         worker_firm=worker_firm, worker_class=w_class, home=home.astype(np.int32), work=work.astype(np.int32),
-        woman=rng.uniform(SETUP_DAY, "worker_gender", n_w) < cfg.women_share,
-        caregiver=rng.uniform(SETUP_DAY, "worker_caregiver", n_w) < cfg.caregiver_share,
+        woman=woman, child_group=child_group, dependant=dependant, caregiver=(child_group > 0) | dependant,
         car_available=rng.uniform(SETUP_DAY, "worker_car", n_w) < car_p,
         teleworkable=rng.uniform(SETUP_DAY, "worker_telework", n_w) < tele_share[f_sector[worker_firm]],
         base_stress=np.clip(cfg.base_stress_mean + cfg.base_stress_sd * rng.normal(SETUP_DAY, "worker_base_stress", n_w), 0, None),
@@ -149,6 +156,27 @@ def build_population(cfg: PopulationConfig, city: City, scale: float, rng: Keyed
         u_flex=rng.uniform(SETUP_DAY, "worker_flex", n_w),
         u_welfare=rng.uniform(SETUP_DAY, "worker_welfare", n_w),
     )
+
+
+def care_cdf(cfg: PopulationConfig) -> np.ndarray:
+    """Cumulative shares (2, 4) of the youngest child's group [none, 0-2, 3-5, 6-14] for men (row 0) and women (row 1)."""
+    out = np.empty((2, 1 + len(CHILD_AGES)))
+    for g, gender in enumerate(GENDERS):
+        shares = [cfg.youngest_child_share[gender][a] for a in CHILD_AGES]
+        out[g] = np.cumsum([1.0 - sum(shares), *shares])
+    out[:, -1] = 1.0
+    return out
+
+
+def care_groups(cfg: PopulationConfig, woman: np.ndarray, *, u_child: np.ndarray, u_dependant: np.ndarray):
+    """Each worker's youngest-child group (int8, 0 none .. 3 aged 6-14) and dependant flag, by gender, from uniform draws."""
+    cdf = care_cdf(cfg)
+    g = woman.astype(np.int64)
+    child = np.zeros(len(woman), dtype=np.int8)
+    for k in range(1, cdf.shape[1]):  # group = how many cumulative shares the draw reaches
+        child += u_child >= cdf[g, k - 1]
+    dep_share = np.array([cfg.other_dependant_share[x] for x in GENDERS])
+    return child, u_dependant < dep_share[g]
 
 
 def _draw_homes(cfg: PopulationConfig, city: City, work: np.ndarray, inbound: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -164,6 +192,8 @@ def _draw_homes(cfg: PopulationConfig, city: City, work: np.ndarray, inbound: np
             if not m.any():
                 continue
             cand = gateways if is_in and len(gateways) else inner
+            if city.workers_total is not None:  # the OD column is the whole home distribution of this job zone
+                cand = np.arange(nz)
             if city.od_commuters is not None and city.od_commuters[cand, wz].sum() > 0:
                 w = city.od_commuters[cand, wz]
             else:
