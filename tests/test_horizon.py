@@ -186,7 +186,7 @@ def test_a_run_over_years_leads_its_report_with_the_trajectory(two_year_folder):
     assert (path / "plots" / "trajectory_by_year.png").stat().st_size > 10_000
     html = (path / "report.html").read_text(encoding="utf-8")
     assert html.index('id="trajectory"') < html.index('id="what"') < html.index('id="kpis"')
-    assert "sme support from 6 January 2026" in html
+    assert "SME support from 6 January 2026" in html  # the lever named as the catalogue does (timed_lever.*)
     assert f"Year 2 ({summary['by_year'][1]['first_date'][:4]})" in html
 
 
