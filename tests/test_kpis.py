@@ -109,3 +109,10 @@ def test_undeclared_keys_from_older_folders_still_read():
         ["remote_share", "car_vkm", "workers", "modal_split.car", "zz"]
     with pytest.raises(KeyError, match="some_new_total: not a declared KPI"):
         kpis.kpi("some_new_total")
+
+
+def test_an_interval_that_excludes_zero_never_shows_an_end_as_zero():
+    assert kpis.format_interval("mean_stress", -0.031, -0.001) == "-0.031 to -0.001"
+    assert kpis.format_interval("mean_stress", -0.031, 0.004) == "-0.03 to 0.00"  # includes 0: as it is
+    assert kpis.format_interval("mean_stress", 0.12, 0.35) == "+0.12 to +0.35"
+    assert kpis.format_interval("remote_share", 0.00001, 0.0002, "it") == "da +0,001 p.p. a +0,020 p.p."

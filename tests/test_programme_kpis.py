@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from sim.scenario.schema import SIZE_CLASSES
+
 from .conftest import run_small
 
 
@@ -11,10 +15,14 @@ def _summary(*overrides: str, days: int = 10) -> dict:
 
 def test_welfare_coverage_follows_the_lever():
     assert _summary()["welfare_coverage_share"] == 0.0  # no programme, nobody covered
-    on = _summary("policy.corporate_welfare.enabled=true")["welfare_coverage_share"]
-    assert abs(on - 0.5) < 0.05, on  # coverage 0.5 of ~10,000 workers: a binomial share
-    more = _summary("policy.corporate_welfare.enabled=true", "policy.corporate_welfare.coverage=0.8")
-    assert more["welfare_coverage_share"] > on + 0.2
+    model, s = run_small("policy.corporate_welfare.enabled=true", days=10, counterfactual=False)
+    pop, cov = model.population, model.scenario.policy.corporate_welfare.coverage
+    # the coverage of each worker's employer size class, averaged over the workers (a binomial share of ~10,000)
+    expected = float(np.average([getattr(cov, SIZE_CLASSES[c]) for c in pop.worker_class], weights=pop.weight))
+    assert abs(s["welfare_coverage_share"] - expected) < 0.02, (s["welfare_coverage_share"], expected)
+    everyone = [f"policy.corporate_welfare.coverage.{k}=0.8" for k in SIZE_CLASSES]
+    more = _summary("policy.corporate_welfare.enabled=true", *everyone)
+    assert abs(more["welfare_coverage_share"] - 0.8) < 0.02 and more["welfare_coverage_share"] > s["welfare_coverage_share"]
 
 
 def test_sme_uptake_at_the_targets_and_at_the_limits():

@@ -388,19 +388,29 @@ def format_with_unit(key: str, value: float | None, ci: tuple[float, float] | No
     return f"{text} {u[1:].lstrip()}" if k.share and not _missing(value) else f"{text} {u}"
 
 
-def format_diff(key: str, diff: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
+def format_diff(key: str, diff: float | None, lang: str = DEFAULT_LANGUAGE, extra_decimals: int = 0) -> str:
     """A signed difference of a KPI: ``+1,234`` in its unit; shares in percentage points (``-0.52 pp``)."""
     if _missing(diff):
         return ""
     x, d, suffix = _scaled(key, float(diff))
-    return _fixed(x, d, sign=True, lang=lang) + (" " + t("number.pp", lang) if suffix == "%" else "")
+    return _fixed(x, d + extra_decimals, sign=True, lang=lang) + (" " + t("number.pp", lang) if suffix == "%" else "")
 
 
 def format_interval(key: str, low: float | None, high: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A 95% interval of a difference: ``-0.52 pp to +0.10 pp`` (``da -0,52 p.p. a +0,10 p.p.``)."""
+    """A 95% interval of a difference: ``-0.52 pp to +0.10 pp`` (``da -0,52 p.p. a +0,10 p.p.``).
+
+    An interval that excludes 0 gets up to 4 more decimals, so that neither end reads as 0 (a planner
+    would otherwise see "-0.03 to 0.00" beside the words "beyond the random noise").
+    """
     if _missing(low) or _missing(high):
         return ""
-    return t("number.interval", lang, low=format_diff(key, low, lang), high=format_diff(key, high, lang))
+    extra = 0
+    if float(low) * float(high) > 0:
+        lo, d, _ = _scaled(key, float(low))
+        hi, _, _ = _scaled(key, float(high))
+        while extra < 4 and min(abs(lo), abs(hi)) < 0.5 * 10.0 ** -(d + extra):
+            extra += 1
+    return t("number.interval", lang, low=format_diff(key, low, lang, extra), high=format_diff(key, high, lang, extra))
 
 
 def format_pct_change(pct: float | None, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -541,7 +541,8 @@ def section_kpis(runs: list[_Run]) -> str:
     out.append(_table(head, rows, num_cols=set(range(2, 2 + len(runs))), cls="kpis"))
     hs = [(r.summary.get("calibration") or {}).get("high_stress_threshold") for r in runs]
     if hs and hs[0] is not None:
-        out.append(f'<p class="small">{_e(t("report.high_stress", lang, level=scalar_text(hs[0], lang), days=WORKDAYS_PER_YEAR))}</p>')
+        level = scalar_text(round(float(hs[0]), 2), lang)  # the calibrated threshold, as the stress KPIs show it
+        out.append(f'<p class="small">{_e(t("report.high_stress", lang, level=level, days=WORKDAYS_PER_YEAR))}</p>')
     out.append("</section>")
     return "".join(out)
 
