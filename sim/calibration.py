@@ -241,7 +241,7 @@ def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.
         trips = np.zeros(targets.size)
         mult_sum, pet, vehs = np.zeros(4), [], []
         for _ in range(5):
-            weekday = m.day % 5
+            weekday = m.calendar.weekday(m.day)
             m.step()
             vehs.append(m.car_vehicles_od_slot)
             office = ~m.remote_t[weekday]

@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run one scenario and write a results folder")
     r.add_argument("scenario", help="scenario YAML file")
     r.add_argument("--seed", type=int, help="random seed (overrides the file)")
-    r.add_argument("--days", type=int, help="simulated workdays (overrides the file)")
+    r.add_argument("--days", type=int, help="simulated workdays (overrides the file's days and years)")
+    r.add_argument("--years", type=int, help="simulated whole years, 1-10, on the Italian calendar (overrides the file's days and years)")
     r.add_argument("--scale", type=float, help="sampling rate of the population, 0 < scale <= 1")
     r.add_argument("--out", type=Path, help="results folder (default results/<name>-<timestamp>)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--out", type=Path, help="output folder (default results/compare-<timestamp>)")
     c.add_argument("--seed", type=int, help="seed of the scenario files (default: the baseline's)")
     c.add_argument("--days", type=int, help="simulated workdays of the scenario files (default: each file's)")
+    c.add_argument("--years", type=int, help="simulated whole years of the scenario files, 1-10 (default: each file's)")
     c.add_argument("--scale", type=float, help="sampling rate of the scenario files (default: each file's)")
     c.add_argument("--replications", type=int, metavar="N",
                    help="seeds per scenario file (default: the baseline run folder's, else 1)")
@@ -120,7 +122,8 @@ def _fail(message: str) -> int:
 
 def cmd_run(args) -> int:
     try:
-        scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, days=args.days, scale=args.scale)
+        scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, days=args.days, years=args.years,
+                                 scale=args.scale)
     except ScenarioError as exc:
         return _fail(str(exc))
     if args.lang is not None:  # like --seed: the run's report follows the command line
@@ -192,7 +195,7 @@ def cmd_compare(args) -> int:
     from sim.orchestrate import compare, language_of
     from sim.outputs.compare import CompareError
     try:
-        path, table = compare(args.runs, out=args.out, seed=args.seed, days=args.days, scale=args.scale,
+        path, table = compare(args.runs, out=args.out, seed=args.seed, days=args.days, years=args.years, scale=args.scale,
                               replications=args.replications, quiet=args.quiet, argv=sys.argv, lang=args.lang)
     except CompareError as exc:
         return _fail(str(exc))

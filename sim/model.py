@@ -26,6 +26,7 @@ from sim.rng import SETUP_DAY, KeyedRNG
 from sim.scenario.schema import SIZE_CLASSES, WEEKDAYS, Scenario
 from sim.trace import WorkerTrace
 from sim.world.build import build_city  # grid, CSV or the real Milan
+from sim.world.calendar import build_calendar, lever_levels
 from sim.world.city import GATEWAY, City
 from sim.world.population import Population, build_population
 
@@ -63,6 +64,8 @@ class CommuteModel(mesa.Model):
         check_trace_worker(trace_worker, pop.n_workers)
         self.calibration = calibration
         self.day = 0
+        self.calendar = build_calendar(sc)  # workdays, weekdays, weeks, leave and years of the run
+        self.levels = lever_levels(sc.policy, self.calendar.date(0))  # each timed lever's intensity this week
         self.slots = schedule.slots(mode_cfg=sc.mode, traffic_cfg=sc.traffic)
         self.od = pop.home.astype(np.int64) * self.city.n_zones + pop.work
         # the daily traffic works on the OD pairs somebody commutes on ("active"), not all n_zones^2
@@ -77,8 +80,10 @@ class CommuteModel(mesa.Model):
         self.expected = mode_choice.Expected(car_min=calibration.learnt_car_min[self.active_od].copy(),
                                              crowd=calibration.learnt_crowd.copy())
         self.set_background(calibration.background_vc)
-        self.p_year, self.return_prob = adoption.policy_rates(sc, calibration.return_prob)
+        self.p_year, self.return_prob = adoption.policy_rates(sc, calibration.return_prob, self.levels["sme_support"])
         self.adoption_updates_year = adoption.updates_per_year(sc.adoption.workdays_per_month)
+        self.enrolled = np.zeros(pop.n_firms, dtype=bool)  # firms a capped SME programme supports
+        self.enrol_years: set[int] = set()  # years of the run whose intake is done
         self.adopted = adoption.initial_adopters(scenario=sc, firm_class=pop.firm_class,
                                                  u=self.keyed.uniform(SETUP_DAY, "firm_adopt_init", pop.n_firms))
         n = pop.n_workers
@@ -99,12 +104,14 @@ class CommuteModel(mesa.Model):
         """What the levers fix for the run and does not depend on the routes."""
         sc, pop = self.scenario, self.population
         pol = sc.policy
+        lv = self.levels
         self.work_start_min = schedule.work_start_min(
             mode_cfg=sc.mode, staggered=pol.staggered_hours, worker_class=pop.worker_class, worker_firm=pop.worker_firm,
-            firm_class=pop.firm_class, firm_u_stagger=pop.firm_u_stagger)
-        self.window_min = schedule.flexible_window_min(flexible=pol.flexible_hours, u_flex=pop.u_flex)
+            firm_class=pop.firm_class, firm_u_stagger=pop.firm_u_stagger, level=lv["staggered_hours"])
+        self.window_min = schedule.flexible_window_min(flexible=pol.flexible_hours, u_flex=pop.u_flex,
+                                                       level=lv["flexible_hours"])
         self.welfare_cut = wellbeing.welfare_conflict_cut(welfare=pol.corporate_welfare, worker_class=pop.worker_class,
-                                                          u_welfare=pop.u_welfare)
+                                                          u_welfare=pop.u_welfare, level=lv["corporate_welfare"])
         self.conflict = self.personal_conflict(slice(None))
         self.firm_cap = np.array([sc.adoption.max_remote_days[k] for k in SIZE_CLASSES])[pop.worker_class]
         self.log_weekday_weight = np.log([sc.remote_days.weekday_weight[d] for d in WEEKDAYS])
@@ -139,13 +146,15 @@ class CommuteModel(mesa.Model):
         day, sc, pop = self.day, self.scenario, self.population
         if adoption.is_update_day(day, sc.adoption.workdays_per_month):
             self.adoption_step(day)
-        if day % 5 == 0:
+        self.hired_ids = self.fill_vacancies(day)  # before the week's plan: a new hire plans their own week
+        if self.calendar.week_start(day):
+            self.levers_in_time(day)
             self.plan_week(day)
-        self.hired_ids = self.fill_vacancies(day)
-        remote = self.remote_t[day % 5] & self.employed
+        remote = self.remote_t[self.calendar.weekday(day)] & self.employed
         remote_ids = np.nonzero(remote)[0]  # a small minority; what they live is fixed for the week
         away_ids = np.nonzero(remote | ~self.employed)[0]  # at home or a vacant position: no trip
-        veh, riders = commute.trips_today(self.plan, away_ids)
+        present = self.calendar.present(day)
+        veh, riders = commute.trips_today(self.plan, away_ids, present)
         roads, crowd, load = self.load_network(veh, riders)
         od_car_g = emissions.od_car_g(P=self.paths.P, link_km=self.city.link_km, link_min=roads.link_min,
                                       intra_rows=self.paths.intra_rows, intra_km=self.paths.km[self.paths.intra_rows],
@@ -159,19 +168,41 @@ class CommuteModel(mesa.Model):
         self.metrics.record_day(day=day, remote=remote, rem_i=remote_ids, veh=veh, vol=roads.vol, od_min=roads.od_min,
                                 round_trip_min=lived.round_trip_min, round_delay_min=lived.round_delay_min, load=load,
                                 commute_kg=lived.commute_kg, home_kg=home.home_kg, extra_kg=home.extra_kg,
-                                heating=home.heating, quits=quits, strain=strain)
+                                heating=home.heating, quits=quits, strain=strain, present=present)
         if self.trace is not None:
             self.trace.record(day=day, remote=remote, lived=lived, home=home, strain=strain.total, quit_ids=quits.ids)
         wellbeing.vacate(self, quits.ids, day=day, cfg=sc.wellbeing)
         self.expected.learn(car_min_today=roads.od_min, crowd_today=crowd, rate=sc.mode.learning_rate)
         self.day += 1
 
+    def levers_in_time(self, day: int) -> None:
+        """This week's intensity of the timed levers; what they fix is remade when one of them moved."""
+        levels = lever_levels(self.scenario.policy, self.date(day))
+        if levels != self.levels:
+            self.levels = levels
+            self._static_levers()
+            self.preferred_slot = schedule.preferred_slot(slot_mid_min=self.slots.mid_min,
+                                                          free_flow_min=self.routes.od_t0_min[self.od],
+                                                          work_start_min=self.work_start_min)
+
     def adoption_step(self, day: int) -> None:
-        """Monthly Bass diffusion with return-to-office."""
+        """Monthly Bass diffusion with return-to-office (the SME lever at its intensity of the day)."""
         pop = self.population
+        sme, year = self.scenario.policy.sme_support, self.calendar.year_index(day)
+        level = lever_levels(self.scenario.policy, self.date(day))["sme_support"]
+        trend_r = adoption.baseline_return_probability(self.scenario, self.calibration.return_prob, year)
+        self.p_year, self.return_prob = adoption.policy_rates(self.scenario, trend_r, level)
+        capped = sme.enabled and sme.firms_per_year is not None
+        if capped and level > 0 and year not in self.enrol_years:  # the year's intake of the capped programme
+            self.enrol_years.add(year)
+            self.enrolled = adoption.enrol_firms(enrolled=self.enrolled, adopted=self.adopted, firm_class=pop.firm_class,
+                                                 classes=sme.classes, u=self.keyed.uniform(day, "sme_enrol", pop.n_firms),
+                                                 cap=sme.firms_per_year)
         self.adopted = adoption.monthly_update(self.adopted, pop.firm_class, pop.firm_employees, self.p_year,
                                                self.scenario.adoption.bass_q_per_year, self.return_prob,
-                                               self.keyed.uniform(day, "adoption", pop.n_firms), self.adoption_updates_year)
+                                               self.keyed.uniform(day, "adoption", pop.n_firms), self.adoption_updates_year,
+                                               enrolled=self.enrolled if capped else None,
+                                               base_rates=adoption.policy_rates(self.scenario, trend_r, 0.0) if capped else None)
 
     def plan_week(self, day: int) -> None:
         """Remote days and weekdays, then mode and departure slot, for the week starting ``day``."""
@@ -182,7 +213,8 @@ class CommuteModel(mesa.Model):
             firm_cap=self.firm_cap, caregiver=self.caregiver, worker_firm=pop.worker_firm, weight=pop.weight,
             n_firms=pop.n_firms, z=self.keyed.normal(day, "remote_pref", n) if allowed.any() else np.zeros(n),
             gumbel=lambda rows: self.keyed.gumbel(day, "remote_weekday", (n, 5), rows=rows),
-            log_weekday_weight=self.log_weekday_weight, cfg=sc.remote_days, policy=sc.policy.remote_days)
+            log_weekday_weight=self.log_weekday_weight, cfg=sc.remote_days, policy=sc.policy.remote_days,
+            level=self.levels["remote_days"])
         self.last_remote_days = self.remote_days.astype(np.float64)
         who = mode_choice.who_reviews(u_review=self.keyed.uniform(day, "review", n), review_share=sc.mode.weekly_review_share,
                                       everyone=day == 0 and not self.started_warm)
@@ -292,7 +324,7 @@ class CommuteModel(mesa.Model):
     # ------------------------------------------------------------------ public helpers
     def date(self, day: int):
         """Calendar date of workday ``day``."""
-        return emissions.workday_date(self.scenario.emissions.start_date, day)
+        return self.calendar.date(day)
 
     def allowed(self) -> np.ndarray:
         """Workers allowed smart working this month (see :func:`sim.behaviour.adoption.allowed_workers`)."""

@@ -25,7 +25,7 @@ from sim.outputs.report import report_language
 from sim.i18n import DEFAULT_LANGUAGE
 from sim.outputs.results import OutputError, RunFolderError, atomic_dir, check_output_dir, read_run
 from sim.runner import progress_days, run_and_write
-from sim.scenario.load import ScenarioError, close_file_hint, load_scenario
+from sim.scenario.load import ScenarioError, close_file_hint, load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
 
 
@@ -58,7 +58,7 @@ def _load(arg: str, **top) -> Scenario:
 
 
 def plan(args: list[str], seed: int | None = None, days: int | None = None, scale: float | None = None,
-         replications: int | None = None) -> tuple[list[Source], dict[int, Scenario], int]:
+         replications: int | None = None, years: int | None = None) -> tuple[list[Source], dict[int, Scenario], int]:
     """Check every argument of ``run.py compare``: read the run folders, load the scenario files.
 
     Returns the sources (in argument order, unique labels; a scenario's has no summary yet), the
@@ -87,13 +87,13 @@ def plan(args: list[str], seed: int | None = None, days: int | None = None, scal
         base_seed = base.summary.get("seed")
         base_reps = (base.summary.get("replications") or {}).get("n", 1)
     else:
-        base_seed = _load(base.arg, seed=seed, days=days, scale=scale).seed
+        base_seed = _load(base.arg, seed=seed, days=days, years=years, scale=scale).seed
         base_reps = 1
     common_seed = seed if seed is not None else base_seed
     scenarios = {}
     for i, src in enumerate(sources):
         if src.kind == "scenario":
-            scenarios[i] = _load(src.arg, seed=common_seed, days=days, scale=scale)
+            scenarios[i] = _load(src.arg, seed=common_seed, days=days, years=years, scale=scale)
             src.label = scenarios[i].name
     return unique_labels(sources), scenarios, replications if replications is not None else base_reps
 
@@ -110,7 +110,7 @@ def language_of(arg: str) -> str:
 
 def compare(args: list[str], out: Path | None = None, seed: int | None = None, days: int | None = None,
             scale: float | None = None, replications: int | None = None, quiet: bool = False,
-            argv: list[str] | None = None, lang: str | None = None) -> tuple[Path, str]:
+            argv: list[str] | None = None, years: int | None = None, lang: str | None = None) -> tuple[Path, str]:
     """``run.py compare``: check the arguments, run the scenario files, write ``out``; returns (folder, table).
 
     ``lang`` (``it``/``en``) is the language of the table and plots; by default the baseline scenario's
@@ -119,7 +119,7 @@ def compare(args: list[str], out: Path | None = None, seed: int | None = None, d
     Raises:
         CompareError: bad input, before any work and before anything is written.
     """
-    sources, scenarios, n_reps = plan(args, seed=seed, days=days, scale=scale, replications=replications)
+    sources, scenarios, n_reps = plan(args, seed=seed, days=days, scale=scale, replications=replications, years=years)
     lang = lang or (scenarios[0].report.lang if 0 in scenarios else report_language(read_run(sources[0].folder)))
     out = Path(out) if out is not None else default_out_dir()
     try:
@@ -149,5 +149,6 @@ def compare(args: list[str], out: Path | None = None, seed: int | None = None, d
         for i, (_, summary) in zip(order, done):
             sources[i].summary = summary
             sources[i].folder = out / "runs" / sources[i].label
+            sources[i].scenario = resolved_dict(scenarios[i])
         table = write_comparison(tmp, sources, lang)
     return out, table

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.world.build import build_city  # grid, CSV or the real Milan (issue 14)
+from sim.world.calendar import LEVER_BLOCKS, build_calendar, intensity, scaled
 from sim.world.city import City
 from sim.world.population import Population, build_population
 from sim.rng import SETUP_DAY, KeyedRNG
@@ -100,13 +101,6 @@ def _car_g_per_km(speed_kmh: float, cfg) -> float:
     return k * (a + b / v + c * v * v)
 
 
-def _workday_date(start: str, day: int) -> dt.date:
-    """Workday ``day`` counted Monday-Friday from the Monday of ``start``'s week."""
-    d0 = dt.date.fromisoformat(start)
-    d0 -= dt.timedelta(days=d0.weekday())
-    return d0 + dt.timedelta(days=7 * (day // 5) + day % 5)
-
-
 def _heating_season(date: dt.date, cfg) -> bool:
     md = (date.month, date.day)
     start = tuple(int(p) for p in cfg.heating_start.split("-"))
@@ -131,16 +125,22 @@ class RefFirm(mesa.Agent):
         self.zone = int(pop.firm_zone[firm_id])
         self.employees = float(pop.firm_employees[firm_id])
         self.adopted = False
+        self.enrolled = False  # supported by a capped SME programme
         self.staff: list[RefWorker] = []  # sampled workers, in id order
         self.peer_mean_days = 0.0
 
-    def monthly_decision(self, p_adopt_by_class: list[float], u: list[float]) -> None:
-        """Adopt with this month's probability of the class, or return to the office with the class's hazard."""
+    def monthly_decision(self, p_adopt_by_class: list[float], u: list[float], capped: bool = False,
+                         base: tuple[list[float], list[float]] | None = None) -> None:
+        """Adopt with this month's probability of the class, or return to the office with the class's hazard;
+        under a capped SME programme a firm it does not support has the rates without the lever (``base``)."""
         mine = u[self.firm_id]
+        p_adopt, r = p_adopt_by_class, self.model.return_prob
+        if capped and not self.enrolled:
+            p_adopt, r = base
         if self.adopted:
-            self.adopted = mine >= self.model.return_prob[self.size_class]
+            self.adopted = mine >= r[self.size_class]
         else:
-            self.adopted = mine < p_adopt_by_class[self.size_class]
+            self.adopted = mine < p_adopt[self.size_class]
 
     def update_peer_mean(self) -> None:
         """Weighted mean of last week's remote days among the staff allowed smart working."""
@@ -203,25 +203,8 @@ class RefWorker(mesa.Agent):
         self.available = [self.car_available, True, self.dist_km <= m.bike_max_km, self.dist_km <= m.walk_max_km, True]
         self.transit_g_per_pkm = (sc.emissions.regional_rail_g_per_pkm if int(city.kind[self.home]) == GATEWAY
                                   else sc.emissions.transit_g_per_pkm)
-        # their schedule and employer's levers
-        start = float(parse_clock(m.work_start[SIZE_CLASSES[self.size_class]], ""))
-        st = pol.staggered_hours
-        shift = 0.0
-        if st.enabled:
-            shifted = st.public_administration if SIZE_CLASSES[firm.size_class] == "public" else \
-                float(pop.firm_u_stagger[firm.firm_id]) < st.share_of_firms
-            shift = float(st.shift_minutes) if shifted else 0.0
-        self.work_start_min = start + shift
-        fl = pol.flexible_hours
-        self.window_min = float(fl.window_minutes) if (fl.enabled and float(pop.u_flex[i]) < fl.share_of_workers) else 0.0
-        cw = pol.corporate_welfare
-        covered = cw.enabled and float(pop.u_welfare[i]) < getattr(cw.coverage, SIZE_CLASSES[self.size_class])
-        self.welfare_cut = cw.conflict_reduction if covered else 0.0
         self.firm_cap = sc.adoption.max_remote_days[SIZE_CLASSES[self.size_class]]
-        # the slot whose free-flow arrival is closest to the start of work (first of equals)
-        t0 = float(routes.od_t0_min[self.od])
-        gaps = [abs(mid + t0 - self.work_start_min) for mid in model.slot_mid_min]
-        self.preferred_slot = gaps.index(min(gaps))
+        self.set_levers(model.levels)
         # state
         self.allowed = False
         self.remote_days = 0
@@ -241,6 +224,33 @@ class RefWorker(mesa.Agent):
         self.strain_parts = [0.0] * 6
 
     # -------------------------------------------------------------- weekly plan
+    def set_levers(self, levels: dict[str, float]) -> None:
+        """Their schedule and employer's levers at this week's intensities (0-1) of the timed levers."""
+        m = self.model
+        sc, pop, i, firm = m.scenario, m.population, self.worker_id, self.firm
+        pol = sc.policy
+        start = float(parse_clock(sc.mode.work_start[SIZE_CLASSES[self.size_class]], ""))
+        st = pol.staggered_hours
+        shift = 0.0
+        if st.enabled:
+            u = float(pop.firm_u_stagger[firm.firm_id])
+            lv = levels["staggered_hours"]
+            shifted = (st.public_administration and u < lv) if SIZE_CLASSES[firm.size_class] == "public" else \
+                u < st.share_of_firms * lv
+            shift = float(st.shift_minutes) if shifted else 0.0
+        self.work_start_min = start + shift
+        fl = pol.flexible_hours
+        covered = float(pop.u_flex[i]) < fl.share_of_workers * levels["flexible_hours"]
+        self.window_min = float(fl.window_minutes) if (fl.enabled and covered) else 0.0
+        cw = pol.corporate_welfare
+        # covered: the draw below the coverage of the employer's size class, at the lever's intensity
+        covered = float(pop.u_welfare[i]) < getattr(cw.coverage, SIZE_CLASSES[self.size_class]) * levels["corporate_welfare"]
+        self.welfare_cut = cw.conflict_reduction if (cw.enabled and covered) else 0.0
+        # the slot whose free-flow arrival is closest to the start of work (first of equals)
+        t0 = float(m.calibration.routes.od_t0_min[self.od])
+        gaps = [abs(mid + t0 - self.work_start_min) for mid in m.slot_mid_min]
+        self.preferred_slot = gaps.index(min(gaps))
+
     def update_allowed(self) -> None:
         """Allowed smart working: the employer offers it and the job can be done at home."""
         regime = self.model.scenario.policy.smart_working
@@ -261,7 +271,8 @@ class RefWorker(mesa.Agent):
             desired = (rd.preferred_days + rd.caregiver_extra_days * self.caregiver
                        + rd.peer_weight * (self.firm.peer_mean_days - rd.preferred_days) + rd.preference_sd * z[self.worker_id])
             days = min(max(round(desired), 0), self.firm_cap)  # round half to even, like np.rint
-            days = min(max(days, pol.floor), pol.cap)
+            floor, cap = self.model.floor_cap  # the lever's floor and cap at this week's intensity
+            days = min(max(days, floor), cap)
         else:
             days = 0
         self.remote_days = days
@@ -434,6 +445,9 @@ class ReferenceModel(mesa.Model):
         self.population = pop = population if population is not None else build_population(
             sc.population, self.city, sc.scale, self.keyed)
         self.calibration = cal = calibration
+        self.calendar = build_calendar(sc)  # the same Italian calendar as the fast model (sim.world.calendar)
+        self.enrol_years: set[int] = set()  # years of the run whose intake of a capped SME programme is done
+        self.levels = {name: intensity(getattr(sc.policy, name), self.calendar.date(0)) for name in LEVER_BLOCKS}
         self.day = 0
         self.rows: list[dict] = []
         self._setup_inputs()
@@ -466,14 +480,7 @@ class ReferenceModel(mesa.Model):
         tele = sc.population.teleworkable_share_by_class()
         target = sc.adoption.target_allowed_share
         self.target_firm_share = [target[k] / tele[k] if tele[k] > 0 else 0.0 for k in SIZE_CLASSES]
-        self.p_year = [sc.adoption.bass_p_per_year] * len(SIZE_CLASSES)
-        self.return_prob = [float(r) for r in cal.return_prob]
-        sme = sc.policy.sme_support
-        if sme.enabled:
-            for cls in sme.classes:
-                k = SIZE_CLASSES.index(cls)
-                self.p_year[k] *= sme.innovation_multiplier
-                self.return_prob[k] *= sme.return_hazard_factor
+        self.sme_rates(self.levels["sme_support"])
         # calibrated behaviour
         self.asc = cal.asc.tolist()
         self.h0 = [float(h) for h in cal.h0]
@@ -513,7 +520,7 @@ class ReferenceModel(mesa.Model):
         return self.agents_by_type[RefFirm]
 
     def date(self, day: int) -> dt.date:
-        return _workday_date(self.scenario.emissions.start_date, day)
+        return self.calendar.date(day)
 
     def state(self) -> dict[str, list]:
         """The workers' and firms' state as lists indexed by id (for comparisons)."""
@@ -536,11 +543,65 @@ class ReferenceModel(mesa.Model):
             if firm.adopted:
                 num[firm.size_class] += firm.employees
         share = [num[c] / den[c] if den[c] > 0 else 0.0 for c in range(k)]
+        # the baseline trend of the day's year and the SME lever at its intensity of the day
+        sme, year = self.scenario.policy.sme_support, self.calendar.year_index(day)
+        level = intensity(sme, self.date(day))
         q = self.scenario.adoption.bass_q_per_year
         updates_year = WORKDAYS_PER_YEAR / self.scenario.adoption.workdays_per_month  # one update a "month"
+        self.sme_rates(0.0, year)  # first without the lever: the rates of firms a capped programme does not support
+        base = ([1.0 - math.exp(-(self.p_year[c] + q * share[c]) / updates_year) for c in range(k)], list(self.return_prob))
+        self.sme_rates(level, year)
         p_adopt = [1.0 - math.exp(-(self.p_year[c] + q * share[c]) / updates_year) for c in range(k)]
+        capped = sme.enabled and sme.firms_per_year is not None
+        if capped and level > 0 and year not in self.enrol_years:
+            # the year's intake: supported-class firms not enrolled nor adopting, lowest draw first, up to the cap
+            self.enrol_years.add(year)
+            draw = self.keyed.uniform(day, "sme_enrol", len(self.firm_list)).tolist()
+            classes = {SIZE_CLASSES.index(c) for c in sme.classes}
+            candidates = [f for f in self.firm_list if f.size_class in classes and not f.enrolled and not f.adopted]
+            candidates.sort(key=lambda f: draw[f.firm_id])  # stable: equal draws keep id order
+            for f in candidates[:sme.firms_per_year]:
+                f.enrolled = True
         u = self.keyed.uniform(day, "adoption", len(self.firm_list)).tolist()
-        self.firms.do("monthly_decision", p_adopt, u)
+        self.firms.do("monthly_decision", p_adopt, u, capped, base)
+
+    def baseline_return_prob(self, year: int) -> list[float]:
+        """Return probability per class of the baseline trend: the calibration's in the run's first year, then the
+        one that makes the year's targets (target * (1 + trend)^year, at most teleworkable) a steady state."""
+        ad = self.scenario.adoption
+        if year == 0 or not any(ad.trend_per_year.values()):
+            return [float(r) for r in self.calibration.return_prob]
+        tele = self.scenario.population.teleworkable_share_by_class()
+        updates_year = WORKDAYS_PER_YEAR / ad.workdays_per_month
+        out = []
+        for k in SIZE_CLASSES:
+            a = min(ad.target_allowed_share[k] * (1.0 + ad.trend_per_year[k]) ** year, tele[k]) / tele[k] if tele[k] > 0 else 0.0
+            pa = 1.0 - math.exp(-(ad.bass_p_per_year + ad.bass_q_per_year * a) / updates_year)
+            out.append(min(max((1.0 - a) * pa / a, 0.0), 1.0) if a > 0 else 1.0)
+        return out
+
+    def sme_rates(self, level: float, year: int = 0) -> None:
+        """Innovation coefficient and return probability per class in year ``year`` of the run with the SME
+        lever at intensity ``level``: its multipliers move linearly from 1 to their full value."""
+        sc = self.scenario
+        self.p_year = [sc.adoption.bass_p_per_year] * len(SIZE_CLASSES)
+        self.return_prob = self.baseline_return_prob(year)
+        sme = sc.policy.sme_support
+        if sme.enabled and level > 0:
+            for cls in sme.classes:
+                k = SIZE_CLASSES.index(cls)
+                self.p_year[k] *= scaled(sme.innovation_multiplier, 1.0, level)
+                self.return_prob[k] *= scaled(sme.return_hazard_factor, 1.0, level)
+
+    def levers_in_time(self, day: int) -> None:
+        """Each timed lever's intensity this week; the workers' schedules and welfare follow when one moved."""
+        levels = {name: intensity(getattr(self.scenario.policy, name), self.date(day)) for name in LEVER_BLOCKS}
+        if levels != self.levels:
+            self.levels = levels
+            self.workers.do("set_levers", levels)
+        pol, lv = self.scenario.policy.remote_days, self.levels["remote_days"]
+        self.floor_cap = ((pol.floor, pol.cap) if lv >= 1.0
+                          else (int(pol.floor * lv + 0.5), 5 - int((5 - pol.cap) * lv + 0.5)))
 
     def plan_week(self, day: int) -> None:
         """Mondays: who may work remotely, colleagues' means, each worker's remote days and weekdays,
@@ -565,12 +626,13 @@ class ReferenceModel(mesa.Model):
         # count the trips, worker by worker (in id order)
         veh: dict[tuple[int, int], float] = {}
         riders = [0.0] * S
+        present = self.calendar.present(self.day)  # the August slowdown: those on leave do not travel
         for w in self.worker_list:
             if w.by_car:
                 key = (w.od, w.slot)
-                veh[key] = veh.get(key, 0.0) + w.weight / occ
+                veh[key] = veh.get(key, 0.0) + w.weight / occ * present
             elif w.by_transit:
-                riders[w.slot] += w.weight
+                riders[w.slot] += w.weight * present
         self.veh = veh
         # load each loaded OD pair's vehicles on the links of its path (OD pairs in increasing order)
         by_od: dict[int, list[float]] = {}
@@ -631,8 +693,9 @@ class ReferenceModel(mesa.Model):
                      "dependant": self.keyed.uniform(day, "hire_dependant", n).tolist(),
                      "base_stress": self.keyed.normal(day, "hire_base_stress", n).tolist()}
             self.workers.do("hire_if_due", hires)
-        weekday = day % 5
-        if weekday == 0:
+        weekday = self.calendar.weekday(day)
+        if self.calendar.week_start(day):
+            self.levers_in_time(day)
             self.plan_week(day)
         self.workers.do("set_out", weekday)
         self.load_network()
@@ -669,6 +732,7 @@ class ReferenceModel(mesa.Model):
         car_vkm = car_h = delay = commute = co2_c = co2_h = co2_x = stress = high = q_women = q_men = 0.0
         ncls = len(SIZE_CLASSES)
         allowed_num, cls_w = [0.0] * ncls, [0.0] * ncls
+        present = self.calendar.present(day)  # the share not on leave commutes or works at home
         for w, allowed in zip(self.worker_list, self._allowed_this_week):
             x = w.weight
             cls_w[w.size_class] += x
@@ -693,16 +757,16 @@ class ReferenceModel(mesa.Model):
             if w.remote_today:
                 remote += x
             else:
-                office += x
-                trips[w.mode] += x
+                office += x * present
+                trips[w.mode] += x * present
             if w.by_car:
-                car_vkm += x * (2 * w.dist_km)
-                car_h += x * w.round_trip_min
-            delay += x * w.round_delay_min
-            commute += x * w.round_trip_min
-            co2_c += x * w.commute_kg
-            co2_h += x * w.home_kg
-            co2_x += x * w.extra_kg
+                car_vkm += x * present * (2 * w.dist_km)
+                car_h += x * (w.round_trip_min * present)
+            delay += x * (w.round_delay_min * present)
+            commute += x * (w.round_trip_min * present)
+            co2_c += x * (w.commute_kg * present)
+            co2_h += x * (w.home_kg * present)
+            co2_x += x * (w.extra_kg * present)
             stress += x * w.stress
             if w.stress > thr:
                 high += x
@@ -716,7 +780,8 @@ class ReferenceModel(mesa.Model):
                 base += v * self.od_t0_min[od]
                 extra += v * (self.od_min[od][s] - self.od_t0_min[od])
         row = {
-            "day": day, "date": date.isoformat(), "weekday": WEEKDAYS[day % 5], "heating_season": bool(heating),
+            "day": day, "date": date.isoformat(), "year": self.calendar.year_index(day),
+            "weekday": WEEKDAYS[self.calendar.weekday(day)], "heating_season": bool(heating), "present_share": present,
             "remote_share": remote / W,
             "office_workers": office,
             **{f"trips_{k}": trips[i] for i, k in enumerate(MODES)},

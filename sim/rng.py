@@ -21,6 +21,7 @@ STREAMS = {
     "mode": 23, "slot": 24, "quit": 25, "route_noise": 26, "review": 27,
     "worker_dependant": 28, "quit_reason": 29, "hire_gender": 30, "hire_child": 31, "hire_dependant": 32,
     "hire_base_stress": 33,
+    "sme_enrol": 40,  # the order in which firms join a capped SME programme (40: clear of other branches' new ids)
 }
 SETUP_DAY = -1  # the 'day' key of draws made while building the population
 

@@ -26,7 +26,7 @@ import numpy as np
 from sim import __version__
 from sim.model import CommuteModel
 from sim.outputs.kpis import COUNTERFACTUAL
-from sim.outputs.replications import Replications, replication_block, seeds_for, with_seed
+from sim.outputs.replications import Replications, flatten_kpis, replication_block, seeds_for, with_seed
 from sim.outputs.report import write_report
 from sim.outputs.results import atomic_dir, claim_output_dir, write_csv, write_json, write_parquet, write_yaml
 from sim.prepare import Inputs, build_model
@@ -62,6 +62,7 @@ def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
     model = build_model(scenario, trace_worker=trace_worker)
     model.run(progress=progress)
     summary = model.metrics.summary()
+    summary["by_year"] = model.metrics.by_year()
     if scenario.policy.smart_working == "off":
         cf_summary = summary  # the run is its own counterfactual
     elif counterfactual:
@@ -69,19 +70,14 @@ def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
                          Inputs(city=model.city, population=model.population, calibration=model.calibration))
         cf.run(progress=progress)
         cf_summary = cf.metrics.summary()
+        cf_summary["by_year"] = cf.metrics.by_year()
     else:
         cf_summary = None
     if cf_summary is not None:
-        saved = cf_summary["commute_hours_per_worker"] - summary["commute_hours_per_worker"]
-        summary["hours_saved_per_worker"] = saved
-        # split: congestion relief enjoyed on the days still commuted, the rest avoided by remote days
-        days_here, days_cf = summary["office_days_per_worker"], cf_summary["office_days_per_worker"]
-        per_day_here = summary["commute_hours_per_worker"] / days_here if days_here else 0.0
-        per_day_cf = cf_summary["commute_hours_per_worker"] / days_cf if days_cf else 0.0
-        relief = (per_day_cf - per_day_here) * days_here
-        summary["hours_saved_congestion_relief_per_worker"] = relief
-        summary["hours_saved_remote_days_per_worker"] = saved - relief
+        add_time_saved(summary, cf_summary)
         summary["counterfactual"] = {k: cf_summary[k] for k in COUNTERFACTUAL}
+        for year, cf_year in zip(summary["by_year"], cf_summary["by_year"]):
+            add_time_saved(year, cf_year)
     summary["calibration"] = {
         **model.calibration.report,
         # validation against Istat 2011 (not fitted by the mode calibration): one-way door-to-door times
@@ -91,6 +87,28 @@ def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
     if model.city.od_source:  # how the real city's OD was made (gravity fit or the Istat file)
         summary["calibration"]["od"] = model.city.od_source
     return model, summary
+
+
+def add_time_saved(summary: dict, cf_summary: dict) -> None:
+    """Add to ``summary`` the commute hours saved per worker against the counterfactual's (same period),
+    split: congestion relief enjoyed on the days still commuted, the rest avoided by remote days."""
+    saved = cf_summary["commute_hours_per_worker"] - summary["commute_hours_per_worker"]
+    summary["hours_saved_per_worker"] = saved
+    days_here, days_cf = summary["office_days_per_worker"], cf_summary["office_days_per_worker"]
+    per_day_here = summary["commute_hours_per_worker"] / days_here if days_here else 0.0
+    per_day_cf = cf_summary["commute_hours_per_worker"] / days_cf if days_cf else 0.0
+    relief = (per_day_cf - per_day_here) * days_here
+    summary["hours_saved_congestion_relief_per_worker"] = relief
+    summary["hours_saved_remote_days_per_worker"] = saved - relief
+
+
+def yearly_table(summary: dict) -> dict[str, list]:
+    """``yearly.parquet``: one row per year of the run, ``year`` (1 = the first), its first date and
+    workdays, and every KPI of the year flattened as :func:`sim.outputs.replications.flatten_kpis` names them."""
+    rows = [{"year": y["year"], "first_date": y["first_date"], "days": y["days"],
+             **{k: v for k, v in flatten_kpis(y).items() if k != "year"}} for y in summary["by_year"]]
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    return {k: [r.get(k) for r in rows] for k in keys}
 
 
 def git_commit() -> str:
@@ -115,10 +133,13 @@ def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict,
     self-contained report of :mod:`sim.outputs.report`). ``extra``, if given, is called with the temporary
     folder to add more files (replication tables) before it is renamed into place.
     """
+    if "by_year" not in summary:  # a summary made by hand (model.metrics.summary()): the years from the model
+        summary = {**summary, "by_year": model.metrics.by_year()}
     with atomic_dir(out) as tmp:
         write_yaml(tmp / "scenario.resolved.yaml", resolved_dict(scenario))
         write_json(tmp / "summary.json", summary)
         write_parquet(tmp / "daily.parquet", model.metrics.daily())
+        write_parquet(tmp / "yearly.parquet", yearly_table(summary))
         for name, table in model.metrics.groups().items():
             write_parquet(tmp / f"{name}.parquet", table)
         write_parquet(tmp / "links.parquet", model.metrics.links())

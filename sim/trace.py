@@ -28,7 +28,7 @@ class WorkerTrace:
         home_kg = home.home_kg + home.extra_trip_kg * m.population.car_available[i] if remote[i] else 0.0
         slot_min = m.scenario.mode.slot_minutes
         self.rows.append({
-            "day": day, "date": m.date(day).isoformat(), "weekday": WEEKDAYS[day % 5],
+            "day": day, "date": m.date(day).isoformat(), "weekday": WEEKDAYS[m.calendar.weekday(day)],
             "remote_days_this_week": int(m.remote_days[i]), "remote_today": bool(remote[i]),
             "mode": MODES[m.mode[i]] if office else "",
             "departure": clock(m.slots.mid_min[m.slot[i]] - slot_min / 2) if office else "",

@@ -23,7 +23,7 @@ def test_xlsx_sheets_headers_and_numbers_equal_the_summaries(report_runs, tmp_pa
     assert main(["export", str(base), str(sme), "-o", str(out)]) == 0
     assert capsys.readouterr().out.strip() == f"export: {out}"
     wb = load_workbook(out)
-    assert wb.sheetnames == ["KPI", "comparison", "by_zone", "by_size_class", "by_group"]  # no yearly table yet
+    assert wb.sheetnames == ["KPI", "comparison", "by_zone", "by_size_class", "by_group", "yearly"]
     ws = wb["KPI"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("kpi", "label", "unit", base.name, sme.name)
@@ -45,6 +45,11 @@ def test_xlsx_sheets_headers_and_numbers_equal_the_summaries(report_runs, tmp_pa
     assert {r[0] for r in zones[1:]} == {base.name, sme.name}
     sizes = list(wb["by_size_class"].iter_rows(values_only=True))
     assert [r[1] for r in sizes[1:6]] == ["micro", "small", "medium", "large", "public"]
+    # yearly.parquet: one row per year of each run (these runs are shorter than a year), the year's KPIs
+    yearly = list(wb["yearly"].iter_rows(values_only=True))
+    assert yearly[0][:3] == ("run", "year", "first_date") and [(r[0], r[1]) for r in yearly[1:]] == [(base.name, 1), (sme.name, 1)]
+    col = yearly[0].index("car_vkm")
+    assert yearly[1][col] == pytest.approx(_summary_kpis(base)["car_vkm"], rel=1e-12)  # a single year is the whole run
 
 
 def test_csv_for_an_italian_excel(report_runs, tmp_path):

@@ -139,8 +139,8 @@ def test_huge_value_is_cut_in_the_message(tmp_path):
 
 def test_unquoted_and_quoted_dates_give_the_same_value(tmp_path):
     for text in ("2025-03-03", "'2025-03-03'"):
-        sc = load_scenario(_write(tmp_path, f"name: d\nemissions:\n  start_date: {text}\n"))
-        assert sc.emissions.start_date == "2025-03-03"
+        sc = load_scenario(_write(tmp_path, f"name: d\nstart: {text}\n"))
+        assert sc.start == "2025-03-03"
 
 
 def test_leap_day_heating_start_is_a_day_of_the_year():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from hypothesis.extra.numpy import arrays
 from sim.behaviour import adoption, emissions, mode_choice, remote_days, traffic, wellbeing
 from sim.rng import KeyedRNG
 from sim.scenario.schema import EmissionsConfig, Scenario, WellbeingConfig
+from sim.world.calendar import workdays_from
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
@@ -155,7 +158,7 @@ def test_car_factor_equals_urban_average_at_reference_speed():
 def test_break_even_commute_is_where_iea_puts_it():
     """IEA 2020: a remote day saves CO2 for car commuters beyond ~6 km one way."""
     cfg = EmissionsConfig()
-    share = emissions.heating_fraction(cfg)
+    share = emissions.heating_fraction(cfg, workdays_from(dt.date(2025, 1, 6), 250, (12, 7)))
     d = emissions.break_even_km(cfg, share)
     assert 5.0 <= d <= 7.0
     # the definition: at the break-even distance the saving is zero

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sim.scenario.load import ScenarioError, load_scenario
-from sim.scenario.schema import PolicyConfig, Scenario
+from sim.scenario.schema import LeverTiming, PolicyConfig, Scenario
 
 SLIDER_STEPS = 100  # a float slider moves in 1/100 of its range (rounded to a readable step)
 
@@ -99,11 +99,18 @@ def _bounds(info) -> tuple[float | None, float | None, bool]:
     return lo, hi, exclusive
 
 
+# not controls of the app: when a lever acts (start, end, ramp) and the SME programme's yearly cap belong to
+# runs over years, written in scenario files (the app runs one scenario's horizon as it is)
+NOT_CONTROLS = frozenset(LeverTiming.model_fields) | {"firms_per_year"}
+
+
 def _walk(model: type[BaseModel], prefix: str) -> list[Lever]:
     out = []
     for key, info in model.model_fields.items():
         ann = info.annotation
         path = f"{prefix}.{key}"
+        if key in NOT_CONTROLS:
+            continue
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             out.extend(_walk(ann, path))
             continue

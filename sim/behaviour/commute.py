@@ -73,10 +73,11 @@ def update_plan(plan: Plan, idx, ids: np.ndarray, *, mode: np.ndarray, slot: np.
     plan.trip_weight[idx] = np.where(car, w / car_occupancy, np.where(tr, w, 0.0))
 
 
-def trips_today(plan: Plan, remote_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Today's commuter cars by (active OD, slot) (n_active_od, n_slots) and transit riders by slot."""
+def trips_today(plan: Plan, remote_ids: np.ndarray, present: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Today's commuter cars by (active OD, slot) (n_active_od, n_slots) and transit riders by slot;
+    ``present``: share of workers not on leave today (the calendar's August slowdown) scales every trip."""
     S, cells = plan.n_slots, plan.n_cells
-    trip_w = plan.trip_weight.copy()
+    trip_w = plan.trip_weight * present
     trip_w[remote_ids] = 0.0
     counts = np.bincount(plan.key, weights=trip_w, minlength=cells + S + 1)
     return counts[:cells].reshape(-1, S), counts[cells:cells + S]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.schema import WORKDAYS_PER_YEAR, EmissionsConfig
+from sim.scenario.schema import EmissionsConfig
 
 
 def car_curve_scale(cfg: EmissionsConfig) -> float:
@@ -42,18 +42,6 @@ def od_car_g(*, P, link_km: np.ndarray, link_min: np.ndarray, intra_rows: np.nda
     od_g = P @ link_g
     od_g[intra_rows] = (intra_km * car_g_per_km(np.array(intra_speed_kmh), cfg))[:, None]
     return od_g
-
-
-def workday_date(start: str, day: int) -> dt.date:
-    """Calendar date of workday ``day`` (Monday-Friday, from the Monday of ``start``'s week; holidays ignored)."""
-    d0 = dt.date.fromisoformat(start)
-    d0 -= dt.timedelta(days=d0.weekday())
-    return d0 + dt.timedelta(days=7 * (day // 5) + day % 5)
-
-
-def workday_dates(start: str, days: int) -> list[dt.date]:
-    """Calendar dates of the first ``days`` workdays."""
-    return [workday_date(start, i) for i in range(days)]
 
 
 def in_heating_season(date: dt.date, cfg: EmissionsConfig) -> bool:
@@ -96,9 +84,8 @@ def remote_day_kg(*, date: dt.date, car_available: np.ndarray, cfg: EmissionsCon
                      extra_kg=np.where(car_available, extra, 0.0))
 
 
-def heating_fraction(cfg: EmissionsConfig, days: int = WORKDAYS_PER_YEAR) -> float:
-    """Share of workdays in the heating season over ``days`` workdays from the start date."""
-    dates = workday_dates(cfg.start_date, days)
+def heating_fraction(cfg: EmissionsConfig, dates: list[dt.date]) -> float:
+    """Share of the workdays ``dates`` (the calendar's, :mod:`sim.world.calendar`) in the heating season."""
     return sum(in_heating_season(d, cfg) for d in dates) / len(dates)
 
 

@@ -13,6 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def policy_floor_cap(policy, level: float = 1.0) -> tuple[int, int]:
+    """The remote-days floor and cap in force at intensity ``level``: they move from (0, 5) toward
+    (floor, cap) by whole days, half a day rounded up; at full intensity exactly the lever's."""
+    if level >= 1.0:
+        return policy.floor, policy.cap
+    return int(policy.floor * level + 0.5), 5 - int((5 - policy.cap) * level + 0.5)
+
+
 def remote_day_count(allowed: np.ndarray, firm_cap: np.ndarray, caregiver: np.ndarray, peer_mean: np.ndarray,
                      z: np.ndarray, preferred: float, caregiver_extra: float, peer_weight: float, sd: float,
                      policy_floor: int, policy_cap: int) -> np.ndarray:
@@ -67,7 +75,7 @@ def firm_mean_days(days: np.ndarray, allowed: np.ndarray, firm: np.ndarray, weig
 
 def plan_week(*, allowed: np.ndarray, all_remote: bool, last_days: np.ndarray, firm_cap: np.ndarray, caregiver: np.ndarray,
               worker_firm: np.ndarray, weight: np.ndarray, n_firms: int, z: np.ndarray, gumbel, log_weekday_weight: np.ndarray,
-              cfg, policy) -> tuple[np.ndarray, np.ndarray]:
+              cfg, policy, level: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """The week's remote plan of every worker: how many days (int8, n) and which weekdays (bool (5, n), weekdays first).
 
     Args:
@@ -75,14 +83,16 @@ def plan_week(*, allowed: np.ndarray, all_remote: bool, last_days: np.ndarray, f
         last_days: each worker's remote days last week (the colleagues' mean is the peer effect).
         z: one standard normal per worker (preference); gumbel(rows): standard Gumbel draws (n, 5) of the given rows.
         cfg, policy: the scenario's ``remote_days`` and ``policy.remote_days`` (floor and cap levers) sections.
+        level: the floor and cap's intensity this week (see :func:`policy_floor_cap`).
     """
     n = len(allowed)
+    floor, cap = policy_floor_cap(policy, level)
     a = np.nonzero(allowed)[0]
     days = np.zeros(n, dtype=np.int8)
     if len(a):
         peers = firm_mean_days(last_days[a], allowed[a], worker_firm[a], weight[a], n_firms, cfg.preferred_days)
         days[a] = remote_day_count(allowed[a], firm_cap[a], caregiver[a], peers, z[a], cfg.preferred_days,
-                                   cfg.caregiver_extra_days, cfg.peer_weight, cfg.preference_sd, policy.floor, policy.cap)
+                                   cfg.caregiver_extra_days, cfg.peer_weight, cfg.preference_sd, floor, cap)
     if all_remote:
         days[:] = 5
     # which weekdays: only workers with 1-4 remote days have a choice to make

@@ -39,20 +39,26 @@ def slots(*, mode_cfg: ModeConfig, traffic_cfg: TrafficConfig) -> Slots:
 
 
 def work_start_min(*, mode_cfg: ModeConfig, staggered: StaggeredHoursPolicy, worker_class: np.ndarray,
-                   worker_firm: np.ndarray, firm_class: np.ndarray, firm_u_stagger: np.ndarray) -> np.ndarray:
-    """Start of work per worker (minutes after midnight): the class's start, shifted where the employer staggers."""
+                   worker_firm: np.ndarray, firm_class: np.ndarray, firm_u_stagger: np.ndarray,
+                   level: float = 1.0) -> np.ndarray:
+    """Start of work per worker (minutes after midnight): the class's start, shifted where the employer staggers.
+
+    At intensity ``level`` (0-1) a share ``level`` of the employers that would shift do (the same draws:
+    the shifted set grows as the lever ramps up)."""
     start = np.array([parse_clock(mode_cfg.work_start[k], "") for k in SIZE_CLASSES], dtype=float)
     firm_shift = np.zeros(len(firm_class))
     if staggered.enabled:
         public = SIZE_CLASSES.index("public")
-        shifted = np.where(firm_class == public, staggered.public_administration, firm_u_stagger < staggered.share_of_firms)
+        shifted = np.where(firm_class == public, staggered.public_administration & (firm_u_stagger < level),
+                           firm_u_stagger < staggered.share_of_firms * level)
         firm_shift = np.where(shifted, staggered.shift_minutes, 0.0)
     return start[worker_class] + firm_shift[worker_firm]
 
 
-def flexible_window_min(*, flexible: FlexibleHoursPolicy, u_flex: np.ndarray) -> np.ndarray:
-    """Half-width (minutes) of each worker's penalty-free arrival window; 0 without flexible hours."""
-    return np.where(flexible.enabled & (u_flex < flexible.share_of_workers), float(flexible.window_minutes), 0.0)
+def flexible_window_min(*, flexible: FlexibleHoursPolicy, u_flex: np.ndarray, level: float = 1.0) -> np.ndarray:
+    """Half-width (minutes) of each worker's penalty-free arrival window; 0 without flexible hours.
+    At intensity ``level`` the covered share is ``share_of_workers * level``."""
+    return np.where(flexible.enabled & (u_flex < flexible.share_of_workers * level), float(flexible.window_minutes), 0.0)
 
 
 def preferred_slot(*, slot_mid_min: np.ndarray, free_flow_min: np.ndarray, work_start_min: np.ndarray) -> np.ndarray:

@@ -121,14 +121,16 @@ def high_stress_threshold(stress: np.ndarray, weight: np.ndarray, share: float) 
 
 
 # ---------------------------------------------------------------------------------- composition
-def welfare_conflict_cut(*, welfare, worker_class: np.ndarray, u_welfare: np.ndarray) -> np.ndarray:
+def welfare_conflict_cut(*, welfare, worker_class: np.ndarray, u_welfare: np.ndarray,
+                         level: float = 1.0) -> np.ndarray:
     """Share of the child part of conflict the childcare scheme removes for each worker (0 where not covered).
 
     ``welfare``: the scenario's ``policy.corporate_welfare``; a worker is covered when the draw
-    ``u_welfare`` is below the coverage of the employer's size class (a larger coverage covers a superset).
+    ``u_welfare`` is below the coverage of the employer's size class (a larger coverage covers a superset),
+    times the lever's intensity ``level`` (0 before the lever starts, 1 once fully phased in).
     """
     from_class = np.array([getattr(welfare.coverage, k) for k in SIZE_CLASSES])
-    return np.where(welfare.enabled & (u_welfare < from_class[worker_class]), welfare.conflict_reduction, 0.0)
+    return np.where(welfare.enabled & (u_welfare < from_class[worker_class] * level), welfare.conflict_reduction, 0.0)
 
 
 @dataclass

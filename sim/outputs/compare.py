@@ -26,6 +26,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from sim.i18n import DEFAULT_LANGUAGE, t
 from sim.outputs.kpis import (
     HEADLINE,
@@ -39,6 +41,8 @@ from sim.outputs.kpis import (
     unit,
     word,
 )
+from sim.outputs.appraisal import appraise_runs
+from sim.outputs.appraisal import text_lines as appraisal_lines
 from sim.outputs.replications import flatten_kpis, t_interval
 from sim.outputs.results import RunFolderError, read_summary, write_json
 from sim.scenario.schema import MODES
@@ -60,6 +64,7 @@ class Source:
     label: str = ""
     summary: dict | None = None
     folder: Path | None = None           # the run folder (final path)
+    scenario: dict | None = None         # its resolved scenario (scenario.resolved.yaml), for the appraisal
 
     @property
     def seeds(self) -> list[int] | None:
@@ -91,7 +96,12 @@ def read_source(arg: str) -> Source:
         summary = read_summary(p, arg)
     except RunFolderError as exc:
         raise CompareError(str(exc)) from None
-    return Source(arg, "run folder", label=p.resolve().name, summary=summary, folder=p)
+    try:
+        resolved = yaml.safe_load((p / "scenario.resolved.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        resolved = None
+    return Source(arg, "run folder", label=p.resolve().name, summary=summary, folder=p,
+                  scenario=resolved if isinstance(resolved, dict) else None)
 
 
 def unique_labels(sources: list[Source]) -> list[Source]:
@@ -321,7 +331,16 @@ def _clean(x):
     return None if isinstance(x, float) and not math.isfinite(x) else x
 
 
-def write_outputs(folder: Path, sources: list[Source], rows: list[dict], table: str, note_lines: list[str]) -> None:
+def _clean_tree(x):
+    if isinstance(x, dict):
+        return {str(k): _clean_tree(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_clean_tree(v) for v in x]
+    return _clean(x)
+
+
+def write_outputs(folder: Path, sources: list[Source], rows: list[dict], table: str, note_lines: list[str],
+                  appraisals: dict[str, dict | None]) -> None:
     with open(folder / "comparison.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         w.writeheader()
@@ -338,6 +357,8 @@ def write_outputs(folder: Path, sources: list[Source], rows: list[dict], table: 
         "labels": {k: label(k) for k in dict.fromkeys(r["kpi"] for r in rows)},
         "notes": note_lines,
         "rows": [{k: _clean(v) for k, v in r.items()} for r in rows],
+        # costs and benefits in euros of each run against the baseline (sim.outputs.appraisal; None without its scenario)
+        "appraisal": {label: _clean_tree(block) for label, block in appraisals.items()},
     })
     (folder / "comparison.txt").write_text(table + "\n", encoding="utf-8")
 
@@ -350,11 +371,14 @@ def write_comparison(folder: Path, sources: list[Source], lang: str = DEFAULT_LA
     """
     rows = build_rows(sources)
     note_lines = notes(sources, lang)
+    appraisals = {s.label: appraise_runs(sources[0].summary, sources[0].scenario, s.summary, s.scenario)
+                  for s in sources[1:]}
     width = max(len(t("compare.baseline", lang)), len(t("compare.run", lang)))
     table = "\n".join([f"{t('compare.baseline', lang):{width}s} {describe(sources[0], lang)}"]
                       + [f"{t('compare.run', lang):{width}s} {describe(s, lang)}" for s in sources[1:]]
-                      + [t("compare.note", lang, text=n) for n in note_lines] + ["", format_table(sources, rows, lang)])
-    write_outputs(folder, sources, rows, table, note_lines)
+                      + [t("compare.note", lang, text=n) for n in note_lines] + ["", format_table(sources, rows, lang), ""]
+                      + [line for label, block in appraisals.items() for line in appraisal_lines(label, block, lang)])
+    write_outputs(folder, sources, rows, table, note_lines, appraisals)
     for png in make_plots(sources, rows, folder / "plots", lang):
         with open(png, "rb") as fh:
             os.fsync(fh.fileno())

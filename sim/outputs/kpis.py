@@ -69,7 +69,7 @@ HEADLINE = ("sme_allowed_share", "sme_firms_adopting_share",  # SME smart-workin
 # summary.json keys that describe the run, not measure it (the counterfactual block holds
 # COUNTERFACTUAL's values of the run without smart working; the calibration block its report)
 DESCRIPTORS = frozenset({"scenario", "seed", "days", "scale", "workers_sampled", "calibration", "counterfactual",
-                         "replications"})
+                         "replications", "by_year"})  # by_year: the same KPIs, year by year (yearly.parquet)
 
 # the KPIs the runner keeps of the no-smart-working counterfactual (summary.json["counterfactual"])
 COUNTERFACTUAL = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "commute_hours_per_worker",

@@ -53,12 +53,18 @@ class Metrics:
         self._remote_days = np.zeros(n, dtype=np.int32)
         self._allowed_days = np.zeros(n, dtype=np.int32)
         self._week_days: list[int] = []  # weekdays recorded since the plan's totals were last added
+        self._year_first_row: list[int] = []  # row index where each year of the run starts
+        self._year_trips: list[np.ndarray] = []  # per-worker trips by mode (n, 5) before each year's first day
+        self._year_vc_sum: list[np.ndarray] = []  # each link's summed daily peak v/c before each year's first day
+        # the programme's state after each day (SME firms offering smart working, welfare coverage), by row
+        self._programme_rows: list[tuple[float, float]] = []
         n_links = model.city.n_links
         self.link_peak_vc_sum = np.zeros(n_links)
         self.link_peak_vc_max = np.zeros(n_links)
         self.link_vkm = np.zeros(n_links)
         self._allowed = np.zeros(n, dtype=bool)
         self._workers = float(model.population.weight.sum())
+        self._sme_firms = np.isin(model.population.firm_class, [SIZE_CLASSES.index(k) for k in SME_CLASSES])
         self._class_workers = np.bincount(model.population.worker_class, weights=model.population.weight,
                                           minlength=len(SIZE_CLASSES))
 
@@ -110,25 +116,37 @@ class Metrics:
         return self._allowed_days
 
     def record_day(self, *, day, remote, rem_i, veh, vol, od_min, round_trip_min, round_delay_min,
-                   load, commute_kg, home_kg, extra_kg, heating, quits, strain) -> None:
+                   load, commute_kg, home_kg, extra_kg, heating, quits, strain, present=1.0) -> None:
         """Add one day. Arrays are per worker unless named otherwise (remote: bool, at home and employed;
         rem_i: ids of the remote workers; home_kg: kg of a remote day at home; extra_kg: per remote
         worker, as rem_i; quits: the :class:`~sim.behaviour.wellbeing.Quits` of today; strain: the
-        :class:`~sim.behaviour.wellbeing.Strain`; veh: OD x slot; vol: link x slot). A vacant position
-        (``model.employed`` False) lived nothing (its trip arrays are zero) and counts in no figure."""
+        :class:`~sim.behaviour.wellbeing.Strain`; veh: OD x slot; vol: link x slot; present: share of
+        workers not on leave, which scales today's commutes and remote days: veh arrives scaled, the rest
+        is scaled here). A vacant position (``model.employed`` False) lived nothing (its trip arrays are
+        zero) and counts in no figure."""
         m = self.model
         pop, sc = m.population, m.scenario
         employed = m.employed
         w = pop.weight * employed  # today's weights: zero for a vacant position
-        if day % 5 == 0 or not self.rows:  # the plan, hence who is allowed, changes on Mondays
+        if m.calendar.week_start(day) or not self.rows:  # the plan, hence who is allowed, changes each week
             self._start_week()
-        self._week_days.append(day % 5)
+        year = m.calendar.year_index(day)
+        if year >= len(self._year_first_row):  # a new year of the run: mark where its totals start
+            self._year_first_row.append(len(self.rows))
+            self._year_trips.append(self.mode_trips.copy())
+            self._year_vc_sum.append(self.link_peak_vc_sum.copy())
+        weekday = m.calendar.weekday(day)
+        self._week_days.append(weekday)
         vac = np.nonzero(~employed)[0]
         if len(vac):  # the week's plan counts these days when the week is added: take them out now
-            planned_remote = self._week_remote_t[day % 5][vac]
+            planned_remote = self._week_remote_t[weekday][vac]
             self._remote_days[vac] -= planned_remote
             np.subtract.at(self._mode_trips_t, (self._week_mode[vac], vac), (~planned_remote).astype(np.int32))
             self._allowed_days[vac] -= self._allowed[vac]
+        if present != 1.0:  # the August slowdown: those on leave neither commute nor work at home
+            round_trip_min, round_delay_min, commute_kg = (round_trip_min * present, round_delay_min * present,
+                                                           commute_kg * present)
+            home_kg, extra_kg = home_kg * present, extra_kg * present
         self.commute_min += round_trip_min
         self.co2_commute_kg += commute_kg
         self.co2_home_kg[rem_i] += home_kg + extra_kg
@@ -168,10 +186,11 @@ class Metrics:
         ex_cell = eq_cell * (1.0 - self._j2j)
         emp_cell = np.bincount(quits.cell, weights=w, minlength=4)
         row = {
-            "day": day, "date": m.date(day).isoformat(), "weekday": WEEKDAYS[day % 5], "heating_season": bool(heating),
+            "day": day, "date": m.date(day).isoformat(), "year": m.calendar.year_index(day),
+            "weekday": WEEKDAYS[m.calendar.weekday(day)], "heating_season": bool(heating), "present_share": present,
             "remote_share": remote_w / W,
-            "office_workers": W - remote_w,
-            **{f"trips_{k}": float(trips[i]) for i, k in enumerate(MODES)},
+            "office_workers": (W - remote_w) * present,
+            **{f"trips_{k}": float(trips[i]) * present for i, k in enumerate(MODES)},
             "car_vkm": car_vkm, "car_vehicle_hours": car_veh_h,
             "delay_hours": _wsum(w, round_delay_min) / 60.0,
             "commute_hours": _wsum(w, round_trip_min) / 60.0,
@@ -200,6 +219,7 @@ class Metrics:
         row["co2_net_t"] = row["co2_commute_t"] + row["co2_home_t"]
         row.update(self._allowed_share)
         self.rows.append(row)
+        self._programme_rows.append(self._programme_state())
 
     # ------------------------------------------------------------------ outputs
     def daily(self) -> dict[str, list]:
@@ -302,15 +322,42 @@ class Metrics:
 
     def summary(self) -> dict:
         """The ``summary.json`` figures of this run (``hours_saved_per_worker`` is added by the runner)."""
+        return self._summary_of(0, len(self.rows), mode_trips=self.mode_trips, link_vc_sum=self.link_peak_vc_sum)
+
+    def by_year(self) -> list[dict]:
+        """The summary figures of each year of the run (a year: the 12 months from the start, or its part
+        the run covers), each with ``year`` (1 = the first), its first date and its workdays."""
+        out = []
+        bounds = [*self._year_first_row, len(self.rows)]
+        trips_end = [*self._year_trips[1:], self.mode_trips]
+        vc_end = [*self._year_vc_sum[1:], self.link_peak_vc_sum]
+        for y, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            s = self._summary_of(a, b, mode_trips=trips_end[y] - self._year_trips[y],
+                                 link_vc_sum=vc_end[y] - self._year_vc_sum[y])
+            for k in ("scenario", "seed", "scale", "workers_sampled"):  # the run's, said once at the top
+                del s[k]
+            out.append({"year": y + 1, "first_date": self.rows[a]["date"], **s})
+        return out
+
+    def _summary_of(self, first: int, end: int, *, mode_trips: np.ndarray, link_vc_sum: np.ndarray) -> dict:
+        """The summary figures over the daily rows ``first:end`` (the run, or a year of it); ``mode_trips``:
+        each worker's office trips by mode over those days (n, 5), for the modal split by segment;
+        ``link_vc_sum``: each link's daily peak volume/capacity summed over those days.
+
+        Rates per year (quits) are per working year of ``WORKDAYS_PER_YEAR`` workdays, the year the
+        calibration converts annual targets with, whatever the calendar year's own count (248-253).
+        Stocks (women employed, SME firms offering smart working, welfare coverage) are the period's last day's.
+        """
         m = self.model
         sc, pop = m.scenario, m.population
-        d = self.daily()
-        days = len(self.rows)
+        rows = self.rows[first:end]
+        d = {k: [r[k] for r in rows] for k in rows[0]}
+        days = len(rows)
         w = pop.weight
         workers = float(w.sum())
         year = WORKDAYS_PER_YEAR / days
         # per worker and per 1,000: over the mean employed (a vacant position is nobody)
-        employed = [r["women_employed"] + r["men_employed"] for r in self.rows]
+        employed = [r["women_employed"] + r["men_employed"] for r in rows]
         emp, women, men, mothers = (float(np.mean(x)) for x in (employed, d["women_employed"], d["men_employed"],
                                                               d["mothers_u3_employed"]))
 
@@ -318,12 +365,18 @@ class Metrics:
             return float(sum(d[series])) / den * 1000.0 * year if den else 0.0
 
         women_start = float(w[pop.woman].sum())
+        # women employed after the period's last day: that day's employed less that day's quitters
+        women_end = rows[-1]["women_employed"] - rows[-1]["quits_women"]
         strain = np.array([np.mean(d[f"strain_{c}"]) for c in COMPONENTS])
         trips = np.array([sum(d[f"trips_{k}"]) for k in MODES])
-        seg = self._group(m.segment.astype(np.int64), len(SEGMENTS))  # only this table is needed here
+        seg_key = m.segment.astype(np.int64)
+        seg_trips = np.stack([np.bincount(seg_key, weights=w * mode_trips[:, i], minlength=len(SEGMENTS))
+                              for i in range(len(MODES))], axis=1)
+        seg_all = seg_trips.sum(axis=1)
+        seg_share = np.divide(seg_trips, seg_all[:, None], out=np.zeros_like(seg_trips), where=seg_all[:, None] > 0)
         office_by_wd = {}
         for wd in WEEKDAYS:
-            vals = [r["office_workers"] / e for r, e in zip(self.rows, employed) if r["weekday"] == wd]
+            vals = [r["office_workers"] / e for r, e in zip(rows, employed) if r["weekday"] == wd]
             office_by_wd[wd] = round(float(np.mean(vals)), 6) if vals else None
         s = {
             "scenario": sc.name,
@@ -332,7 +385,8 @@ class Metrics:
             "days": days,
             "seed": sc.seed,
             "scale": sc.scale,
-            "remote_share": _wsum(w, self.remote_days) / _wsum(w, self.employed_days.astype(np.float64)),
+            # remote worker-days over employed worker-days (a vacant position is nobody)
+            "remote_share": float(sum(r["remote_share"] * e for r, e in zip(rows, employed)) / sum(employed)),
             "car_vkm": float(sum(d["car_vkm"])),
             "co2_commute_t": float(sum(d["co2_commute_t"])),
             "co2_home_t": float(sum(d["co2_home_t"])),
@@ -352,44 +406,51 @@ class Metrics:
             "mothers_u3_quits_per_1000_realised": per_1000("quits_mothers_u3", mothers),
             "exits_from_work_women_per_1000": per_1000("expected_exits_women", women),
             "exits_from_work_women_per_1000_realised": per_1000("exits_women", women),
-            "women_employed_end": _wsum(w, (m.woman & m.employed).astype(np.float64)) / women_start * 1000.0 if women_start else 0.0,
+            "women_employed_end": women_end / women_start * 1000.0 if women_start else 0.0,
             **{f"strain_share_{c}": float(strain[k] / strain.sum()) if strain.sum() > 0 else 0.0
                for k, c in enumerate(COMPONENTS)},
             "modal_split": dict(zip(MODES, (trips / trips.sum()).tolist() if trips.sum() > 0 else [0.0] * 5)),
-            "modal_split_by_segment": {s_: {k: float(seg[f"share_{k}"][i]) for k in MODES} for i, s_ in enumerate(SEGMENTS)},
+            "modal_split_by_segment": {s_: {k: float(seg_share[i, j]) for j, k in enumerate(MODES)}
+                                       for i, s_ in enumerate(SEGMENTS)},
             "adoption_by_size": {k: float(np.mean(d[f"allowed_{k}"])) for k in SIZE_CLASSES},
             "office_attendance_by_weekday": office_by_wd,
             "peak_extra_time": float(np.mean(d["peak_extra_time"])),
             # the congestion map's darkest road: each link's peak volume/capacity averaged over the workdays,
             # the highest link (one definition for the table and the map's title)
-            "peak_vc_max": float(np.max(self.link_peak_vc_sum / days)) if len(self.link_peak_vc_sum) else 0.0,
+            "peak_vc_max": float(np.max(link_vc_sum / days)) if len(link_vc_sum) else 0.0,
             "transit_peak_load": float(np.mean(d["transit_peak_load"])),
             "car_vehicle_hours": float(sum(d["car_vehicle_hours"])),
-            "break_even_km": break_even_km(sc.emissions, heating_fraction(sc.emissions)),
+            # over a working year from the start, whatever the period (a property of the emission factors)
+            "break_even_km": break_even_km(sc.emissions, heating_fraction(sc.emissions, m.calendar.dates(WORKDAYS_PER_YEAR))),
         }
         s["co2_net_t"] = s["co2_commute_t"] + s["co2_home_t"]
-        s.update(self._programme(d))
+        s.update(self._programme(d, self._programme_rows[end - 1]))
         return s
 
-    def _programme(self, d: dict) -> dict[str, float]:
-        """The Comune's programme KPIs: SME smart-working uptake (workers allowed, firms offering it) and
-        corporate-welfare coverage."""
+    def _programme_state(self) -> tuple[float, float]:
+        """Today's share of SME firms offering smart working and share of workers covered by corporate
+        welfare (both move: adoption monthly, a timed welfare lever weekly)."""
         m = self.model
-        pop = m.population
-        sme = [SIZE_CLASSES.index(k) for k in SME_CLASSES]
-        workers = self._class_workers[sme]
-        allowed = sum(np.asarray(d[f"allowed_{SIZE_CLASSES[i]}"]) * self._class_workers[i] for i in sme)
-        firms = np.isin(pop.firm_class, sme)
+        pop, firms = m.population, self._sme_firms
         regime = m.scenario.policy.smart_working
         adopting = {"off": 0.0, "all_remote": 1.0}.get(regime)  # the limit cases: nobody / everybody allowed
         if adopting is None:
             adopting = float(np.mean(m.adopted[firms])) if firms.any() else 0.0
         covered = m.welfare_cut > 0
+        return adopting, float(pop.weight[covered].sum() / pop.weight.sum())
+
+    def _programme(self, d: dict, last_state: tuple[float, float]) -> dict[str, float]:
+        """The Comune's programme KPIs: SME smart-working uptake (workers allowed, firms offering it) and
+        corporate-welfare coverage (``last_state``: :meth:`_programme_state` on the period's last day)."""
+        sme = [SIZE_CLASSES.index(k) for k in SME_CLASSES]
+        workers = self._class_workers[sme]
+        allowed = sum(np.asarray(d[f"allowed_{SIZE_CLASSES[i]}"]) * self._class_workers[i] for i in sme)
+        adopting, coverage = last_state
         return {
             # mean over the days of the share of SME workers allowed (each day's share from the week's plan)
             "sme_allowed_share": float(np.mean(allowed) / workers.sum()) if workers.sum() > 0 else 0.0,
             "sme_firms_adopting_share": adopting,
-            "welfare_coverage_share": float(pop.weight[covered].sum() / pop.weight.sum()),
+            "welfare_coverage_share": coverage,
         }
 
 

@@ -66,6 +66,7 @@ class _Run:
         self.by_segment = self._table("by_segment")
         self.by_size = self._table("by_size_class")
         self.links = self._table("links")
+        self.yearly = self._table("yearly")
         try:
             self.scenario = yaml.safe_load((self.dir / "scenario.resolved.yaml").read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError):
@@ -101,9 +102,9 @@ class _Run:
         return cf.get(key)
 
 
-def _figure(run: _Run, title: str, ncols: int = 1, nrows: int = 1, **kw):
+def _figure(run: _Run, title: str, ncols: int = 1, nrows: int = 1, size: tuple[float, float] = SIZE, **kw):
     """A figure with a bold title, the scenario caption under it, and constrained layout below."""
-    fig = plt.figure(figsize=SIZE, dpi=DPI)
+    fig = plt.figure(figsize=size, dpi=DPI)
     fig.set_layout_engine("constrained", rect=(0, 0, 1, 0.885), h_pad=0.04, w_pad=0.04)
     fig.text(0.012, 0.975, title, fontsize=12, fontweight="bold", va="top", ha="left")
     fig.text(0.012, 0.915, run.caption(), fontsize=8, color=GREY, va="top", ha="left")
@@ -782,6 +783,58 @@ def plot_zone_map(run: _Run, path: Path, metric_key: str) -> Path:
 
 
 # ------------------------------------------------------------------------------------------ entry point
+def policy_starts(scenario: dict) -> list[tuple[str, str]]:
+    """(lever, start date) of every enabled timed lever of a resolved scenario with a start date."""
+    out = []
+    for name, block in sorted((scenario.get("policy") or {}).items()):
+        if isinstance(block, dict) and block.get("start"):
+            on = block.get("enabled", True) if name != "remote_days" else (block.get("floor", 0) > 0 or block.get("cap", 5) < 5)
+            if on:
+                out.append((name, str(block["start"])))
+    return out
+
+
+def plot_trajectory(run: _Run, path: Path) -> Path:
+    """The run year by year: adoption by size class, remote share, net CO2, women's quits and high stress,
+    with the start of each timed lever marked (runs longer than a year)."""
+    Y = run.yearly
+    years = np.array(Y["year"], dtype=int)
+    x = np.array(Y["first_date"], dtype="datetime64[D]")
+    fig, axes = _figure(run, f"The programme over {len(years)} years: each year's figures, from "
+                        f"{Y['first_date'][0]}", ncols=2, nrows=2, size=(10.0, 7.0))  # four panels: more room
+    ax = axes[0][0]
+    for k in SIZE_CLASSES:
+        col = f"adoption_by_size.{k}"
+        if col in Y:
+            ax.plot(x, Y[col], marker="o", color=SIZE_COLOR[k], label=word("size", k))
+    ax.set_title("workers allowed smart working, by employer size")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.legend(fontsize=6.5, ncols=2, loc="best")
+    panels = [(axes[0][1], "remote_share", "remote share of worker-days", True),
+              (axes[1][0], "co2_net_t", "net CO2 of commuting and remote days (t a year)", False),
+              (axes[1][1], "quits_women_per_1000", "women's quits (per 1,000 a year)", False)]
+    for ax, key, title, share in panels:
+        ax.plot(x, Y[key], marker="o", color="#2c3e50")
+        ax.set_title(title)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1) if share else FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if "high_stress_share" in Y:
+        twin = axes[1][1].twinx()
+        twin.plot(x, Y["high_stress_share"], marker="s", color="#c0392b", linestyle="--")
+        twin.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        twin.set_ylabel("highly stressed (dashed)", color="#c0392b", fontsize=8)
+    starts = policy_starts(run.scenario)
+    for row in axes:
+        for ax in row:
+            for name, start in starts:
+                ax.axvline(np.datetime64(start, "D"), color=LIGHT, linestyle=":", linewidth=1.2)
+            ax.set_xticks(x, [str(y) for y in years])
+            ax.set_xlabel("year of the run")
+    if starts:
+        fig.text(0.99, 0.975, "dotted lines: " + ", ".join(f"{n.replace('_', ' ')} from {d}" for n, d in starts),
+                 fontsize=8, color=GREY, ha="right", va="top")
+    return _save(fig, path)
+
+
 PLOTS = (
     ("remote_share.png", plot_remote_share),
     ("office_attendance_by_weekday.png", plot_attendance),
@@ -810,7 +863,8 @@ def make_plots(run_dir: Path, summary: dict, scenario_name: str, strict: bool = 
     out = Path(run_dir) / "plots"
     out.mkdir(exist_ok=True)
     written = []
-    for name, fn in PLOTS:
+    plots = PLOTS + ((("trajectory_by_year.png", plot_trajectory),) if len(run.yearly.get("year", [])) > 1 else ())
+    for name, fn in plots:
         try:
             written.append(fn(run, out / name))
         except Exception:  # a figure must never cost the results folder

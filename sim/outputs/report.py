@@ -45,6 +45,8 @@ from sim.outputs.advice import horizon_warnings, read_daily
 from sim.outputs.compare import (CompareError, Source, build_rows, make_plots, noise_verdict, notes,
                                  read_sources)
 from sim.outputs import kpis
+from sim.outputs.appraisal import appraise_runs, scenario_from, unit_values
+from sim.outputs.plots import policy_starts
 from sim.i18n import DEFAULT_LANGUAGE, check_language, has, localise_number, long_date, number, t
 from sim.outputs.results import RunFolder, RunFolderError, read_run
 from sim.scenario.docs import schema_rows
@@ -340,10 +342,11 @@ def _run_words(run: _Run) -> str:
             pop += t("report.sample_full", lang)
         parts.append(pop)
     if days is not None:
-        start = (run.scenario.get("emissions") or {}).get("start_date")
+        start, years = run.scenario.get("start"), run.scenario.get("years")
         parts.append(t("report.workdays", lang, days=days)
                      + (t("report.workdays_from", lang, date=_date_text(start, lang)) if start else "")
-                     + (t("report.one_year", lang) if days == WORKDAYS_PER_YEAR else ""))
+                     + ((t("report.years_one", lang) if years == 1 else t("report.years_many", lang, years=years))
+                        if years else ""))
     reps = s.get("replications")
     if reps:
         seeds = reps.get("seeds") or []
@@ -433,6 +436,88 @@ def section_what(runs: list[_Run], rows: list[dict], by_key: dict, note_lines: l
                 out.append(_levers_table(diffs, by_key, t("report.col_baseline", lang), r.label, lang))
             else:
                 out.append("<p>" + t("report.differs_none", lang, label=label) + "</p>")
+    out.append("</section>")
+    return "".join(out)
+
+
+# the KPIs of the year-by-year table, in this order (the trajectory a planner reads first)
+TRAJECTORY = ("adoption_by_size.micro", "adoption_by_size.small", "adoption_by_size.medium", "remote_share",
+              "co2_net_t", "car_vkm", "hours_saved_per_worker", "quits_women_per_1000", "high_stress_share")
+
+
+def section_trajectory(runs: list[_Run]) -> str:
+    """Year by year, for each run longer than a year: a table of :data:`TRAJECTORY` and the trajectory plot.
+    Empty when no run is longer than a year."""
+    long_runs = [r for r in runs if len((r.summary.get("by_year") or [])) > 1]
+    if not long_runs:
+        return ""
+    lang = runs[0].lang
+    out = [f'<section id="trajectory"><h2>{_e(t("report.toc_trajectory", lang))}</h2>',
+           f"<p>{_e(t('report.traj_intro', lang))}</p>"]
+    for r in long_runs:
+        years = r.summary["by_year"]
+        starts = policy_starts(r.scenario)
+        out.append(f"<h3>{_e(r.label)}</h3>")
+        if starts:
+            levers = ", ".join(t("report.traj_lever_from", lang, lever=t(f"timed_lever.{n}", lang) if has(f"timed_lever.{n}", lang)
+                                 else n.replace("_", " "), date=_date_text(d, lang)) for n, d in starts)
+            out.append(f"<p>{_e(t('report.traj_levers', lang, levers=levers))}</p>")
+        head = [t("report.col_indicator", lang), t("report.col_unit", lang)] + [
+            _e(t("report.traj_year", lang, n=y["year"], year=y["first_date"][:4])) for y in years]
+        rows = []
+        for key in TRAJECTORY:
+            vals = [flatten(y).get(key) for y in years]
+            if all(v is None for v in vals):
+                continue
+            rows.append([_label_cell(key, kpis.label(key, lang)), _e(kpis.unit(key, lang))]
+                        + [_e(kpis.format_value(key, v, lang=lang)) for v in vals])
+        out.append(_table(head, rows, num_cols=set(range(2, 2 + len(years))), cls="kpis"))
+        png = r.folder / "plots" / "trajectory_by_year.png"
+        if png.is_file():
+            out.append(figure_html(png, lang=lang))
+    out.append("</section>")
+    return "".join(out)
+
+
+def section_appraisal(runs: list[_Run]) -> str:
+    """Costs and benefits in euros of each run against the baseline (:mod:`sim.outputs.appraisal`), and the
+    unit values with their sources. Empty with a single run."""
+    if len(runs) < 2:
+        return ""
+    base, lang = runs[0], runs[0].lang
+
+    def eur(x: float | None) -> str:
+        return t("number.missing", lang) if x is None else number(x, 0, lang)
+
+    out = [f'<section id="appraisal"><h2>{_e(t("report.toc_appraisal", lang))}</h2>',
+           "<p>" + t("report.app_intro", lang, base=f"<b>{_e(base.label)}</b>", params="<code>appraisal.*</code>") + "</p>"]
+    scenario = None
+    for r in runs[1:]:
+        block = appraise_runs(base.summary, base.scenario, r.summary, r.scenario)
+        out.append(f"<h3>{_e(r.label)}</h3>")
+        if block is None:
+            out.append(f"<p>{_e(t('report.app_none', lang))}</p>")
+            continue
+        scenario = scenario_from(r.scenario)
+        rows = [[_e(t("report.app_cost", lang, what=t(f"appraisal.{k}", lang))), eur(v)] for k, v in block["costs_eur"].items()]
+        rows += [[_e(t("report.app_benefit", lang, what=t(f"appraisal.{k}", lang))), eur(v)]
+                 for k, v in block["benefits_eur"].items()]
+        rows.append([f"<b>{_e(t('report.app_npv', lang))}</b>", f"<b>{eur(block['npv_eur'])}</b>"])
+        rows.append([_e(t("report.app_bcr", lang)),
+                     t("number.missing", lang) if block["bcr"] is None else number(block["bcr"], 2, lang)])
+        for key in ("eur_per_t_co2_avoided", "eur_per_hour_saved", "eur_per_woman_kept"):
+            rows.append([_e(t(f"report.app_{key}", lang)), eur(block[key])])
+        n_years = block["years"]
+        col = t("report.app_col_eur_one", lang) if n_years == 1 else t("report.app_col_eur_many", lang, years=n_years)
+        out.append(_table([_e(t("report.app_col_part", lang)), _e(col)], rows, num_cols={1}, cls="kpis"))
+        out.append('<p class="small">' + _e(t("report.app_physical", lang, co2=number(block["co2_avoided_t"], 0, lang),
+                                              hours=number(block["hours_saved"], 0, lang),
+                                              women=number(block["women_kept"], 1, lang))) + "</p>")
+    if scenario is not None:
+        out.append(f"<h3>{_e(t('report.app_units_title', lang))}</h3>")
+        out.append(_table([_e(t("report.col_parameter", lang)), _e(t("report.col_value", lang)), _e(t("report.col_unit", lang)),
+                           _e(t("report.col_source", lang))],
+                          [[f"<code>{_e(k)}</code>", _e(v), _e(u), _source_html(src, lang)] for k, v, u, src in unit_values(scenario)]))
     out.append("</section>")
     return "".join(out)
 
@@ -984,10 +1069,15 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
         sub += " &middot; " + _e(t("report.sub_runs_many" if len(runs) > 1 else "report.sub_runs", lang,
                                    dates=", ".join(run_dates)))
     sub += f" &middot; smartcommute {_e(__version__)}"
-    toc = [("what", t("report.toc_what", lang)), ("kpis", t("report.toc_kpis", lang))]
+    trajectory = section_trajectory(runs)
+    toc = ([("trajectory", t("report.toc_trajectory", lang))] if trajectory else []) + [
+        ("what", t("report.toc_what", lang)), ("kpis", t("report.toc_kpis", lang))]
     differences = section_differences(runs)
+    appraisal = section_appraisal(runs)
     if len(runs) > 1:
         toc.append(("comparison", t("report.toc_comparison", lang)))
+    if appraisal:
+        toc.append(("appraisal", t("report.toc_appraisal", lang)))
     if differences:
         toc.append(("differences", t("report.toc_differences", lang)))
     validation = section_validation(base)
@@ -1002,11 +1092,14 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
         f"<style>{CSS}</style></head><body><main>",
         f"<header><h1>{_e(title)}</h1><p class=sub>{sub}</p>",
         '<nav class="toc">' + "".join(f'<a href="#{a}">{_e(tx)}</a>' for a, tx in toc) + "</nav></header>",
+        trajectory,  # a run over years leads with its trajectory
         section_what(runs, schema_list, by_key, note_lines, warnings),
         section_kpis(runs),
     ]
     if len(runs) > 1 and sources is not None and rows_cmp is not None:
         parts.append(section_comparison(runs, sources, rows_cmp))
+    if appraisal:
+        parts.append(appraisal)
     if differences:
         parts.append(differences)
     parts += [

@@ -223,7 +223,8 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
     Args:
         path: scenario YAML file.
         overrides: ``key.path=value`` strings, applied in order after the files.
-        top_level: command-line values (seed, days, scale) that replace the file's when not None.
+        top_level: command-line values (seed, days, years, scale) that replace the file's when not None
+            (``days`` drops the file's ``years`` and ``years`` its ``days``; both at once is an error).
 
     Raises:
         ScenarioError: with a message naming the file, the key, the value and what was expected.
@@ -236,8 +237,14 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
     for arg in overrides:
         parts, value = parse_set(arg)
         data = _apply_set(data, parts, value, arg, origin)
+    if top_level.get("days") is not None and top_level.get("years") is not None:
+        raise ScenarioError("--days and --years: give one of them (--days for a run shorter than a year)")
     for key, value in top_level.items():
         if value is not None:
+            # the command line's horizon replaces the file's: --years drops the file's days and --days its years
+            other = {"days": "years", "years": "days"}.get(key)
+            if other is not None:
+                data.pop(other, None)
             data[key] = value
             origin[(key,)] = f"--{key}"
     for key in ("csv_dir", "od_matrix"):  # paths relative to the file that set them

@@ -12,10 +12,13 @@ Loading (``extends`` chains, ``--set`` overrides, error messages) lives in
 from __future__ import annotations
 
 import datetime as dt
+import types
 import typing
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.world.calendar import workdays_in_years
 
 SIZE_CLASSES = ("micro", "small", "medium", "large", "public")
 MODES = ("car", "transit", "bike", "walk", "moto")
@@ -59,6 +62,8 @@ def _numeric(annotation) -> bool:
     if annotation in (int, float):
         return True
     args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # int | None
+        return any(_numeric(a) for a in args if a is not type(None))
     return typing.get_origin(annotation) in (list, dict, tuple) and bool(args) and _numeric(args[-1])
 
 
@@ -304,9 +309,21 @@ class AdoptionConfig(Section):
         {"micro": 2, "small": 2, "medium": 2, "large": 2, "public": 2}, "days/week",
         "remote days per week an adopting employer allows",
         "Bloom, Han & Liang 2024: typical hybrid schedule 2 days; Osservatorio: PA agreements 1-2 days")
+    trend_per_year: dict[str, float] = field(
+        {"micro": -0.048, "small": -0.077, "medium": -0.077, "large": 0.018, "public": 0.11}, "1/year (relative)",
+        "relative change per year of the baseline's target_allowed_share, by size class, from the run's second year "
+        "(year y targets target * (1 + trend)^y, at most the class's teleworkable share); the diffusion follows it",
+        "Osservatorio Smart Working, Politecnico di Milano, research 2024 (press release 29 October 2024, as reported "
+        "in the press): smart workers 2024 vs 2023 -7.7% in SMEs, -4.8% in micro firms, +1.8% in large firms, +11% in "
+        "the public administration (555,000); carried forward each year (assumption: range from half to the full change)")
 
     @model_validator(mode="after")
     def _check(self) -> "AdoptionConfig":
+        if sorted(self.trend_per_year) != sorted(SIZE_CLASSES):
+            raise ValueError(f"adoption.trend_per_year needs exactly the keys {list(SIZE_CLASSES)}")
+        for k, v in self.trend_per_year.items():
+            if not -0.5 <= v <= 0.5:
+                raise ValueError(f"adoption.trend_per_year.{k} must be within [-0.5, 0.5], got {v}")
         for name in ("target_allowed_share", "max_remote_days"):
             d = getattr(self, name)
             if sorted(d) != sorted(SIZE_CLASSES):
@@ -450,7 +467,6 @@ class EmissionsConfig(Section):
     home_heating_kwh: float = field(20.0, "kWh/remote day", "extra heating gas on a remote day in the heating season", "assumption (range 10-30) set so the break-even one-way car commute is ~6 km (IEA 2020)", ge=0, le=200)
     heating_start: str = field("10-15", "MM-DD", "first day of the heating season", "DPR 412/1993 (74/2013): climate zone E, 15 October", pattern=r"^\d{2}-\d{2}$")
     heating_end: str = field("04-15", "MM-DD", "last day of the heating season", "DPR 412/1993: climate zone E, 15 April", pattern=r"^\d{2}-\d{2}$")
-    start_date: str = field("2025-01-06", "YYYY-MM-DD", "calendar date of the first simulated workday (a Monday)", "modelling choice", pattern=r"^\d{4}-\d{2}-\d{2}$")
     extra_trip_km_per_remote_day: float = field(1.0, "car km/remote day", "extra non-work car travel on a remote day (errands, lunch)", "assumption (range 0-3): rebound trips (Caldarola & Sorrell 2022)", ge=0, le=50)
 
     @field_validator("speed_curve")
@@ -466,15 +482,6 @@ class EmissionsConfig(Section):
     @classmethod
     def _month_day(cls, value: str, info) -> str:
         parse_month_day(value, f"emissions.{info.field_name}")
-        return value
-
-    @field_validator("start_date")
-    @classmethod
-    def _date(cls, value: str) -> str:
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError(f"emissions.start_date must be a real date 'YYYY-MM-DD', got {value!r} ({exc})") from None
         return value
 
     @model_validator(mode="after")
@@ -567,15 +574,74 @@ class WellbeingConfig(Section):
         return self
 
 
+# --------------------------------------------------------------------------------------- calendar
+def check_date(value: str | None, key: str) -> str | None:
+    """A real date 'YYYY-MM-DD' (or None); ValueError naming ``key``."""
+    if value is None:
+        return None
+    try:
+        dt.date.fromisoformat(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{key} must be a real date 'YYYY-MM-DD', got {value!r} ({exc})") from None
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError(f"{key} must be a real date 'YYYY-MM-DD', got {value!r}")
+    return value
+
+
+class CalendarConfig(Section):
+    patron_saint: str | None = field(
+        "12-07", "MM-DD", "the Comune's patron saint's day, a holiday for its employers (null for none)",
+        "Milan: Sant'Ambrogio, 7 December (holiday for Milan's employers under the national collective agreements)")
+    august_leave_share: float = field(
+        0.35, "0-1", "share of workers on leave on workdays of the August slowdown (their commutes and the roads' commuter flows scale by the share present)",
+        "assumption (range 0.2-0.6): the Osservatorio di Milano (M. Todisco, press statements 2004-2013) describes the city "
+        "'almost empty in the two weeks around Ferragosto' and ~45% of shops open in the northern cities after it; "
+        "Cescat/Assoedilizia: about half of the Milanese stay in town at Ferragosto", ge=0, le=1)
+    august_leave_from: str = field("08-04", "MM-DD", "first day of the August slowdown", "assumption: the two-three weeks around Ferragosto (15 August)")
+    august_leave_to: str = field("08-22", "MM-DD", "last day of the August slowdown", "assumption: the controesodo of the penultimate August weekend (Osservatorio di Milano)")
+
+    @field_validator("patron_saint", "august_leave_from", "august_leave_to")
+    @classmethod
+    def _month_day(cls, value: str | None, info) -> str | None:
+        if value is not None:
+            parse_month_day(value, f"calendar.{info.field_name}")
+        return value
+
+
+class LeverTiming(Section):
+    """When a lever acts: from ``start`` (none: from the run's start), reaching full effect ``ramp_months``
+    later, until ``end`` (excluded; none: to the run's end). See :func:`sim.world.calendar.intensity`."""
+
+    start: str | None = field(None, "YYYY-MM-DD", "date the lever starts (null: in force from the run's start)", "lever")
+    end: str | None = field(None, "YYYY-MM-DD", "date the lever stops (excluded; null: never)", "lever")
+    ramp_months: float = field(0.0, "months", "months from start to full effect (linear; 0 = full effect at once)", "lever; assumption for a programme rolled out firm by firm (range 0-24)", ge=0, le=120)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date(cls, value, info):
+        if isinstance(value, dt.date):  # YAML reads a bare 2026-01-01 as a date
+            value = value.isoformat()
+        return check_date(value, f"{info.field_name}")
+
+    @model_validator(mode="after")
+    def _order(self) -> "LeverTiming":
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
 # --------------------------------------------------------------------------------------- policy
-class SMESupportPolicy(Section):
+class SMESupportPolicy(LeverTiming):
     enabled: bool = field(False, "-", "help micro, small and medium firms adopt smart working", "Comune di Milano work-life balance programme")
     innovation_multiplier: float = field(3.0, "x", "multiplier of the Bass innovation coefficient for supported classes (training, consultancy)", "assumption (range 1.5-5)", ge=1, le=50)
     return_hazard_factor: float = field(0.6, "x", "multiplier of the return-to-office hazard for supported classes (subsidised equipment)", "assumption (range 0.3-1)", ge=0, le=1)
     classes: list[Literal["micro", "small", "medium"]] = field(["micro", "small", "medium"], "-", "size classes that receive support", "Milan programme targets micro, small and medium firms")
+    firms_per_year: int | None = field(
+        None, "firms/year", "cap on the firms the programme takes on each year of the run (full-population firms of the supported classes not yet offering smart working, in random order; they keep the support); null = every firm of the supported classes",
+        "lever: the programme's budget over appraisal.sme_eur_per_firm_year", ge=0, le=10_000_000)
 
 
-class RemoteDaysPolicy(Section):
+class RemoteDaysPolicy(LeverTiming):
     cap: int = field(5, "days/week", "maximum remote days a week for anyone (5 = no cap)", "lever", ge=0, le=5)
     floor: int = field(0, "days/week", "minimum remote days a week for workers allowed smart working", "lever", ge=0, le=5)
 
@@ -586,14 +652,14 @@ class RemoteDaysPolicy(Section):
         return self
 
 
-class StaggeredHoursPolicy(Section):
+class StaggeredHoursPolicy(LeverTiming):
     enabled: bool = field(False, "-", "move the start of work of a share of employers", "Milan 'Politiche dei tempi'")
     shift_minutes: int = field(60, "min", "shift of the start time (positive = later)", "assumption (range -60 to 90)", ge=-180, le=180)
     share_of_firms: float = field(0.3, "0-1", "share of private firms that shift", "assumption", ge=0, le=1)
     public_administration: bool = field(True, "-", "the public administration shifts too", "lever")
 
 
-class FlexibleHoursPolicy(Section):
+class FlexibleHoursPolicy(LeverTiming):
     enabled: bool = field(False, "-", "let workers arrive anywhere in a window without penalty", "lever")
     window_minutes: int = field(45, "min", "half-width of the arrival window without schedule penalty", "assumption (range 15-90)", ge=0, le=240)
     share_of_workers: float = field(0.5, "0-1", "share of workers covered", "assumption", ge=0, le=1)
@@ -609,7 +675,7 @@ class WelfareCoverage(Section):
     public: float = field(0.3, "0-1", "share of public employees covered", "assumption (range 0.15-0.45)", ge=0, le=1)
 
 
-class CorporateWelfarePolicy(Section):
+class CorporateWelfarePolicy(LeverTiming):
     enabled: bool = field(False, "-", "corporate welfare childcare (nursery places, vouchers, back-up care) for parents of children aged 0-5", "Milan work-life balance programme")
     coverage: WelfareCoverage = Field(default_factory=WelfareCoverage)
     conflict_reduction: float = field(0.35, "0-1", "relative cut of work-family conflict of covered parents of children 0-5", "assumption (range 0.2-0.5)", ge=0, le=1)
@@ -632,6 +698,58 @@ class PolicyConfig(Section):
     def _yaml_off(cls, value):
         # YAML 1.1 reads a bare `off` as False: accept it as the word the user wrote
         return "off" if value is False else value
+
+
+# --------------------------------------------------------------------------------------- appraisal
+def _eib_co2_prices() -> dict[int, float]:
+    # EIB Group Climate Bank Roadmap 2021-2025 (Nov. 2020), shadow cost of carbon, EUR(2016)/t CO2e
+    return {2020: 80.0, 2025: 165.0, 2030: 250.0, 2035: 390.0, 2040: 525.0, 2045: 660.0, 2050: 800.0}
+
+
+class AppraisalConfig(Section):
+    """Unit values of the costs and benefits of a run against its baseline (``run.py compare``)."""
+
+    value_of_time_eur_per_h: float = field(
+        10.0, "EUR/person-hour", "value of an hour of commuting time saved",
+        "assumption from HEATCO (2006) Deliverable 5 values for Italy, commuting by car (~8 EUR/h in 2002 prices), "
+        "uprated to 2025; figure from memory, not re-checked here (range 7-15); the Ministry of Infrastructure's 2017 "
+        "guidelines for the appraisal of public works (DM 300/2017) would be the national reference", ge=0, le=200)
+    delay_time_multiplier: float = field(
+        1.5, "x", "weight of an hour of congestion delay relative to an hour of free-flow travel",
+        "Wardman & Ibáñez 2012 meta-analysis of congested-time multipliers (~1.5; range 1.2-2)", ge=1, le=5)
+    co2_eur_per_t: dict[int, float] = Field(
+        default_factory=_eib_co2_prices, description="shadow price of CO2 by calendar year (linear between the years given, flat outside)",
+        json_schema_extra={"unit": "EUR/t CO2", "source": "EIB Group Climate Bank Roadmap 2021-2025 (2020): 250 EUR/t in "
+                           "2030 and 800 in 2050 (confirmed, E3G's summary); the intermediate values as recalled from its table"})
+    discount_rate: float = field(
+        0.03, "1/year", "social discount rate (real) applied to each year after the first",
+        "European Commission, Guide to Cost-Benefit Analysis of Investment Projects (2014) and Economic Appraisal "
+        "Vademecum 2021-2027: 3% for non-cohesion Member States such as Italy", ge=0, le=0.2)
+    woman_annual_earnings_eur: float = field(
+        25000.0, "EUR/year", "gross annual earnings of an employed woman (lost while out of work)",
+        "assumption (range 18,000-32,000): Istat/INPS, mean gross earnings of women employees in Lombardy, part-time included", ge=0, le=500_000)
+    months_out_of_work: float = field(
+        6.0, "months", "time out of work of a woman who quits (her lost earnings)",
+        "assumption (range 3-18): many resigning mothers re-enter work later (INL 2021 report on validated resignations)", ge=0, le=120)
+    replacement_cost_share: float = field(
+        0.21, "x annual earnings", "cost to the firm of replacing a worker who quits (search, hiring, training)",
+        "Boushey & Glynn 2012 (Center for American Progress): median 21% of annual salary", ge=0, le=5)
+    sme_eur_per_firm_year: float = field(
+        3000.0, "EUR/firm/year", "programme cost per additional SME offering smart working (training, consultancy, equipment)",
+        "assumption (range 1,000-10,000): regional calls for SME smart-working projects fund a few thousand euros per firm", ge=0, le=1_000_000)
+    welfare_eur_per_covered_worker_year: float = field(
+        500.0, "EUR/worker/year", "cost of corporate welfare (childcare support, flexible leave) per covered worker",
+        "assumption (range 200-1,000): Italian tax-free welfare and fringe-benefit ceilings of 1,000-2,000 EUR a year (2024-2025 budget laws)", ge=0, le=100_000)
+
+    @field_validator("co2_eur_per_t")
+    @classmethod
+    def _prices(cls, value: dict[int, float]) -> dict[int, float]:
+        if not value:
+            raise ValueError("needs at least one year")
+        for year, price in value.items():
+            if not 1990 <= year <= 2100 or not 0 <= price <= 100_000:
+                raise ValueError(f"expected years 1990-2100 with prices 0-100,000 EUR/t, got {year}: {price}")
+        return dict(sorted(value.items()))
 
 
 class CalibrationConfig(Section):
@@ -658,7 +776,9 @@ class Scenario(Section):
     extends: str | None = field(None, "path", "parent scenario file, relative to this file", "-")
     description: str = field("", "-", "one paragraph on what the scenario is", "-")
     seed: int = field(42, "-", "random seed", "-", ge=0, le=2**32 - 1)
-    days: int = field(WORKDAYS_PER_YEAR, "workdays", "simulated workdays (250 = one year)", "Italian working year ~250 days", ge=1, le=2500)
+    start: str = field("2025-01-06", "YYYY-MM-DD", "first calendar day of the run (the run's first workday is the first workday on or after it)", "modelling choice")
+    years: int | None = field(None, "years", "whole years simulated from start (workdays from the Italian calendar); null: one year unless days is set", "modelling choice: a programme runs over years", ge=1, le=10)
+    days: int | None = field(None, "workdays", "simulated workdays from start, for runs shorter than a year (null: years' workdays); filled in from years when null", "Italian working year ~250 days", ge=1, le=2600)
     scale: float = field(1.0, "0-1", "sampling rate of the population; totals stay full-population equivalents", "-", gt=0, le=1)
     city: CityConfig = Field(default_factory=CityConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
@@ -669,8 +789,26 @@ class Scenario(Section):
     emissions: EmissionsConfig = Field(default_factory=EmissionsConfig)
     wellbeing: WellbeingConfig = Field(default_factory=WellbeingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+    appraisal: AppraisalConfig = Field(default_factory=AppraisalConfig)
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, value):
+        if isinstance(value, dt.date):  # YAML reads a bare 2025-01-06 as a date
+            value = value.isoformat()
+        return check_date(value, "start")
+
+    @model_validator(mode="after")
+    def _horizon(self) -> "Scenario":
+        """``days`` from ``years`` (one year when both are null); both given must agree (see :func:`horizon_days`)."""
+        days = horizon_days(start=self.start, years=self.years, days=self.days,
+                            patron_saint=self.calendar.patron_saint)
+        if days != self.days:
+            object.__setattr__(self, "days", days)  # filled in once, without re-validating the whole scenario
+        return self
 
     @model_validator(mode="after")
     def _check(self) -> "Scenario":
@@ -687,3 +825,17 @@ class Scenario(Section):
         if self.city.source == "csv" and not self.city.csv_dir:
             raise ValueError("city.csv_dir is required when city.source is 'csv'")
         return self
+
+
+def horizon_days(*, start: str, years: int | None, days: int | None, patron_saint: str | None) -> int:
+    """Workdays of the run: ``days`` if given alone; the workdays of ``years`` whole years from ``start``
+    (one year when neither is given); both given must name the same number of workdays."""
+    from_years = workdays_in_years(dt.date.fromisoformat(start), years or 1,
+                                   parse_month_day(patron_saint, "calendar.patron_saint") if patron_saint else None)
+    if days is None:
+        return from_years
+    if years is not None and days != from_years:
+        raise ValueError(
+            f"days ({days}) and years ({years}) conflict: {years} year{'s' if years > 1 else ''} from {start} "
+            f"hold {from_years} workdays; give one of them (days: null in the file, or --years on the command line)")
+    return days
