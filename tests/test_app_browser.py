@@ -281,11 +281,17 @@ def test_earlier_runs_open_and_compare(server, browser):
     _wait(d, ".run-plot")
     _pick(d, ".against-run", "milan_baseline-")
     deadline = time.time() + 60
-    while len(cards := [c for c in d.find_elements(By.CSS_SELECTOR, ".kpi-card") if c.is_displayed()]) != len(HEADLINE):
+    while True:  # the cards are re-drawn as the comparison arrives: read them again until they hold still
+        try:
+            cards = [_classes(c) for c in d.find_elements(By.CSS_SELECTOR, ".kpi-card") if c.is_displayed()]
+        except StaleElementReferenceException:
+            cards = []
+        if len(cards) == len(HEADLINE):
+            break
         assert time.time() < deadline, f"{len(cards)} KPI cards on the earlier-runs tab, expected {len(HEADLINE)}"
         time.sleep(0.3)
-    remote = [c for c in cards if "kpi-remote_share" in _classes(c)][0]
-    assert "kpi-dir-up" in _classes(remote)
+    remote = [c for c in cards if "kpi-remote_share" in c][0]
+    assert "kpi-dir-up" in remote
 
 
 def test_live_view_steps_the_model_day_by_day(server, browser):
