@@ -264,7 +264,7 @@ class RefWorker(mesa.Agent):
     def plan_remote_days(self, z: list[float], gumbel: list[list[float]]) -> None:
         """How many remote days this week (preference, caregiving, colleagues, caps), and which weekdays."""
         sc = self.model.scenario
-        rd, pol = sc.remote_days, sc.policy.remote_days
+        rd = sc.remote_days
         if sc.policy.smart_working == "all_remote":
             days = 5
         elif self.allowed:
