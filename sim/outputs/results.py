@@ -48,7 +48,8 @@ def unfinished(folder: Path) -> bool:
     return TEMPORARY.match(Path(folder).name) is not None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -58,19 +59,22 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _claim_free(parent: Path, name: str) -> bool:
-    claim = parent / f".{name}.claim"
+def lock_free(path: Path, *, missing: bool) -> bool:
+    """Whether nobody holds an flock on ``path`` (tried without waiting; released on close); ``missing`` if no file."""
     try:
-        fh = open(claim, "rb")
+        fh = open(path, "rb")
     except FileNotFoundError:
-        return True
+        return missing
     with fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         return True
+
+
+def _claim_free(parent: Path, name: str) -> bool:
+    return lock_free(parent / f".{name}.claim", missing=True)
 
 
 def clean_temporaries(parent: Path, held: str | None = None) -> list[Path]:
@@ -83,7 +87,7 @@ def clean_temporaries(parent: Path, held: str | None = None) -> list[Path]:
         return removed
     for p in parent.iterdir():
         m = TEMPORARY.match(p.name)
-        if m is None or int(m["pid"]) == os.getpid() or _pid_alive(int(m["pid"])):
+        if m is None or int(m["pid"]) == os.getpid() or pid_alive(int(m["pid"])):
             continue
         if m["name"] != held and not _claim_free(parent, m["name"]):
             continue

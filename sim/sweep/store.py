@@ -37,6 +37,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.outputs.results import lock_free, pid_alive
+
 log = logging.getLogger(__name__)
 
 SCHEMA = pa.schema([
@@ -57,34 +59,11 @@ RESULTS = "results.parquet"
 _TMP_PID = re.compile(r"\.tmp-(\d+)-[0-9]+$")  # _atomic_write's and init's temporaries: .<name>.tmp-<pid>-<ns>
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _age_s(path: Path) -> float:
     try:
         return time.time() - path.stat().st_mtime
     except FileNotFoundError:
         return 0.0
-
-
-def _lock_free(path: Path) -> bool:
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        return False
-    with fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
 
 
 class StoreError(Exception):
@@ -250,9 +229,9 @@ class Store:
                     continue
                 m = _TMP_PID.search(f.name)
                 if m is not None:
-                    dead = int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1)))
+                    dead = int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1)))
                 elif f.name.endswith(".arrows.new"):
-                    dead = _lock_free(f)
+                    dead = lock_free(f, missing=False)
                 else:
                     continue
                 if dead and _age_s(f) > 60:  # an old one: never a file another writer is creating right now
