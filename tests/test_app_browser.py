@@ -13,6 +13,8 @@ chromium-driver``), or Selenium or Solara is not installed (``pip install -e '.[
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import json
 import os
 import signal
@@ -57,14 +59,15 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=15)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextmanager
+def app_server(tmp_path_factory, env: dict | None = None):
+    """``run.py app`` on a free port of 127.0.0.1 with its own results folder, listening; stopped by its pid."""
     results = tmp_path_factory.mktemp("results")
     port = _free_port()
     log = tmp_path_factory.mktemp("log") / "app.log"
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "app", "--port", str(port), "--results", str(results)],
-                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.time() + 90
@@ -84,12 +87,25 @@ def server(tmp_path_factory):
     assert proc.poll() is not None
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+@contextmanager
+def downloading_browser(tmp_path_factory):
+    """Chromium that saves downloads without asking, into ``driver.downloads``."""
     downloads = tmp_path_factory.mktemp("downloads")
     prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
     with chromium(tmp_path_factory.mktemp("chromium-profile"), window="1400,1800", prefs=prefs) as driver:
         driver.downloads = downloads
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with app_server(tmp_path_factory) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    with downloading_browser(tmp_path_factory) as driver:
         yield driver
 
 

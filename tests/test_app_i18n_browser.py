@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.chromium import MISSING, available, chromium
+from tests.chromium import MISSING, available
 
 if not available():
     pytest.skip(MISSING, allow_module_level=True)
@@ -31,8 +29,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 
 from sim.i18n import t  # noqa: E402
 from sim.scenario.load import load_scenario  # noqa: E402
-from tests.test_app_browser import (ROOT, _classes, _free_port, _open_section, _stop, _tab, _text, _type,  # noqa: E402
-                                    _wait)
+from tests.test_app_browser import (_classes, _open_section, _tab, _text, _type, _wait, app_server,  # noqa: E402
+                                    downloading_browser)
 
 SHOTS = os.environ.get("SMARTCOMMUTE_SCREENSHOTS")
 NOISE_COLOUR = {"beyond": {"rgb(27, 127, 59)", "rgb(176, 0, 32)"}, "within": {"rgb(107, 119, 133)"},
@@ -41,34 +39,14 @@ NOISE_COLOUR = {"beyond": {"rgb(27, 127, 59)", "rgb(176, 0, 32)"}, "within": {"r
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import socket
-    results, packages = tmp_path_factory.mktemp("results"), tmp_path_factory.mktemp("packages")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("log") / "app.log"
-    env = {**os.environ, "SMARTCOMMUTE_PACKAGES": str(packages)}
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "app", "--port", str(port), "--results",
-                                 str(results)], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            assert proc.poll() is None, f"the app exited: {log.read_text()}"
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        yield {"url": f"http://127.0.0.1:{port}", "results": results, "packages": packages, "log": log}
-    finally:
-        _stop(proc)
+    packages = tmp_path_factory.mktemp("packages")
+    with app_server(tmp_path_factory, env={**os.environ, "SMARTCOMMUTE_PACKAGES": str(packages)}) as s:
+        yield {**s, "packages": packages}
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    downloads = tmp_path_factory.mktemp("downloads")
-    prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
-    with chromium(tmp_path_factory.mktemp("chromium-profile"), window="1400,1800", prefs=prefs) as driver:
-        driver.downloads = downloads
+    with downloading_browser(tmp_path_factory) as driver:
         yield driver
 
 
