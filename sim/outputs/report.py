@@ -579,7 +579,7 @@ def section_comparison(runs: list[_Run], sources: list[Source], rows_cmp: list[d
                 head2 += (f'<th class="num">{_e(t("report.col_ci", lang))}</th>'
                           f'<th>{_e(t("report.col_verdict", lang))}</th>')
         head_html = head1 + "</tr>" + head2 + "</tr>"
-        body, ncols = [], 3 + sum(5 if has_ci[s.label] else 3 for s in sources[1:])
+        body = []
         num_cols = set(range(2, 3))
         col = 3
         for s in sources[1:]:
