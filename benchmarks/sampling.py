@@ -33,11 +33,11 @@ How road capacity is handled for a weighted sample (read in ``sim/population.py`
 * What changes with the sample is lumpiness: at 10% each sampled car stands for ten, so realized
   link flows are noisier than their expectation, and BPR is convex, so a noisier flow gives a
   slightly higher mean delay. The calibration therefore sets the background traffic first on
-  *expected* flows (bisection on ``background_vc`` for TomTom's peak extra time), then, in the
+  *expected* flows (bisection on ``road_capacity_factor`` for TomTom's peak extra time), then, in the
   warm-up (``sim/calibration.py`` ``_warm_up``: 12 simulated weeks of the baseline) re-aims it after
   every week, the last included, by bisection on that week's *realized* (sampled, weighted) flows, so the
   baseline peak congestion target holds at every scale (the run's calibration report gives
-  ``background_vc`` and ``warm_up_peak_extra_time``; both are kept in the JSON line). The mode constants are likewise refined on the shares workers would choose in the warm-up.
+  ``road_capacity_factor`` and ``warm_up_peak_extra_time``; both are kept in the JSON line). The mode constants are likewise refined on the shares workers would choose in the warm-up.
 
     python benchmarks/sampling.py              # seeds 42-44, 250 days, scales 1.0 / 0.1 / 0.02
     python benchmarks/sampling.py --quick      # seed 42, 40 days, scales 0.1 vs 0.02 (about 15 s)
@@ -82,7 +82,7 @@ def run_one(job: tuple[float, int, int]) -> dict:
     return {"scale": scale, "seed": seed, "days": days, "workers_sampled": summary["workers_sampled"],
             "wall_s": round(time.perf_counter() - t0, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
-            "background_vc": summary["calibration"]["background_vc"],
+            "road_capacity_factor": summary["calibration"]["road_capacity_factor"],
             "warm_up_peak_extra_time": summary["calibration"]["warm_up_peak_extra_time"], "kpis": kpis}
 
 
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in pool.imap_unordered(run_one, jobs, chunksize=1):
             results[(r["scale"], r["seed"])] = r
             print(f"  done scale {r['scale']:g} seed {r['seed']}: {r['workers_sampled']} workers sampled, "
-                  f"{r['wall_s']} s, peak {r['peak_rss_mb']} MB, background_vc {r['background_vc']}, "
+                  f"{r['wall_s']} s, peak {r['peak_rss_mb']} MB, road capacity factor {r['road_capacity_factor']}, "
                   f"warm-up peak extra time {r['warm_up_peak_extra_time']}",
                   file=sys.stderr, flush=True)
     wall = time.perf_counter() - t_start

@@ -7,11 +7,16 @@ policy never calibrates its own effect away:
    (:func:`sim.adoption.steady_state_return_probability`);
 2. alternative constants of the mode logit, iterated ActivitySim-style (``asc += log(target/share)``)
    until every segment's expected split is within 0.05 points of its target, alternating with
-3. an expected traffic assignment (slot probabilities x car probabilities on the fixed paths) whose
-   background traffic is scaled by bisection so the morning-peak extra time hits TomTom's figure;
-4. a warm-up: the baseline simulated for ``calibration.warm_up_weeks`` weeks, re-aiming the background on the
-   realized (sampled) flows and refining the constants after every week; its end state (learnt
-   times, modes, slots, stress) is the state workers start the year in;
+3. an expected traffic assignment (slot probabilities x car probabilities on the fixed paths): the
+   background traffic on each link is set from the commuters' peak flow on it and the commuters'
+   share of peak traffic for its kind (``traffic.commuter_share_of_peak_traffic``), then the road
+   capacity factor is found by bisection so the morning-peak extra time hits TomTom's figure; each
+   transit network's places per hour are set so its busiest slot carries
+   ``traffic.transit_peak_load_target`` riders per place;
+4. a warm-up: the baseline simulated for ``calibration.warm_up_weeks`` weeks, re-aiming the background, the
+   capacity factor and the transit places on the realized (sampled) flows and refining the constants
+   after every week; its end state (learnt times, modes, slots, stress) is the state workers start
+   the year in;
 5. the base quit hazard per cell (gender x parent of a child aged 0-2) so the expected quits per
    1,000 match the targets: INL 2022 validated resignations of employee parents of children under 3
    (women 44,669, men 16,722, over the employee parents of children 0-2: see
@@ -32,7 +37,8 @@ from sim.behaviour import adoption, mode_choice, traffic, wellbeing
 from sim.behaviour.mode_choice import CAR, TRANSIT
 from sim.behaviour.traffic import peak_extra_time
 from sim.model import CommuteModel
-from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, PolicyConfig, Scenario, TrafficConfig
+from sim.scenario.schema import (LINK_KINDS, MODES, SEGMENTS, SIZE_CLASSES, TRANSIT_NETWORKS, PolicyConfig, Scenario,
+                                 TrafficConfig)
 from sim.world.city import City, Routes
 from sim.world.population import Population
 
@@ -44,8 +50,9 @@ class Calibration:
     """What the baseline calibration fixes, shared by a scenario and its counterfactual.
 
     ``routes``: the fixed car paths (shortest at the baseline's peak times); ``asc``: alternative
-    constants (segment x mode); ``background_vc``: non-commute traffic at its peak as a share of
-    capacity; ``h0``: base daily quit hazard [men, women]; ``return_prob``: return-to-office
+    constants (segment x mode); ``background_peak_vph``: non-commute traffic at its peak on each link
+    (veh/h); ``road_capacity_factor``: multiplier of the city's link capacities;
+    ``transit_capacity_per_hour``: places per hour left for commuters on each transit network; ``h0``: base daily quit hazard [men, women]; ``return_prob``: return-to-office
     probability per adoption update and size class; ``learnt_car_min`` (every OD pair x slot),
     ``learnt_crowd`` and the ``initial_*`` arrays: the state the workers start the year in (the end
     of the baseline warm-up; ``initial_mode`` None means a cold start that chooses on day 0);
@@ -56,7 +63,9 @@ class Calibration:
 
     routes: Routes
     asc: np.ndarray
-    background_vc: float
+    background_peak_vph: np.ndarray
+    road_capacity_factor: float
+    transit_capacity_per_hour: np.ndarray
     h0: np.ndarray
     return_prob: np.ndarray
     learnt_car_min: np.ndarray
@@ -73,59 +82,82 @@ def baseline_policy(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"policy": PolicyConfig()})
 
 
-def _roads(model: CommuteModel, veh: np.ndarray, background_vc: float) -> traffic.Roads:
-    """The roads with commuter cars ``veh`` (active OD x slot) and the background at ``background_vc``."""
-    sc, city = model.scenario, model.city
-    bg = traffic.background_vph(city.link_capacity_vph, background_vc, np.asarray(sc.traffic.background_profile))
-    return traffic.load_roads(paths=model.paths, od_slot_vehicles=veh, slot_hours=model.slots.hours, background_vph=bg,
-                              link_t0_min=city.link_t0_min, link_capacity_vph=city.link_capacity_vph, cfg=sc.traffic)
+def _roads(model: CommuteModel, veh: np.ndarray) -> traffic.Roads:
+    """The roads with commuter cars ``veh`` (active OD x slot) and the model's background and capacities."""
+    return traffic.load_roads(paths=model.paths, od_slot_vehicles=veh, slot_hours=model.slots.hours,
+                              background_vph=model.background_vph, link_t0_min=model.city.link_t0_min,
+                              link_capacity_vph=model.link_capacity_vph, cfg=model.scenario.traffic)
 
 
-def _assign(model: CommuteModel, veh: np.ndarray, background_vc: float) -> np.ndarray:
-    return _roads(model, veh, background_vc).od_min
+CAPACITY_RANGE = (0.01, float(TrafficConfig.model_fields["road_capacity_factor"].metadata[-1].le))  # the schema's bounds
 
 
-BACKGROUND_MAX = float(TrafficConfig.model_fields["background_vc"].metadata[-1].le)  # the largest the schema accepts
+def commuter_share_by_link(scenario: Scenario, city: City) -> np.ndarray:
+    """The commuters' share of peak traffic on each link, from its kind."""
+    shares = scenario.traffic.commuter_share_of_peak_traffic
+    return np.array([shares[k] for k in LINK_KINDS])[city.link_kind]
 
 
-def _background_for_target(model: CommuteModel, vehs: list[np.ndarray], target: float, hi: float = BACKGROUND_MAX, steps: int = 40) -> float:
-    """Bisection on background_vc so the mean peak extra time over the days ``vehs`` equals ``target``.
+def _background_for(model: CommuteModel, vehs: list[np.ndarray]) -> np.ndarray:
+    """Peak background per link from the commuters' mean peak flows over the days ``vehs``."""
+    peak, hours = model.slots.peak, model.slots.hours
+    commuters = np.mean([traffic.commuter_peak_vph(model.paths.Pt, v, peak, hours) for v in vehs], axis=0)
+    return traffic.background_peak_vph(commuter_peak_vph=commuters,
+                                       commuter_share=commuter_share_by_link(model.scenario, model.city))
 
-    The peak extra time grows with the background, so bisection on [0, hi] converges; if the target
-    lies above ``hi``, the bracket is first moved up (doubling, up to the schema's largest
-    background, 3).
+
+def _capacity_for_target(model: CommuteModel, vehs: list[np.ndarray], background_peak_vph: np.ndarray, target: float,
+                         lo: float = CAPACITY_RANGE[0], hi: float = CAPACITY_RANGE[1], steps: int = 40) -> float:
+    """Bisection (on the log) of the road capacity factor so the mean peak extra time over the days ``vehs`` equals ``target``.
+
+    The peak extra time falls as capacity grows, so bisection converges; a target out of reach within
+    the schema's bounds gives the bound.
     """
     sc, city, paths, peak = model.scenario, model.city, model.paths, model.slots.peak
     # only the peak slots matter here: each slot's link and OD times depend on that slot's cars alone
     # (the sparse products add each column in the same order), so this equals the full assignment's figure
     vehs_peak = [np.ascontiguousarray(v[:, peak]) for v in vehs]
-    profile = np.asarray(sc.traffic.background_profile)
+    background = traffic.background_vph(background_peak_vph, np.asarray(sc.traffic.background_profile))[:, peak]
     all_peak = np.arange(len(peak))
 
-    def pet(bg: float) -> float:
-        background = traffic.background_vph(city.link_capacity_vph, bg, profile)[:, peak]
+    def pet(factor: float) -> float:
         values = []
         for v in vehs_peak:
             roads = traffic.load_roads(paths=paths, od_slot_vehicles=v, slot_hours=model.slots.hours,
                                        background_vph=background, link_t0_min=city.link_t0_min,
-                                       link_capacity_vph=city.link_capacity_vph, cfg=sc.traffic)
+                                       link_capacity_vph=city.link_capacity_vph * factor, cfg=sc.traffic)
             values.append(peak_extra_time(v, roads.od_min, paths.t0_min, all_peak))
         return float(np.mean(values))
 
-    lo = 0.0
-    if pet(lo) >= target:
+    lo, hi = max(lo, CAPACITY_RANGE[0]), min(hi, CAPACITY_RANGE[1])
+    if pet(hi) >= target:
+        return hi
+    if pet(lo) <= target:
         return lo
-    while hi < BACKGROUND_MAX and pet(hi) < target:
-        lo, hi = hi, min(2 * hi, BACKGROUND_MAX)
     for _ in range(steps):
-        mid = 0.5 * (lo + hi)
-        if pet(mid) < target:
+        mid = float(np.sqrt(lo * hi))
+        if pet(mid) > target:
             lo = mid
         else:
             hi = mid
-    return 0.5 * (lo + hi)
+    return float(np.sqrt(lo * hi))
 
 
+def _aim(model: CommuteModel, vehs: list[np.ndarray], riders: list[np.ndarray], *, bracket: tuple[float, float] = CAPACITY_RANGE,
+         steps: int = 40) -> None:
+    """Re-aim the background, the road capacity factor and the transit places on the days' commuter cars
+    ``vehs`` and transit riders ``riders`` (network x slot), and give them to the model."""
+    cal, t_cfg = model.calibration, model.scenario.traffic
+    cal.background_peak_vph = _background_for(model, vehs)
+    if t_cfg.calibrate_road_capacity:
+        cal.road_capacity_factor = _capacity_for_target(model, vehs, cal.background_peak_vph, t_cfg.target_peak_extra_time,
+                                                        lo=bracket[0], hi=bracket[1], steps=steps)
+    if t_cfg.calibrate_transit_capacity:
+        target = np.array([t_cfg.transit_peak_load_target[k] for k in TRANSIT_NETWORKS])
+        cal.transit_capacity_per_hour = traffic.capacity_for_peak_load(riders_per_slot=np.mean(riders, axis=0),
+                                                                       slot_hours=model.slots.hours, target_load=target)
+    model.set_roads(background_peak_vph=cal.background_peak_vph, road_capacity_factor=cal.road_capacity_factor,
+                    transit_capacity_per_hour=cal.transit_capacity_per_hour)
 
 
 def calibrate(scenario: Scenario, city: City, population: Population) -> Calibration:
@@ -135,10 +167,12 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
     S = m_cfg.n_slots
     ff = city.free_flow_routes
     init = Calibration(
-        routes=ff, asc=np.zeros((len(SEGMENTS), len(MODES))), background_vc=t_cfg.background_vc, h0=np.zeros(4),
+        routes=ff, asc=np.zeros((len(SEGMENTS), len(MODES))), background_peak_vph=np.zeros(city.n_links),
+        road_capacity_factor=t_cfg.road_capacity_factor,
+        transit_capacity_per_hour=np.array([t_cfg.transit_capacity_per_hour[k] for k in TRANSIT_NETWORKS]), h0=np.zeros(4),
         return_prob=adoption.steady_state_return_probability(base),
         learnt_car_min=np.repeat(ff.od_t0_min[:, None] * (1 + t_cfg.target_peak_extra_time), S, axis=1),
-        learnt_crowd=np.ones(S))
+        learnt_crowd=np.ones((len(TRANSIT_NETWORKS), S)))
     m = CommuteModel(base, init, city=city, population=population)
     pop = population
     m.plan_week(0)
@@ -167,21 +201,23 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
         veh = np.bincount(rows, weights=((w * prob[:, CAR] / m_cfg.car_occupancy)[:, None] * p_car_slot).ravel(),
                           minlength=n_od * S).reshape(n_od, S)
         p_tr_slot = m.slot_probabilities(np.full(len(idx), TRANSIT, np.int8), idx)
-        riders = ((w * prob[:, TRANSIT])[:, None] * p_tr_slot).sum(axis=0) / m.slots.hours
-        load = riders / t_cfg.transit_capacity_per_hour
-        if t_cfg.calibrate_background:
-            m.calibration.background_vc = _background_for_target(m, [veh], t_cfg.target_peak_extra_time)
+        riders_by_slot = (w * prob[:, TRANSIT])[:, None] * p_tr_slot
+        network = m.options.transit_network[idx]
+        riders = np.stack([riders_by_slot[network == k].sum(axis=0) for k in range(len(TRANSIT_NETWORKS))])
+        _aim(m, [veh], [riders])
+        load = traffic.transit_load(riders_per_slot=riders, slot_hours=m.slots.hours,
+                                    capacity_per_hour=m.transit_capacity_per_hour, capacity_factor=1.0)
         if outer < cc.reroute_rounds:
             # fixed routes: shortest at the peak link times, averaged over rounds (method of successive averages)
-            peak_cost = _roads(m, veh, m.calibration.background_vc).link_min[:, m.slots.peak].mean(axis=1)
+            peak_cost = _roads(m, veh).link_min[:, m.slots.peak].mean(axis=1)
             link_cost = peak_cost if link_cost is None else link_cost + (peak_cost - link_cost) / (outer + 1)
             noise = 1.0 + t_cfg.route_spread * m.keyed.uniform(-1, "route_noise", (city.n_zones, city.n_links))
             m.calibration.routes = routes = city.routes(link_cost, noise)
             m.use_routes(routes)
             m.slot = m.preferred_slot.copy()
-            m.expected.car_min = _assign(m, veh * 0, m.calibration.background_vc)  # rebuilt below
+            m.expected.car_min = _roads(m, veh * 0).od_min  # rebuilt below
             continue
-        od_min = _assign(m, veh, m.calibration.background_vc)
+        od_min = _roads(m, veh).od_min
         pet = peak_extra_time(veh, od_min, m.paths.t0_min, m.slots.peak)
         change = float(np.abs(od_min - m.expected.car_min).max())
         # damped update of the times workers expect, so constants and congestion settle together
@@ -191,14 +227,14 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
                   outer, err, pet, change)
         if change < cc.converged_minutes and err < cc.converged_split:
             break
-    final_shares, h0, warm_pet, threshold = _warm_up(m, targets, present, idx, seg, w)
+    final_shares, h0, warm_pet, threshold, final_vehs = _warm_up(m, targets, present, idx, seg, w)
     report = {
         "segment_targets": {s: dict(zip(MODES, targets[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
         "segment_warm_up": {s: dict(zip(MODES, final_shares[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
         "asc": {s: dict(zip(MODES, m.calibration.asc[i].round(4).tolist())) for i, s in enumerate(SEGMENTS)},
         "constant_iterations": iterations,
         "calibration_rounds": outer + 1,
-        "background_vc": round(m.calibration.background_vc, 5),
+        **_roads_report(m, final_vehs),
         "expected_peak_extra_time": round(pet, 4),
         "warm_up_weeks": cc.warm_up_weeks,
         "warm_up_peak_extra_time": round(warm_pet, 4),
@@ -209,12 +245,31 @@ def calibrate(scenario: Scenario, city: City, population: Population) -> Calibra
     # the model learns times on the OD pairs somebody uses; the calibration hands on every pair
     learnt_full = np.repeat(m.routes.od_t0_min[:, None], S, axis=1)
     learnt_full[m.active_od] = m.expected.car_min
-    return Calibration(routes=m.routes, asc=m.calibration.asc, background_vc=m.calibration.background_vc, h0=h0,
+    cal = m.calibration
+    return Calibration(routes=m.routes, asc=cal.asc, background_peak_vph=cal.background_peak_vph,
+                       road_capacity_factor=cal.road_capacity_factor, transit_capacity_per_hour=cal.transit_capacity_per_hour, h0=h0,
                        return_prob=init.return_prob, learnt_car_min=learnt_full, learnt_crowd=m.expected.crowd,
                        initial_mode=m.mode.copy(), initial_slot=m.slot.copy(), initial_stress=m.stress.copy(),
                        high_stress_threshold=threshold, report=report)
 
 
+
+
+def _roads_report(m: CommuteModel, vehs: list[np.ndarray]) -> dict:
+    """What the calibration fixed on the roads and trains, and the commuters' share of peak vehicle-km by link kind."""
+    cal, city, peak = m.calibration, m.city, m.slots.peak
+    commuters = np.mean([traffic.commuter_peak_vph(m.paths.Pt, v, peak, m.slots.hours) for v in vehs], axis=0) * city.link_km
+    background = traffic.background_vph(cal.background_peak_vph, np.asarray(m.scenario.traffic.background_profile))
+    background = background[:, peak].mean(axis=1) * city.link_km
+    share = {}
+    for k, kind in enumerate(LINK_KINDS):
+        on = city.link_kind == k
+        total = commuters[on].sum() + background[on].sum()
+        if total > 0:
+            share[kind] = round(float(commuters[on].sum() / total), 4)
+    return {"road_capacity_factor": round(float(cal.road_capacity_factor), 5),
+            "commuter_share_of_peak_vkm": share,
+            "transit_capacity_per_hour": dict(zip(TRANSIT_NETWORKS, np.round(cal.transit_capacity_per_hour, 1).tolist()))}
 
 
 def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.ndarray, seg: np.ndarray, w_idx: np.ndarray):
@@ -229,21 +284,21 @@ def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.
     the year; with 12 weeks it averages 30.2% (benchmarks/sampling.py has the figures by scale).
 
     Returns the last week's realized segment shares, h0 per cell (4,), the last week's mean peak
-    extra time (before its re-aim) and the high-stress threshold.
+    extra time (before its re-aim), the high-stress threshold and the last week's commuter cars by day.
     """
     sc, pop = m.scenario, m.population
     wb, w = sc.wellbeing, pop.weight
     m.calibration.h0 = np.zeros(4)  # nobody quits while calibrating
-    m.set_background(m.calibration.background_vc)
     shares = np.zeros_like(targets)
     weeks = sc.calibration.warm_up_weeks
     for week in range(weeks):
         trips = np.zeros(targets.size)
-        mult_sum, pet, vehs = np.zeros(4), [], []
+        mult_sum, pet, vehs, riders = np.zeros(4), [], [], []
         for _ in range(5):
             weekday = m.calendar.weekday(m.day)
             m.step()
             vehs.append(m.car_vehicles_od_slot)
+            riders.append(m.transit_riders_network_slot)
             office = ~m.remote_t[weekday]
             trips += np.bincount(m.segment[office].astype(np.int64) * len(MODES) + m.mode[office],
                                  weights=w[office], minlength=targets.size)
@@ -256,18 +311,16 @@ def _warm_up(m: CommuteModel, targets: np.ndarray, present: np.ndarray, idx: np.
         trips = trips.reshape(targets.shape)
         tot = trips.sum(axis=1, keepdims=True)
         shares = np.divide(trips, tot, out=np.zeros_like(trips), where=tot > 0)
-        if sc.traffic.calibrate_background:
-            # realized (sampled) flows are lumpier than expected ones: re-aim the background on them
-            bg = _background_for_target(m, vehs, sc.traffic.target_peak_extra_time,
-                                        hi=2 * m.calibration.background_vc + 0.2, steps=16)
-            m.calibration.background_vc = bg
-            m.set_background(bg)
+        # realized (sampled) flows are lumpier than expected ones: re-aim background, capacity and places on them
+        factor = m.calibration.road_capacity_factor
+        _aim(m, vehs, riders, bracket=(factor / 2, factor * 2), steps=16)
         if sc.mode.calibrate_constants:
             # steer what workers would choose now (habits follow), not the habit-lagged trips
             now = mode_choice.segment_shares(m.mode_probabilities(idx), seg, w_idx)
             m.calibration.asc = mode_choice.update_constants(m.calibration.asc, now, targets, present)
             log.debug("warm-up week %d: car share now %s, realized %s", week, now[:, 0].round(3), shares[:, 0].round(3))
-        log.debug("warm-up week %d: peak extra time %.4f, background v/c now %.5f", week, np.mean(pet), m.calibration.background_vc)
+        log.debug("warm-up week %d: peak extra time %.4f, road capacity factor now %.5f", week, np.mean(pet),
+                  m.calibration.road_capacity_factor)
     h0 = wellbeing.base_hazard(mult_sum / 5.0, wb)
     threshold = wellbeing.high_stress_threshold(m.stress, w, wb.target_high_stress_share)
-    return shares, h0, float(np.mean(pet)), threshold
+    return shares, h0, float(np.mean(pet)), threshold, vehs

@@ -23,7 +23,7 @@ from sim.agents import Firm, Worker
 from sim.behaviour import adoption, commute, emissions, mode_choice, remote_days, schedule, traffic, wellbeing
 from sim.outputs.metrics import Metrics
 from sim.rng import SETUP_DAY, KeyedRNG
-from sim.scenario.schema import SIZE_CLASSES, WEEKDAYS, Scenario
+from sim.scenario.schema import SIZE_CLASSES, TRANSIT_NETWORKS, WEEKDAYS, Scenario
 from sim.trace import WorkerTrace
 from sim.world.build import build_city  # grid, CSV or the real Milan
 from sim.world.calendar import build_calendar, lever_levels
@@ -79,7 +79,8 @@ class CommuteModel(mesa.Model):
         self.use_routes(calibration.routes)
         self.expected = mode_choice.Expected(car_min=calibration.learnt_car_min[self.active_od].copy(),
                                              crowd=calibration.learnt_crowd.copy())
-        self.set_background(calibration.background_vc)
+        self.set_roads(background_peak_vph=calibration.background_peak_vph, road_capacity_factor=calibration.road_capacity_factor,
+                       transit_capacity_per_hour=calibration.transit_capacity_per_hour)
         self.p_year, self.return_prob = adoption.policy_rates(sc, calibration.return_prob, self.levels["sme_support"])
         self.adoption_updates_year = adoption.updates_per_year(sc.adoption.workdays_per_month)
         self.enrolled = np.zeros(pop.n_firms, dtype=bool)  # firms a capped SME programme supports
@@ -135,10 +136,13 @@ class CommuteModel(mesa.Model):
                                                       work_start_min=self.work_start_min)
         self.plan = None  # the week's per-worker arrays must be made anew
 
-    def set_background(self, background_vc: float) -> None:
-        """Non-commute traffic at its peak as a share of capacity (the calibration aims it)."""
-        self.background_vph = traffic.background_vph(self.city.link_capacity_vph, background_vc,
-                                                     np.asarray(self.scenario.traffic.background_profile))
+    def set_roads(self, *, background_peak_vph: np.ndarray, road_capacity_factor: float,
+                  transit_capacity_per_hour: np.ndarray) -> None:
+        """Background traffic (veh/h at its peak, per link), the road capacity factor and the transit
+        places per hour (per network) that the calibration fixes."""
+        self.background_vph = traffic.background_vph(background_peak_vph, np.asarray(self.scenario.traffic.background_profile))
+        self.link_capacity_vph = self.city.link_capacity_vph * road_capacity_factor
+        self.transit_capacity_per_hour = np.asarray(transit_capacity_per_hour, dtype=np.float64)
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
@@ -230,10 +234,11 @@ class CommuteModel(mesa.Model):
         sc, city = self.scenario, self.city
         roads = traffic.load_roads(paths=self.paths, od_slot_vehicles=veh, slot_hours=self.slots.hours,
                                    background_vph=self.background_vph, link_t0_min=city.link_t0_min,
-                                   link_capacity_vph=city.link_capacity_vph, cfg=sc.traffic)
+                                   link_capacity_vph=self.link_capacity_vph, cfg=sc.traffic)
         self.car_vehicles_od_slot = veh  # today's commuter cars by active OD pair and slot (read by the calibration)
+        self.transit_riders_network_slot = riders  # and transit riders by network and slot
         load = traffic.transit_load(riders_per_slot=riders, slot_hours=self.slots.hours,
-                                    capacity_per_hour=sc.traffic.transit_capacity_per_hour,
+                                    capacity_per_hour=self.transit_capacity_per_hour,
                                     capacity_factor=sc.policy.transit_capacity_factor)
         return roads, traffic.transit_crowding(load, sc.mode.crowding_beta, sc.mode.crowding_threshold), load
 
@@ -310,7 +315,8 @@ class CommuteModel(mesa.Model):
         (everyone when the arrays are missing or were made for other mode/slot arrays)."""
         n = self.population.n_workers
         if self.plan is None or self._plan_for[0] is not self.mode or self._plan_for[1] is not self.slot:
-            self.plan = commute.empty_plan(n, n_active_od=len(self.active_od), n_slots=self.slots.n)
+            self.plan = commute.empty_plan(n, n_active_od=len(self.active_od), n_slots=self.slots.n,
+                                           n_networks=len(TRANSIT_NETWORKS))
             self._plan_for = (self.mode, self.slot)
             idx, ids = slice(None), np.arange(n)
         else:

@@ -33,7 +33,7 @@ One step is one workday:
    many remote days and which weekdays, and a share of workers reconsider their mode and then their
    departure slot (logit, inverse-CDF draw);
 3. each worker stays home or sets out; car trips are counted by (OD pair, slot) and transit riders by
-   slot; car trips load the links of each OD pair's fixed path, links slow down (BPR), OD times are
+   network (urban inside the Comune, regional across its boundary) and slot; car trips load the links of each OD pair's fixed path, links slow down (BPR), OD times are
    the sums along the paths; transit crowds;
 4. each worker lives the day: travel time and delay, CO2 of the commute and of the remote day, work-
    family conflict, strain, stress, and the quit draw; a quitter is replaced by a new hire in the same
@@ -55,7 +55,7 @@ from sim.world.calendar import LEVER_BLOCKS, build_calendar, intensity, scaled
 from sim.world.city import City
 from sim.world.population import Population, build_population
 from sim.rng import SETUP_DAY, KeyedRNG
-from sim.scenario.schema import MODES, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR, Scenario, parse_clock
+from sim.scenario.schema import MODES, SIZE_CLASSES, TRANSIT_NETWORKS, WEEKDAYS, WORKDAYS_PER_YEAR, Scenario, parse_clock
 
 if TYPE_CHECKING:  # only the type: the calibration object is an input
     from sim.calibration import Calibration
@@ -188,6 +188,7 @@ class RefWorker(mesa.Agent):
         work_milan = int(city.kind[self.work]) <= MUNICIPALITY
         work_core = int(city.kind[self.work]) == CORE
         self.segment = (0 if work_milan else 2) if home_milan else (1 if work_milan else 3)
+        self.network = 0 if (home_milan and work_milan) else 1  # transit: urban (ATM) or regional (Trenord)
         self.dist_km = float(routes.od_km[self.od])
         self.car_access_min = c.car_access_min + (c.car_access_municipality_min if work_milan else 0.0)
         parking = c.parking_cost_core_eur if work_core else (c.parking_cost_municipality_eur if work_milan else 0.0)
@@ -289,7 +290,7 @@ class RefWorker(mesa.Agent):
         """Door-to-door minutes per mode if leaving in ``slot``, with the learnt car times and crowding."""
         m = self.model
         car = m.learnt_car_min[self.od][slot] + self.car_access_min
-        transit = self.transit_invehicle_min * m.learnt_crowd[slot] + m.scenario.city.transit_access_min
+        transit = self.transit_invehicle_min * m.learnt_crowd[self.network][slot] + m.scenario.city.transit_access_min
         return [car, transit, self.bike_min, self.walk_min, self.moto_min]
 
     def mode_probabilities(self) -> list[float]:
@@ -308,7 +309,7 @@ class RefWorker(mesa.Agent):
         if mode == CAR:
             times = [t + self.car_access_min for t in m.learnt_car_min[self.od]]
         elif mode == TRANSIT:
-            times = [self.transit_invehicle_min * c + m.scenario.city.transit_access_min for c in m.learnt_crowd]
+            times = [self.transit_invehicle_min * c + m.scenario.city.transit_access_min for c in m.learnt_crowd[self.network]]
         else:  # bike, walk and moto take the same time whenever one leaves
             times = [(self.bike_min, self.walk_min, self.moto_min)[mode - BIKE]] * m.n_slots
         util = []
@@ -354,8 +355,8 @@ class RefWorker(mesa.Agent):
                 delay = t - m.od_t0_min[self.od]
                 car_kg = 2 * m.od_car_g(self.od, s) / mc.car_occupancy / 1000.0
             elif self.mode == TRANSIT:
-                one_way = self.transit_invehicle_min * m.crowd[s] + sc.city.transit_access_min
-                crowd_excess = max(0.0, m.transit_load[s] - m.scenario.mode.crowding_threshold)
+                one_way = self.transit_invehicle_min * m.crowd[self.network][s] + sc.city.transit_access_min
+                crowd_excess = max(0.0, m.transit_load[self.network][s] - m.scenario.mode.crowding_threshold)
                 transit_kg = 2 * self.dist_km * self.transit_g_per_pkm / 1000.0
             elif self.mode == BIKE:
                 one_way = self.bike_min
@@ -499,11 +500,12 @@ class ReferenceModel(mesa.Model):
         self.od_km = cal.routes.od_km.tolist()
         self.link_km = city.link_km.tolist()
         self.link_t0_min = city.link_t0_min.tolist()
-        self.link_capacity_vph = city.link_capacity_vph.tolist()
+        self.link_capacity_vph = [float(c) * float(cal.road_capacity_factor) for c in city.link_capacity_vph]
         prof = [float(p) for p in sc.traffic.background_profile]
         top = max(prof)
         prof = [p / top for p in prof] if top > 0 else prof
-        self.background_vph = [[cal.background_vc * cap * p for p in prof] for cap in self.link_capacity_vph]
+        self.background_vph = [[float(b) * p for p in prof] for b in cal.background_peak_vph]
+        self.transit_capacity_per_hour = [float(c) for c in cal.transit_capacity_per_hour]  # urban, regional
         # what the workers have learnt so far (copies: the calibration stays untouched)
         self.learnt_car_min = cal.learnt_car_min.tolist()
         self.learnt_crowd = cal.learnt_crowd.tolist()
@@ -625,14 +627,14 @@ class ReferenceModel(mesa.Model):
         occ = sc.mode.car_occupancy
         # count the trips, worker by worker (in id order)
         veh: dict[tuple[int, int], float] = {}
-        riders = [0.0] * S
+        riders = [[0.0] * S for _ in self.transit_capacity_per_hour]  # by network and slot
         present = self.calendar.present(self.day)  # the August slowdown: those on leave do not travel
         for w in self.worker_list:
             if w.by_car:
                 key = (w.od, w.slot)
                 veh[key] = veh.get(key, 0.0) + w.weight / occ * present
             elif w.by_transit:
-                riders[w.slot] += w.weight * present
+                riders[w.network][w.slot] += w.weight * present
         self.veh = veh
         # load each loaded OD pair's vehicles on the links of its path (OD pairs in increasing order)
         by_od: dict[int, list[float]] = {}
@@ -664,9 +666,10 @@ class ReferenceModel(mesa.Model):
             od_min.append(t)
         self.od_min = od_min
         # transit: riders per hour against capacity, crowding multiplier above the threshold
-        cap = tr.transit_capacity_per_hour * sc.policy.transit_capacity_factor
-        self.transit_load = [r / self.slot_hours / cap for r in riders]
-        self.crowd = [1.0 + sc.mode.crowding_beta * max(0.0, x - sc.mode.crowding_threshold) for x in self.transit_load]
+        self.transit_load = [[r / self.slot_hours / (cap * sc.policy.transit_capacity_factor) for r in net_riders]
+                             for net_riders, cap in zip(riders, self.transit_capacity_per_hour)]
+        self.crowd = [[1.0 + sc.mode.crowding_beta * max(0.0, x - sc.mode.crowding_threshold) for x in net_load]
+                      for net_load in self.transit_load]
 
     def od_car_g(self, od: int, slot: int) -> float:
         """CO2 (g) of one car on the path of ``od`` leaving in ``slot`` (inside a zone: local speed)."""
@@ -715,7 +718,7 @@ class ReferenceModel(mesa.Model):
         lr = sc.mode.learning_rate
         self.learnt_car_min = [[x + lr * (o - x) for x, o in zip(row, od_row)]
                                for row, od_row in zip(self.learnt_car_min, self.od_min)]
-        self.learnt_crowd = [x + lr * (c - x) for x, c in zip(self.learnt_crowd, self.crowd)]
+        self.learnt_crowd = [[x + lr * (c - x) for x, c in zip(row, crowd)] for row, crowd in zip(self.learnt_crowd, self.crowd)]
         self.day += 1
 
     def record_day(self, day: int, date: dt.date, heating: bool) -> None:
@@ -790,7 +793,8 @@ class ReferenceModel(mesa.Model):
             "commute_hours": commute / 60.0,
             "peak_vc_max": max(vc_peak) if vc_peak else 0.0,
             "peak_extra_time": extra / base if base > 0 else 0.0,
-            "transit_peak_load": max(self.transit_load),
+            "transit_peak_load": max(max(net_load) for net_load in self.transit_load),
+            **{f"transit_peak_load_{k}": max(net_load) for k, net_load in zip(TRANSIT_NETWORKS, self.transit_load)},
             "co2_commute_t": co2_c / 1000.0,
             "co2_home_energy_t": co2_h / 1000.0,
             "co2_extra_trips_t": co2_x / 1000.0,

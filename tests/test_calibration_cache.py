@@ -58,7 +58,7 @@ from sim.prepare import prepare
 from sim.scenario.load import load_scenario
 sc = load_scenario(sys.argv[1], sys.argv[2:])
 inputs = prepare(sc, calibration=None)
-print(float(inputs.calibration.background_vc))
+print(float(inputs.calibration.road_capacity_factor))
 """
 
 
@@ -75,7 +75,7 @@ def test_two_processes_writing_one_entry_leave_one_valid_entry(cache, tmp_path):
     assert len(entries) == 1 and not list(cache.glob(".*.tmp")), sorted(p.name for p in cache.iterdir())
     with open(entries[0], "rb") as fh:
         cal = pickle.load(fh)
-    assert float(cal.background_vc) == float(outs[0][0])
+    assert float(cal.road_capacity_factor) == float(outs[0][0])
 
 
 def test_a_damaged_entry_is_recalibrated_and_replaced(cache):
@@ -85,7 +85,7 @@ def test_a_damaged_entry_is_recalibrated_and_replaced(cache):
     path.write_bytes(b"not a pickle")
     _, s = simulate(sc)
     with open(path, "rb") as fh:
-        assert np.isfinite(pickle.load(fh).background_vc)
+        assert np.isfinite(pickle.load(fh).road_capacity_factor)
 
 
 def test_the_cache_stays_under_its_size_limit(cache, monkeypatch):

@@ -52,7 +52,9 @@ def _snapshot(cal) -> dict:
     arrays = {
         "path_links.data": r.path_links.data, "path_links.indices": r.path_links.indices,
         "path_links.indptr": r.path_links.indptr,
-        "od_km": r.od_km, "od_t0_min": r.od_t0_min, "asc": cal.asc, "background_vc": np.array(cal.background_vc),
+        "od_km": r.od_km, "od_t0_min": r.od_t0_min, "asc": cal.asc,
+        "background_peak_vph": cal.background_peak_vph, "road_capacity_factor": np.array(cal.road_capacity_factor),
+        "transit_capacity_per_hour": cal.transit_capacity_per_hour,
         "h0": cal.h0, "return_prob": cal.return_prob, "learnt_car_min": cal.learnt_car_min,
         "learnt_crowd": cal.learnt_crowd, "initial_mode": cal.initial_mode, "initial_slot": cal.initial_slot,
         "initial_stress": cal.initial_stress,

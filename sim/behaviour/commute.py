@@ -2,10 +2,10 @@
 
 The weekly plan fixes each worker's mode and departure slot for the week, so each commuter's day is
 read from one lookup table by *plan cell*: the car minutes of the worker's (active OD pair, slot)
-for car commuters, the crowding multiplier of the slot for transit riders, and 1 for the modes whose
+for car commuters, the crowding multiplier of the (transit network, slot) for transit riders, and 1 for the modes whose
 time never changes. One-way time = ``cell * time_factor + time_offset`` (multiplying by 1 and adding
 0 are exact, so this equals a formula per mode). The same cells count today's trips: cars per
-(OD pair, slot) and transit riders per slot, in one weighted ``bincount``.
+(OD pair, slot) and transit riders per (network, slot), in one weighted ``bincount``.
 
 A car commuter's delay is the car time over free flow in the morning, and ``traffic.evening_factor``
 times it in the evening; a transit rider's crowding excess is the load above the crowding threshold.
@@ -36,13 +36,18 @@ class Plan:
     trip_weight: np.ndarray
     n_cells: int  # active OD pairs x slots
     n_slots: int
+    n_networks: int  # transit networks (sim.scenario.schema.TRANSIT_NETWORKS)
+
+    @property
+    def n_transit_cells(self) -> int:
+        return self.n_networks * self.n_slots
 
 
-def empty_plan(n_workers: int, *, n_active_od: int, n_slots: int) -> Plan:
+def empty_plan(n_workers: int, *, n_active_od: int, n_slots: int, n_networks: int) -> Plan:
     """A plan whose arrays are all to be filled by :func:`update_plan`."""
     arrays = {name: np.empty(n_workers, dtype=np.int64 if name == "key" else np.float64)
               for name in ("key", "time_factor", "time_offset", "is_car", "car_t0", "fixed_kg", "trip_weight")}
-    return Plan(**arrays, n_cells=n_active_od * n_slots, n_slots=n_slots)
+    return Plan(**arrays, n_cells=n_active_od * n_slots, n_slots=n_slots, n_networks=n_networks)
 
 
 def update_plan(plan: Plan, idx, ids: np.ndarray, *, mode: np.ndarray, slot: np.ndarray, options, paths_t0_min: np.ndarray,
@@ -59,7 +64,8 @@ def update_plan(plan: Plan, idx, ids: np.ndarray, *, mode: np.ndarray, slot: np.
     S, cells = plan.n_slots, plan.n_cells
     mode, slot, od = mode[idx], slot[idx].astype(np.int64), options.od_local[idx]
     car, tr = mode == CAR, mode == TRANSIT
-    plan.key[idx] = np.where(car, od * S + slot, np.where(tr, cells + slot, cells + S))
+    network = options.transit_network[idx].astype(np.int64)
+    plan.key[idx] = np.where(car, od * S + slot, np.where(tr, cells + network * S + slot, cells + plan.n_transit_cells))
     fixed_min = options.fixed_one_way_t[mode, ids]  # zero for car and transit
     plan.time_factor[idx] = np.where(car, 1.0, np.where(tr, options.transit_invehicle_min[idx], fixed_min))
     plan.time_offset[idx] = np.where(car, options.car_access_min[idx], np.where(tr, transit_access_min, 0.0))
@@ -74,13 +80,13 @@ def update_plan(plan: Plan, idx, ids: np.ndarray, *, mode: np.ndarray, slot: np.
 
 
 def trips_today(plan: Plan, remote_ids: np.ndarray, present: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Today's commuter cars by (active OD, slot) (n_active_od, n_slots) and transit riders by slot;
+    """Today's commuter cars by (active OD, slot) (n_active_od, n_slots) and transit riders by (network, slot);
     ``present``: share of workers not on leave today (the calendar's August slowdown) scales every trip."""
-    S, cells = plan.n_slots, plan.n_cells
+    S, cells, T = plan.n_slots, plan.n_cells, plan.n_transit_cells
     trip_w = plan.trip_weight * present
     trip_w[remote_ids] = 0.0
-    counts = np.bincount(plan.key, weights=trip_w, minlength=cells + S + 1)
-    return counts[:cells].reshape(-1, S), counts[cells:cells + S]
+    counts = np.bincount(plan.key, weights=trip_w, minlength=cells + T + 1)
+    return counts[:cells].reshape(-1, S), counts[cells:cells + T].reshape(plan.n_networks, S)
 
 
 @dataclass
@@ -98,13 +104,13 @@ def live_day(plan: Plan, remote_ids: np.ndarray, *, od_min: np.ndarray, crowd: n
     """Each worker's day from the day's tables by plan cell.
 
     Args:
-        od_min: car minutes (active OD, slot) today; crowd, load: transit crowding multiplier and load by slot;
+        od_min: car minutes (active OD, slot) today; crowd, load: transit crowding multiplier and load by (network, slot);
         od_car_g: grams of CO2 of one car trip (active OD, slot).
     """
-    S, cells = plan.n_slots, plan.n_cells
-    table = np.empty(cells + S + 1)
+    cells, T = plan.n_cells, plan.n_transit_cells
+    table = np.empty(cells + T + 1)
     table[:cells] = od_min.reshape(-1)
-    table[cells:cells + S] = crowd
+    table[cells:cells + T] = crowd.reshape(-1)
     table[-1] = 1.0
     one_way = np.take(table, plan.key)
     delay_min = one_way - plan.car_t0  # car minutes - free flow (times 0 for the other modes)
@@ -118,7 +124,7 @@ def live_day(plan: Plan, remote_ids: np.ndarray, *, od_min: np.ndarray, crowd: n
     delay_min[remote_ids] = 0.0
     round_delay_min = (1 + evening_factor) * delay_min
     table[:cells] = 0.0
-    table[cells:cells + S] = np.maximum(0.0, load - crowding_threshold)
+    table[cells:cells + T] = np.maximum(0.0, load - crowding_threshold).reshape(-1)
     table[-1] = 0.0
     crowd_excess = np.take(table, plan.key)
     crowd_excess[remote_ids] = 0.0

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.behaviour.traffic import transit_network
 from sim.scenario.schema import MODES
 
 CAR, TRANSIT, BIKE, WALK, MOTO = range(5)
@@ -172,7 +173,7 @@ def update_constants(asc: np.ndarray, shares: np.ndarray, targets: np.ndarray, p
 
 @dataclass
 class Expected:
-    """Travel times workers expect, learnt day to day: car minutes (active OD pair, slot), transit crowding (slot)."""
+    """Travel times workers expect, learnt day to day: car minutes (active OD pair, slot), transit crowding (network, slot)."""
 
     car_min: np.ndarray
     crowd: np.ndarray
@@ -191,10 +192,12 @@ class Options:
     path length; ``car_access_min``: parking search and walk added to the car; ``transit_invehicle_min``:
     uncrowded in-vehicle transit time; ``fixed_one_way_t``: one-way minutes of the modes whose time
     does not depend on the day (car and transit rows zero: those are learnt or lived day by day);
-    ``cost_terms_t``: ``beta_cost * daily EUR``, -inf where the mode is unavailable.
+    ``cost_terms_t``: ``beta_cost * daily EUR``, -inf where the mode is unavailable; ``transit_network``:
+    urban or regional (:func:`sim.behaviour.traffic.transit_network`).
     """
 
     segment: np.ndarray
+    transit_network: np.ndarray
     od_local: np.ndarray
     dist_km: np.ndarray
     car_access_min: np.ndarray
@@ -228,7 +231,8 @@ def options(*, od_local: np.ndarray, dist_km: np.ndarray, free_flow_min: np.ndar
     fixed_one_way_t = np.ascontiguousarray(mode_times(zeros, zeros, dist_km, moto_min, m.walk_speed_kmh, m.bike_speed_kmh).T)
     available = np.stack([car_available, np.ones(n, bool), dist_km <= m.bike_max_km, dist_km <= m.walk_max_km, np.ones(n, bool)])
     costs_eur = np.stack([car_cost_eur, transit_cost_eur, zeros, zeros, moto_cost_eur])  # daily EUR per mode
-    return Options(segment=segment(home_in_milan, work_in_milan), od_local=od_local, dist_km=dist_km,
+    return Options(segment=segment(home_in_milan, work_in_milan), transit_network=transit_network(home_in_milan, work_in_milan),
+                   od_local=od_local, dist_km=dist_km,
                    car_access_min=car_access_min, transit_invehicle_min=transit_invehicle_min,
                    fixed_one_way_t=fixed_one_way_t, cost_terms_t=cost_terms(costs_eur, available, m.beta_cost_per_eur))
 
@@ -240,7 +244,7 @@ def mode_utilities_for(opt: Options, idx: np.ndarray, *, slot: np.ndarray, expec
     times = np.take(opt.fixed_one_way_t, idx, axis=1)  # one-way minutes; car and transit rows filled here
     np.take(expected.car_min.reshape(-1), opt.od_local[idx] * S + slot, out=times[CAR])
     times[CAR] += opt.car_access_min[idx]
-    np.multiply(opt.transit_invehicle_min[idx], expected.crowd[slot], out=times[TRANSIT])
+    np.multiply(opt.transit_invehicle_min[idx], expected.crowd[opt.transit_network[idx], slot], out=times[TRANSIT])
     times[TRANSIT] += transit_access_min
     times *= 2  # round trip
     asc_t = np.take(asc.T, opt.segment[idx], axis=1)
@@ -257,7 +261,7 @@ def slot_utilities_for(opt: Options, mode: np.ndarray, idx: np.ndarray, *, expec
         times = np.take(expected.car_min.T, opt.od_local[idx], axis=1)
         times += opt.car_access_min[idx]
     elif first == TRANSIT:
-        times = expected.crowd[:, None] * opt.transit_invehicle_min[idx]
+        times = expected.crowd[opt.transit_network[idx]].T * opt.transit_invehicle_min[idx]
         times += transit_access_min
     else:
         times = opt.fixed_one_way_t[mode, idx][None, :]

@@ -1,10 +1,18 @@
 """Traffic: car trips by OD pair and slot loaded on fixed paths, BPR delay, transit crowding.
 
 Link flows are ``path_links.T @ trips`` (vehicles per slot, converted to vehicles per hour) plus
-background traffic (non-commute trips, a share of capacity by slot); link times follow the BPR
-function ``t0*(1 + alpha*(v/c)^beta)``; OD times are ``path_links @ link_times``. Transit load per
-slot is riders per hour over capacity; above a threshold (0.8 by default) each unit of load multiplies the perceived and
-experienced in-vehicle time (crowding).
+background traffic: the school runs, errands, business trips and goods vehicles that share the roads
+with commuters. The background on each link is fixed by the baseline: at its peak it is
+``(1 - s)/s`` times the baseline commuters' peak flow on the link, ``s`` the commuters' share of
+peak traffic for the link's kind (so a policy that takes commuters off a road leaves the others on
+it), shaped over the morning by ``traffic.background_profile``. Link times follow the BPR function
+``t0*(1 + alpha*(v/c)^beta)`` on the capacities times the calibrated ``road_capacity_factor``; OD
+times are ``path_links @ link_times``.
+
+Transit has two networks with their own capacity: *urban* (ATM: trips inside the Comune) and
+*regional* (Trenord and coaches: trips crossing its boundary). The load of a network in a slot is
+its riders per hour over the places per hour left for commuters; above a threshold (0.8 by
+default) each unit of load multiplies the perceived and experienced in-vehicle time (crowding).
 """
 
 from __future__ import annotations
@@ -34,10 +42,28 @@ def od_times(path_links: sparse.csr_matrix, link_min: np.ndarray, intrazonal: np
     return t
 
 
-def background_vph(capacity_vph: np.ndarray, background_vc: float, profile: np.ndarray) -> np.ndarray:
-    """Non-commute traffic (n_links, n_slots): ``background_vc * capacity * profile / max(profile)``."""
+URBAN, REGIONAL = range(2)  # indices of sim.scenario.schema.TRANSIT_NETWORKS
+
+
+def background_vph(peak_vph: np.ndarray, profile: np.ndarray) -> np.ndarray:
+    """Non-commute traffic (n_links, n_slots): each link's peak background times ``profile / max(profile)``."""
     prof = profile / profile.max() if profile.max() > 0 else profile
-    return background_vc * capacity_vph[:, None] * prof[None, :]
+    return peak_vph[:, None] * prof[None, :]
+
+
+def background_peak_vph(*, commuter_peak_vph: np.ndarray, commuter_share: np.ndarray) -> np.ndarray:
+    """Peak background per link: ``(1 - s)/s`` times the commuters' peak flow, ``s`` the link's commuter share."""
+    return commuter_peak_vph * (1.0 - commuter_share) / commuter_share
+
+
+def commuter_peak_vph(Pt: sparse.csr_matrix, od_slot_vehicles: np.ndarray, peak_slots: np.ndarray, slot_hours: float) -> np.ndarray:
+    """Commuter cars per hour on each link, averaged over the peak slots (n_links,)."""
+    return (Pt @ od_slot_vehicles[:, peak_slots]).mean(axis=1) / slot_hours
+
+
+def transit_network(home_in_milan: np.ndarray, work_in_milan: np.ndarray) -> np.ndarray:
+    """Each worker's transit network: urban when home and work are both in the Comune, else regional (int8)."""
+    return np.where(home_in_milan & work_in_milan, URBAN, REGIONAL).astype(np.int8)
 
 
 def peak_extra_time(veh: np.ndarray, od_min: np.ndarray, od_t0: np.ndarray, peak_slots: np.ndarray) -> float:
@@ -97,7 +123,17 @@ def load_roads(*, paths: Paths, od_slot_vehicles: np.ndarray, slot_hours: float,
     return Roads(vol=vol, link_min=link_min, od_min=od_min)
 
 
-def transit_load(*, riders_per_slot: np.ndarray, slot_hours: float, capacity_per_hour: float, capacity_factor: float) -> np.ndarray:
-    """Riders per hour over capacity in each slot; the transit-capacity lever multiplies the capacity."""
+def transit_load(*, riders_per_slot: np.ndarray, slot_hours: float, capacity_per_hour: np.ndarray, capacity_factor: float) -> np.ndarray:
+    """Riders per hour over capacity by network and slot (n_networks, n_slots); the transit-capacity lever multiplies the capacity.
+
+    Args:
+        riders_per_slot: riders by network and slot (n_networks, n_slots).
+        capacity_per_hour: places per hour left for commuters on each network (n_networks,).
+    """
     riders = riders_per_slot / slot_hours
-    return riders / (capacity_per_hour * capacity_factor)
+    return riders / (capacity_per_hour[:, None] * capacity_factor)
+
+
+def capacity_for_peak_load(*, riders_per_slot: np.ndarray, slot_hours: float, target_load: np.ndarray) -> np.ndarray:
+    """Places per hour of each network that make its busiest slot's load equal ``target_load`` (n_networks,)."""
+    return np.maximum(riders_per_slot.max(axis=1) / slot_hours, 1e-9) / target_load

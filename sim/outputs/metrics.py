@@ -17,7 +17,7 @@ from sim.behaviour.mode_choice import CAR
 from sim.behaviour.traffic import peak_extra_time
 from sim.behaviour.wellbeing import COMPONENTS, REASONS, reason_shares
 from sim.outputs.zones import comune_groups, geometry_wkb, municipio_groups, place_columns, zone_geometry
-from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS, WORKDAYS_PER_YEAR
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, TRANSIT_NETWORKS, WEEKDAYS, WORKDAYS_PER_YEAR
 
 SME_CLASSES = ("micro", "small", "medium")  # the firms the Comune's SME programme supports
 
@@ -160,7 +160,7 @@ class Metrics:
         if self._j2j is None:
             self._j2j = reason_shares(sc.wellbeing)[:, REASONS.index("job_to_job")]
 
-        cap = m.city.link_capacity_vph[:, None]
+        cap = m.link_capacity_vph[:, None]
         vc_peak = (vol[:, m.peak_slots] / cap).max(axis=1) if len(m.peak_slots) else np.zeros(len(cap))
         self.link_peak_vc_sum += vc_peak
         np.maximum(self.link_peak_vc_max, vc_peak, out=self.link_peak_vc_max)
@@ -197,6 +197,7 @@ class Metrics:
             "peak_vc_max": float(vc_peak.max()) if len(vc_peak) else 0.0,
             "peak_extra_time": peak_extra_time(veh, od_min, m.od_t0_active, m.peak_slots),
             "transit_peak_load": float(load.max()),
+            **{f"transit_peak_load_{k}": float(load[i].max()) for i, k in enumerate(TRANSIT_NETWORKS)},
             "co2_commute_t": _wsum(w, commute_kg) / 1000.0,
             "co2_home_energy_t": home_kg * remote_w / 1000.0,
             "co2_extra_trips_t": _wsum(w_rem, extra_kg) / 1000.0,
@@ -306,7 +307,7 @@ class Metrics:
                 "from_x_km": c.x_km[c.link_from].tolist(), "from_y_km": c.y_km[c.link_from].tolist(),
                 "to_x_km": c.x_km[c.link_to].tolist(), "to_y_km": c.y_km[c.link_to].tolist(),
                 "kind": [LINK_KINDS[k] for k in c.link_kind],
-                "km": c.link_km.tolist(), "capacity_vph": c.link_capacity_vph.tolist(),
+                "km": c.link_km.tolist(), "capacity_vph": self.model.link_capacity_vph.tolist(),
                 "peak_vc_mean": (self.link_peak_vc_sum / days).tolist(), "peak_vc_max": self.link_peak_vc_max.tolist(),
                 "commuter_vkm": self.link_vkm.tolist()}
 
@@ -419,6 +420,7 @@ class Metrics:
             # the highest link (one definition for the table and the map's title)
             "peak_vc_max": float(np.max(link_vc_sum / days)) if len(link_vc_sum) else 0.0,
             "transit_peak_load": float(np.mean(d["transit_peak_load"])),
+            "transit_peak_load_by_network": {k: float(np.mean(d[f"transit_peak_load_{k}"])) for k in TRANSIT_NETWORKS},
             "car_vehicle_hours": float(sum(d["car_vehicle_hours"])),
             # over a working year from the start, whatever the period (a property of the emission factors)
             "break_even_km": break_even_km(sc.emissions, heating_fraction(sc.emissions, m.calendar.dates(WORKDAYS_PER_YEAR))),

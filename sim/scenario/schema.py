@@ -23,6 +23,10 @@ from sim.world.calendar import workdays_in_years
 SIZE_CLASSES = ("micro", "small", "medium", "large", "public")
 MODES = ("car", "transit", "bike", "walk", "moto")
 SEGMENTS = ("inside_milan", "entering_milan", "leaving_milan", "hinterland")
+LINK_KINDS = ("local", "radial", "ring", "motorway", "connector")  # road link kinds (sim.world.city.City.link_kind)
+# transit networks with their own capacity: urban (ATM metro, tram, bus: trips inside the Comune) and
+# regional (Trenord suburban and regional rail, coaches: every trip that crosses the Comune's boundary)
+TRANSIT_NETWORKS = ("urban", "regional")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 GENDERS = ("men", "women")  # index 0 = man, 1 = woman (Population.woman as an index)
 CHILD_AGES = ("0-2", "3-5", "6-14")  # age of the youngest child: child_group 1, 2, 3 (0 = no child under 15)
@@ -426,6 +430,15 @@ def parse_clock(text: str, key: str) -> int:
 
 
 # --------------------------------------------------------------------------------------- traffic
+def _check_keys(mapping: dict[str, float], keys: tuple[str, ...], name: str, lo: float, hi: float) -> None:
+    """A mapping must have exactly ``keys``, each value within [lo, hi]."""
+    if sorted(mapping) != sorted(keys):
+        raise ValueError(f"{name} must have exactly the keys {', '.join(keys)}, got {', '.join(mapping) or 'none'}")
+    for k, v in mapping.items():
+        if not lo <= v <= hi:
+            raise ValueError(f"{name}.{k} must be within [{lo:g}, {hi:g}], got {v:g}")
+
+
 class TrafficConfig(Section):
     bpr_alpha: float = field(0.15, "-", "BPR alpha in t0*(1+alpha*(v/c)^beta)", "US Bureau of Public Roads 1964", ge=0, le=5)
     bpr_beta: float = field(4.0, "-", "BPR beta exponent", "US Bureau of Public Roads 1964", ge=1, le=10)
@@ -433,12 +446,34 @@ class TrafficConfig(Section):
         [0.55, 0.7, 0.85, 0.95, 1.0, 1.0, 0.95, 0.9, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5], "relative",
         "non-commute traffic (freight, school, errands) by departure slot, relative to its peak",
         "assumption: shape of a morning traffic count profile")
-    background_vc: float = field(0.45, "v/c", "non-commute traffic at its peak as a share of link capacity (start value when calibrated)", "assumption; calibrated to target_peak_extra_time when calibrate_background", ge=0, le=3)
-    calibrate_background: bool = field(True, "-", "calibrate background_vc so the baseline peak extra time hits the target", "modelling choice")
+    commuter_share_of_peak_traffic: dict[str, float] = field(
+        {"local": 0.5, "radial": 0.5, "ring": 0.5, "motorway": 0.4, "connector": 0.4}, "0-1",
+        "commuters' share of the vehicles on a link in the morning peak, by link kind: the rest (school runs, errands, "
+        "business trips, goods vehicles) is background traffic, proportional to the baseline's commuter flow on each link",
+        "assumption (range 0.35-0.65 urban, 0.3-0.55 motorway and connectors): McGuckin, Contrino & Nakamoto 2010 "
+        "(Peak Travel in America, US NHTS): ~75% of morning-peak vehicle trips are mandatory (work and school, with "
+        "their chained stops); less school runs and less goods vehicles, more of them on motorways")
+    road_capacity_factor: float = field(1.0, "x", "multiplier of every link's capacity (the city's per-kind figures); the start value when calibrated",
+                                        "calibrated to target_peak_extra_time when calibrate_road_capacity (effective peak capacity: junctions, "
+                                        "parked cars, the coarse zoning's missing streets)", gt=0, le=100)
+    calibrate_road_capacity: bool = field(True, "-", "calibrate road_capacity_factor so the baseline peak extra time hits the target "
+                                          "(the background follows the commuter shares)", "modelling choice")
     target_peak_extra_time: float = field(0.30, "0-1", "extra car travel time over free flow in the morning peak, baseline", "TomTom Traffic Index 2024: Milan congestion level ~30%", ge=0, le=3)
     peak_start: str = field("07:30", "HH:MM", "start of the morning peak used for peak figures", "assumption")
     peak_end: str = field("09:30", "HH:MM", "end of the morning peak", "assumption")
-    transit_capacity_per_hour: float = field(260_000.0, "passengers/h", "commute transit capacity toward and within Milan per hour (full-population equivalent)", "assumption: ATM metro ~ 4 lines x 20 trains/h x 1,200 places + rail and surface lines", gt=0, le=10_000_000)
+    transit_capacity_per_hour: dict[str, float] = field(
+        {"urban": 180_000.0, "regional": 90_000.0}, "places/h",
+        "places per hour left for commuters on each transit network in the morning peak (full-population equivalent); "
+        "the start value when calibrated",
+        "assumption: ATM metro ~4 lines x 20-30 trains/h x ~1,200 places plus trams and buses; Trenord ~100 suburban "
+        "and regional trains/h into Milan x ~900 places; less the riders who are not commuters")
+    transit_peak_load_target: dict[str, float] = field(
+        {"urban": 1.0, "regional": 1.0}, "riders/places",
+        "commuters per place in the busiest half hour of the baseline, by network: the capacity left for commuters is set from it",
+        "assumption (range 0.9-1.1): Milan's metro lines and the suburban trains into Milan run full in the morning "
+        "peak at their shortest headways (ATM, Trenord); crowding penalties start at mode.crowding_threshold")
+    calibrate_transit_capacity: bool = field(True, "-", "set transit_capacity_per_hour from the baseline's peak riders and transit_peak_load_target",
+                                             "modelling choice")
     route_spread: float = field(0.5, "-", "spread of perceived link costs between origins when routes are fixed (0 = one deterministic path)", "assumption (range 0-1): stands in for the parallel streets a coarse grid does not show", ge=0, le=5)
     evening_factor: float = field(1.0, "-", "evening return delay relative to the morning's", "assumption: symmetric peaks", ge=0, le=3)
 
@@ -448,6 +483,9 @@ class TrafficConfig(Section):
         parse_clock(self.peak_end, "traffic.peak_end")
         if any(not 0 <= v <= 10 for v in self.background_profile):
             raise ValueError("traffic.background_profile values must be within [0, 10] (relative to the peak)")
+        _check_keys(self.commuter_share_of_peak_traffic, LINK_KINDS, "traffic.commuter_share_of_peak_traffic", 0.05, 1.0)
+        _check_keys(self.transit_capacity_per_hour, TRANSIT_NETWORKS, "traffic.transit_capacity_per_hour", 1.0, 10_000_000.0)
+        _check_keys(self.transit_peak_load_target, TRANSIT_NETWORKS, "traffic.transit_peak_load_target", 0.05, 3.0)
         return self
 
 

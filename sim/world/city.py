@@ -21,11 +21,10 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from shapely.geometry import box
 
-from sim.scenario.schema import CityConfig
+from sim.scenario.schema import LINK_KINDS, CityConfig
 
 CORE, MUNICIPALITY, HINTERLAND, GATEWAY = 0, 1, 2, 3
 ZONE_KINDS = ("core", "municipality", "hinterland", "gateway")
-LINK_KINDS = ("local", "radial", "ring", "motorway", "connector")
 TIE_BREAK_MIN_PER_KM = 1e-6  # negligible cost per km that makes shortest paths unique
 
 
