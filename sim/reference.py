@@ -198,7 +198,9 @@ class RefWorker(mesa.Agent):
         moto_cost = 2 * m.moto_cost_per_km * self.dist_km
         self.costs_eur = [car_cost, transit_cost, 0.0, 0.0, moto_cost]
         self.transit_invehicle_min = float(city.od_transit_min[self.od])
-        self.moto_min = float(routes.od_t0_min[self.od]) / m.moto_speed_factor + c.car_access_min
+        # a motorbike suffers a share of the car's delay: (t0 + share*(car - t0)) / speed + access
+        self.moto_delay_factor = m.moto_congestion_share / m.moto_speed_factor
+        self.moto_free_min = (1.0 - m.moto_congestion_share) * float(routes.od_t0_min[self.od]) / m.moto_speed_factor + c.car_access_min
         self.bike_min = self.dist_km / m.bike_speed_kmh * 60.0
         self.walk_min = self.dist_km / m.walk_speed_kmh * 60.0
         self.available = [self.car_available, True, self.dist_km <= m.bike_max_km, self.dist_km <= m.walk_max_km, True]
@@ -291,7 +293,8 @@ class RefWorker(mesa.Agent):
         m = self.model
         car = m.learnt_car_min[self.od][slot] + self.car_access_min
         transit = self.transit_invehicle_min * m.learnt_crowd[self.network][slot] + m.scenario.city.transit_access_min
-        return [car, transit, self.bike_min, self.walk_min, self.moto_min]
+        moto = self.moto_free_min + self.moto_delay_factor * m.learnt_car_min[self.od][slot]
+        return [car, transit, self.bike_min, self.walk_min, moto]
 
     def mode_probabilities(self) -> list[float]:
         """Logit over the five modes at the current slot: ASC + beta_time * round-trip minutes + beta_cost * euros."""
@@ -310,8 +313,10 @@ class RefWorker(mesa.Agent):
             times = [t + self.car_access_min for t in m.learnt_car_min[self.od]]
         elif mode == TRANSIT:
             times = [self.transit_invehicle_min * c + m.scenario.city.transit_access_min for c in m.learnt_crowd[self.network]]
-        else:  # bike, walk and moto take the same time whenever one leaves
-            times = [(self.bike_min, self.walk_min, self.moto_min)[mode - BIKE]] * m.n_slots
+        elif mode == MOTO:
+            times = [self.moto_free_min + self.moto_delay_factor * t for t in m.learnt_car_min[self.od]]
+        else:  # bike and walk take the same time whenever one leaves
+            times = [(self.bike_min, self.walk_min)[mode - BIKE]] * m.n_slots
         util = []
         for s in range(m.n_slots):
             t = times[s]
@@ -363,7 +368,9 @@ class RefWorker(mesa.Agent):
             elif self.mode == WALK:
                 one_way = self.walk_min
             else:
-                one_way = self.moto_min
+                t = m.od_min[self.od][s]
+                one_way = self.moto_free_min + self.moto_delay_factor * t
+                delay = self.moto_delay_factor * (t - m.od_t0_min[self.od])
                 moto_kg = 2 * self.dist_km * e.moto_g_per_km / 1000.0
         ev = sc.traffic.evening_factor
         self.round_trip_min = 2 * one_way - delay + ev * delay  # the evening return has ev times the morning delay

@@ -8,7 +8,7 @@ time never changes. One-way time = ``cell * time_factor + time_offset`` (multipl
 (OD pair, slot) and transit riders per (network, slot), in one weighted ``bincount``.
 
 A car commuter's delay is the car time over free flow in the morning, and ``traffic.evening_factor``
-times it in the evening; a transit rider's crowding excess is the load above the crowding threshold.
+times it in the evening; a motorbike rider's is ``mode.moto_congestion_share`` of it (at the motorbike's speed); a transit rider's crowding excess is the load above the crowding threshold.
 Remote workers live none of it (their entries are zero).
 """
 
@@ -30,8 +30,9 @@ class Plan:
     key: np.ndarray
     time_factor: np.ndarray
     time_offset: np.ndarray
-    is_car: np.ndarray
+    delay_factor: np.ndarray
     car_t0: np.ndarray
+    car_kg_factor: np.ndarray
     fixed_kg: np.ndarray
     trip_weight: np.ndarray
     n_cells: int  # active OD pairs x slots
@@ -46,7 +47,8 @@ class Plan:
 def empty_plan(n_workers: int, *, n_active_od: int, n_slots: int, n_networks: int) -> Plan:
     """A plan whose arrays are all to be filled by :func:`update_plan`."""
     arrays = {name: np.empty(n_workers, dtype=np.int64 if name == "key" else np.float64)
-              for name in ("key", "time_factor", "time_offset", "is_car", "car_t0", "fixed_kg", "trip_weight")}
+              for name in ("key", "time_factor", "time_offset", "delay_factor", "car_t0", "car_kg_factor",
+                           "fixed_kg", "trip_weight")}
     return Plan(**arrays, n_cells=n_active_od * n_slots, n_slots=n_slots, n_networks=n_networks)
 
 
@@ -63,14 +65,17 @@ def update_plan(plan: Plan, idx, ids: np.ndarray, *, mode: np.ndarray, slot: np.
     """
     S, cells = plan.n_slots, plan.n_cells
     mode, slot, od = mode[idx], slot[idx].astype(np.int64), options.od_local[idx]
-    car, tr = mode == CAR, mode == TRANSIT
+    car, tr, moto = mode == CAR, mode == TRANSIT, mode == MOTO
     network = options.transit_network[idx].astype(np.int64)
-    plan.key[idx] = np.where(car, od * S + slot, np.where(tr, cells + network * S + slot, cells + plan.n_transit_cells))
-    fixed_min = options.fixed_one_way_t[mode, ids]  # zero for car and transit
-    plan.time_factor[idx] = np.where(car, 1.0, np.where(tr, options.transit_invehicle_min[idx], fixed_min))
-    plan.time_offset[idx] = np.where(car, options.car_access_min[idx], np.where(tr, transit_access_min, 0.0))
-    plan.is_car[idx] = car
-    plan.car_t0[idx] = np.where(car, paths_t0_min[od], 0.0)
+    # a motorbike reads its (OD pair, slot)'s car minutes too: it suffers a share of the car's delay
+    plan.key[idx] = np.where(car | moto, od * S + slot, np.where(tr, cells + network * S + slot, cells + plan.n_transit_cells))
+    fixed_min = options.fixed_one_way_t[mode, ids]  # zero for car and transit; a motorbike's time at free flow
+    k = options.moto_delay_factor
+    plan.time_factor[idx] = np.where(car, 1.0, np.where(tr, options.transit_invehicle_min[idx], np.where(moto, k, fixed_min)))
+    plan.time_offset[idx] = np.where(car, options.car_access_min[idx], np.where(tr, transit_access_min, np.where(moto, fixed_min, 0.0)))
+    plan.delay_factor[idx] = np.where(car, 1.0, np.where(moto, k, 0.0))
+    plan.car_t0[idx] = np.where(car | moto, paths_t0_min[od], 0.0)
+    plan.car_kg_factor[idx] = car
     # kg CO2 of a day at the office for the modes whose emissions do not depend on the traffic
     dist = options.dist_km[idx]
     plan.fixed_kg[idx] = np.where(tr, 2 * dist * transit_g_per_pkm[idx] / 1000.0,
@@ -113,8 +118,8 @@ def live_day(plan: Plan, remote_ids: np.ndarray, *, od_min: np.ndarray, crowd: n
     table[cells:cells + T] = crowd.reshape(-1)
     table[-1] = 1.0
     one_way = np.take(table, plan.key)
-    delay_min = one_way - plan.car_t0  # car minutes - free flow (times 0 for the other modes)
-    delay_min *= plan.is_car
+    delay_min = one_way - plan.car_t0  # car minutes - free flow (times 1 for cars, the moto share, 0 for the rest)
+    delay_min *= plan.delay_factor
     one_way *= plan.time_factor
     one_way += plan.time_offset
     round_trip_min = 2 * one_way
@@ -131,6 +136,7 @@ def live_day(plan: Plan, remote_ids: np.ndarray, *, od_min: np.ndarray, crowd: n
     table[:cells] = (2 * od_car_g / car_occupancy / 1000.0).reshape(-1)
     table[cells:] = 0.0
     commute_kg = np.take(table, plan.key)
+    commute_kg *= plan.car_kg_factor  # motorbikes read the car cells for their time, not for their CO2
     commute_kg += plan.fixed_kg
     commute_kg[remote_ids] = 0.0
     return Day(round_trip_min=round_trip_min, round_delay_min=round_delay_min, crowd_excess=crowd_excess, commute_kg=commute_kg)

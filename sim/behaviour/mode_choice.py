@@ -192,6 +192,8 @@ class Options:
     path length; ``car_access_min``: parking search and walk added to the car; ``transit_invehicle_min``:
     uncrowded in-vehicle transit time; ``fixed_one_way_t``: one-way minutes of the modes whose time
     does not depend on the day (car and transit rows zero: those are learnt or lived day by day);
+    ``moto_delay_factor``: minutes of a motorbike's time per minute of car time over free flow (the
+    motorbike row of ``fixed_one_way_t`` is its time at free flow, access included);
     ``cost_terms_t``: ``beta_cost * daily EUR``, -inf where the mode is unavailable; ``transit_network``:
     urban or regional (:func:`sim.behaviour.traffic.transit_network`).
     """
@@ -204,6 +206,7 @@ class Options:
     transit_invehicle_min: np.ndarray
     fixed_one_way_t: np.ndarray
     cost_terms_t: np.ndarray
+    moto_delay_factor: float
 
 
 def options(*, od_local: np.ndarray, dist_km: np.ndarray, free_flow_min: np.ndarray, transit_invehicle_min: np.ndarray,
@@ -226,7 +229,9 @@ def options(*, od_local: np.ndarray, dist_km: np.ndarray, free_flow_min: np.ndar
     both_milan = home_in_milan & work_in_milan
     transit_cost_eur = 2 * (pol.transit_fare_eur + np.where(both_milan, 0.0, m.regional_fare_per_km * dist_km))
     moto_cost_eur = 2 * m.moto_cost_per_km * dist_km
-    moto_min = free_flow_min / m.moto_speed_factor + c.car_access_min
+    # a motorbike suffers a share of the car's delay: (t0 + share*(car - t0))/speed = fixed part + factor*car
+    moto_delay_factor = m.moto_congestion_share / m.moto_speed_factor
+    moto_min = (1.0 - m.moto_congestion_share) * free_flow_min / m.moto_speed_factor + c.car_access_min
     zeros = np.zeros_like(dist_km)
     fixed_one_way_t = np.ascontiguousarray(mode_times(zeros, zeros, dist_km, moto_min, m.walk_speed_kmh, m.bike_speed_kmh).T)
     available = np.stack([car_available, np.ones(n, bool), dist_km <= m.bike_max_km, dist_km <= m.walk_max_km, np.ones(n, bool)])
@@ -234,7 +239,8 @@ def options(*, od_local: np.ndarray, dist_km: np.ndarray, free_flow_min: np.ndar
     return Options(segment=segment(home_in_milan, work_in_milan), transit_network=transit_network(home_in_milan, work_in_milan),
                    od_local=od_local, dist_km=dist_km,
                    car_access_min=car_access_min, transit_invehicle_min=transit_invehicle_min,
-                   fixed_one_way_t=fixed_one_way_t, cost_terms_t=cost_terms(costs_eur, available, m.beta_cost_per_eur))
+                   fixed_one_way_t=fixed_one_way_t, cost_terms_t=cost_terms(costs_eur, available, m.beta_cost_per_eur),
+                   moto_delay_factor=moto_delay_factor)
 
 
 def mode_utilities_for(opt: Options, idx: np.ndarray, *, slot: np.ndarray, expected: Expected, asc: np.ndarray,
@@ -243,6 +249,7 @@ def mode_utilities_for(opt: Options, idx: np.ndarray, *, slot: np.ndarray, expec
     S = expected.car_min.shape[1]
     times = np.take(opt.fixed_one_way_t, idx, axis=1)  # one-way minutes; car and transit rows filled here
     np.take(expected.car_min.reshape(-1), opt.od_local[idx] * S + slot, out=times[CAR])
+    times[MOTO] += opt.moto_delay_factor * times[CAR]
     times[CAR] += opt.car_access_min[idx]
     np.multiply(opt.transit_invehicle_min[idx], expected.crowd[opt.transit_network[idx], slot], out=times[TRANSIT])
     times[TRANSIT] += transit_access_min
@@ -254,7 +261,7 @@ def mode_utilities_for(opt: Options, idx: np.ndarray, *, slot: np.ndarray, expec
 def slot_utilities_for(opt: Options, mode: np.ndarray, idx: np.ndarray, *, expected: Expected, slot_mid_min: np.ndarray,
                        work_start_min: np.ndarray, window_min: np.ndarray, mode_cfg, transit_access_min: float) -> np.ndarray:
     """Departure-slot utilities (n_slots, len(idx)), slots first, of workers who all travel by car,
-    all by transit, or all by a mode whose time does not depend on the slot (bike, walk, moto)."""
+    all by transit, all by motorbike, or all by a mode whose time does not depend on the slot (bike, walk)."""
     m = mode_cfg
     first = int(mode[0]) if len(mode) else BIKE
     if first == CAR:
@@ -263,6 +270,10 @@ def slot_utilities_for(opt: Options, mode: np.ndarray, idx: np.ndarray, *, expec
     elif first == TRANSIT:
         times = expected.crowd[opt.transit_network[idx]].T * opt.transit_invehicle_min[idx]
         times += transit_access_min
+    elif first == MOTO:
+        times = np.take(expected.car_min.T, opt.od_local[idx], axis=1)
+        times *= opt.moto_delay_factor
+        times += opt.fixed_one_way_t[MOTO, idx]
     else:
         times = opt.fixed_one_way_t[mode, idx][None, :]
     return slot_utilities_t(times, slot_mid_min, work_start_min[idx], window_min[idx],
@@ -270,8 +281,8 @@ def slot_utilities_for(opt: Options, mode: np.ndarray, idx: np.ndarray, *, expec
 
 
 def slot_groups(mode: np.ndarray) -> list[np.ndarray]:
-    """Positions of the car, transit and other-mode workers in ``mode`` (empty groups left out)."""
-    groups = (mode == CAR, mode == TRANSIT, mode > TRANSIT)
+    """Positions of the car, transit, motorbike and bike-or-walk workers in ``mode`` (empty groups left out)."""
+    groups = (mode == CAR, mode == TRANSIT, mode == MOTO, (mode == BIKE) | (mode == WALK))
     return [np.nonzero(g)[0] for g in groups if g.any()]
 
 
@@ -289,6 +300,6 @@ def choose_modes_and_slots(who: np.ndarray, *, u_mode: np.ndarray, u_slot: np.nd
     """
     mode = choose_t(probabilities_t(mode_utilities(who)), u_mode)
     slot = np.empty(len(who), dtype=np.int8)
-    for g in slot_groups(mode):  # car, transit, the rest: each group's times in one array
+    for g in slot_groups(mode):  # car, transit, motorbike, the rest: each group's times in one array
         slot[g] = choose_t(probabilities_t(slot_utilities(mode[g], who[g])), u_slot[g])
     return mode, slot

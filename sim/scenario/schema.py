@@ -369,6 +369,8 @@ class ModeConfig(Section):
     bike_speed_kmh: float = field(14.0, "km/h", "cycling speed", "assumption (range 12-18)", gt=1, le=40)
     walk_max_km: float = field(5.0, "km", "longest commute on foot (walk unavailable beyond)", "assumption (range 3-6)", gt=0, le=50)
     bike_max_km: float = field(15.0, "km", "longest commute by bike (bike unavailable beyond)", "assumption (range 10-20)", gt=0, le=100)
+    moto_congestion_share: float = field(0.5, "0-1", "share of the car's congestion delay a motorbike suffers (it filters between queues)",
+                                         "assumption (range 0.3-0.7): motorcycles pass queues at junctions but not in dense stop-and-go", ge=0, le=1)
     moto_speed_factor: float = field(1.15, "x car free-flow speed", "motorbikes filter through traffic: speed relative to car free flow", "assumption (range 1-1.3)", gt=0.1, le=3)
     car_cost_per_km: float = field(0.20, "EUR/km", "car running cost (fuel, wear)", "ACI running-cost tables: ~0.15-0.25 EUR/km for fuel and wear", ge=0, le=5)
     moto_cost_per_km: float = field(0.08, "EUR/km", "motorbike running cost", "assumption (range 0.05-0.12)", ge=0, le=5)
