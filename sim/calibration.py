@@ -102,8 +102,10 @@ def _background_for(model: CommuteModel, vehs: list[np.ndarray]) -> np.ndarray:
     """Peak background per link from the commuters' mean peak flows over the days ``vehs``."""
     peak, hours = model.slots.peak, model.slots.hours
     commuters = np.mean([traffic.commuter_peak_vph(model.paths.Pt, v, peak, hours) for v in vehs], axis=0)
+    # the background's mean over the peak slots, not its top, stands beside the commuters' peak mean
+    shape = traffic.background_vph(np.ones(1), np.asarray(model.scenario.traffic.background_profile))[0, peak].mean()
     return traffic.background_peak_vph(commuter_peak_vph=commuters,
-                                       commuter_share=commuter_share_by_link(model.scenario, model.city))
+                                       commuter_share=commuter_share_by_link(model.scenario, model.city)) / shape
 
 
 def _capacity_for_target(model: CommuteModel, vehs: list[np.ndarray], background_peak_vph: np.ndarray, target: float,
