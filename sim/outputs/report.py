@@ -676,6 +676,21 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
                      kpis.format_value("peak_extra_time", s["peak_extra_time"], lang=lang),
                      kpis.format_diff("peak_extra_time", s["peak_extra_time"] - target, lang),
                      src("traffic.target_peak_extra_time")])
+    # the roads' background follows the commuters' share of peak traffic; each transit network runs full at its peak
+    shares_t, shares_a = lookup(sc, "traffic.commuter_share_of_peak_traffic"), cal.get("commuter_share_of_peak_vkm") or {}
+    if isinstance(shares_t, dict):
+        for kind, v in shares_a.items():
+            if kind in shares_t:
+                rows.append([t("report.cal_commuter_share", lang, kind=t(f"link_kind.{kind}", lang)), input_pct(shares_t[kind], lang),
+                             input_pct(v, lang), input_pct(v - shares_t[kind], lang), src("traffic.commuter_share_of_peak_traffic")])
+    loads_t, loads_a = lookup(sc, "traffic.transit_peak_load_target"), s.get("transit_peak_load_by_network") or {}
+    if isinstance(loads_t, dict):
+        for net, v in loads_a.items():
+            if net in loads_t:
+                rows.append([t("report.cal_transit_load", lang, network=t(f"transit_network.{net}", lang)),
+                             kpis.format_value("transit_peak_load", loads_t[net], lang=lang),
+                             kpis.format_value("transit_peak_load", v, lang=lang),
+                             kpis.format_diff("transit_peak_load", v - loads_t[net], lang), src("traffic.transit_peak_load_target")])
     # expected quits (no sampling noise) against the calibration targets: INL for mothers of children 0-2;
     # men's target is for men other than fathers of a child 0-2 (a few % of men, with a lower rate)
     for label_key, key, key_run in (
@@ -707,6 +722,11 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
     if rows:
         out.append(_table([t(f"report.cal_{c}", lang) for c in ("what", "target", "achieved", "difference", "source")],
                           [[_e(c) for c in r[:4]] + [r[4]] for r in rows], num_cols={1, 2, 3}, cls="cal"))
+    if cal.get("road_capacity_factor") is not None:
+        places = cal.get("transit_capacity_per_hour") or {}
+        fixed = t("report.cal_fixed", lang, factor=number(cal["road_capacity_factor"], 3, lang),
+                  urban=number(places.get("urban", 0.0), 0, lang), regional=number(places.get("regional", 0.0), 0, lang))
+        out.append(f'<p class="note">{_e(fixed)}</p>')
     seg_t = cal.get("segment_targets") or lookup(sc, "mode.segment_targets")
     seg_a = s.get("modal_split_by_segment") or {}
     if isinstance(seg_t, dict) and seg_a:
