@@ -73,7 +73,8 @@ DESCRIPTORS = frozenset({"scenario", "seed", "days", "scale", "workers_sampled",
                          "transit_accounting"})  # emissions.transit_accounting: marginal or average transit CO2
 
 # the KPIs the runner keeps of the no-smart-working counterfactual (summary.json["counterfactual"])
-COUNTERFACTUAL = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "commute_hours_per_worker",
+COUNTERFACTUAL = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "co2_net_heating_season_t", "co2_net_other_t",
+                  "commute_hours_per_worker",
                   "delay_hours", "mean_stress", "high_stress_share", "quits_women_per_1000", "quits_men_per_1000",
                   "peak_extra_time")
 
