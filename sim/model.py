@@ -116,9 +116,12 @@ class CommuteModel(mesa.Model):
         self.conflict = self.personal_conflict(slice(None))
         self.firm_cap = np.array([sc.adoption.max_remote_days[k] for k in SIZE_CLASSES])[pop.worker_class]
         self.log_weekday_weight = np.log([sc.remote_days.weekday_weight[d] for d in WEEKDAYS])
-        # transit CO2: regional rail for commuters from outside the metropolitan city, the urban mix otherwise
-        self.transit_g_per_pkm = np.where(self.city.kind[pop.home] == GATEWAY, sc.emissions.regional_rail_g_per_pkm,
-                                          sc.emissions.transit_g_per_pkm)
+        # transit CO2 per passenger-km under the scenario's accounting (marginal, or the average of the regional
+        # rail for commuters from outside the metropolitan city and of the urban mix otherwise)
+        self.transit_g_per_pkm = emissions.transit_g_per_pkm(from_gateway=self.city.kind[pop.home] == GATEWAY,
+                                                             cfg=sc.emissions)
+        # each worker's expected household (home otherwise empty, autonomous heating), by home place
+        self.household = emissions.household_shares(in_milan=self.city.in_milan[pop.home], cfg=sc.emissions)
 
     def use_routes(self, routes) -> None:
         """Fix the car routes (:class:`~sim.world.city.Routes`) and everything that depends on them; slots reset to preferred."""
@@ -166,7 +169,9 @@ class CommuteModel(mesa.Model):
         lived = commute.live_day(self.plan, away_ids, od_min=roads.od_min, crowd=crowd, load=load, od_car_g=od_car_g,
                                  evening_factor=sc.traffic.evening_factor,
                                  crowding_threshold=sc.mode.crowding_threshold, car_occupancy=sc.mode.car_occupancy)
-        home = emissions.remote_day_kg(date=self.date(day), car_available=pop.car_available[remote_ids], cfg=sc.emissions)
+        home = emissions.remote_day_kg(date=self.date(day), car_available=pop.car_available[remote_ids],
+                                       empty=self.household.empty[remote_ids],
+                                       autonomous=self.household.autonomous[remote_ids], cfg=sc.emissions)
         strain = self.live_wellbeing(day, lived, remote)
         quits = self.quits(day)
         self.metrics.record_day(day=day, remote=remote, rem_i=remote_ids, veh=veh, vol=roads.vol, od_min=roads.od_min,

@@ -204,8 +204,15 @@ class RefWorker(mesa.Agent):
         self.bike_min = self.dist_km / m.bike_speed_kmh * 60.0
         self.walk_min = self.dist_km / m.walk_speed_kmh * 60.0
         self.available = [self.car_available, True, self.dist_km <= m.bike_max_km, self.dist_km <= m.walk_max_km, True]
-        self.transit_g_per_pkm = (sc.emissions.regional_rail_g_per_pkm if int(city.kind[self.home]) == GATEWAY
-                                  else sc.emissions.transit_g_per_pkm)
+        e = sc.emissions
+        if e.transit_accounting == "marginal":  # what this rider changes: the trains and buses run anyway
+            self.transit_g_per_pkm = e.transit_marginal_g_per_pkm
+        else:
+            self.transit_g_per_pkm = e.regional_rail_g_per_pkm if int(city.kind[self.home]) == GATEWAY else e.transit_g_per_pkm
+        # this worker's expected household: alone, or living with others of whom nobody is at home that day
+        alone = e.one_person_share_milan if home_milan else e.one_person_share_outside
+        self.p_home_empty = alone + (1.0 - alone) * (1.0 - e.other_adult_home_share)
+        self.p_autonomous = 1.0 - (e.centralised_share_milan if home_milan else e.centralised_share_outside)
         self.firm_cap = sc.adoption.max_remote_days[SIZE_CLASSES[self.size_class]]
         self.set_levers(model.levels)
         # state
@@ -376,7 +383,14 @@ class RefWorker(mesa.Agent):
         self.round_trip_min = 2 * one_way - delay + ev * delay  # the evening return has ev times the morning delay
         self.round_delay_min = (1 + ev) * delay
         self.commute_kg = car_kg + transit_kg + moto_kg
-        self.home_kg = m.home_kg_today if remote else 0.0
+        if remote:  # the workstation; in a home otherwise empty, the rest of the electricity and the heating
+            kg_empty = e.home_electricity_kwh * e.grid_kg_per_kwh
+            if m.heating_today:
+                heat_share = self.p_autonomous + (1.0 - self.p_autonomous) * e.centralised_heating_factor
+                kg_empty += e.home_heating_kwh * e.gas_kg_per_kwh * heat_share
+            self.home_kg = e.workstation_kwh * e.grid_kg_per_kwh + self.p_home_empty * kg_empty
+        else:
+            self.home_kg = 0.0
         self.extra_kg = e.extra_trip_km_per_remote_day * e.car_urban_g_per_km / 1000.0 if (remote and self.car_available) else 0.0
         # wellbeing: strain by component (a vacant position's row lives an office day without commute)
         hours = self.round_trip_min / 60.0
@@ -711,10 +725,7 @@ class ReferenceModel(mesa.Model):
         self.load_network()
         date = self.date(day)
         heating = _heating_season(date, sc.emissions)
-        e = sc.emissions
-        self.home_kg_today = e.home_electricity_kwh * e.grid_kg_per_kwh
-        if heating:
-            self.home_kg_today += e.home_heating_kwh * e.gas_kg_per_kwh
+        self.heating_today = heating
         self.draws_quit = self.keyed.uniform(day, "quit", n).tolist()
         self.draws_reason = self.keyed.uniform(day, "quit_reason", n).tolist()
         cold = day == 0 and not self.started_warm

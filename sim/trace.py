@@ -25,7 +25,9 @@ class WorkerTrace:
         """Add today's row (``lived``: the :class:`~sim.behaviour.commute.Day`; ``home``: the remote day's CO2)."""
         m, i = self.model, self.worker_id
         office = not remote[i]
-        home_kg = home.home_kg + home.extra_trip_kg * m.population.car_available[i] if remote[i] else 0.0
+        # today's remote workers are the remote ids in order: this worker's row among them
+        row = int(np.count_nonzero(remote[:i]))
+        home_kg = float(home.home_kg[row]) + home.extra_trip_kg * m.population.car_available[i] if remote[i] else 0.0
         slot_min = m.scenario.mode.slot_minutes
         self.rows.append({
             "day": day, "date": m.date(day).isoformat(), "weekday": WEEKDAYS[m.calendar.weekday(day)],

@@ -36,9 +36,12 @@ CASES = {
     # many quits (replacements), shifted and flexible start times
     "hours_and_quits": ["policy.staggered_hours.enabled=true", "policy.flexible_hours.enabled=true",
                         "wellbeing.target_quits_women_per_1000=200", "wellbeing.target_quits_men_per_1000=100"],
-    # crowded trains (load above 0.8), four remote days for the allowed (over the employers' cap of 2)
+    # crowded trains (load above 0.8), four remote days for the allowed (over the employers' cap of 2);
+    # transit CO2 at the average factors, some heat from centralised heating, days in and out of the
+    # heating season (which ends on 15 April)
     "crowding_and_floor": ["policy.transit_capacity_factor=0.003", "policy.remote_days.floor=4",
-                           "policy.sme_support.enabled=true"],
+                           "policy.sme_support.enabled=true", "emissions.transit_accounting=average",
+                           "emissions.centralised_heating_factor=0.2", "start=2025-03-03"],
 }
 
 

@@ -156,13 +156,14 @@ def test_car_factor_equals_urban_average_at_reference_speed():
 
 
 def test_break_even_commute_is_where_iea_puts_it():
-    """IEA 2020: a remote day saves CO2 for car commuters beyond ~6 km one way."""
+    """IEA 2020: a remote day saves CO2 for car commuters beyond ~6 km one way (a driver alone in the
+    car, alone at home with autonomous heating: the IEA's per-worker accounting)."""
     cfg = EmissionsConfig()
     share = emissions.heating_fraction(cfg, workdays_from(dt.date(2025, 1, 6), 250, (12, 7)))
-    d = emissions.break_even_km(cfg, share)
+    home = (1 - share) * emissions.home_kg_per_remote_day(False, cfg) + share * emissions.home_kg_per_remote_day(True, cfg)
+    d = emissions.break_even_km(home_kg=home, cfg=cfg)
     assert 5.0 <= d <= 7.0
     # the definition: at the break-even distance the saving is zero
-    home = (1 - share) * emissions.home_kg_per_remote_day(False, cfg) + share * emissions.home_kg_per_remote_day(True, cfg)
     saving = 2 * d * cfg.car_urban_g_per_km / 1000 - home - emissions.extra_trip_kg_per_remote_day(cfg)
     assert saving == pytest.approx(0.0, abs=1e-12)
 

@@ -2,8 +2,20 @@
 
 Car CO2 per vehicle-km follows a COPERT-like curve ``k*(a + b/v + c*v^2)`` (highest in stop-and-go,
 lowest at 50-80 km/h), scaled by ``k`` so that it equals the urban factor (235.6 g/km) at the urban
-reference speed. A remote day adds household electricity all year and heating gas in the heating
-season (climate zone E: 15 October - 15 April), plus some extra non-work car travel.
+reference speed. A remote day adds the workstation's electricity all year and, per household, the
+rest of the home's extra electricity and the heating gas of the heating season (climate zone E: 15
+October - 15 April) only in a home that would otherwise be empty, the heating only with autonomous
+heating (a centralised boiler runs to the building's schedule); plus some extra non-work car travel.
+
+Each worker carries the *expected* household: the probability that the home would otherwise be empty
+(living alone, or nobody else at home that day) and that its heating is autonomous, by home place
+(Comune di Milano or outside), from :func:`household_shares`. Expected factors rather than drawn
+attributes: the KPIs are weighted totals of a sample, so the expectation is exact, adds no sampling
+noise and moves no keyed draw of the other sub-models.
+
+Transit CO2 of a commute is marginal by default (``transit_accounting: marginal``: what one rider
+more or less changes, ~0 g/pkm while the service is within capacity), or the fleet's average per
+passenger-km (``average``), :func:`transit_g_per_pkm`.
 """
 
 from __future__ import annotations
@@ -52,12 +64,45 @@ def in_heating_season(date: dt.date, cfg: EmissionsConfig) -> bool:
     return md >= start or md <= end if start > end else start <= md <= end
 
 
-def home_kg_per_remote_day(heating: bool, cfg: EmissionsConfig) -> float:
-    """Extra household CO2 (kg) of one remote day."""
-    kg = cfg.home_electricity_kwh * cfg.grid_kg_per_kwh
+def transit_g_per_pkm(*, from_gateway: np.ndarray, cfg: EmissionsConfig) -> np.ndarray:
+    """Transit CO2 (g per passenger-km) of each worker's commute under ``cfg.transit_accounting``: the
+    marginal factor for everyone, or the average of the regional rail (commuters from a gateway, outside
+    the metropolitan city) or of the urban mix."""
+    if cfg.transit_accounting == "marginal":
+        return np.full(len(from_gateway), cfg.transit_marginal_g_per_pkm)
+    return np.where(from_gateway, cfg.regional_rail_g_per_pkm, cfg.transit_g_per_pkm)
+
+
+@dataclass
+class Household:
+    """Each worker's expected household (n,): ``empty``, the probability that the home would otherwise be
+    empty on a workday; ``autonomous``, that its heating is autonomous."""
+
+    empty: np.ndarray
+    autonomous: np.ndarray
+
+
+def household_shares(*, in_milan: np.ndarray, cfg: EmissionsConfig) -> Household:
+    """The expected household of workers living in the Comune di Milano (``in_milan``) or outside it:
+    empty = alone + (1 - alone) x (1 - other_adult_home_share)."""
+    alone = np.where(in_milan, cfg.one_person_share_milan, cfg.one_person_share_outside)
+    empty = alone + (1.0 - alone) * (1.0 - cfg.other_adult_home_share)
+    autonomous = 1.0 - np.where(in_milan, cfg.centralised_share_milan, cfg.centralised_share_outside)
+    return Household(empty=empty, autonomous=autonomous)
+
+
+def home_kg_per_remote_day(heating: bool, cfg: EmissionsConfig, *, empty=1.0, autonomous=1.0):
+    """Extra home CO2 (kg) of one remote day: the workstation's electricity, plus, with probability
+    ``empty`` (the home would otherwise be empty), the household's other extra electricity and in the
+    heating season its extra heating: all of ``home_heating_kwh`` with autonomous heating (probability
+    ``autonomous``), ``centralised_heating_factor`` of it with centralised heating. ``empty`` and
+    ``autonomous`` may be arrays (one value per worker); the defaults are a worker alone at home with
+    autonomous heating."""
+    household = cfg.home_electricity_kwh * cfg.grid_kg_per_kwh
     if heating:
-        kg += cfg.home_heating_kwh * cfg.gas_kg_per_kwh
-    return kg
+        share = autonomous + (1.0 - autonomous) * cfg.centralised_heating_factor
+        household = household + cfg.home_heating_kwh * cfg.gas_kg_per_kwh * share
+    return cfg.workstation_kwh * cfg.grid_kg_per_kwh + empty * household
 
 
 def extra_trip_kg_per_remote_day(cfg: EmissionsConfig) -> float:
@@ -67,20 +112,24 @@ def extra_trip_kg_per_remote_day(cfg: EmissionsConfig) -> float:
 
 @dataclass
 class RemoteDay:
-    """CO2 of today's remote days: ``home_kg`` per remote worker (home energy), ``extra_kg`` per remote
-    worker of ``car_available`` (extra non-work trips by car), ``extra_trip_kg`` per car owner, ``heating`` (today in the season)."""
+    """CO2 of today's remote days, per remote worker: ``home_kg`` (home energy of the expected household),
+    ``extra_kg`` (extra non-work trips by car, for those with a car); ``extra_trip_kg`` per car owner,
+    ``heating`` (today in the season)."""
 
     heating: bool
-    home_kg: float
+    home_kg: np.ndarray
     extra_trip_kg: float
     extra_kg: np.ndarray
 
 
-def remote_day_kg(*, date: dt.date, car_available: np.ndarray, cfg: EmissionsConfig) -> RemoteDay:
-    """Extra CO2 of a remote day on ``date`` for remote workers with or without a car (``car_available`` per remote worker)."""
+def remote_day_kg(*, date: dt.date, car_available: np.ndarray, empty: np.ndarray, autonomous: np.ndarray,
+                  cfg: EmissionsConfig) -> RemoteDay:
+    """Extra CO2 of a remote day on ``date`` for remote workers (each argument per remote worker: with
+    or without a car, their :class:`Household`'s ``empty`` and ``autonomous``)."""
     heating = in_heating_season(date, cfg)
     extra = extra_trip_kg_per_remote_day(cfg)
-    return RemoteDay(heating=heating, home_kg=home_kg_per_remote_day(heating, cfg), extra_trip_kg=extra,
+    home = np.broadcast_to(home_kg_per_remote_day(heating, cfg, empty=empty, autonomous=autonomous), np.shape(empty))
+    return RemoteDay(heating=heating, home_kg=np.asarray(home, dtype=np.float64), extra_trip_kg=extra,
                      extra_kg=np.where(car_available, extra, 0.0))
 
 
@@ -89,10 +138,26 @@ def heating_fraction(cfg: EmissionsConfig, dates: list[dt.date]) -> float:
     return sum(in_heating_season(d, cfg) for d in dates) / len(dates)
 
 
-def break_even_km(cfg: EmissionsConfig, heating_share: float) -> float:
-    """One-way car commute (km, urban factor) above which a remote day saves CO2 on average.
+def break_even_km(*, home_kg: float, cfg: EmissionsConfig, car_occupancy: float = 1.0) -> float:
+    """One-way car commute (km, urban factor) above which a remote day saves CO2, for a car commuter
+    whose remote day costs ``home_kg`` at home and who shares the car with ``car_occupancy`` people.
 
-    Saving of a remote day = 2 * d * car factor - home energy - extra trips; zero at the break-even d.
+    Saving of a remote day = 2 * d * car factor / occupancy - home energy - extra trips; zero at the
+    break-even d. The transit accounting does not enter: a car commuter's remote day saves car CO2.
     """
-    home = (1 - heating_share) * home_kg_per_remote_day(False, cfg) + heating_share * home_kg_per_remote_day(True, cfg)
-    return (home + extra_trip_kg_per_remote_day(cfg)) / (2.0 * cfg.car_urban_g_per_km / 1000.0)
+    return (home_kg + extra_trip_kg_per_remote_day(cfg)) / (2.0 * cfg.car_urban_g_per_km / 1000.0 / car_occupancy)
+
+
+def remote_day_net_kg(*, one_way_km: float, mode: str, heating: bool, cfg: EmissionsConfig, car_occupancy: float = 1.0,
+                      empty=1.0, autonomous=1.0, gateway: bool = False, has_car: bool = True) -> float:
+    """CO2 (kg) a remote day adds, net, for one worker commuting ``one_way_km`` by ``mode`` ('car' at the
+    urban factor shared by ``car_occupancy``, 'transit' under ``cfg.transit_accounting``): home energy
+    plus extra car trips (if ``has_car``) less the commute's CO2. Negative: the remote day saves CO2."""
+    if mode == "car":
+        commute = 2 * one_way_km * cfg.car_urban_g_per_km / car_occupancy / 1000.0
+    elif mode == "transit":
+        commute = 2 * one_way_km * float(transit_g_per_pkm(from_gateway=np.array([gateway]), cfg=cfg)[0]) / 1000.0
+    else:
+        raise ValueError(f"mode must be 'car' or 'transit', got {mode!r}")
+    extra = extra_trip_kg_per_remote_day(cfg) if has_car else 0.0
+    return float(home_kg_per_remote_day(heating, cfg, empty=empty, autonomous=autonomous)) + extra - commute

@@ -69,10 +69,12 @@ HEADLINE = ("sme_allowed_share", "sme_firms_adopting_share",  # SME smart-workin
 # summary.json keys that describe the run, not measure it (the counterfactual block holds
 # COUNTERFACTUAL's values of the run without smart working; the calibration block its report)
 DESCRIPTORS = frozenset({"scenario", "seed", "days", "scale", "workers_sampled", "calibration", "counterfactual",
-                         "replications", "by_year"})  # by_year: the same KPIs, year by year (yearly.parquet)
+                         "replications", "by_year",  # by_year: the same KPIs, year by year (yearly.parquet)
+                         "transit_accounting"})  # emissions.transit_accounting: marginal or average transit CO2
 
 # the KPIs the runner keeps of the no-smart-working counterfactual (summary.json["counterfactual"])
-COUNTERFACTUAL = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "commute_hours_per_worker",
+COUNTERFACTUAL = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "co2_net_heating_season_t", "co2_net_other_t",
+                  "commute_hours_per_worker",
                   "delay_hours", "mean_stress", "high_stress_share", "quits_women_per_1000", "quits_men_per_1000",
                   "peak_extra_time")
 
@@ -224,8 +226,20 @@ for _c, _en, _it in (("base", "personal baseline", "livello personale di base"),
     _add(f"strain_share_{_c}", NEUTRAL, 2, share=True, en=(f"Share of daily strain from {_en}", "% of mean strain"),
          it=(f"Quota della tensione giornaliera dovuta a: {_it}", "% della tensione media"))
 _add("break_even_km", NEUTRAL, 1,
-     en=("Break-even one-way car commute (a remote day saves CO2 above it)", "km"),
-     it=("Distanza di pareggio in auto, solo andata (sopra di essa un giorno da remoto fa risparmiare CO2)", "km"))
+     en=("Break-even one-way car commute (a remote day saves CO2 above it), over a year", "km, at the scenario's car occupancy"),
+     it=("Distanza di pareggio in auto, solo andata (sopra di essa un giorno da remoto fa risparmiare CO2), sull'anno", "km, al tasso di occupazione dell'auto dello scenario"))
+_add("break_even_km_heating", NEUTRAL, 1,
+     en=("Break-even one-way car commute in the heating season", "km, at the scenario's car occupancy"),
+     it=("Distanza di pareggio in auto, solo andata, nella stagione di riscaldamento", "km, al tasso di occupazione dell'auto dello scenario"))
+_add("break_even_km_other", NEUTRAL, 1,
+     en=("Break-even one-way car commute outside the heating season", "km, at the scenario's car occupancy"),
+     it=("Distanza di pareggio in auto, solo andata, fuori dalla stagione di riscaldamento", "km, al tasso di occupazione dell'auto dello scenario"))
+_add("co2_net_heating_season_t", LOWER, 1,
+     en=("Net CO2 on the days of the heating season (commuting + remote days)", "t CO2, period total"),
+     it=("CO2 netta nei giorni della stagione di riscaldamento (spostamenti + giorni da remoto)", "t CO2, totale del periodo"))
+_add("co2_net_other_t", LOWER, 1,
+     en=("Net CO2 on the days outside the heating season (commuting + remote days)", "t CO2, period total"),
+     it=("CO2 netta nei giorni fuori dalla stagione di riscaldamento (spostamenti + giorni da remoto)", "t CO2, totale del periodo"))
 
 # ---------------------------------------------------------------------------------- families
 # nested sections of summary.json, one KPI per category; labels from templates over WORDS

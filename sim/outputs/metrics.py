@@ -12,7 +12,7 @@ import numpy as np
 
 from sim.world.city import LINK_KINDS, ZONE_KINDS
 from sim.world.istat_od import time_band_shares
-from sim.behaviour.emissions import break_even_km, heating_fraction
+from sim.behaviour.emissions import break_even_km, heating_fraction, home_kg_per_remote_day
 from sim.behaviour.mode_choice import CAR
 from sim.behaviour.traffic import peak_extra_time
 from sim.behaviour.wellbeing import COMPONENTS, REASONS, reason_shares
@@ -118,8 +118,8 @@ class Metrics:
     def record_day(self, *, day, remote, rem_i, veh, vol, od_min, round_trip_min, round_delay_min,
                    load, commute_kg, home_kg, extra_kg, heating, quits, strain, present=1.0) -> None:
         """Add one day. Arrays are per worker unless named otherwise (remote: bool, at home and employed;
-        rem_i: ids of the remote workers; home_kg: kg of a remote day at home; extra_kg: per remote
-        worker, as rem_i; quits: the :class:`~sim.behaviour.wellbeing.Quits` of today; strain: the
+        rem_i: ids of the remote workers; home_kg, extra_kg: kg of the remote day at home and of extra
+        car trips, per remote worker, as rem_i; quits: the :class:`~sim.behaviour.wellbeing.Quits` of today; strain: the
         :class:`~sim.behaviour.wellbeing.Strain`; veh: OD x slot; vol: link x slot; present: share of
         workers not on leave, which scales today's commutes and remote days: veh arrives scaled, the rest
         is scaled here). A vacant position (``model.employed`` False) lived nothing (its trip arrays are
@@ -199,7 +199,7 @@ class Metrics:
             "transit_peak_load": float(load.max()),
             **{f"transit_peak_load_{k}": float(load[i].max()) for i, k in enumerate(TRANSIT_NETWORKS)},
             "co2_commute_t": _wsum(w, commute_kg) / 1000.0,
-            "co2_home_energy_t": home_kg * remote_w / 1000.0,
+            "co2_home_energy_t": _wsum(w_rem, home_kg) / 1000.0,
             "co2_extra_trips_t": _wsum(w_rem, extra_kg) / 1000.0,
             "mean_stress": _wsum(w, stress) / W,
             "high_stress_share": _wsum(w, high) / W,
@@ -335,7 +335,7 @@ class Metrics:
         for y, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
             s = self._summary_of(a, b, mode_trips=trips_end[y] - self._year_trips[y],
                                  link_vc_sum=vc_end[y] - self._year_vc_sum[y])
-            for k in ("scenario", "seed", "scale", "workers_sampled"):  # the run's, said once at the top
+            for k in ("scenario", "seed", "scale", "workers_sampled", "transit_accounting"):  # the run's, said once at the top
                 del s[k]
             out.append({"year": y + 1, "first_date": self.rows[a]["date"], **s})
         return out
@@ -422,12 +422,34 @@ class Metrics:
             "transit_peak_load": float(np.mean(d["transit_peak_load"])),
             "transit_peak_load_by_network": {k: float(np.mean(d[f"transit_peak_load_{k}"])) for k in TRANSIT_NETWORKS},
             "car_vehicle_hours": float(sum(d["car_vehicle_hours"])),
-            # over a working year from the start, whatever the period (a property of the emission factors)
-            "break_even_km": break_even_km(sc.emissions, heating_fraction(sc.emissions, m.calendar.dates(WORKDAYS_PER_YEAR))),
+            **self._break_even(),
         }
         s["co2_net_t"] = s["co2_commute_t"] + s["co2_home_t"]
+        # net CO2 of the period's days in the heating season and of the others: the daily co2_net_t summed by
+        # the rows' heating_season flag (the two add up to co2_net_t, to rounding)
+        heat = np.asarray(d["heating_season"], dtype=bool)
+        net = np.asarray(d["co2_net_t"], dtype=np.float64)
+        s["co2_net_heating_season_t"] = float(net[heat].sum())
+        s["co2_net_other_t"] = float(net[~heat].sum())
+        s["transit_accounting"] = sc.emissions.transit_accounting
         s.update(self._programme(d, self._programme_rows[end - 1]))
         return s
+
+    def _break_even(self) -> dict[str, float]:
+        """The one-way car commute above which a remote day saves CO2, for a car commuter at the scenario's
+        occupancy with the population's mean expected household (weighted): in the heating season, outside
+        it, and over a working year from the start (whatever the period: a property of the factors)."""
+        m = self.model
+        cfg, w = m.scenario.emissions, m.population.weight
+        occ = m.scenario.mode.car_occupancy
+        kg = {season: float(np.average(np.broadcast_to(home_kg_per_remote_day(
+            season, cfg, empty=m.household.empty, autonomous=m.household.autonomous), w.shape), weights=w))
+            for season in (True, False)}
+        share = heating_fraction(cfg, m.calendar.dates(WORKDAYS_PER_YEAR))
+        year_kg = share * kg[True] + (1 - share) * kg[False]
+        return {"break_even_km": break_even_km(home_kg=year_kg, cfg=cfg, car_occupancy=occ),
+                "break_even_km_heating": break_even_km(home_kg=kg[True], cfg=cfg, car_occupancy=occ),
+                "break_even_km_other": break_even_km(home_kg=kg[False], cfg=cfg, car_occupancy=occ)}
 
     def _programme_state(self) -> tuple[float, float]:
         """Today's share of SME firms offering smart working and share of workers covered by corporate

@@ -543,8 +543,41 @@ def section_kpis(runs: list[_Run]) -> str:
     if hs and hs[0] is not None:
         level = scalar_text(round(float(hs[0]), 2), lang)  # the calibrated threshold, as the stress KPIs show it
         out.append(f'<p class="small">{_e(t("report.high_stress", lang, level=level, days=WORKDAYS_PER_YEAR))}</p>')
+    out.extend(f'<p class="small">{_e(line)}</p>' for line in co2_accounting_lines(runs))
     out.append("</section>")
     return "".join(out)
+
+
+def co2_accounting_lines(runs: list[_Run]) -> list[str]:
+    """How the runs count CO2 (the transit accounting, once when the runs share it) and each run's net CO2
+    by season with its break-even car commute by season; nothing for a folder without these figures."""
+    lang = runs[0].lang
+    out = []
+    said = set()
+    for r in runs:
+        e = (r.scenario or {}).get("emissions") or {}
+        how = r.summary.get("transit_accounting") or e.get("transit_accounting")
+        if how == "marginal" and "transit_marginal_g_per_pkm" in e:
+            line = t("report.co2_marginal", lang, g=scalar_text(e["transit_marginal_g_per_pkm"], lang))
+        elif how == "average" and "transit_g_per_pkm" in e:
+            line = t("report.co2_average", lang, urban=scalar_text(e["transit_g_per_pkm"], lang),
+                     rail=scalar_text(e["regional_rail_g_per_pkm"], lang))
+        else:
+            continue
+        if line not in said:
+            said.add(line)
+            out.append((f"{r.label}: " if len(runs) > 1 else "") + line)
+    keys = ("co2_net_heating_season_t", "co2_net_other_t", "break_even_km_heating", "break_even_km_other")
+    for r in runs:
+        if any(r.values.get(k) is None for k in keys):
+            continue  # an older folder
+        occ = ((r.scenario or {}).get("mode") or {}).get("car_occupancy")
+        v = {k: kpis.format_value(k, r.values[k], lang=lang) for k in keys}
+        out.append(t("report.co2_seasons", lang, who=f"{r.label}: " if len(runs) > 1 else "",
+                     heat=v["co2_net_heating_season_t"], other=v["co2_net_other_t"],
+                     occ=scalar_text(occ, lang) if occ is not None else "?",
+                     be_heat=v["break_even_km_heating"], be_other=v["break_even_km_other"]))
+    return out
 
 
 def section_comparison(runs: list[_Run], sources: list[Source], rows_cmp: list[dict]) -> str:

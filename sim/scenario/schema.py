@@ -500,11 +500,39 @@ class EmissionsConfig(Section):
         "EEA/COPERT: highest in stop-and-go, lowest at 50-80 km/h; shape is an assumption")
     transit_g_per_pkm: float = field(45.0, "g CO2/passenger-km", "urban transit factor", "assumption from EEA: metro ~30, bus ~70-100 g/pkm; ATM mix", ge=0, le=1000)
     regional_rail_g_per_pkm: float = field(30.0, "g CO2/passenger-km", "regional rail factor (trips from gateways)", "EEA: electric rail 20-40 g/pkm", ge=0, le=1000)
+    # --- transit accounting: 'marginal' (default) counts what changes when one rider stays home, i.e.
+    # transit_marginal_g_per_pkm for every transit commute; 'average' the fleet's average per passenger-km
+    # above (a rider's share of trains and buses that run anyway)
+    transit_accounting: Literal["marginal", "average"] = field(
+        "marginal", "-", "transit CO2 of a commute: 'marginal' (transit_marginal_g_per_pkm: what one rider more or less changes) or 'average' (transit_g_per_pkm, regional_rail_g_per_pkm: the fleet's average)",
+        "modelling choice (issue 15): metro, tram, rail and bus services run to a timetable whoever rides; a rider who stays home removes no vehicle-km while the service is within capacity, so a remote day saves ~0 transit CO2")
+    transit_marginal_g_per_pkm: float = field(0.0, "g CO2/passenger-km", "marginal transit CO2 of one rider more (all transit, urban and regional), used when transit_accounting is 'marginal'",
+                                              "reasoning: within capacity the timetable, hence the vehicle-km, does not depend on one rider; only the traction energy of a passenger's mass (~75 kg on a train of ~150-400 t) changes; assumption (range 0-5)", ge=0, le=1000)
     moto_g_per_km: float = field(110.0, "g CO2/km", "motorbike/scooter factor", "ISPRA/COPERT: urban mopeds and motorcycles ~80-130 g/km", ge=0, le=2000)
     grid_kg_per_kwh: float = field(0.257, "kg CO2/kWh", "electricity at the meter", "ISPRA, 'Fattori di emissione atmosferica di CO2 ... nel settore elettrico' (Rapporti series): consumption factor ~0.25-0.26 kg/kWh for 2021-2022; figure from memory, not re-checked here (range 0.20-0.30)", ge=0, le=2)
     gas_kg_per_kwh: float = field(0.202, "kg CO2/kWh", "natural gas burnt for heating", "ISPRA national inventory: 55.9 t CO2/TJ", ge=0, le=1)
-    home_electricity_kwh: float = field(2.5, "kWh/remote day", "extra household electricity on a remote day", "assumption (range 1-4): IEA 2020 (lighting, IT, appliances)", ge=0, le=50)
-    home_heating_kwh: float = field(20.0, "kWh/remote day", "extra heating gas on a remote day in the heating season", "assumption (range 10-30) set so the break-even one-way car commute is ~6 km (IEA 2020)", ge=0, le=200)
+    # --- home energy of a remote day, per household (sim.behaviour.emissions.home_kg_per_remote_day): the
+    # workstation is the worker's own, every remote day; the rest of the household's extra electricity and
+    # the extra heating only in a home that would otherwise be empty (nobody else at home that day), and
+    # the heating fully only with autonomous heating (a centralised boiler runs to the building's schedule)
+    workstation_kwh: float = field(1.2, "kWh/remote day", "electricity of the worker's workstation and lighting on a remote day (whoever else is at home)",
+                                   "EcoAct 2020, Homeworking emissions whitepaper (with Lloyds Banking Group and NatWest): 150 W of workstation equipment and lighting over an 8-hour day, as Ecologi's methodology page quotes it (range 0.5-1.5)", ge=0, le=20)
+    home_electricity_kwh: float = field(1.3, "kWh/remote day", "extra household electricity besides the workstation (cooking, appliances) on a remote day, in a home that would otherwise be empty",
+                                        "assumption (range 0-3): the earlier 2.5 kWh of a remote day (IEA 2020: lighting, IT, appliances) less the workstation's 1.2 kWh", ge=0, le=50)
+    home_heating_kwh: float = field(20.0, "kWh/remote day", "extra heating gas on a remote day in the heating season, in a home with autonomous heating that would otherwise be empty (per dwelling)",
+                                    "assumption (range 10-30) set so the break-even one-way car commute of a worker alone at home with autonomous heating, at occupancy 1, is ~6 km (IEA 2020)", ge=0, le=200)
+    centralised_heating_factor: float = field(0.0, "-", "extra heating of a remote day in a flat with centralised heating, as a share of home_heating_kwh",
+                                              "assumption (range 0-0.3): the building's boiler runs to the condominium's hours whoever is at home; with the heat meters and thermostatic valves D.Lgs. 102/2014 made compulsory a resident can keep radiators open, so some extra is possible", ge=0, le=1)
+    centralised_share_milan: float = field(0.54, "0-1", "share of the homes of workers living in the Comune di Milano with centralised heating",
+                                           "idealista 2025 (homes for sale in Q3 2025, reported by Italpress, 23 Dec 2025): Milan 54% centralised, 45% autonomous; higher than Istat's 34.4% for the Nord-ovest (blocks of flats); range 0.35-0.6", ge=0, le=1)
+    centralised_share_outside: float = field(0.344, "0-1", "share of the homes of workers living outside the Comune di Milano with centralised heating",
+                                             "Istat 2022, I consumi energetici delle famiglie (2021): the centralised system is the prevalent one for 34.4% of households in the Nord-ovest (17.1% in Italy); range 0.2-0.5", ge=0, le=1)
+    one_person_share_milan: float = field(0.165, "0-1", "share of workers living in the Comune di Milano who live alone",
+                                          "Istat 2019, Famiglie e mercato del lavoro (2018): 3.2 M employed people aged 15-64 live alone, ~13.8% of Italy's ~23.2 M employed; x 39.9/33.4, Milan's share of one-person households (Anagrafe del Comune, 2022: 304,554 of 762,990) over Italy's (Istat 2018: 33.4%); range 0.14-0.25", ge=0, le=1)
+    one_person_share_outside: float = field(0.138, "0-1", "share of workers living outside the Comune di Milano who live alone",
+                                            "Istat 2019, Famiglie e mercato del lavoro (2018): 3.2 M of Italy's ~23.2 M employed live alone (range 0.10-0.18)", ge=0, le=1)
+    other_adult_home_share: float = field(0.30, "0-1", "share of workers living with others whose home has someone else in it on a workday anyway (so a remote day adds no household heating or electricity besides the workstation)",
+                                          "assumption (range 0.2-0.45) on Istat 2019, Famiglie e mercato del lavoro (2018): 5.7 M households of two or more have a single employed member, ~28% of the ~20 M employed living with others; ~0.8 of them with a non-employed adult at home (homemaker, retired, unemployed), plus partners who work at home or part-time the same day", ge=0, le=1)
     heating_start: str = field("10-15", "MM-DD", "first day of the heating season", "DPR 412/1993 (74/2013): climate zone E, 15 October", pattern=r"^\d{2}-\d{2}$")
     heating_end: str = field("04-15", "MM-DD", "last day of the heating season", "DPR 412/1993: climate zone E, 15 April", pattern=r"^\d{2}-\d{2}$")
     extra_trip_km_per_remote_day: float = field(1.0, "car km/remote day", "extra non-work car travel on a remote day (errands, lunch)", "assumption (range 0-3): rebound trips (Caldarola & Sorrell 2022)", ge=0, le=50)
