@@ -39,6 +39,9 @@ CASES = {
     # crowded trains (load above 0.8), four remote days for the allowed (over the employers' cap of 2)
     "crowding_and_floor": ["policy.transit_capacity_factor=0.003", "policy.remote_days.floor=4",
                            "policy.sme_support.enabled=true"],
+    # employer-paid transit passes ramping in from the fourth week (the options remade as coverage grows)
+    "transit_pass": ["policy.welfare_transit_pass.enabled=true", "policy.welfare_transit_pass.share_of_employers=0.6",
+                     "policy.welfare_transit_pass.start=2025-01-27", "policy.welfare_transit_pass.ramp_months=1"],
 }
 
 
