@@ -113,6 +113,10 @@ class CommuteModel(mesa.Model):
                                                        level=lv["flexible_hours"])
         self.welfare_cut = wellbeing.welfare_conflict_cut(welfare=pol.corporate_welfare, worker_class=pop.worker_class,
                                                           u_welfare=pop.u_welfare, level=lv["corporate_welfare"])
+        self.transit_pass = mode_choice.transit_pass_covered(transit_pass=pol.welfare_transit_pass,
+                                                             worker_firm=pop.worker_firm,
+                                                             firm_u_pass=pop.firm_u_transit_pass,
+                                                             level=lv["welfare_transit_pass"])
         self.conflict = self.personal_conflict(slice(None))
         self.firm_cap = np.array([sc.adoption.max_remote_days[k] for k in SIZE_CLASSES])[pop.worker_class]
         self.log_weekday_weight = np.log([sc.remote_days.weekday_weight[d] for d in WEEKDAYS])
@@ -125,16 +129,12 @@ class CommuteModel(mesa.Model):
 
     def use_routes(self, routes) -> None:
         """Fix the car routes (:class:`~sim.world.city.Routes`) and everything that depends on them; slots reset to preferred."""
-        sc, city, pop = self.scenario, self.city, self.population
+        city = self.city
         self.routes = routes
         self.paths = traffic.active_paths(path_links=routes.path_links, od_t0_min=routes.od_t0_min, od_km=routes.od_km,
                                           active_od=self.active_od, n_zones=city.n_zones)
         free_flow_min = routes.od_t0_min[self.od]
-        self.options = mode_choice.options(
-            od_local=self.od_local, dist_km=routes.od_km[self.od], free_flow_min=free_flow_min,
-            transit_invehicle_min=city.od_transit_min[self.od], home_in_milan=city.in_milan[pop.home],
-            work_in_milan=city.in_milan[pop.work], work_in_area_c=city.in_area_c[pop.work],
-            car_available=pop.car_available, mode_cfg=sc.mode, city_cfg=sc.city, policy=sc.policy)
+        self.options = self._options()
         self.preferred_slot = schedule.preferred_slot(slot_mid_min=self.slots.mid_min, free_flow_min=free_flow_min,
                                                       work_start_min=self.work_start_min)
         self.plan = None  # the week's per-worker arrays must be made anew
@@ -146,6 +146,16 @@ class CommuteModel(mesa.Model):
         self.background_vph = traffic.background_vph(background_peak_vph, np.asarray(self.scenario.traffic.background_profile))
         self.link_capacity_vph = self.city.link_capacity_vph * road_capacity_factor
         self.transit_capacity_per_hour = np.asarray(transit_capacity_per_hour, dtype=np.float64)
+
+    def _options(self) -> mode_choice.Options:
+        """Each worker's commute options on the fixed routes, with this week's employer-paid transit passes."""
+        sc, city, pop, routes = self.scenario, self.city, self.population, self.routes
+        return mode_choice.options(
+            od_local=self.od_local, dist_km=routes.od_km[self.od], free_flow_min=routes.od_t0_min[self.od],
+            transit_invehicle_min=city.od_transit_min[self.od], home_in_milan=city.in_milan[pop.home],
+            work_in_milan=city.in_milan[pop.work], work_in_area_c=city.in_area_c[pop.work],
+            car_available=pop.car_available, mode_cfg=sc.mode, city_cfg=sc.city, policy=sc.policy,
+            transit_pass=self.transit_pass)
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
@@ -188,8 +198,11 @@ class CommuteModel(mesa.Model):
         """This week's intensity of the timed levers; what they fix is remade when one of them moved."""
         levels = lever_levels(self.scenario.policy, self.date(day))
         if levels != self.levels:
+            passes_moved = levels["welfare_transit_pass"] != self.levels["welfare_transit_pass"]
             self.levels = levels
             self._static_levers()
+            if passes_moved:  # the transit cost of the newly covered (or no longer covered) workers
+                self.options = self._options()
             self.preferred_slot = schedule.preferred_slot(slot_mid_min=self.slots.mid_min,
                                                           free_flow_min=self.routes.od_t0_min[self.od],
                                                           work_start_min=self.work_start_min)

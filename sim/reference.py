@@ -187,6 +187,7 @@ class RefWorker(mesa.Agent):
         home_milan = int(city.kind[self.home]) <= MUNICIPALITY
         work_milan = int(city.kind[self.work]) <= MUNICIPALITY
         work_core = int(city.kind[self.work]) == CORE
+        self.work_core = work_core  # a workplace inside Area C
         self.segment = (0 if work_milan else 2) if home_milan else (1 if work_milan else 3)
         self.network = 0 if (home_milan and work_milan) else 1  # transit: urban (ATM) or regional (Trenord)
         self.dist_km = float(routes.od_km[self.od])
@@ -196,6 +197,7 @@ class RefWorker(mesa.Agent):
         regional = 0.0 if (home_milan and work_milan) else m.regional_fare_per_km * self.dist_km
         transit_cost = 2 * (pol.transit_fare_eur + regional)
         moto_cost = 2 * m.moto_cost_per_km * self.dist_km
+        self.transit_fare_cost = transit_cost  # what they pay unless their employer pays the season ticket
         self.costs_eur = [car_cost, transit_cost, 0.0, 0.0, moto_cost]
         self.transit_invehicle_min = float(city.od_transit_min[self.od])
         # a motorbike suffers a share of the car's delay: (t0 + share*(car - t0)) / speed + access
@@ -256,6 +258,11 @@ class RefWorker(mesa.Agent):
         # covered: the draw below the coverage of the employer's size class, at the lever's intensity
         covered = float(pop.u_welfare[i]) < getattr(cw.coverage, SIZE_CLASSES[self.size_class]) * levels["corporate_welfare"]
         self.welfare_cut = cw.conflict_reduction if (cw.enabled and covered) else 0.0
+        tp = pol.welfare_transit_pass
+        # the employer pays the season ticket: its draw below the share of employers at the lever's intensity
+        u_pass = float(pop.firm_u_transit_pass[firm.firm_id])
+        self.transit_pass = tp.enabled and u_pass < tp.share_of_employers * levels["welfare_transit_pass"]
+        self.costs_eur[TRANSIT] = 0.0 if self.transit_pass else self.transit_fare_cost
         # the slot whose free-flow arrival is closest to the start of work (first of equals)
         t0 = float(m.calibration.routes.od_t0_min[self.od])
         gaps = [abs(mid + t0 - self.work_start_min) for mid in m.slot_mid_min]
@@ -751,6 +758,7 @@ class ReferenceModel(mesa.Model):
         W = remote = office = 0.0
         trips = [0.0] * len(MODES)
         car_vkm = car_h = delay = commute = co2_c = co2_h = co2_x = stress = high = q_women = q_men = 0.0
+        area_c = pass_urban = pass_regional = 0.0  # cars arriving in Area C; holders of an employer-paid pass
         ncls = len(SIZE_CLASSES)
         allowed_num, cls_w = [0.0] * ncls, [0.0] * ncls
         present = self.calendar.present(day)  # the share not on leave commutes or works at home
@@ -783,6 +791,13 @@ class ReferenceModel(mesa.Model):
             if w.by_car:
                 car_vkm += x * present * (2 * w.dist_km)
                 car_h += x * (w.round_trip_min * present)
+                if w.work_core:
+                    area_c += x * present
+            if w.transit_pass and w.mode == TRANSIT:  # holds the pass whether at the office or at home today
+                if w.segment == 0:
+                    pass_urban += x
+                else:
+                    pass_regional += x
             delay += x * (w.round_delay_min * present)
             commute += x * (w.round_trip_min * present)
             co2_c += x * (w.commute_kg * present)
@@ -806,7 +821,8 @@ class ReferenceModel(mesa.Model):
             "remote_share": remote / W,
             "office_workers": office,
             **{f"trips_{k}": trips[i] for i, k in enumerate(MODES)},
-            "car_vkm": car_vkm / occ, "car_vehicle_hours": car_h / 60.0 / occ,
+            "car_vkm": car_vkm / occ, "car_vehicle_hours": car_h / 60.0 / occ, "car_trips_area_c": area_c / occ,
+            "transit_pass_urban": pass_urban, "transit_pass_regional": pass_regional,
             "delay_hours": delay / 60.0,
             "commute_hours": commute / 60.0,
             "peak_vc_max": max(vc_peak) if vc_peak else 0.0,

@@ -22,6 +22,7 @@ STREAMS = {
     "worker_dependant": 28, "quit_reason": 29, "hire_gender": 30, "hire_child": 31, "hire_dependant": 32,
     "hire_base_stress": 33,
     "sme_enrol": 40,  # the order in which firms join a capped SME programme (40: clear of other branches' new ids)
+    "firm_transit_pass": 41,  # whether an employer pays its workers' transit season ticket
 }
 SETUP_DAY = -1  # the 'day' key of draws made while building the population
 

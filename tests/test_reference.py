@@ -42,6 +42,9 @@ CASES = {
     "crowding_and_floor": ["policy.transit_capacity_factor=0.003", "policy.remote_days.floor=4",
                            "policy.sme_support.enabled=true", "emissions.transit_accounting=average",
                            "emissions.centralised_heating_factor=0.2", "start=2025-03-03"],
+    # employer-paid transit passes ramping in from the fourth week (the options remade as coverage grows)
+    "transit_pass": ["policy.welfare_transit_pass.enabled=true", "policy.welfare_transit_pass.share_of_employers=0.6",
+                     "policy.welfare_transit_pass.start=2025-01-27", "policy.welfare_transit_pass.ramp_months=1"],
 }
 
 

@@ -209,16 +209,32 @@ class Options:
     moto_delay_factor: float
 
 
+def transit_pass_covered(*, transit_pass, worker_firm: np.ndarray, firm_u_pass: np.ndarray, level: float) -> np.ndarray:
+    """Workers whose employer pays their transit season ticket (bool per worker).
+
+    ``transit_pass``: the scenario's ``policy.welfare_transit_pass``; an employer pays when its own
+    uniform draw ``firm_u_pass`` is below ``share_of_employers`` at the lever's intensity ``level``
+    (0-1), so a larger share (or a later point of the ramp) covers a superset of employers, and
+    all of an employer's workers are covered or none.
+    """
+    if not transit_pass.enabled:
+        return np.zeros(len(worker_firm), dtype=bool)
+    return firm_u_pass[worker_firm] < transit_pass.share_of_employers * level
+
+
 def options(*, od_local: np.ndarray, dist_km: np.ndarray, free_flow_min: np.ndarray, transit_invehicle_min: np.ndarray,
             home_in_milan: np.ndarray, work_in_milan: np.ndarray, work_in_area_c: np.ndarray,
-            car_available: np.ndarray, mode_cfg, city_cfg, policy) -> Options:
-    """Each worker's options: times, daily costs (the Area C charge and the transit fare levers act here), availability.
+            car_available: np.ndarray, mode_cfg, city_cfg, policy, transit_pass: np.ndarray | None = None) -> Options:
+    """Each worker's options: times, daily costs (the Area C charge, the transit fare and the
+    employer-paid season ticket levers act here), availability.
 
     Args:
         od_local, dist_km, free_flow_min, transit_invehicle_min: per worker (n,); ``free_flow_min`` is
             the one-way car time at free flow on the worker's path.
         home_in_milan, work_in_milan, work_in_area_c: bool per worker.
         mode_cfg, city_cfg, policy: the scenario's ``mode``, ``city`` and ``policy`` sections.
+        transit_pass: bool per worker, :func:`transit_pass_covered` (None: nobody); a covered
+            worker's transit costs nothing at the margin (the employer pays the season ticket).
     """
     m, c, pol = mode_cfg, city_cfg, policy
     n = len(dist_km)
@@ -228,6 +244,8 @@ def options(*, od_local: np.ndarray, dist_km: np.ndarray, free_flow_min: np.ndar
     # the urban fare covers trips inside the Comune; regional trips pay by distance on top
     both_milan = home_in_milan & work_in_milan
     transit_cost_eur = 2 * (pol.transit_fare_eur + np.where(both_milan, 0.0, m.regional_fare_per_km * dist_km))
+    if transit_pass is not None:
+        transit_cost_eur = np.where(transit_pass, 0.0, transit_cost_eur)
     moto_cost_eur = 2 * m.moto_cost_per_km * dist_km
     # a motorbike suffers a share of the car's delay: (t0 + share*(car - t0))/speed = fixed part + factor*car
     moto_delay_factor = m.moto_congestion_share / m.moto_speed_factor

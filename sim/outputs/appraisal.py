@@ -16,7 +16,13 @@ costs
     ``sme_support``: additional SMEs offering smart working (from the adoption shares, the classes'
     teleworkable shares and mean firm sizes) x cost per firm and year, when the run's lever is on;
     ``corporate_welfare``: additional covered workers (coverage by size class x the classes' employment
-    shares x the lever's mean intensity over the year) x cost per covered worker and year.
+    shares x the lever's mean intensity over the year) x cost per covered worker and year;
+    ``welfare_transit_pass``: additional holders of an employer-paid season ticket (covered workers who
+    commute by transit, the run's daily mean less the baseline's) x the annual pass price, the ATM
+    urban pass for a commute inside the Comune, an integrated STIBM/Trenord pass for one crossing its
+    boundary. This is the employers' outlay: the fares the holders no longer pay are a transfer to
+    them, not counted as a benefit (nor are the fares ATM no longer collects from those who already
+    rode).
 
 ``npv_eur`` = sum of benefits - sum of costs (present values); ``bcr`` = benefits / costs; the
 cost-effectiveness figures divide the present value of the costs by the undiscounted physical
@@ -33,7 +39,7 @@ from sim.world.calendar import intensity, parse_month_day, workdays_from
 
 SME_CLASSES = ("micro", "small", "medium")
 BENEFITS = ("commute_time", "congestion_delay", "car_running_cost", "co2", "women_kept")
-COSTS = ("sme_support", "corporate_welfare")
+COSTS = ("sme_support", "corporate_welfare", "welfare_transit_pass")
 
 
 def co2_price(prices: dict[int, float], year: int) -> float:
@@ -69,6 +75,13 @@ def _covered_share(welfare, sc: Scenario) -> float:
     weighted by the class's share of employment."""
     share = sc.population.employment_share
     return sum(getattr(welfare.coverage, c) * share[c] for c in SIZE_CLASSES)
+
+
+def _pass_holders(year: dict, workers: float, ap) -> float:
+    """EUR a year of the employer-paid season tickets of a year's summary: holders by pass x price
+    (0 for a summary written before the lever existed)."""
+    return workers * (year.get("transit_pass_urban_share", 0.0) * ap.transit_pass_urban_eur_per_year
+                      + year.get("transit_pass_regional_share", 0.0) * ap.transit_pass_regional_eur_per_year)
 
 
 def _mean_intensity(timing, first: dt.date | None, days: int, sc: Scenario) -> float:
@@ -120,7 +133,9 @@ def appraise(*, base: dict, run: dict, scenario: Scenario, base_scenario: Scenar
             if cw is not None and cw.enabled:
                 covered += sign * _covered_share(cw, sc_) * workers * _mean_intensity(cw, first, days, sc_)
         year_costs = {"sme_support": sme_cost,
-                      "corporate_welfare": max(covered, 0.0) * ap.welfare_eur_per_covered_worker_year * share_of_year}
+                      "corporate_welfare": max(covered, 0.0) * ap.welfare_eur_per_covered_worker_year * share_of_year,
+                      "welfare_transit_pass": max(_pass_holders(r, workers, ap) - _pass_holders(b, workers, ap), 0.0)
+                      * share_of_year}
         for k, v in year_benefits.items():
             benefits[k] += disc * v
         for k, v in year_costs.items():

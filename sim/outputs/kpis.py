@@ -188,6 +188,17 @@ _add("office_days_per_worker", NEUTRAL, 2,
 _add("car_vehicle_hours", LOWER, 0,
      en=("Car hours driven by commuters", "vehicle-hours, period total"),
      it=("Ore di guida dei pendolari in auto", "veicoli-ora, totale del periodo"))
+_add("car_trips_to_area_c", LOWER, 0,
+     en=("Commuter car trips into Area C (cars arriving at a workplace inside the Cerchia dei Bastioni)",
+         "vehicle trips a year (the period's workdays scaled to a working year)"),
+     it=("Viaggi in auto dei pendolari verso Area C (auto che arrivano a un posto di lavoro nella Cerchia dei Bastioni)",
+         "viaggi di veicoli all'anno (i giorni lavorativi del periodo riportati a un anno lavorativo)"))
+_add("transit_pass_urban_share", NEUTRAL, 2, share=True,
+     en=("Workers holding an employer-paid urban transit pass (ATM)", "% of workers (daily mean)"),
+     it=("Lavoratori con abbonamento urbano (ATM) pagato dal datore di lavoro", "% dei lavoratori (media giornaliera)"))
+_add("transit_pass_regional_share", NEUTRAL, 2, share=True,
+     en=("Workers holding an employer-paid integrated transit pass (Trenord/STIBM)", "% of workers (daily mean)"),
+     it=("Lavoratori con abbonamento integrato (Trenord/STIBM) pagato dal datore di lavoro", "% dei lavoratori (media giornaliera)"))
 _add("peak_vc_max", LOWER, 2,
      en=("Most congested road at the peak (its workday mean; the darkest road of the congestion map)", "volume/capacity"),
      it=("Strada più congestionata nell'ora di punta (media sui giorni lavorativi; la più scura della mappa)", "volume/capacità"))

@@ -13,7 +13,7 @@ import numpy as np
 from sim.world.city import LINK_KINDS, ZONE_KINDS
 from sim.world.istat_od import time_band_shares
 from sim.behaviour.emissions import break_even_km, heating_fraction, home_kg_per_remote_day
-from sim.behaviour.mode_choice import CAR
+from sim.behaviour.mode_choice import CAR, TRANSIT
 from sim.behaviour.traffic import peak_extra_time
 from sim.behaviour.wellbeing import COMPONENTS, REASONS, reason_shares
 from sim.outputs.zones import comune_groups, geometry_wkb, municipio_groups, place_columns, zone_geometry
@@ -67,6 +67,7 @@ class Metrics:
         self._sme_firms = np.isin(model.population.firm_class, [SIZE_CLASSES.index(k) for k in SME_CLASSES])
         self._class_workers = np.bincount(model.population.worker_class, weights=model.population.weight,
                                           minlength=len(SIZE_CLASSES))
+        self._work_in_area_c = model.city.in_area_c[model.population.work]
 
     # ------------------------------------------------------------------ totals fixed by the weekly plan
     def _start_week(self) -> None:
@@ -177,6 +178,14 @@ class Metrics:
             trips -= np.bincount(self._week_mode[vac], weights=pop.weight[vac], minlength=len(MODES))
         car_vkm = 2 * _wsum(m.routes.od_km[m.active_od], veh_od)  # veh: vehicles, i.e. workers / occupancy
         car_veh_h = _wsum(self._week_car_w, round_trip_min) / 60.0 / sc.mode.car_occupancy
+        # commuters' cars arriving at a workplace inside Area C today (vehicles: one inbound trip per office day)
+        by_car = self._week_mode == CAR
+        car_area_c = _wsum(w, (by_car & self._work_in_area_c & ~remote).astype(np.float64)) * present / sc.mode.car_occupancy
+        # holders of an employer-paid season ticket: covered workers who commute by transit, urban (inside the
+        # Comune) or integrated (crossing its boundary)
+        passes = (self._week_mode == TRANSIT) & m.transit_pass
+        pass_urban = _wsum(w, (passes & (m.segment == 0)).astype(np.float64))
+        pass_regional = _wsum(w, (passes & (m.segment != 0)).astype(np.float64))
         w_quit = pop.weight[quits.ids]
         woman_quit = m.woman[quits.ids]
         mother_quit = quits.cell[quits.ids] == 3
@@ -191,7 +200,8 @@ class Metrics:
             "remote_share": remote_w / W,
             "office_workers": (W - remote_w) * present,
             **{f"trips_{k}": float(trips[i]) * present for i, k in enumerate(MODES)},
-            "car_vkm": car_vkm, "car_vehicle_hours": car_veh_h,
+            "car_vkm": car_vkm, "car_vehicle_hours": car_veh_h, "car_trips_area_c": car_area_c,
+            "transit_pass_urban": pass_urban, "transit_pass_regional": pass_regional,
             "delay_hours": _wsum(w, round_delay_min) / 60.0,
             "commute_hours": _wsum(w, round_trip_min) / 60.0,
             "peak_vc_max": float(vc_peak.max()) if len(vc_peak) else 0.0,
@@ -423,6 +433,10 @@ class Metrics:
             "transit_peak_load_by_network": {k: float(np.mean(d[f"transit_peak_load_{k}"])) for k in TRANSIT_NETWORKS},
             "car_vehicle_hours": float(sum(d["car_vehicle_hours"])),
             **self._break_even(),
+            "car_trips_to_area_c": float(sum(d["car_trips_area_c"])) * year,
+            # mean over the days of the workers holding an employer-paid pass (the appraisal's cost of the passes)
+            "transit_pass_urban_share": float(np.mean(d["transit_pass_urban"])) / workers,
+            "transit_pass_regional_share": float(np.mean(d["transit_pass_regional"])) / workers,
         }
         s["co2_net_t"] = s["co2_commute_t"] + s["co2_home_t"]
         # net CO2 of the period's days in the heating season and of the others: the daily co2_net_t summed by

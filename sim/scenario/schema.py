@@ -749,6 +749,14 @@ class CorporateWelfarePolicy(LeverTiming):
     conflict_reduction: float = field(0.35, "0-1", "relative cut of work-family conflict of covered parents of children 0-5", "assumption (range 0.2-0.5)", ge=0, le=1)
 
 
+class WelfareTransitPassPolicy(LeverTiming):
+    enabled: bool = field(False, "-", "employers pay their workers' public-transport season ticket (ATM urban or STIBM/Trenord integrated pass): a covered worker's transit fare in mode choice is 0", "lever: welfare aziendale; tax-exempt for the worker under art. 51 c. 2 lett. d-bis TUIR (added by L. 205/2017, art. 1 c. 28, from 2018)")
+    share_of_employers: float = field(
+        0.25, "0-1", "share of employers (firms and public bodies, each by its own uniform draw) that pay the season ticket of all their workers, on top of today's",
+        "assumption (range 0.05-0.5): about 8% of 869 Milan firms offered any commuting benefit (shuttle or ATM Pass Mobility) in a Sodexo Benefits & Rewards survey reported by Adnkronos (c. 2012); "
+        "27% of 200 Italian firms already active on mobility had put alternative mobility in their welfare plan (Arval Mobility Observatory 2025)", ge=0, le=1)
+
+
 class PolicyConfig(Section):
     smart_working: Literal["modelled", "off", "all_remote"] = field(
         "modelled", "-", "'modelled': adoption and plans as modelled; 'off': nobody works remotely; 'all_remote': everyone every day", "limit cases")
@@ -757,6 +765,7 @@ class PolicyConfig(Section):
     staggered_hours: StaggeredHoursPolicy = Field(default_factory=StaggeredHoursPolicy)
     flexible_hours: FlexibleHoursPolicy = Field(default_factory=FlexibleHoursPolicy)
     corporate_welfare: CorporateWelfarePolicy = Field(default_factory=CorporateWelfarePolicy)
+    welfare_transit_pass: WelfareTransitPassPolicy = Field(default_factory=WelfareTransitPassPolicy)
     area_c_charge_eur: float = field(7.5, "EUR/day", "Area C congestion charge for cars entering the core", "Comune di Milano: 7.50 EUR since October 2023", ge=0, le=100)
     transit_fare_eur: float = field(2.2, "EUR/trip", "urban transit fare (single ticket)", "ATM Milano: 2.20 EUR since January 2024", ge=0, le=50)
     transit_capacity_factor: float = field(1.0, "x", "multiplier of transit capacity", "lever", gt=0, le=10)
@@ -808,6 +817,13 @@ class AppraisalConfig(Section):
     welfare_eur_per_covered_worker_year: float = field(
         500.0, "EUR/worker/year", "cost of corporate welfare (childcare support, flexible leave) per covered worker",
         "assumption (range 200-1,000): Italian tax-free welfare and fringe-benefit ceilings of 1,000-2,000 EUR a year (2024-2025 budget laws)", ge=0, le=100_000)
+
+    transit_pass_urban_eur_per_year: float = field(
+        330.0, "EUR/worker/year", "price of the ATM ordinary annual urban pass (Comune di Milano), what an employer pays per covered worker living and working in the Comune",
+        "ATM Milano: 330 EUR, unchanged when the single ticket went to 2.20 EUR on 9 January 2023 (Comune di Milano, reported by ANSA 14 Dec 2022 and MilanoToday)", ge=0, le=10_000)
+    transit_pass_regional_eur_per_year: float = field(
+        700.0, "EUR/worker/year", "price of an annual STIBM integrated (Trenord + ATM) pass for a covered commuter crossing the Comune's boundary",
+        "assumption (range 450-1,200): STIBM fares rise with the zones crossed (0.40 EUR per zone on a single ticket); the annual tariff table was not verified here", ge=0, le=10_000)
 
     @field_validator("co2_eur_per_t")
     @classmethod

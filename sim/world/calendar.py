@@ -204,7 +204,8 @@ def scaled(value_at_full: float, neutral: float, level: float) -> float:
 
 
 # the policy blocks that take start, end and ramp_months (sim.scenario.schema.LeverTiming)
-LEVER_BLOCKS = ("sme_support", "remote_days", "staggered_hours", "flexible_hours", "corporate_welfare")
+LEVER_BLOCKS = ("sme_support", "remote_days", "staggered_hours", "flexible_hours", "corporate_welfare",
+                "welfare_transit_pass")
 
 
 def lever_levels(policy, date: dt.date) -> dict[str, float]:

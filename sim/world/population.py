@@ -32,6 +32,7 @@ class Population:
     firm_zone: np.ndarray        # int32 zone of the workplace
     firm_employees: np.ndarray   # float64 full-population employees
     firm_u_stagger: np.ndarray   # uniform draw deciding staggered hours
+    firm_u_transit_pass: np.ndarray  # uniform draw deciding whether the employer pays the transit season ticket
     worker_firm: np.ndarray      # int32
     worker_class: np.ndarray     # int8
     home: np.ndarray             # int32 zone
@@ -147,6 +148,7 @@ def build_population(cfg: PopulationConfig, city: City, scale: float, rng: Keyed
         sectors=sectors,
         firm_class=f_class, firm_sector=f_sector, firm_zone=f_zone, firm_employees=f_size,
         firm_u_stagger=rng.uniform(SETUP_DAY, "firm_stagger", n_firms),
+        firm_u_transit_pass=rng.uniform(SETUP_DAY, "firm_transit_pass", n_firms),
         worker_firm=worker_firm, worker_class=w_class, home=home.astype(np.int32), work=work.astype(np.int32),
         woman=woman, child_group=child_group, dependant=dependant, caregiver=(child_group > 0) | dependant,
         car_available=rng.uniform(SETUP_DAY, "worker_car", n_w) < car_p,
