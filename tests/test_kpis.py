@@ -27,7 +27,7 @@ from sim.outputs.kpis import (
 from sim.outputs.replications import flatten_kpis
 from sim.runner import simulate
 from sim.scenario.load import load_scenario
-from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
+from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, TRANSIT_NETWORKS, WEEKDAYS
 
 from .conftest import BASELINE, TINY
 
@@ -74,7 +74,8 @@ def test_every_declaration_is_complete():
     assert KPIS["car_vkm"].better == "lower" and KPIS["hours_saved_per_worker"].better == "higher"
     assert KPIS["modal_split.car"].better == "lower" and KPIS["modal_split.bike"].better == "higher"
     n_family = len(MODES) + len(SEGMENTS) * len(MODES) + len(SIZE_CLASSES) + len(WEEKDAYS)
-    assert sum("." in k for k in KPIS) == n_family
+    n_networks = len(TRANSIT_NETWORKS)  # transit_peak_load_by_network.urban / .regional
+    assert sum("." in k for k in KPIS) == n_family + n_networks
 
 
 def test_numbers_as_a_planner_reads_them():

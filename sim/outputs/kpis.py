@@ -205,6 +205,12 @@ _add("peak_vc_max", LOWER, 2,
 _add("transit_peak_load", LOWER, 2,
      en=("Public transport load at the peak", "load/capacity"),
      it=("Carico del trasporto pubblico nell'ora di punta", 'carico/capacità'))
+_add("transit_peak_load_by_network.urban", LOWER, 2,
+     en=("Urban public transport (ATM) load at the peak", "commuters per place, busiest half hour"),
+     it=("Carico del trasporto pubblico urbano (ATM) nell'ora di punta", "pendolari per posto, mezz'ora più carica"))
+_add("transit_peak_load_by_network.regional", LOWER, 2,
+     en=("Regional rail (Trenord) load at the peak", "commuters per place, busiest half hour"),
+     it=("Carico dei treni regionali (Trenord) nell'ora di punta", "pendolari per posto, mezz'ora più carica"))
 # women's work (issue 16): expected values (sums of the daily quit probabilities, no sampling noise) and the
 # realised draws beside them; employment as a stock of positions (a quitter's position is vacant, then refilled)
 _add("quits_women_per_1000_realised", LOWER, 2,
