@@ -12,6 +12,10 @@ benefits (baseline minus run, so a saving is positive)
     ``car_running_cost``: car vehicle-km x ``mode.car_cost_per_km``;
     ``co2``: net CO2 (commutes and remote days at home) x the shadow price of the calendar year;
     ``women_kept``: women's quits avoided x (months out of work x earnings + replacement cost);
+    ``transit_fares_saved``: the fares the holders of an employer-paid pass no longer pay, valued at
+    the passes' price (the other side of ``welfare_transit_pass``: the pass moves money from employers
+    to workers, so the two cancel in the NPV and what remains is what the pass changes in time, delay,
+    running costs, CO2 and quits);
 costs
     ``sme_support``: additional SMEs offering smart working (from the adoption shares, the classes'
     teleworkable shares and mean firm sizes) x cost per firm and year, when the run's lever is on;
@@ -20,9 +24,7 @@ costs
     ``welfare_transit_pass``: additional holders of an employer-paid season ticket (covered workers who
     commute by transit, the run's daily mean less the baseline's) x the annual pass price, the ATM
     urban pass for a commute inside the Comune, an integrated STIBM/Trenord pass for one crossing its
-    boundary. This is the employers' outlay: the fares the holders no longer pay are a transfer to
-    them, not counted as a benefit (nor are the fares ATM no longer collects from those who already
-    rode).
+    boundary. This is the employers' outlay; the holders' side is ``transit_fares_saved``.
 
 ``npv_eur`` = sum of benefits - sum of costs (present values); ``bcr`` = benefits / costs; the
 cost-effectiveness figures divide the present value of the costs by the undiscounted physical
@@ -38,7 +40,7 @@ from sim.scenario.schema import SIZE_CLASSES, WORKDAYS_PER_YEAR, Scenario
 from sim.world.calendar import intensity, parse_month_day, workdays_from
 
 SME_CLASSES = ("micro", "small", "medium")
-BENEFITS = ("commute_time", "congestion_delay", "car_running_cost", "co2", "women_kept")
+BENEFITS = ("commute_time", "congestion_delay", "car_running_cost", "co2", "women_kept", "transit_fares_saved")
 COSTS = ("sme_support", "corporate_welfare", "welfare_transit_pass")
 
 
@@ -115,12 +117,14 @@ def appraise(*, base: dict, run: dict, scenario: Scenario, base_scenario: Scenar
         delay = b["delay_hours"] - r["delay_hours"]
         co2 = b["co2_net_t"] - r["co2_net_t"]
         kept = (b["quits_women_per_1000"] - r["quits_women_per_1000"]) / 1000.0 * women * days / WORKDAYS_PER_YEAR
+        passes_eur = max(_pass_holders(r, workers, ap) - _pass_holders(b, workers, ap), 0.0) * days / WORKDAYS_PER_YEAR
         year_benefits = {
             "commute_time": h * ap.value_of_time_eur_per_h,
             "congestion_delay": delay * ap.value_of_time_eur_per_h * (ap.delay_time_multiplier - 1.0),
             "car_running_cost": (b["car_vkm"] - r["car_vkm"]) * car_eur_km,
             "co2": co2 * co2_price(ap.co2_eur_per_t, cal_year),
             "women_kept": kept * per_woman,
+            "transit_fares_saved": passes_eur,  # a transfer: the holders' side of the employers' outlay
         }
         share_of_year = days / WORKDAYS_PER_YEAR
         sme_cost = 0.0
@@ -134,8 +138,7 @@ def appraise(*, base: dict, run: dict, scenario: Scenario, base_scenario: Scenar
                 covered += sign * _covered_share(cw, sc_) * workers * _mean_intensity(cw, first, days, sc_)
         year_costs = {"sme_support": sme_cost,
                       "corporate_welfare": max(covered, 0.0) * ap.welfare_eur_per_covered_worker_year * share_of_year,
-                      "welfare_transit_pass": max(_pass_holders(r, workers, ap) - _pass_holders(b, workers, ap), 0.0)
-                      * share_of_year}
+                      "welfare_transit_pass": passes_eur}
         for k, v in year_benefits.items():
             benefits[k] += disc * v
         for k, v in year_costs.items():
