@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--replications", type=int, metavar="N",
                    help="seeds per scenario file (default: the baseline run folder's, else 1)")
     c.add_argument("--quiet", action="store_true", help="no progress bars")
+    c.add_argument("--no-decompose", action="store_true",
+                   help="skip the decomposition of each effect into direct, departure-time and mode responses "
+                        "(it runs each scenario file twice more, with travel choices held)")
     c.add_argument("--no-cache", action="store_true", help="calibrate afresh (do not read or write the calibration cache)")
     c.add_argument("--lang", choices=LANGUAGES, help="language of the table and plots (default: the baseline "
                    "scenario's report.lang)")
@@ -196,7 +199,8 @@ def cmd_compare(args) -> int:
     from sim.outputs.compare import CompareError
     try:
         path, table = compare(args.runs, out=args.out, seed=args.seed, days=args.days, years=args.years, scale=args.scale,
-                              replications=args.replications, quiet=args.quiet, argv=sys.argv, lang=args.lang)
+                              replications=args.replications, quiet=args.quiet, argv=sys.argv, lang=args.lang,
+                              decompose=not args.no_decompose)
     except CompareError as exc:
         return _fail(str(exc))
     print(table)

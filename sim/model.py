@@ -51,10 +51,17 @@ class CommuteModel(mesa.Model):
         city: reuse an already built city (same ``city`` section), else it is built.
         population: reuse an already built population (same seed, scale, ``population``), else built.
         trace_worker: worker id to record day by day (see :meth:`trace_rows`).
+        hold_choices: a run option, not a lever (:data:`sim.behaviour.mode_choice.HOLD_CHOICES`): None,
+            ``"modes"`` (each worker keeps the mode the year starts with, the slot is re-chosen given it) or
+            ``"modes_and_slots"`` (both kept), to split a lever's effect (:mod:`sim.outputs.decomposition`).
+            A cold start's day-0 choice is free (there is no habit to keep yet).
     """
 
     def __init__(self, scenario: Scenario, calibration, *, city: City | None = None,
-                 population: Population | None = None, trace_worker: int | None = None):
+                 population: Population | None = None, trace_worker: int | None = None,
+                 hold_choices: str | None = None):
+        mode_choice.check_hold_choices(hold_choices)
+        self.hold_choices = hold_choices
         super().__init__(seed=scenario.seed)
         self.scenario = sc = scenario
         self.keyed = KeyedRNG(sc.seed)
@@ -238,11 +245,13 @@ class CommuteModel(mesa.Model):
             log_weekday_weight=self.log_weekday_weight, cfg=sc.remote_days, policy=sc.policy.remote_days,
             level=self.levels["remote_days"])
         self.last_remote_days = self.remote_days.astype(np.float64)
+        cold = day == 0 and not self.started_warm
         who = mode_choice.who_reviews(u_review=self.keyed.uniform(day, "review", n), review_share=sc.mode.weekly_review_share,
-                                      everyone=day == 0 and not self.started_warm)
+                                      everyone=cold)
         mode, slot = mode_choice.choose_modes_and_slots(
             who, u_mode=self.keyed.uniform(day, "mode", n)[who], u_slot=self.keyed.uniform(day, "slot", n)[who],
-            mode_utilities=self._mode_utilities_t, slot_utilities=self._slot_utilities_t)
+            mode_utilities=self._mode_utilities_t, slot_utilities=self._slot_utilities_t,
+            hold=None if cold else self.hold_choices, mode_now=self.mode, slot_now=self.slot)
         self.mode[who] = mode
         self.slot[who] = slot
         self._update_plan(who)

@@ -21,6 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from sim.outputs.compare import CompareError, Source, default_out_dir, read_source, unique_labels, write_comparison
+from sim.outputs.decomposition import HELD_RUNS, read_held
 from sim.outputs.report import report_language
 from sim.i18n import DEFAULT_LANGUAGE
 from sim.outputs.results import OutputError, RunFolderError, atomic_dir, check_output_dir, read_run
@@ -30,7 +31,7 @@ from sim.scenario.schema import Scenario
 
 
 def run_scenarios(jobs: Sequence[tuple[Scenario, Path]], *, replications: int = 1, argv: list[str] | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> list[tuple[Path, dict]]:
+                  progress: Callable[[int, int], None] | None = None, held: bool = False) -> list[tuple[Path, dict]]:
     """Run each scenario into its results folder, one after the other; returns (folder, summary) per job.
 
     Args:
@@ -40,13 +41,15 @@ def run_scenarios(jobs: Sequence[tuple[Scenario, Path]], *, replications: int = 
         progress: called as ``progress(job_index, days)``: once with ``days=0`` when the job starts
             (its set-up: city, population, calibration), then with the days it simulated, which add
             up to :func:`sim.runner.progress_days` of the job.
+        held: also run each scenario with travel choices held (``held_choices.json``, for the decomposition).
     """
     out = []
     for i, (scenario, folder) in enumerate(jobs):
         if progress is not None:
             progress(i, 0)
         tick = (lambda days, i=i: progress(i, days)) if progress is not None else None
-        out.append(run_and_write(scenario, folder, argv=argv or sys.argv, progress=tick, replications=replications))
+        out.append(run_and_write(scenario, folder, argv=argv or sys.argv, progress=tick, replications=replications,
+                                 held=held))
     return out
 
 
@@ -110,8 +113,12 @@ def language_of(arg: str) -> str:
 
 def compare(args: list[str], out: Path | None = None, seed: int | None = None, days: int | None = None,
             scale: float | None = None, replications: int | None = None, quiet: bool = False,
-            argv: list[str] | None = None, years: int | None = None, lang: str | None = None) -> tuple[Path, str]:
+            argv: list[str] | None = None, years: int | None = None, lang: str | None = None,
+            decompose: bool = True) -> tuple[Path, str]:
     """``run.py compare``: check the arguments, run the scenario files, write ``out``; returns (folder, table).
+
+    ``decompose``: also run each scenario file with travel choices held (2 more runs each, no counterfactual),
+    so that the comparison splits each run's effect (:mod:`sim.outputs.decomposition`).
 
     ``lang`` (``it``/``en``) is the language of the table and plots; by default the baseline scenario's
     ``report.lang``.
@@ -134,7 +141,7 @@ def compare(args: list[str], out: Path | None = None, seed: int | None = None, d
             src, sc = sources[order[job]], scenarios[order[job]]
             for bar in bars.values():
                 bar.close()
-            bars[job] = tqdm(total=progress_days(sc, n_reps), unit="day", file=sys.stderr, mininterval=1.0,
+            bars[job] = tqdm(total=progress_days(sc, n_reps, held=len(HELD_RUNS) if decompose else 0), unit="day", file=sys.stderr, mininterval=1.0,
                              desc=src.label + (f" x{n_reps} seeds" if n_reps > 1 else ""))
         else:
             bars[job].update(days)
@@ -142,7 +149,8 @@ def compare(args: list[str], out: Path | None = None, seed: int | None = None, d
     with atomic_dir(out) as tmp:
         try:
             done = run_scenarios([(scenarios[i], tmp / "runs" / sources[i].label) for i in order],
-                                 replications=n_reps, argv=argv, progress=None if quiet else progress)
+                                 replications=n_reps, argv=argv, progress=None if quiet else progress,
+                                 held=decompose)
         finally:
             for bar in bars.values():
                 bar.close()
@@ -150,5 +158,6 @@ def compare(args: list[str], out: Path | None = None, seed: int | None = None, d
             sources[i].summary = summary
             sources[i].folder = out / "runs" / sources[i].label
             sources[i].scenario = resolved_dict(scenarios[i])
+            sources[i].held = read_held(tmp / "runs" / sources[i].label)
         table = write_comparison(tmp, sources, lang)
     return out, table

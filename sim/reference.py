@@ -31,7 +31,8 @@ One step is one workday:
    working or to return to the office (Bass diffusion within its size class);
 2. on Mondays: each firm computes its staff's mean remote days of last week; each worker plans how
    many remote days and which weekdays, and a share of workers reconsider their mode and then their
-   departure slot (logit, inverse-CDF draw);
+   departure slot (logit, inverse-CDF draw) -- or, with choices held (a run option), keep the mode and
+   draw the slot only, or keep both;
 3. each worker stays home or sets out; car trips are counted by (OD pair, slot) and transit riders by
    network (urban inside the Comune, regional across its boundary) and slot; car trips load the links of each OD pair's fixed path, links slow down (BPR), OD times are
    the sums along the paths; transit crowds;
@@ -340,12 +341,15 @@ class RefWorker(mesa.Agent):
             util.append(mc.slot_scale * (mc.beta_time_per_min * t + mc.beta_early_per_min * early + mc.beta_late_per_min * late))
         return _logit(util)
 
-    def review_travel(self, review: list[bool], u_mode: list[float], u_slot: list[float]) -> None:
-        """If reconsidering this week: draw a mode, then a departure slot for that mode (else keep the habit)."""
+    def review_travel(self, review: list[bool], u_mode: list[float], u_slot: list[float], hold: str | None = None) -> None:
+        """If reconsidering this week: draw a mode, then a departure slot for that mode (else keep the habit).
+
+        ``hold`` ``"modes"``: keep the mode, draw only the slot for it; ``"modes_and_slots"``: keep both."""
         i = self.worker_id
-        if not review[i]:
+        if not review[i] or hold == "modes_and_slots":
             return
-        self.mode = _draw(self.mode_probabilities(), u_mode[i])
+        if hold != "modes":
+            self.mode = _draw(self.mode_probabilities(), u_mode[i])
         self.slot = _draw(self.slot_probabilities(self.mode), u_slot[i])
 
     # -------------------------------------------------------------- the day
@@ -463,10 +467,15 @@ class ReferenceModel(mesa.Model):
             the model, as for the fast model). It is read, never modified.
         city: the city (built from the scenario if None).
         population: the population (built from the scenario if None).
+        hold_choices: None, ``"modes"`` or ``"modes_and_slots"``: from the first Monday on (after a cold
+            start's free day-0 choice), reviewing workers keep their mode (and slot) instead of choosing.
     """
 
     def __init__(self, scenario: Scenario, calibration: "Calibration", *, city: City | None = None,
-                 population: Population | None = None):
+                 population: Population | None = None, hold_choices: str | None = None):
+        if hold_choices not in (None, "modes", "modes_and_slots"):
+            raise ValueError(f"hold_choices: expected None, modes or modes_and_slots, got {hold_choices!r}")
+        self.hold_choices = hold_choices
         super().__init__(seed=scenario.seed)
         self.scenario = sc = scenario
         self.keyed = KeyedRNG(sc.seed)
@@ -643,9 +652,11 @@ class ReferenceModel(mesa.Model):
         self.workers.do("plan_remote_days", k.normal(day, "remote_pref", n).tolist(),
                         k.gumbel(day, "remote_weekday", (n, 5)).tolist())
         review = (k.uniform(day, "review", n) < self.scenario.mode.weekly_review_share).tolist()
+        hold = self.hold_choices
         if day == 0 and not self.started_warm:
-            review = [True] * n
-        self.workers.do("review_travel", review, k.uniform(day, "mode", n).tolist(), k.uniform(day, "slot", n).tolist())
+            review, hold = [True] * n, None
+        self.workers.do("review_travel", review, k.uniform(day, "mode", n).tolist(), k.uniform(day, "slot", n).tolist(),
+                        hold)
         self._allowed_this_week = [w.allowed for w in self.worker_list]
 
     # -------------------------------------------------------------- the network (aggregate by nature)
@@ -860,7 +871,7 @@ class ReferenceModel(mesa.Model):
 
 
 def run_reference(scenario: Scenario, calibration: "Calibration", days: int | None = None, *, city: City | None = None,
-                  population: Population | None = None):
+                  population: Population | None = None, hold_choices: str | None = None):
     """Build a :class:`ReferenceModel` and run it; for benchmarks.
 
     Returns:
@@ -870,7 +881,7 @@ def run_reference(scenario: Scenario, calibration: "Calibration", days: int | No
     if population is None:
         population = build_population(scenario.population, city, scenario.scale, KeyedRNG(scenario.seed))
     t0 = time.perf_counter()
-    model = ReferenceModel(scenario, calibration, city=city, population=population)
+    model = ReferenceModel(scenario, calibration, city=city, population=population, hold_choices=hold_choices)
     t1 = time.perf_counter()
     model.setup_seconds = t1 - t0
     model.run(days)

@@ -25,6 +25,7 @@ import numpy as np
 
 from sim import __version__
 from sim.model import CommuteModel
+from sim.outputs.decomposition import HELD_FILE, HELD_RUNS, held_block
 from sim.outputs.kpis import COUNTERFACTUAL
 from sim.outputs.replications import Replications, flatten_kpis, replication_block, seeds_for, with_seed
 from sim.outputs.report import write_report
@@ -43,10 +44,23 @@ def counterfactual_scenario(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"policy": policy, "name": scenario.name + "_no_smart_working"})
 
 
-def progress_days(scenario: Scenario, replications: int = 1) -> int:
+def progress_days(scenario: Scenario, replications: int = 1, held: int = 0) -> int:
     """Days that :func:`simulate` (or :func:`run_and_write`) reports to its progress callback in all:
-    each seed's run and, unless smart working is off, its counterfactual."""
-    return scenario.days * (1 if scenario.policy.smart_working == "off" else 2) * replications
+    each seed's run and, unless smart working is off, its counterfactual; then ``held`` runs with choices held."""
+    return scenario.days * ((1 if scenario.policy.smart_working == "off" else 2) * replications + held)
+
+
+def simulate_held(scenario: Scenario, inputs: Inputs, holds=HELD_RUNS, progress=None) -> dict:
+    """The scenario run with travel choices held (each of ``holds``, a run option of the model, not a lever) on
+    the free run's ``inputs`` (same seed: the same draws), without counterfactual; returns the content of
+    ``held_choices.json`` (:func:`sim.outputs.decomposition.held_block`)."""
+    runs = {}
+    for hold in holds:
+        model = CommuteModel(scenario, inputs.calibration, city=inputs.city, population=inputs.population,
+                             hold_choices=hold)
+        model.run(progress=progress)
+        runs[hold] = flatten_kpis(model.metrics.summary())
+    return held_block(scenario.seed, runs)
 
 
 def simulate(scenario: Scenario, trace_worker: int | None = None, progress=None,
@@ -180,12 +194,13 @@ def default_out_dir(scenario: Scenario, root: Path = Path("results")) -> Path:
 
 
 def run_and_write(scenario: Scenario, out: Path, argv: list[str] | None = None, trace_worker: int | None = None,
-                  progress=None, replications: int = 1) -> tuple[Path, dict]:
+                  progress=None, replications: int = 1, held: bool = False) -> tuple[Path, dict]:
     """Simulate and write the results folder; returns (folder, summary).
 
     With ``replications`` > 1, seeds ``seed .. seed+replications-1`` run in parallel processes
     (:func:`replicate`): the folder holds the first seed's run plus the replications block in
-    ``summary.json``, ``replications.parquet`` and ``daily_replications.parquet``.
+    ``summary.json``, ``replications.parquet`` and ``daily_replications.parquet``. With ``held``, the
+    first seed also runs with travel choices held (:func:`simulate_held`) into ``held_choices.json``.
     """
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
@@ -196,9 +211,22 @@ def run_and_write(scenario: Scenario, out: Path, argv: list[str] | None = None, 
             model, summary, extra = reps.model, reps.summary, reps.write_tables
         else:
             model, summary = simulate(scenario, trace_worker=trace_worker, progress=progress)
+        if held:
+            block = simulate_held(scenario, Inputs(city=model.city, population=model.population,
+                                                   calibration=model.calibration), progress=progress)
+            extra = _also_write(extra, HELD_FILE, block)
         path = write_run(out, scenario, model, summary, started, time.perf_counter() - t0, argv or sys.argv,
                          extra=extra)
     return path, summary
+
+
+def _also_write(extra, name: str, data: dict):
+    """``extra`` (a callable given the temporary folder, or None) that also writes ``name`` as JSON."""
+    def write(tmp: Path) -> None:
+        if extra is not None:
+            extra(tmp)
+        write_json(tmp / name, data)
+    return write
 
 
 # ------------------------------------------------------------------------------------------ replications

@@ -175,6 +175,15 @@ def test_compare_scenario_files_cli(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["cmp"]
     for run in ("milan_baseline", "sme_support"):  # each run's own report names no temporary folder
         assert ".tmp-" not in (out / "runs" / run / "report.html").read_text(encoding="utf-8")
+        assert (out / "runs" / run / "held_choices.json").is_file()  # the decomposition's held runs (on by default)
+    # the decomposition of each KPI adds up to the comparison's difference (tests/test_decomposition.py: the parts)
+    block = json.loads((out / "comparison.json").read_text())["decomposition"]["sme_support"]
+    assert block["available"] and block["kpis"]
+    for k, d in block["kpis"].items():
+        diff = next(float(r["diff"]) for r in rows if r["kpi"] == k)
+        assert d["total"] == pytest.approx(diff, rel=1e-9, abs=1e-9), k
+        assert d["direct"] + d["departure_time"] + d["mode"] == pytest.approx(d["total"], rel=1e-12, abs=1e-9), k
+    assert "Perché gli indicatori si sono mossi" in proc.stdout
 
 
 @pytest.mark.parametrize("bad", ["missing_dir", "empty_dir", "not_yaml", "one_arg"])

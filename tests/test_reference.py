@@ -147,6 +147,33 @@ def test_reference_matches_on_a_cold_start():
     _assert_same_run(fast, ref, 15)
 
 
+@pytest.mark.parametrize("hold", ["modes", "modes_and_slots"])
+def test_reference_matches_with_choices_held(hold):
+    """Held travel choices (the decomposition's runs): modes (and slots) stay the calibration's, the rest moves."""
+    sc = _scenario(["policy.staggered_hours.enabled=true", "policy.sme_support.enabled=true"], days=30)
+    warm = build_model(sc)
+    cal = warm.calibration
+    fast = CommuteModel(sc, cal, city=warm.city, population=warm.population, hold_choices=hold)
+    fast.run(30)
+    ref = ReferenceModel(sc, cal, city=fast.city, population=fast.population, hold_choices=hold)
+    ref.run(30)
+    _assert_same_run(fast, ref, 30)
+    assert_array_equal(fast.mode, cal.initial_mode)
+    if hold == "modes_and_slots":
+        assert_array_equal(fast.slot, cal.initial_slot)
+    else:  # staggered starts move the departures of those who reviewed
+        assert np.any(fast.slot != cal.initial_slot)
+    warm.run(30)  # choices free: some modes change
+    assert np.any(warm.mode != cal.initial_mode)
+
+
+def test_hold_choices_refuses_an_unknown_value():
+    sc = _scenario([], days=5)
+    warm = build_model(sc)
+    with pytest.raises(ValueError, match="hold_choices"):
+        CommuteModel(sc, warm.calibration, city=warm.city, population=warm.population, hold_choices="slots")
+
+
 @pytest.mark.parametrize("regime", ["off", "all_remote"])
 def test_reference_matches_in_the_limit_regimes(regime):
     sc = _scenario([f"policy.smart_working='{regime}'"], days=10)

@@ -304,19 +304,40 @@ def slot_groups(mode: np.ndarray) -> list[np.ndarray]:
     return [np.nonzero(g)[0] for g in groups if g.any()]
 
 
+# run options that hold the weekly travel choices at the habits the year starts with (the calibration's warm-up
+# end state), to split a lever's effect: None (choices free), "modes" (each worker keeps their mode and only
+# re-chooses the departure slot given it), "modes_and_slots" (both kept; remote days are still planned)
+HOLD_CHOICES = (None, "modes", "modes_and_slots")
+
+
+def check_hold_choices(hold: str | None) -> None:
+    """Refuse a ``hold_choices`` that is not one of :data:`HOLD_CHOICES`."""
+    if hold not in HOLD_CHOICES:
+        raise ValueError(f"hold_choices: expected one of {', '.join(map(str, HOLD_CHOICES))}, got {hold!r}")
+
+
 def who_reviews(*, u_review: np.ndarray, review_share: float, everyone: bool) -> np.ndarray:
     """Ids of the workers who reconsider mode and slot this week (habits: a share; everyone on a cold start)."""
     return np.arange(len(u_review)) if everyone else np.nonzero(u_review < review_share)[0]
 
 
 def choose_modes_and_slots(who: np.ndarray, *, u_mode: np.ndarray, u_slot: np.ndarray, mode_utilities,
-                           slot_utilities) -> tuple[np.ndarray, np.ndarray]:
+                           slot_utilities, hold: str | None = None, mode_now: np.ndarray | None = None,
+                           slot_now: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mode, then departure slot given the mode, of the workers ``who`` (logit, one uniform each).
 
     ``mode_utilities(who)`` gives (5, len(who)); ``slot_utilities(mode, ids)`` gives (n_slots, len(ids))
     for a group of workers sharing a kind of mode. Returns (mode int8, slot int8) per worker of ``who``.
+    ``hold`` (:data:`HOLD_CHOICES`) keeps the mode (``mode_now``, per worker of the population) or the
+    mode and the slot (``slot_now``) instead of choosing them; the draws are keyed, so they are the same
+    whether used or not.
     """
-    mode = choose_t(probabilities_t(mode_utilities(who)), u_mode)
+    if hold == "modes_and_slots":
+        return mode_now[who].astype(np.int8), slot_now[who].astype(np.int8)
+    if hold == "modes":
+        mode = mode_now[who].astype(np.int8)
+    else:
+        mode = choose_t(probabilities_t(mode_utilities(who)), u_mode)
     slot = np.empty(len(who), dtype=np.int8)
     for g in slot_groups(mode):  # car, transit, motorbike, the rest: each group's times in one array
         slot[g] = choose_t(probabilities_t(slot_utilities(mode[g], who[g])), u_slot[g])

@@ -42,6 +42,8 @@ from sim.outputs.kpis import (
     word,
 )
 from sim.outputs.appraisal import appraise_runs
+from sim.outputs.decomposition import decompose, read_held
+from sim.outputs.decomposition import text_lines as decomposition_lines
 from sim.outputs.appraisal import text_lines as appraisal_lines
 from sim.outputs.replications import flatten_kpis, t_interval
 from sim.outputs.results import RunFolderError, read_summary, write_json
@@ -65,6 +67,7 @@ class Source:
     summary: dict | None = None
     folder: Path | None = None           # the run folder (final path)
     scenario: dict | None = None         # its resolved scenario (scenario.resolved.yaml), for the appraisal
+    held: dict | None = None             # its held_choices.json (runs with travel choices held), for the decomposition
 
     @property
     def seeds(self) -> list[int] | None:
@@ -101,7 +104,7 @@ def read_source(arg: str) -> Source:
     except (OSError, yaml.YAMLError):
         resolved = None
     return Source(arg, "run folder", label=p.resolve().name, summary=summary, folder=p,
-                  scenario=resolved if isinstance(resolved, dict) else None)
+                  scenario=resolved if isinstance(resolved, dict) else None, held=read_held(p))
 
 
 def unique_labels(sources: list[Source]) -> list[Source]:
@@ -340,7 +343,7 @@ def _clean_tree(x):
 
 
 def write_outputs(folder: Path, sources: list[Source], rows: list[dict], table: str, note_lines: list[str],
-                  appraisals: dict[str, dict | None]) -> None:
+                  appraisals: dict[str, dict | None], decompositions: dict[str, dict | None] | None = None) -> None:
     with open(folder / "comparison.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         w.writeheader()
@@ -359,8 +362,19 @@ def write_outputs(folder: Path, sources: list[Source], rows: list[dict], table: 
         "rows": [{k: _clean(v) for k, v in r.items()} for r in rows],
         # costs and benefits in euros of each run against the baseline (sim.outputs.appraisal; None without its scenario)
         "appraisal": {label: _clean_tree(block) for label, block in appraisals.items()},
+        # each run's change of the DECOMPOSED KPIs split into direct effect (modes and slots held), departure-time
+        # response (slots free) and mode response (the rest), adding up to the total (sim.outputs.decomposition)
+        "decomposition": {label: _clean_tree(block) for label, block in (decompositions or {}).items()},
     })
     (folder / "comparison.txt").write_text(table + "\n", encoding="utf-8")
+
+
+def decompositions_of(sources: list[Source]) -> dict[str, dict | None]:
+    """Each run's decomposition against the baseline (:func:`sim.outputs.decomposition.decompose`; None when
+    neither folder has held runs, e.g. ``--no-decompose``), from the first seed's values."""
+    base = sources[0]
+    return {s.label: None if base.held is None and s.held is None else
+            decompose(flatten_kpis(base.summary), base.held, flatten_kpis(s.summary), s.held) for s in sources[1:]}
 
 
 def write_comparison(folder: Path, sources: list[Source], lang: str = DEFAULT_LANGUAGE) -> str:
@@ -373,12 +387,14 @@ def write_comparison(folder: Path, sources: list[Source], lang: str = DEFAULT_LA
     note_lines = notes(sources, lang)
     appraisals = {s.label: appraise_runs(sources[0].summary, sources[0].scenario, s.summary, s.scenario)
                   for s in sources[1:]}
+    decompositions = decompositions_of(sources)
     width = max(len(t("compare.baseline", lang)), len(t("compare.run", lang)))
     table = "\n".join([f"{t('compare.baseline', lang):{width}s} {describe(sources[0], lang)}"]
                       + [f"{t('compare.run', lang):{width}s} {describe(s, lang)}" for s in sources[1:]]
                       + [t("compare.note", lang, text=n) for n in note_lines] + ["", format_table(sources, rows, lang), ""]
-                      + [line for label, block in appraisals.items() for line in appraisal_lines(label, block, lang)])
-    write_outputs(folder, sources, rows, table, note_lines, appraisals)
+                      + [line for label, block in appraisals.items() for line in appraisal_lines(label, block, lang)]
+                      + [line for label, block in decompositions.items() for line in decomposition_lines(label, block, lang)])
+    write_outputs(folder, sources, rows, table, note_lines, appraisals, decompositions)
     for png in make_plots(sources, rows, folder / "plots", lang):
         with open(png, "rb") as fh:
             os.fsync(fh.fileno())

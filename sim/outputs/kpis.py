@@ -78,6 +78,11 @@ COUNTERFACTUAL = ("remote_share", "car_vkm", "co2_commute_t", "co2_net_t", "co2_
                   "delay_hours", "mean_stress", "high_stress_share", "quits_women_per_1000", "quits_men_per_1000",
                   "peak_extra_time")
 
+# the KPIs whose change against the baseline compare splits into the direct effect and the departure-time and
+# mode responses (sim.outputs.decomposition), in this order: congestion, car traffic, CO2, mode shares, time
+DECOMPOSED = ("peak_extra_time", "delay_hours", "car_vkm", "co2_commute_t", "co2_net_t", "modal_split.car",
+              "modal_split.transit", "commute_hours_per_worker")
+
 # category words, per language: the modes, commute segments, firm sizes and weekdays of the schema
 WORDS: dict[str, dict[str, dict[str, str]]] = {
     "en": {

@@ -42,8 +42,9 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.outputs.advice import horizon_warnings, read_daily
-from sim.outputs.compare import (CompareError, Source, build_rows, make_plots, noise_verdict, notes,
+from sim.outputs.compare import (CompareError, Source, build_rows, decompositions_of, make_plots, noise_verdict, notes,
                                  read_sources)
+from sim.outputs import decomposition as dec
 from sim.outputs import kpis
 from sim.outputs.appraisal import appraise_runs, scenario_from, unit_values
 from sim.outputs.plots import policy_starts
@@ -664,6 +665,34 @@ def section_comparison(runs: list[_Run], sources: list[Source], rows_cmp: list[d
     return "".join(out)
 
 
+def section_decomposition(sources: list[Source] | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Each run's change of the decomposed KPIs split into direct effect, departure-time and mode responses
+    (:mod:`sim.outputs.decomposition`); empty when no folder has held runs."""
+    if not sources or len(sources) < 2:
+        return ""
+    blocks = decompositions_of(sources)
+    if all(b is None for b in blocks.values()):
+        return ""
+    out = [f'<section id="decomposition"><h2>{_e(t("decomposition.section", lang))}</h2>',
+           "<p>" + t("decomposition.intro", lang, base=f"<strong>{_e(sources[0].label)}</strong>") + "</p><ul>"
+           + "".join(f"<li>{_e(t(f'decomposition.explain_{p}', lang))}</li>" for p in ("direct", "departure", "mode"))
+           + "</ul>"]
+    head = [_e(t("report.col_indicator", lang)), _e(t("report.col_unit", lang)), _e(t("report.col_baseline", lang)),
+            _e(t("decomposition.total", lang))] + [_e(t(f"decomposition.{p}", lang)) for p in dec.PARTS]
+    for label_, block in blocks.items():
+        out.append(f"<h3>{_e(label_)}</h3>")
+        if block is None or not block["available"]:
+            reason = dec.reason_text(block, lang) if block else t("decomposition.reason_no_held_run", lang)
+            out.append(f'<p class="note">{_e(t("decomposition.none", lang, run=label_, reason=reason))}</p>')
+            continue
+        rows = [[_label_cell(k, kpis.label(k, lang)), _e(kpis.unit(k, lang)), _e(kpis.format_value(k, d["baseline"], lang=lang))]
+                + [_e(kpis.format_diff(k, d[p], lang, extra_decimals=1)) for p in ("total", *dec.PARTS)]
+                for k, d in block["kpis"].items()]
+        out.append(_table(head, rows, num_cols=set(range(2, 7)), cls="kpis"))
+    out.append("</section>")
+    return "".join(out)
+
+
 def _verdict_class(key: str, row: dict) -> str:
     """CSS class of a difference: better/worse only when its interval excludes 0, else neutral."""
     v = noise_verdict(row.get("ci95_low"), row.get("ci95_high"))
@@ -1127,8 +1156,11 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
         ("what", t("report.toc_what", lang)), ("kpis", t("report.toc_kpis", lang))]
     differences = section_differences(runs)
     appraisal = section_appraisal(runs)
+    decomposition = section_decomposition(sources, lang)
     if len(runs) > 1:
         toc.append(("comparison", t("report.toc_comparison", lang)))
+    if decomposition:
+        toc.append(("decomposition", t("decomposition.section", lang)))
     if appraisal:
         toc.append(("appraisal", t("report.toc_appraisal", lang)))
     if differences:
@@ -1151,6 +1183,8 @@ def render(runs: list[_Run], sources: list[Source] | None, rows_cmp: list[dict] 
     ]
     if len(runs) > 1 and sources is not None and rows_cmp is not None:
         parts.append(section_comparison(runs, sources, rows_cmp))
+    if decomposition:
+        parts.append(decomposition)
     if appraisal:
         parts.append(appraisal)
     if differences:
