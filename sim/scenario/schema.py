@@ -752,6 +752,28 @@ class AppraisalConfig(Section):
         return dict(sorted(value.items()))
 
 
+class ElasticityTargets(Section):
+    """Literature ranges of the baseline's short-run elasticities, which ``run.py elasticities`` measures by paired runs (sim/elasticities.py)."""
+
+    car_km_car_time: list[float] = field(
+        [-0.5, -0.3], "-", "range [low, high] of the one-year elasticity of commuter car-km with respect to door-to-door car travel time (the mode coefficients are fitted to its middle)",
+        "Goodwin 1996 (Transportation 23:35-54): elasticity of traffic volume with respect to travel time about -0.5 in the short term, up to -1.0 in the long term; "
+        "Barr 2000 (TRR 1706): travel-time elasticities of vehicle-miles -0.3 to -0.5")
+    transit_trips_fare: list[float] = field(
+        [-0.6, -0.1], "-", "range [low, high] of the one-year elasticity of commuter transit trips with respect to the fare (held out: not fitted, a validation)",
+        "Bly 1976 (TRRL LR 733): bus fare elasticity mean -0.3 in a range -0.1 to -0.6, peak about half of off-peak; "
+        "Schimek, Dynamic estimates of fare elasticity for U.S. public transit (198 agencies, 1991-2012): short run -0.34, long run -0.66")
+    car_time_step: float = field(0.05, "share", "rise of every worker's door-to-door car time in the perturbed run", "numerical setting: small enough for a local elasticity, large enough to rise above sampling noise at scale 0.05", gt=0, le=0.5)
+    fare_step: float = field(0.10, "share", "rise of the transit fares (urban single fare and regional fare per km) in the perturbed run", "numerical setting (as car_time_step)", gt=0, le=1)
+
+    @field_validator("car_km_car_time", "transit_trips_fare")
+    @classmethod
+    def _range(cls, value: list[float], info) -> list[float]:
+        if len(value) != 2 or not value[0] < value[1]:
+            raise ValueError(f"expected [low, high] with low < high, got {value}")
+        return value
+
+
 class CalibrationConfig(Section):
     """Numerical settings of the baseline calibration (sim/calibration.py); not behaviour, but they decide how close it gets."""
 
@@ -763,6 +785,7 @@ class CalibrationConfig(Section):
     time_damping: float = field(0.5, "0-1", "share of the way expected car times move toward the assigned times each round", "numerical setting (damping of the fixed point)", gt=0, le=1)
     sample_workers: int = field(200_000, "workers", "workers used for the expected shares and flows (every k-th worker)", "numerical setting: enough for 0.1-point precision of the shares", ge=1000, le=5_000_000)
     warm_up_weeks: int = field(12, "weeks", "simulated weeks of the baseline that re-aim the background and refine the constants; their end state starts the year", "numerical setting: with 8 weeks a 10% sample started 1.3 points below the peak-congestion target (benchmarks/sampling.py)", ge=1, le=104)
+    elasticities: ElasticityTargets = Field(default_factory=ElasticityTargets)
 
 
 # --------------------------------------------------------------------------------------- report
