@@ -86,7 +86,7 @@ def test_arc_elasticity():
 
 @pytest.fixture(scope="module")
 def tiny_inputs():
-    sc = load_scenario(BASELINE, TINY, days=5)
+    sc = load_scenario(BASELINE, TINY, days=20)  # the same calibration inputs as the command tests: one calibration
     return sc, prepare(sc)
 
 
