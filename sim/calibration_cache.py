@@ -60,6 +60,7 @@ def key(scenario: Scenario) -> str:
     inputs = resolved_dict(baseline_policy(scenario))
     for k in NAMING_KEYS:
         inputs.pop(k, None)
+    inputs.get("calibration", {}).pop("elasticities", None)  # the ranges run.py elasticities checks: no input of it
     files = {}  # the contents of the input files a scenario names (the Istat OD file, a CSV city)
     if scenario.city.od_matrix:
         files["od_matrix"] = hashlib.sha256(Path(scenario.city.od_matrix).read_bytes()).hexdigest()

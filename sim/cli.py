@@ -1,4 +1,4 @@
-"""Command line: ``run.py run | compare | report | export | validate | schema | sweep | analyze | app``.
+"""Command line: ``run.py run | compare | report | export | validate | schema | sweep | analyze | elasticities | app``.
 
 Bad input prints one clear message on stderr (file, key, value, what was expected) and exits
 with code 2, before any work and without creating a results folder. A sweep (or ``sweep collect``)
@@ -104,6 +104,20 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--quiet", action="store_true", help="no progress bar")
     w.add_argument("--no-cache", action="store_true", help="calibrate afresh (do not read or write the calibration cache)")
     w.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    e = sub.add_parser("elasticities", help="measure the baseline's car-time and fare elasticities by paired one-year runs "
+                       "and check them against their sourced ranges (exit 0 inside, 1 outside)")
+    e.add_argument("scenario", help="scenario YAML file")
+    e.add_argument("--seed", type=int, help="random seed (overrides the file)")
+    e.add_argument("--days", type=int, help="simulated workdays of each run (default: the file's)")
+    e.add_argument("--scale", type=float, help="sampling rate of the population, 0 < scale <= 1")
+    e.add_argument("--out", type=Path, help="folder for elasticities.json (default results/elasticities-<name>-<timestamp>; "
+                   "a results folder of the same scenario: its report then shows them)")
+    e.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override one scenario value (YAML syntax), repeatable")
+    e.add_argument("--quiet", action="store_true", help="no progress bar")
+    e.add_argument("--no-cache", action="store_true", help="calibrate afresh (do not read or write the calibration cache)")
+    e.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     a = sub.add_parser("analyze", help="Sobol indices and response plots of a sweep folder")
     a.add_argument("folder", type=Path, help="sweep folder (with sweep.json)")
@@ -333,6 +347,50 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_elasticities(args) -> int:
+    try:
+        scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, days=args.days, scale=args.scale)
+    except ScenarioError as exc:
+        return _fail(str(exc))
+    out = args.out
+    if out is None:
+        import datetime as dt
+        out = Path("results") / f"elasticities-{scenario.name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    if out.exists() and not out.is_dir():
+        return _fail(f"--out: '{out}' exists and is not a folder")
+    from sim import elasticities
+    from sim.scenario.schema import WORKDAYS_PER_YEAR
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+        bar = tqdm(total=3 * scenario.days, unit="day", file=sys.stderr, mininterval=1.0,
+                   desc=f"{scenario.name} elasticities: {t('cli.calibrating', scenario.report.lang)}",
+                   bar_format="{desc}: {elapsed}")
+    try:
+        result = elasticities.measure(scenario, progress=_days_after_calibration(bar, f"{scenario.name} elasticities")
+                                      if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    print(f"elasticities of {scenario.name} (seed {scenario.seed}, scale {scenario.scale:g}, {scenario.days} days, "
+          f"{result['workers_sampled']} workers; paired runs on the baseline's calibration):")
+    for name, e in result["elasticities"].items():
+        value = "n/a" if e["elasticity"] is None else f"{e['elasticity']:+.3f}"
+        print(f"  {name:20s} {value:>7s}  range [{e['low']:+.2f}, {e['high']:+.2f}]  {'inside' if e['inside'] else 'OUTSIDE'}"
+              f"  (logit at start beta*X*(1-P): {e['analytic_start']:+.3f}; +{100 * e['step']:.0f}%: "
+              f"{e['quantity']} {e['q0']:,.0f} -> {e['q1']:,.0f})")
+        print(f"  {'':20s} source: {e['source']}")
+    if scenario.days < WORKDAYS_PER_YEAR:
+        print(f"  note: {scenario.days} days is less than a working year ({WORKDAYS_PER_YEAR}): habits have not adjusted, "
+              "so the figures are smaller in size than the one-year elasticities the ranges are for")
+    path = elasticities.write(result, out)
+    print(f"written: {path}")
+    if not elasticities.all_inside(result):
+        print("error: an elasticity is outside its range (calibration.elasticities); exit code 1", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_analyze(args) -> int:
     from sim.sweep.analyze import analyze
     from sim.sweep.store import StoreError
@@ -408,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"run": cmd_run, "compare": cmd_compare, "report": cmd_report, "export": cmd_export,
                 "validate": cmd_validate,
-                "schema": cmd_schema, "sweep": cmd_sweep, "analyze": cmd_analyze, "app": cmd_app}[args.command](args)
+                "schema": cmd_schema, "sweep": cmd_sweep, "elasticities": cmd_elasticities, "analyze": cmd_analyze, "app": cmd_app}[args.command](args)
     except BrokenPipeError:  # stdout closed by the reader (`run.py schema | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit flush
         return 1

@@ -809,9 +809,47 @@ def _calibration_run(run: _Run, by_key: dict) -> str:
             body.append(cells)
         out.append(f"<p>{_e(t('report.cal_segments', lang))}</p>")
         out.append(_table([], body, num_cols=set(range(1, 1 + 2 * len(MODES))), cls="cal", head_html=head))
-    if not out:
+    out.append(_elasticities_html(run))
+    if not any(out):
         out.append(f'<p class="note">{_e(t("report.cal_none", lang))}</p>')
     return "".join(out)
+
+
+def read_elasticities(folder: Path) -> dict | None:
+    """``elasticities.json`` of a results folder (written by ``run.py elasticities --out FOLDER``), or None."""
+    import json
+    try:
+        data = json.loads((Path(folder) / "elasticities.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("elasticities"), dict) else None
+
+
+def _elasticities_html(run: _Run) -> str:
+    """The measured elasticities against their sourced ranges ("" when the folder has no elasticities.json)."""
+    data, lang = read_elasticities(run.folder), run.lang
+    if data is None:
+        return ""
+
+    def num(x: Any) -> str:
+        return localise_number(f"{x:+.2f}", lang) if isinstance(x, (int, float)) and not isinstance(x, bool) else "-"
+
+    rows = []
+    for name, e in data["elasticities"].items():
+        if not isinstance(e, dict):
+            continue
+        label = t(f"report.cal_el_{name}", lang) if has(f"report.cal_el_{name}") else name
+        verdict = t("report.cal_el_inside" if e.get("inside") else "report.cal_el_outside", lang)
+        rows.append([_e(label), _e(f"{num(e.get('low'))} … {num(e.get('high'))}"), _e(num(e.get("elasticity"))),
+                     _e(num(e.get("analytic_start"))), _e(verdict), _source_html(str(e.get("source", "-")), lang)])
+    if not rows:
+        return ""
+    note = t("report.cal_el_intro", lang, scale=scalar_text(data.get("scale"), lang), days=scalar_text(data.get("days"), lang),
+             seed=scalar_text(data.get("seed"), lang), scenario=str(data.get("scenario", "-")),
+             time_pct=input_pct((data["elasticities"].get("car_km_car_time") or {}).get("step"), lang),
+             fare_pct=input_pct((data["elasticities"].get("transit_trips_fare") or {}).get("step"), lang))
+    return f"<p>{_e(note)}</p>" + _table([_e(t(f"report.cal_el_{c}", lang)) for c in ("what", "range", "measured", "analytic", "verdict", "source")],
+                                         rows, num_cols={1, 2, 3}, cls="cal")
 
 
 def _figure_png(fig) -> bytes:

@@ -363,8 +363,8 @@ class RemoteDaysConfig(Section):
 
 # --------------------------------------------------------------------------------------- mode
 class ModeConfig(Section):
-    beta_time_per_min: float = field(-0.05, "1/min", "utility of one minute of travel", "assumption (range -0.03 to -0.08): typical commute logit", le=0)
-    beta_cost_per_eur: float = field(-0.30, "1/EUR", "utility of one euro (value of time = 60*beta_time/beta_cost = 10 EUR/h)", "assumption: value of commuting time ~10 EUR/h in Italian studies", le=0)
+    beta_time_per_min: float = field(-0.0175, "1/min", "utility of one minute of travel", "fitted: the logit scale (beta_time and beta_cost together, value of time kept) that puts the one-year elasticity of commuter car-km w.r.t. car time in the middle of calibration.elasticities.car_km_car_time on milan_baseline (run.py elasticities, scale 0.05, seed 42: beta_time -0.05 gave -0.85, -0.025 -0.54, -0.016 -0.37, -0.0175 -0.39 (the fare elasticity, held out, then -0.33))", le=0)
+    beta_cost_per_eur: float = field(-0.105, "1/EUR", "utility of one euro (value of time = 60*beta_time/beta_cost = 10 EUR/h)", "assumption: value of commuting time ~10 EUR/h in Italian studies; scaled with beta_time_per_min (the fare elasticity it gives is the held-out check, calibration.elasticities.transit_trips_fare)", le=0)
     walk_speed_kmh: float = field(4.5, "km/h", "walking speed", "common value (HCM)", gt=0.5, le=10)
     bike_speed_kmh: float = field(14.0, "km/h", "cycling speed", "assumption (range 12-18)", gt=1, le=40)
     walk_max_km: float = field(5.0, "km", "longest commute on foot (walk unavailable beyond)", "assumption (range 3-6)", gt=0, le=50)
@@ -397,9 +397,9 @@ class ModeConfig(Section):
     work_start: dict[str, str] = field(
         {"micro": "09:00", "small": "09:00", "medium": "08:45", "large": "09:00", "public": "08:15"}, "HH:MM",
         "usual start of work by size class", "assumption: Italian offices start 8:00-9:00")
-    beta_early_per_min: float = field(-0.03, "1/min", "utility of arriving one minute early", "Small 1982: early penalty ~0.61 x value of time", le=0)
-    beta_late_per_min: float = field(-0.12, "1/min", "utility of arriving one minute late", "Small 1982: late penalty ~2.4 x value of time", le=0)
-    slot_scale: float = field(1.0, "-", "logit scale of the departure-slot choice", "assumption (range 0.5-2)", gt=0, le=20)
+    beta_early_per_min: float = field(-0.0105, "1/min", "utility of arriving one minute early", "Small 1982: early penalty ~0.61 x value of time (0.6 x beta_time_per_min)", le=0)
+    beta_late_per_min: float = field(-0.042, "1/min", "utility of arriving one minute late", "Small 1982: late penalty ~2.4 x value of time (2.4 x beta_time_per_min)", le=0)
+    slot_scale: float = field(2.857142857142857, "-", "logit scale of the departure-slot choice relative to the mode choice's", "assumption (range 1-5): 20/7 keeps slot_scale*beta_time, *beta_early, *beta_late at -0.05, -0.03, -0.12 per minute, the departure-time choice of the former coefficients, when the mode logit's scale was cut to 0.35 of them to fit the car-time elasticity", gt=0, le=20)
     learning_rate: float = field(0.3, "0-1", "weight of today's experienced travel time in the learnt time", "assumption (range 0.1-0.5): day-to-day learning (Horowitz 1984)", gt=0, le=1)
     crowding_threshold: float = field(0.8, "load (riders/capacity)", "transit load above which crowding adds perceived time and strain", "assumption: crowding penalties start near 80% of capacity (Wardman & Whelan 2011 review; range 0.6-1.0)", ge=0, le=3)
     crowding_beta: float = field(0.6, "-", "perceived transit time multiplier per unit of load above crowding_threshold", "assumption: Wardman & Whelan 2011 crowding multipliers 1.2-1.6", ge=0, le=10)
@@ -836,6 +836,28 @@ class AppraisalConfig(Section):
         return dict(sorted(value.items()))
 
 
+class ElasticityTargets(Section):
+    """Literature ranges of the baseline's short-run elasticities, which ``run.py elasticities`` measures by paired runs (sim/elasticities.py)."""
+
+    car_km_car_time: list[float] = field(
+        [-0.5, -0.3], "-", "range [low, high] of the one-year elasticity of commuter car-km with respect to door-to-door car travel time (the mode coefficients are fitted to its middle)",
+        "Goodwin 1996 (Transportation 23:35-54): elasticity of traffic volume with respect to travel time about -0.5 in the short term, up to -1.0 in the long term; "
+        "Barr 2000 (TRR 1706): travel-time elasticities of vehicle-miles -0.3 to -0.5")
+    transit_trips_fare: list[float] = field(
+        [-0.6, -0.1], "-", "range [low, high] of the one-year elasticity of commuter transit trips with respect to the fare (held out: not fitted, a validation)",
+        "Bly 1976 (TRRL LR 733): bus fare elasticity mean -0.3 in a range -0.1 to -0.6, peak about half of off-peak; "
+        "Schimek, Dynamic estimates of fare elasticity for U.S. public transit (198 agencies, 1991-2012): short run -0.34, long run -0.66")
+    car_time_step: float = field(0.05, "share", "rise of every worker's door-to-door car time in the perturbed run", "numerical setting: small enough for a local elasticity, large enough to rise above sampling noise at scale 0.05", gt=0, le=0.5)
+    fare_step: float = field(0.10, "share", "rise of the transit fares (urban single fare and regional fare per km) in the perturbed run", "numerical setting (as car_time_step)", gt=0, le=1)
+
+    @field_validator("car_km_car_time", "transit_trips_fare")
+    @classmethod
+    def _range(cls, value: list[float], info) -> list[float]:
+        if len(value) != 2 or not value[0] < value[1]:
+            raise ValueError(f"expected [low, high] with low < high, got {value}")
+        return value
+
+
 class CalibrationConfig(Section):
     """Numerical settings of the baseline calibration (sim/calibration.py); not behaviour, but they decide how close it gets."""
 
@@ -847,6 +869,7 @@ class CalibrationConfig(Section):
     time_damping: float = field(0.5, "0-1", "share of the way expected car times move toward the assigned times each round", "numerical setting (damping of the fixed point)", gt=0, le=1)
     sample_workers: int = field(200_000, "workers", "workers used for the expected shares and flows (every k-th worker)", "numerical setting: enough for 0.1-point precision of the shares", ge=1000, le=5_000_000)
     warm_up_weeks: int = field(12, "weeks", "simulated weeks of the baseline that re-aim the background and refine the constants; their end state starts the year", "numerical setting: with 8 weeks a 10% sample started 1.3 points below the peak-congestion target (benchmarks/sampling.py)", ge=1, le=104)
+    elasticities: ElasticityTargets = Field(default_factory=ElasticityTargets)
 
 
 # --------------------------------------------------------------------------------------- report
