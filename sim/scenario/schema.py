@@ -81,11 +81,16 @@ def _has_bool(value) -> bool:
     return False
 
 
-def _check_shares(values: dict[str, float], keys: tuple[str, ...], what: str) -> None:
+def _check_exact_keys(values: dict, keys: tuple[str, ...], what: str) -> None:
+    """A mapping must have exactly ``keys``."""
     missing = [k for k in keys if k not in values]
     extra = [k for k in values if k not in keys]
     if missing or extra:
         raise ValueError(f"{what} needs exactly the keys {list(keys)}; missing {missing}, unknown {extra}")
+
+
+def _check_shares(values: dict[str, float], keys: tuple[str, ...], what: str) -> None:
+    _check_exact_keys(values, keys, what)
     total = sum(values.values())
     if abs(total - 1.0) > 1e-6:
         raise ValueError(f"{what} must sum to 1, got {total:.6f}")
@@ -434,8 +439,7 @@ def parse_clock(text: str, key: str) -> int:
 # --------------------------------------------------------------------------------------- traffic
 def _check_keys(mapping: dict[str, float], keys: tuple[str, ...], name: str, lo: float, hi: float) -> None:
     """A mapping must have exactly ``keys``, each value within [lo, hi]."""
-    if sorted(mapping) != sorted(keys):
-        raise ValueError(f"{name} must have exactly the keys {', '.join(keys)}, got {', '.join(mapping) or 'none'}")
+    _check_exact_keys(mapping, keys, name)
     for k, v in mapping.items():
         if not lo <= v <= hi:
             raise ValueError(f"{name}.{k} must be within [{lo:g}, {hi:g}], got {v:g}")
