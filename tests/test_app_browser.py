@@ -33,7 +33,7 @@ if not available():
 pytest.importorskip("solara", reason="the app extra is not installed: pip install -e '.[app]'")
 pytest.importorskip("selenium.webdriver", reason="selenium not installed: pip install -e '.[test]'")
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
@@ -125,15 +125,35 @@ def _wait(driver, css: str, timeout: float = 60, text: str | None = None):
 
 def _type(driver, css: str, text: str) -> None:
     """Type ``text`` into a text box and press Enter; again if a re-render of the page ate keystrokes."""
-    for _ in range(3):
-        box = _wait(driver, css + " input")[0]
-        box.send_keys(Keys.CONTROL, "a")
-        box.send_keys(text)
-        box.send_keys(Keys.ENTER)
+    for _ in range(5):
+        try:
+            box = _wait(driver, css + " input")[0]
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys(text)
+            box.send_keys(Keys.ENTER)
+        except (StaleElementReferenceException, ElementNotInteractableException):  # re-drawn while we typed: again
+            time.sleep(0.5)
+            continue
         time.sleep(0.5)
         if _value(driver, css + " input") == text:
             return
     raise AssertionError(f"{css} does not hold {text!r}")
+
+
+def _press(driver, css: str, timeout: float = 30) -> None:
+    """Click the first button matching ``css`` once it is enabled, scrolled into view first (a click at a
+    point another element covers is refused by Chromium, and the sidebar is taller than the window)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            button = _wait(driver, css)[0]
+            if button.is_enabled():
+                driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", button)
+                return
+        except StaleElementReferenceException:  # re-drawn while we read it: look again
+            pass
+        assert time.time() < deadline, f"{css} stayed disabled for {timeout} s"
+        time.sleep(0.2)
 
 
 def _text(driver, css: str) -> str:
@@ -210,15 +230,29 @@ def _requested_urls(driver) -> list[str]:
     return urls
 
 
-def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
-    d = browser
-    d.get(server["url"])
+def _fresh_page(d, url: str) -> None:
+    """Open the app anew in English with a small run (0.5% sample, 20 workdays): each test sets up its own
+    page, so none depends on what an earlier one left on screen (a page reloaded under load starts over)."""
+    d.get(url)
     _wait(d, ".run-button")
     _wait(d, ".lang-en")[0].click()  # the page opens in Italian (the Comune's baseline): these tests read English
     _wait(d, ".run-button", text="RUN")
-    # a small run: 0.5% sample, 20 workdays
     _type(d, ".run-scale", "0.005")
     _type(d, ".run-days", "20")
+
+
+def _choose_replications(d, n: int) -> None:
+    """Press the ``n``-seeds button until the page shows it chosen (a click can be lost while the page re-draws)."""
+    deadline = time.time() + 30
+    while "v-item--active" not in _classes(_wait(d, f".replications-{n}")[0]):
+        assert time.time() < deadline, f"the {n}-seed button did not become active"
+        _press(d, f".replications-{n}")
+        time.sleep(1.0)
+
+
+def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
+    d = browser
+    _fresh_page(d, server["url"])
 
     # a bad value: the schema's message next to the lever, and no run possible
     _type(d, ".lever-policy-transit_fare_eur-input", "-1")
@@ -240,12 +274,8 @@ def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
     d.execute_script("arguments[0].focus()", thumb)
     ActionChains(d).send_keys(Keys.ARROW_LEFT).perform()
     _wait_value(d, ".lever-policy-remote_days-cap-input input", "4")
-    button = _wait(d, ".run-button")[0]
-    deadline = time.time() + 20
-    while not button.is_enabled() and time.time() < deadline:
-        time.sleep(0.2)
     t0 = time.perf_counter()
-    button.click()
+    _press(d, ".run-button")
     _wait(d, ".kpi-card", timeout=240)
     seconds = time.perf_counter() - t0
     cards = {c: _classes(e) for e in d.find_elements(By.CSS_SELECTOR, ".kpi-card")
@@ -283,7 +313,7 @@ def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
     # a second run with the same size reuses the baseline
     _type(d, ".lever-policy-remote_days-floor-input", "3")
     time.sleep(1.0)  # the new value validated
-    _wait(d, ".run-button")[0].click()
+    _press(d, ".run-button")
     _wait(d, ".run-status", text="baseline reused", timeout=240)
     assert len(list(server["results"].iterdir())) == 3
 
@@ -327,12 +357,8 @@ def test_live_view_steps_the_model_day_by_day(server, browser):
 def test_replications_put_a_95_percent_interval_on_the_cards(server, browser):
     d = browser
     _tab(d, "Results")
-    _wait(d, ".replications-2")[0].click()  # 1 -> 2 seeds
-    deadline = time.time() + 20
-    while "v-item--active" not in _classes(_wait(d, ".replications-2")[0]):
-        assert time.time() < deadline, "the 2-seed button did not become active"
-        time.sleep(0.2)
-    _wait(d, ".run-button")[0].click()
+    _choose_replications(d, 2)  # 1 -> 2 seeds
+    _press(d, ".run-button")
     deadline = time.time() + 30  # the status of the last run says "done" until this one starts
     while "done" in _text(d, ".run-status") and time.time() < deadline:
         time.sleep(0.2)

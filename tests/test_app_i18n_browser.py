@@ -29,8 +29,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 
 from sim.i18n import t  # noqa: E402
 from sim.scenario.load import load_scenario  # noqa: E402
-from tests.test_app_browser import (_classes, _open_section, _tab, _text, _type, _wait, app_server,  # noqa: E402
-                                    downloading_browser)
+from tests.test_app_browser import (_choose_replications, _classes, _open_section, _press, _tab, _text, _type,  # noqa: E402
+                                    _wait, app_server, downloading_browser)
 
 SHOTS = os.environ.get("SMARTCOMMUTE_SCREENSHOTS")
 NOISE_COLOUR = {"beyond": {"rgb(27, 127, 59)", "rgb(176, 0, 32)"}, "within": {"rgb(107, 119, 133)"},
@@ -99,7 +99,7 @@ def test_a_planner_names_a_package_runs_it_and_reads_it_in_both_languages(server
     assert run.location["y"] < _wait(d, ".scenario-select")[0].location["y"]
     _type(d, ".run-scale", "0.005")
     _type(d, ".run-days", "20")
-    _wait(d, ".replications-2")[0].click()
+    _choose_replications(d, 2)
     _open_section(d, t("app.sec_sme_support", "it"))
     _switch(d, ".lever-policy-sme_support-enabled-switch")
     _open_section(d, t("app.sec_corporate_welfare", "it"))
@@ -118,7 +118,7 @@ def test_a_planner_names_a_package_runs_it_and_reads_it_in_both_languages(server
     assert "Sostegno alle PMI" in sc.description
 
     time.sleep(1.0)
-    _wait(d, ".run-button")[0].click()
+    _press(d, ".run-button")
     _wait(d, ".kpi-card", timeout=300)
     _wait(d, ".run-status", text="fatto", timeout=300)
     folders = sorted(p.name for p in server["results"].iterdir())

@@ -86,6 +86,14 @@ def _number(value, kind=float):
 
 
 # ---------------------------------------------------------------------------------------- levers
+def _text_box(label: str, *, value, on_value=None, classes: list[str], error: bool = False):
+    """A text box that sends every change as it is typed. With Solara's default (send on Enter or blur) a
+    loaded server could read a truncated value: ipywidgets holds back a state update while an earlier one
+    is unanswered but not the Enter event, so the event overtook the last keystrokes ("-1" read as "-")."""
+    return solara.InputText(label, value=value, on_value=on_value, continuous_update=True, dense=True,
+                            classes=classes, error=error)
+
+
 def _range_text(lever, lg: str) -> str:
     if lever.kind in ("int", "float"):
         lo = localise_number(f"{lever.minimum:g}", lg) if lever.minimum is not None else "-"
@@ -127,8 +135,8 @@ def LeverControl(lever, value, error: str | None):
             else:
                 solara.SliderFloat(label=label, value=float(slider_value), min=lever.slider_min, max=lever.maximum,
                                    step=lever.step, on_value=from_slider)
-            solara.InputText(t("app.value", lg), value=str(value), on_value=set_value, dense=True,
-                             classes=[_css(lever.path) + "-input"], error=bool(error))
+            _text_box(t("app.value", lg), value=str(value), on_value=set_value, classes=[_css(lever.path) + "-input"],
+                      error=bool(error))
         solara.Text(f"{t(f'lever.{lever.path}.help', lg)} · {t('app.range', lg, range=_range_text(lever, lg))} · "
                     f"{t('app.source', lg, source=lever.source)}",
                     classes=["lever-help"], style={"font-size": "12px", "color": "#444"})
@@ -221,7 +229,7 @@ def RunSize(errors):
     share, n_days = _number(scale.value), _number(days.value, int)
     solara.SliderFloat(t("app.sample_share", lg), value=min(max(share or 0.01, 0.005), 1.0), min=0.005, max=1.0,
                        step=0.005, on_value=lambda v: None if share and abs(v - share) < 0.0025 else scale.set(round(v, 4)))
-    solara.InputText(t("app.sample_box", lg), value=str(scale.value), on_value=scale.set, dense=True, classes=["run-scale"])
+    _text_box(t("app.sample_box", lg), value=str(scale.value), on_value=scale.set, classes=["run-scale"])
     sc, _ = solara.use_memo(_validate, dependencies=[scenario_label.value, values.value, scale.value,
                                                      days.value, seed.value, package_name.value])
     if share and sc is not None:
@@ -230,8 +238,8 @@ def RunSize(errors):
                       total=localise_number(f"{round(total):,}", lg)), style={"font-size": "12px", "color": "#444"})
     solara.SliderInt(t("app.workdays_slider", lg), value=min(max(n_days or 250, 1), 250), min=1, max=250,
                      on_value=days.set)
-    solara.InputText(t("app.workdays", lg), value=str(days.value), on_value=days.set, dense=True, classes=["run-days"])
-    solara.InputText(t("app.seed", lg), value=seed, dense=True, classes=["run-seed"])
+    _text_box(t("app.workdays", lg), value=str(days.value), on_value=days.set, classes=["run-days"])
+    _text_box(t("app.seed", lg), value=seed, classes=["run-seed"])
     with solara.Column(classes=["run-replications"], gap="0px"):
         solara.Text(t("app.replications", lg), style={"font-size": "13px"})
         with solara.ToggleButtonsSingle(value=replications.value, on_value=replications.set, dense=True):
@@ -247,7 +255,7 @@ def PackageCard(sc):
     """Name and describe the levers moved, and save them as a scenario file in scenarios/packages/."""
     lg = lang.value
     solara.Text(t("app.package_hint", lg), style={"font-size": "12px", "color": "#444"})
-    solara.InputText(t("app.package_name", lg), value=package_name, dense=True, classes=["package-name"])
+    _text_box(t("app.package_name", lg), value=package_name, classes=["package-name"])
     with solara.Column(classes=["package-description"], gap="0px"):
         solara.InputTextArea(t("app.package_description", lg), value=package_description, rows=2)
 
