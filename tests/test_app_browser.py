@@ -230,17 +230,6 @@ def _requested_urls(driver) -> list[str]:
     return urls
 
 
-def _fresh_page(d, url: str) -> None:
-    """Open the app anew in English with a small run (0.5% sample, 20 workdays): each test sets up its own
-    page, so none depends on what an earlier one left on screen (a page reloaded under load starts over)."""
-    d.get(url)
-    _wait(d, ".run-button")
-    _wait(d, ".lang-en")[0].click()  # the page opens in Italian (the Comune's baseline): these tests read English
-    _wait(d, ".run-button", text="RUN")
-    _type(d, ".run-scale", "0.005")
-    _type(d, ".run-days", "20")
-
-
 def _choose_replications(d, n: int) -> None:
     """Press the ``n``-seeds button until the page shows it chosen (a click can be lost while the page re-draws)."""
     deadline = time.time() + 30
@@ -252,7 +241,13 @@ def _choose_replications(d, n: int) -> None:
 
 def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
     d = browser
-    _fresh_page(d, server["url"])
+    d.get(server["url"])
+    _wait(d, ".run-button")
+    _wait(d, ".lang-en")[0].click()  # the page opens in Italian (the Comune's baseline): these tests read English
+    _wait(d, ".run-button", text="RUN")
+    # a small run: 0.5% sample, 20 workdays
+    _type(d, ".run-scale", "0.005")
+    _type(d, ".run-days", "20")
 
     # a bad value: the schema's message next to the lever, and no run possible
     _type(d, ".lever-policy-transit_fare_eur-input", "-1")
