@@ -70,6 +70,7 @@ def test_rerun_runs_nothing(reference, sweep_file):
     assert rows_without_time(pq.read_table(out / "results.parquet")) == rows_without_time(table)
 
 
+@pytest.mark.slow  # ~40-70 s on 2 loaded cores; `make test-slow`
 def test_local_dask_and_shards_give_the_same_table(reference, sweep_file, tmp_path):
     _, table = reference
     sw = load_sweep(sweep_file)
@@ -100,6 +101,7 @@ def test_local_dask_and_shards_give_the_same_table(reference, sweep_file, tmp_pa
     assert rows_without_time(pq.read_table(shard_out / "results.parquet")) == rows_without_time(table)
 
 
+@pytest.mark.slow  # ~40-70 s on 2 loaded cores; `make test-slow`
 def test_kill_9_and_resume_gives_the_identical_table(reference, sweep_file, tmp_path):
     _, table = reference
     out = tmp_path / "killed"
@@ -136,6 +138,7 @@ def test_kill_9_and_resume_gives_the_identical_table(reference, sweep_file, tmp_
     assert rows_without_time(pq.read_table(out / "results.parquet")) == rows_without_time(table)
 
 
+@pytest.mark.slow  # ~40-70 s on 2 loaded cores; `make test-slow`
 def test_failed_points_are_recorded_and_retried(reference, sweep_file, tmp_path):
     _, table = reference
     out = tmp_path / "fail"
@@ -226,7 +229,9 @@ def test_second_session_on_the_same_folder_is_refused(reference, sweep_file):
             run_sweep(load_sweep(sweep_file), out, progress=False)
 
 
-@pytest.mark.parametrize("crash", [4, 2])  # 2: the worker dies just after taking it, while the driver submits
+# 4: a worker dies mid-run (default suite); 2: it dies just after taking its point, while the driver
+# still submits (slow: another ~40 s)
+@pytest.mark.parametrize("crash", [4, pytest.param(2, marks=pytest.mark.slow)])
 def test_a_dying_worker_process_fails_only_its_run(reference, sweep_file, tmp_path, crash):
     from sim.sweep.executors import CRASH_ENV
     _, table = reference
