@@ -349,6 +349,7 @@ def test_live_view_steps_the_model_day_by_day(server, browser):
     assert _text(d, ".live-day").startswith("day 3 of 20")
 
 
+@pytest.mark.slow  # ~80 s in Chromium; tests/test_app.py checks the same interval without a browser
 def test_replications_put_a_95_percent_interval_on_the_cards(server, browser):
     d = browser
     _tab(d, "Results")

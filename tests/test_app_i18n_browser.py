@@ -21,6 +21,8 @@ import pytest
 
 from tests.chromium import MISSING, available
 
+pytestmark = pytest.mark.slow  # ~95 s in Chromium; tests/test_app_browser.py keeps one app flow in the default run
+
 if not available():
     pytest.skip(MISSING, allow_module_level=True)
 pytest.importorskip("solara", reason="the app extra is not installed: pip install -e '.[app]'")

@@ -229,9 +229,8 @@ def test_second_session_on_the_same_folder_is_refused(reference, sweep_file):
             run_sweep(load_sweep(sweep_file), out, progress=False)
 
 
-# 4: a worker dies mid-run (default suite); 2: it dies just after taking its point, while the driver
-# still submits (slow: another ~40 s)
-@pytest.mark.parametrize("crash", [4, pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow  # ~40-50 s a case on 2 loaded cores
+@pytest.mark.parametrize("crash", [4, 2])  # 2: the worker dies just after taking it, while the driver submits
 def test_a_dying_worker_process_fails_only_its_run(reference, sweep_file, tmp_path, crash):
     from sim.sweep.executors import CRASH_ENV
     _, table = reference
