@@ -7,7 +7,7 @@ line. Profiling adds overhead to every Python call, so absolute seconds are high
 ``benchmarks/speed.py``; the shares are what to read. Use whole weeks (multiples of 5 days): the
 weekly plan runs on Mondays.
 
-    python benchmarks/profile.py                       # full Milan (1.21M workers), 20 days, top 10
+    python benchmarks/profile.py                       # full Milan (1.38M workers), 20 days, top 10
     python benchmarks/profile.py --scale 0.1 --days 10 --top 15
 """
 
@@ -55,7 +55,7 @@ def _table(title: str, rows: list[dict], total: float) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scale", type=float, default=1.0, help="sampling rate of Milan (default 1.0 = 1.21M workers)")
+    p.add_argument("--scale", type=float, default=1.0, help="sampling rate of Milan (default 1.0 = 1.38M workers)")
     p.add_argument("--days", type=int, default=20, help="workdays profiled (default 20, four weeks)")
     p.add_argument("--top", type=int, default=10, help="functions per table (default 10)")
     p.add_argument("--seed", type=int, default=42)
