@@ -1,7 +1,7 @@
 """Where the fast model's time goes: cProfile of ``CommuteModel.run`` on the Milan baseline.
 
 Builds the baseline model (``scenarios/milan_baseline.yaml``) at ``--scale`` (set-up not profiled),
-runs ``--days`` workdays under cProfile and prints the top ``--top`` functions by cumulative time and
+runs the first ``--days`` workdays of its year under cProfile and prints the top ``--top`` functions by cumulative time and
 by own time (tottime), each with calls, seconds and share of the profiled run time; then one JSON
 line. Profiling adds overhead to every Python call, so absolute seconds are higher than in
 ``benchmarks/speed.py``; the shares are what to read. Use whole weeks (multiples of 5 days): the
@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     from sim.prepare import build_model
     from sim.scenario.load import load_scenario
 
-    sc = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=args.scale, days=args.days, seed=args.seed)
+    # the scenario's own horizon (a year): the first --days of it are profiled, and its calibration is the
+    # cache entry a run of the baseline (or benchmarks/speed.py) made
+    sc = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=args.scale, seed=args.seed)
     t0 = time.perf_counter()
     model = build_model(sc)
     setup_s = time.perf_counter() - t0
