@@ -5,14 +5,15 @@ A small sweep on the real Milan (``scenarios/milan_baseline.yaml``): ``--runs`` 
 sample for a short horizon of ``--days`` workdays, run through :func:`sim.sweep.executors.run_sweep`
 exactly as ``run.py sweep`` runs it (each run in a worker process, rows streamed to the store). The
 levers do not change the calibration inputs, so every point reads the one cached calibration, which
-is made first (``cal_cold_s``) in a cache folder of its own.
+is made first (``calibration_s``: one cold run of the same scenario and days, which are part of the
+calibration inputs) in a cache folder of its own.
 
 For each executor and worker count: the session's wall time (pool or cluster start included), runs
 per hour at the measured horizon, and the speed-up 1 -> 2 workers. The Dask cluster is a
 ``LocalCluster`` on 127.0.0.1 (one thread per worker process), closed at the end of its session.
 
-Projected to a year: one warm run of twice ``--days`` is timed in this process, its set-up ``a``
-and its seconds per day ``b`` apart, and each measured rate is multiplied by
+Projected to a year: one warm run of ``--days`` is timed in this process, its set-up ``a`` and its
+seconds per day ``b`` apart, and each measured rate is multiplied by
 ``(a + b*days) / (a + b*250)``: the parallel efficiency measured, the per-run cost projected. The
 projection assumes a run's cost is linear in its days (the weekly plan and the monthly adoption
 repeat). The figures of a shared machine move with its load: the load average is printed with each.
@@ -90,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["SMARTCOMMUTE_CACHE"] = str(tmp / "cache")  # the workers inherit it
         os.environ.pop("SMARTCOMMUTE_NO_CACHE", None)
         t0 = time.perf_counter()
-        _one_run_s(scale, 1)  # fills the cache: the calibration every point reads
+        _one_run_s(scale, days)  # fills the cache: the calibration every point reads (days are a calibration input)
         cal_cold_s = time.perf_counter() - t0
-        fixed, run_s = _one_run_s(scale, 2 * days)
-        per_day = run_s / (2 * days)
+        fixed, run_s = _one_run_s(scale, days)  # warm
+        per_day = run_s / days
         year_factor = (fixed + per_day * days) / (fixed + per_day * YEAR)
         print(f"Milan baseline, sample {scale:g}, {runs} runs of {days} days per session (area_c_charge_eur 0..15, one seed, "
               f"no counterfactual); calibration made once in {cal_cold_s:.1f} s; one warm run: {fixed:.2f} s set-up + "
