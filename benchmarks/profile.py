@@ -1,13 +1,13 @@
 """Where the fast model's time goes: cProfile of ``CommuteModel.run`` on the Milan baseline.
 
 Builds the baseline model (``scenarios/milan_baseline.yaml``) at ``--scale`` (set-up not profiled),
-runs ``--days`` workdays under cProfile and prints the top ``--top`` functions by cumulative time and
+runs the first ``--days`` workdays of its year under cProfile and prints the top ``--top`` functions by cumulative time and
 by own time (tottime), each with calls, seconds and share of the profiled run time; then one JSON
 line. Profiling adds overhead to every Python call, so absolute seconds are higher than in
 ``benchmarks/speed.py``; the shares are what to read. Use whole weeks (multiples of 5 days): the
 weekly plan runs on Mondays.
 
-    python benchmarks/profile.py                       # full Milan (1.21M workers), 20 days, top 10
+    python benchmarks/profile.py                       # full Milan (1.38M workers), 20 days, top 10
     python benchmarks/profile.py --scale 0.1 --days 10 --top 15
 """
 
@@ -55,7 +55,7 @@ def _table(title: str, rows: list[dict], total: float) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scale", type=float, default=1.0, help="sampling rate of Milan (default 1.0 = 1.21M workers)")
+    p.add_argument("--scale", type=float, default=1.0, help="sampling rate of Milan (default 1.0 = 1.38M workers)")
     p.add_argument("--days", type=int, default=20, help="workdays profiled (default 20, four weeks)")
     p.add_argument("--top", type=int, default=10, help="functions per table (default 10)")
     p.add_argument("--seed", type=int, default=42)
@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     from sim.prepare import build_model
     from sim.scenario.load import load_scenario
 
-    sc = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=args.scale, days=args.days, seed=args.seed)
+    # the scenario's own horizon (a year): the first --days of it are profiled, and its calibration is the
+    # cache entry a run of the baseline (or benchmarks/speed.py) made
+    sc = load_scenario(ROOT / "scenarios" / "milan_baseline.yaml", [], scale=args.scale, seed=args.seed)
     t0 = time.perf_counter()
     model = build_model(sc)
     setup_s = time.perf_counter() - t0

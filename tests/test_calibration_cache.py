@@ -13,6 +13,7 @@ import pytest
 
 from sim import calibration_cache
 from sim.calibration import baseline_policy
+from sim.outputs.results import write_json
 from sim.runner import simulate
 
 from .conftest import ROOT, small
@@ -25,7 +26,7 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
-def test_a_cached_calibration_gives_the_identical_summary(cache, monkeypatch):
+def test_a_cached_calibration_gives_the_identical_summary(cache, monkeypatch, tmp_path):
     sc = small(days=10)
     calls = []
     real = calibration_cache.calibrate
@@ -35,6 +36,9 @@ def test_a_cached_calibration_gives_the_identical_summary(cache, monkeypatch):
     _, cached = simulate(sc)
     assert len(calls) == 1, "the second run read the cache"
     assert json.dumps(cached, sort_keys=True) == json.dumps(fresh, sort_keys=True)
+    write_json(tmp_path / "fresh.json", fresh)  # summary.json as run.py writes it
+    write_json(tmp_path / "cached.json", cached)
+    assert (tmp_path / "cached.json").read_bytes() == (tmp_path / "fresh.json").read_bytes()
     monkeypatch.setenv("SMARTCOMMUTE_NO_CACHE", "1")
     _, bypassed = simulate(sc)
     assert len(calls) == 2 and json.dumps(bypassed, sort_keys=True) == json.dumps(fresh, sort_keys=True)
@@ -76,6 +80,40 @@ def test_two_processes_writing_one_entry_leave_one_valid_entry(cache, tmp_path):
     with open(entries[0], "rb") as fh:
         cal = pickle.load(fh)
     assert float(cal.road_capacity_factor) == float(outs[0][0])
+
+
+HAMMER = """
+import pickle, sys, time
+from pathlib import Path
+import numpy as np
+from sim.calibration_cache import _store
+path, start = Path(sys.argv[1]), float(sys.argv[2])
+entry = {"state": np.arange(1_000_000, dtype=np.float64), "tag": "same"}  # 8 MB: a write takes a while
+while time.time() < start:  # both writers begin together
+    time.sleep(0.001)
+for _ in range(15):
+    _store(path, entry)
+    with open(path, "rb") as fh:  # a reader never sees a half-written entry
+        got = pickle.load(fh)
+    assert got["tag"] == "same" and np.array_equal(got["state"], entry["state"])
+print("ok")
+"""
+
+
+def test_two_writers_storing_one_entry_at_once_never_expose_a_partial_entry(cache):
+    """Two processes write the same entry 15 times each, at the same moments: every read in between and the
+    entry left are whole, and no temporary file remains."""
+    import time
+    path = cache / "calibration-concurrent.pkl"
+    start = time.time() + 3.0  # after both interpreters have started
+    env = {**os.environ, "SMARTCOMMUTE_CACHE": str(cache)}
+    procs = [subprocess.Popen([sys.executable, "-c", HAMMER, str(path), str(start)], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-500:] for o in outs]
+    assert sorted(p.name for p in cache.iterdir()) == ["calibration-concurrent.pkl"]
+    with open(path, "rb") as fh:
+        assert np.array_equal(pickle.load(fh)["state"], np.arange(1_000_000, dtype=np.float64))
 
 
 def test_a_damaged_entry_is_recalibrated_and_replaced(cache):
