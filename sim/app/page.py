@@ -423,6 +423,9 @@ def RunView(folder: Path, baseline: Path | None, cards: list[dict] | None = None
     """KPI cards (against ``baseline`` when given), the levers moved, the city map, the plots and the report."""
     lg = lang.value
     info = read_run(folder)
+    # the plots in the page's language: drawn again (outside results/) when the run's are in the other one
+    plots = solara.use_memo(lambda: sort_plots(plots_in(folder, info.summary, info.name, lg, PLOT_CACHE))
+                            if info is not None and (folder / "plots").is_dir() else [], dependencies=[str(folder), lg])
     if info is None:
         solara.Warning(t("app.not_a_run", lg, folder=folder))
         return
@@ -456,9 +459,6 @@ def RunView(folder: Path, baseline: Path | None, cards: list[dict] | None = None
         with solara.Column(style={"width": "520px"}):
             CityMap(folder, baseline)
         with solara.Column(style={"flex": "1", "min-width": "480px"}):
-            # in the page's language: drawn again (outside results/) when the run's are in the other one
-            plots = solara.use_memo(lambda: sort_plots(plots_in(folder, info.summary, info.name, lg, PLOT_CACHE))
-                                    if (folder / "plots").is_dir() else [], dependencies=[str(folder), lg])
             for p in plots:  # the report's order
                 solara.Image(p, width="100%", classes=["run-plot"])
 
@@ -514,12 +514,11 @@ def EarlierRunsTab():
         RunView(folder, base)
 
 
-@solara.component
-def CompareTable(folders: list[Path]):
-    """Runs x headline KPIs, as ``run.py compare`` prints them: each value in the KPI registry's format,
-    and for each run after the first its change from the first (and the paired 95% interval)."""
-    lg = lang.value
-    rows = solara.use_memo(lambda: build_rows(read_sources(folders)), dependencies=[tuple(map(str, folders))])
+def compare_lines(folders: list[Path], lg: str) -> list[str]:
+    """Runs x headline KPIs as Markdown table lines, as ``run.py compare`` prints them: each value in the
+    KPI registry's format, and for each run after the first its change from the first (and the paired
+    95% interval when both have replications with the same seeds)."""
+    rows = build_rows(read_sources(folders))
     by = {(r["kpi"], r["run"]): r for r in rows}
     names = [f.name for f in folders]
     shown = [k for k in kpis.HEADLINE if any((k, n) in by for n in names[1:])]
@@ -540,6 +539,14 @@ def CompareTable(folders: list[Path]):
                   if r.get("ci95_low") is not None else "")
             cells.append(f"{kpis.format_value(k, r['value'], lang=lg)}<br>{diff}{ci}")
         lines.append(f"| `{n}` | " + " | ".join(cells) + " |")
+    return lines
+
+
+@solara.component
+def CompareTable(folders: list[Path]):
+    """The table of :func:`compare_lines` in the page's language."""
+    lg = lang.value
+    lines = solara.use_memo(lambda: compare_lines(folders, lg), dependencies=[tuple(map(str, folders)), lg])
     with solara.Column(classes=["compare-table"]):
         solara.Text(t("app.compare_table_intro", lg), style={"font-size": "12px", "color": "#444"})
         solara.Markdown("\n".join(lines))
