@@ -159,7 +159,7 @@ def write_run(out: Path, scenario: Scenario, model: CommuteModel, summary: dict,
         write_parquet(tmp / "links.parquet", model.metrics.links())
         from sim.outputs.plots import make_plots  # matplotlib only when a folder is written
 
-        make_plots(tmp, summary, scenario.name)
+        make_plots(tmp, summary, scenario.name, lang=scenario.report.lang)  # the report's language
         if model.trace_worker is not None:
             write_csv(tmp / f"trace_worker_{model.trace_worker}.csv", model.trace_rows())
         if extra is not None:

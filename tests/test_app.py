@@ -256,3 +256,27 @@ def test_run_py_app_rejects_a_taken_port():
         out = subprocess.run([sys.executable, str(ROOT / "run.py"), "app", "--port", str(port)],
                              capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and out.stderr.startswith(f"error: --port: 127.0.0.1:{port} is not free")
+
+
+def test_compare_table_of_several_runs_in_both_languages(tmp_path):
+    """Earlier runs: a table of runs x headline KPIs (registry formats), the later runs' change from the first."""
+    import re
+
+    from sim.app.page import DEFAULT_REPLICATIONS, RUN_BUDGET_S, compare_lines
+
+    from .conftest import BASELINE as GRID, TINY
+    from sim.outputs import kpis
+    from sim.runner import run_and_write
+
+    folders = []
+    for i, extra in enumerate(([], ["policy.sme_support.enabled=true"], ["policy.area_c_charge_eur=12"])):
+        folder, _ = run_and_write(load_scenario(GRID, [*TINY, *extra], days=3), tmp_path / f"r{i}", argv=["test"])
+        folders.append(folder)
+    for lg in ("en", "it"):
+        lines = compare_lines(folders, lg)
+        assert len(lines) == 2 + 3  # header, rule, one row per run
+        assert kpis.label(kpis.HEADLINE[0], lg) in lines[0]
+        assert lines[2].startswith("| `r0`") and lines[3].startswith("| `r1`") and lines[4].startswith("| `r2`")
+        assert lines[4].count("<br>") == lines[0].count("|") - 2  # every KPI of a later run has its change
+    assert re.search(r"\d,\d", " ".join(compare_lines(folders, "it")[2:]))  # decimal commas in Italian
+    assert DEFAULT_REPLICATIONS == 2 and RUN_BUDGET_S > 0

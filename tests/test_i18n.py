@@ -3,6 +3,7 @@ report with no English sentence of the catalogue left, the Comune's scenarios in
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 
@@ -14,6 +15,7 @@ from sim.i18n import LANGUAGES, catalogue, number, t
 from sim.outputs import kpis
 from sim.outputs.advice import SME_MIN_DAYS, run_warnings
 from sim.outputs.compare import noise_verdict
+from sim.outputs.figtext import png_language
 from sim.outputs.report import write_report
 from sim.scenario.load import load_scenario
 
@@ -102,8 +104,8 @@ def test_italian_report_has_no_english_sentence_left(report_runs, tmp_path, caps
     en, it = catalogue("en"), catalogue("it")
     left = []
     for key, words in en.items():  # every piece of the report's English text between {fields}, 3 words or more
-        if key.startswith("app."):  # the app's own words (some repeat the schema's English meanings)
-            continue
+        if key.startswith(("app.", "plot.", "map.")):  # the app's own words (some repeat the schema's English
+            continue  # meanings); the figures' words are in their images: test_italian_plots_have_no_english_words
         for piece in re.split(r"\{\w+\}", words):
             piece = " ".join(piece.split()).strip(" .,:;()")
             if len(piece.split()) >= 3 and piece not in it[key] and piece in text:
@@ -114,6 +116,61 @@ def test_italian_report_has_no_english_sentence_left(report_runs, tmp_path, caps
     assert not left, left
     # the numbers are Italian too: the KPI table's remote share has a decimal comma
     assert re.search(r"Giornate lavorate da remoto.{0,400}?\d+,\d\d%", text)
+    # every figure of the report was drawn in Italian (the runs' own plots are English: drawn again elsewhere)
+    images = [base64.b64decode(u) for u in re.findall(r'src="data:image/png;base64,([^"]+)"', page)]
+    assert len(images) >= 10 and {png_language(d) for d in images} == {"it"}
+    assert {png_language(p) for p in (base / "plots").glob("*.png")} == {"en"}  # the results folder untouched
+
+
+def _english_pieces(en: dict, it: dict, prefixes: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(key, piece) of every English text of the catalogue under ``prefixes``, between its {fields}, of 3
+    words or more and not also in the Italian text."""
+    out = []
+    for key, words in en.items():
+        if key.startswith(prefixes):
+            for piece in re.split(r"\{\w+\}", words):
+                piece = " ".join(piece.split()).strip(" .,:;()")
+                if len(piece.split()) >= 3 and piece not in " ".join(it[key].split()):
+                    out.append((key, piece))
+    return out
+
+
+def test_italian_plots_have_no_english_words(report_runs, tmp_path, monkeypatch):
+    """Every word of every plot and map drawn in Italian (titles, axes, legends, notes, ticks) is from the
+    Italian catalogue, and the numbers on the axes have decimal commas."""
+    import pyarrow.parquet as pq
+
+    import sim.outputs.plots as plots
+    from sim.outputs.difference import DIFFERENCE_METRICS, difference_figure
+    from sim.outputs.figtext import figure_texts, localise_figure
+    from sim.outputs.results import read_run
+
+    base, sme = report_runs
+    texts: list[str] = []
+    save = plots._save
+    def collect(fig, path, lang="en"):  # the words of each figure, as they are saved
+        localise_figure(fig, lang)
+        texts.extend(figure_texts(fig))
+        return save(fig, path, lang)
+
+    monkeypatch.setattr(plots, "_save", collect)
+    run = read_run(base)
+    written = plots.make_plots(base, run.summary, "base", strict=True, lang="it", out=tmp_path / "it")
+    assert len(written) >= 10 and {png_language(p) for p in written} == {"it"}
+    zones = [pq.read_table(f / "by_zone.parquet").to_pydict() for f in (base, sme)]
+    for key in DIFFERENCE_METRICS:
+        texts.extend(figure_texts(difference_figure(*zones, key, base_label="base", other_label="sme", lang="it")))
+    shown = " ".join(" ".join(x.split()) for x in texts)
+    left = [f"{k}: {p!r}" for k, p in _english_pieces(catalogue("en"), catalogue("it"), ("plot.", "map."))
+            if p in shown]
+    left += [f"KPI {k.key}: {k.label['en']!r}" for k in kpis.KPIS.values()
+             if k.label["en"] != k.label["it"] and k.label["en"] in shown]
+    for words in ("workday", "workers", "remote", "Women", "Men", "mean", "without"):
+        assert not re.search(rf"\b{words}\b", shown), words
+    assert not left, left
+    assert any(re.fullmatch(r"[−-]?\d+,\d+%?", x) for x in texts), "no decimal comma on any axis"
+    points = [x for x in texts if re.fullmatch(r"[−-]?\d+\.\d{1,2}%?", x)]  # 1.000 is a thousand in Italian
+    assert not points, f"a decimal point on an axis: {points[:5]}"
 
 
 def test_english_report_still_english(report_runs, tmp_path):

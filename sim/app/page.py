@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -33,10 +34,12 @@ from sim.app.levers import (PACKAGE_NAME, PackageError, apply_levers, changed_le
                             mark_edited, save_package, scenario_files)
 from sim.app.live import LIVE_SCALE, live_figure
 from sim.app.live import live_model as make_live_model
-from sim.i18n import LANGUAGE_NAMES, LANGUAGES, localise_number, t
+from sim.i18n import LANGUAGE_NAMES, LANGUAGES, has, localise_number, t
 from sim.outputs import kpis
 from sim.outputs.advice import read_daily, run_warnings
 from sim.outputs.export import workbook_bytes
+from sim.outputs.compare import build_rows, read_sources
+from sim.outputs.plots import plots_in
 from sim.outputs.report import sort_plots
 from sim.app.runs import (BASELINE_FILE, MAP_METRICS, SCENARIOS, AppResult, kpi_cards, list_runs, map_figure,
                           read_run, run_against_baseline, zone_map_data)
@@ -49,6 +52,12 @@ FILES = scenario_files(SCENARIOS)
 FILE_LABELS = [str(p.relative_to(SCENARIOS)) for p in FILES]
 BASELINE_LEVERS = resolved_dict(load_scenario(BASELINE_FILE))  # "levers changed" are against this file
 REPLICATION_CHOICES = (1, 2, 4, 8)
+# the app's time budget for one run of the default sample (a planner waits this long, not longer): the
+# default replications are the most that fit it (2 seeds: the cards get a paired 95% interval)
+RUN_BUDGET_S = 300
+DEFAULT_REPLICATIONS = 2
+# plots of a run drawn in another language than the page's are drawn again here (never in results/)
+PLOT_CACHE = Path(tempfile.gettempdir()) / "smartcommute-app-plots"
 # room below the last row of cards and plots (Solara's banner is off: run.py app sets SOLARA_THEME_SHOW_BANNER)
 CSS = ".v-main__wrap { padding-bottom: 24px; }"
 
@@ -61,7 +70,7 @@ values = solara.reactive(lever_values(load_scenario(FILES[0])))
 scale = solara.reactive(0.01)
 days = solara.reactive(250)
 seed = solara.reactive("42")
-replications = solara.reactive(1)
+replications = solara.reactive(DEFAULT_REPLICATIONS)
 status = solara.reactive("")
 fraction = solara.reactive(0.0)
 result = solara.reactive(None)       # AppResult of the last run
@@ -70,6 +79,10 @@ package_name = solara.reactive("")
 package_description = solara.reactive("")
 package_message = solara.reactive("")
 live_model = solara.reactive(None)   # LiveModel of the live tab
+# the Earlier runs tab's choices: per session, not per drawing of the tab (a language switch keeps them)
+open_choice = solara.reactive(None)
+against_choice = solara.reactive(None)
+compare_choice = solara.reactive([])
 
 
 def _css(path: str) -> str:
@@ -99,7 +112,15 @@ def _range_text(lever, lg: str) -> str:
         lo = localise_number(f"{lever.minimum:g}", lg) if lever.minimum is not None else "-"
         hi = localise_number(f"{lever.maximum:g}", lg) if lever.maximum is not None else "-"
         return f"{'>' if lever.min_exclusive else ''}{lo} {t('app.to', lg)} {hi}"
-    return ", ".join(lever.choices) if lever.choices else t("app.on_off", lg)
+    if lever.kind == "choices":
+        return ", ".join(kpis.word("size", c, lg) if c in kpis.WORDS.get(lg, {}).get("size", {}) else c
+                         for c in lever.choices)
+    return ", ".join(_choice(c, lg) for c in lever.choices) if lever.choices else t("app.on_off", lg)
+
+
+def _choice(code: str, lg: str) -> str:
+    """A choice lever's code value (``modelled``) in the language's words."""
+    return t(f"app.choice_{code}", lg) if has(f"app.choice_{code}", lg) else code
 
 
 @solara.component
@@ -114,9 +135,11 @@ def LeverControl(lever, value, error: str | None):
     with solara.Column(gap="0px", classes=["lever", _css(lever.path)], style={"margin-bottom": "10px"}):
         if lever.kind == "switch":
             solara.Switch(label=label, value=bool(value), on_value=set_value, classes=[_css(lever.path) + "-switch"])
-        elif lever.kind == "choice":
-            solara.Select(label=label, values=list(lever.choices), value=value, on_value=set_value,
-                          classes=[_css(lever.path) + "-select"])
+        elif lever.kind == "choice":  # the code values in plain words of the language
+            words = {c: _choice(c, lg) for c in lever.choices}
+            back = {w: c for c, w in words.items()}
+            solara.Select(label=label, values=list(words.values()), value=words.get(value, value),
+                          on_value=lambda w: set_value(back.get(w, w)), classes=[_css(lever.path) + "-select"])
         elif lever.kind == "choices":
             solara.SelectMultiple(label=label, values=list(value), all_values=list(lever.choices), on_value=set_value,
                                   classes=[_css(lever.path) + "-select"])
@@ -245,7 +268,9 @@ def RunSize(errors):
         with solara.ToggleButtonsSingle(value=replications.value, on_value=replications.set, dense=True):
             for n in REPLICATION_CHOICES:
                 solara.Button(str(n), value=n, classes=[f"replications-{n}"])
-        solara.Text(t("app.replications_help", lg), style={"font-size": "12px", "color": "#444"})
+        solara.Text(t("app.replications_help", lg) + " " + t("app.replications_budget", lg, n=DEFAULT_REPLICATIONS,
+                                                                          minutes=localise_number(f"{RUN_BUDGET_S / 60:g}", lg)),
+                    style={"font-size": "12px", "color": "#444"}, classes=["replications-help"])
     if "run" in errors:
         solara.Text(errors["run"], classes=["lever-error", "run-error"], style={"color": "#b00020", "font-size": "12px"})
 
@@ -367,14 +392,14 @@ def CityMap(folder: Path, baseline: Path | None = None):
     show = solara.use_reactive("run")
     with solara.ToggleButtonsSingle(value=metric, classes=["map-metric"]):
         for key, m in MAP_METRICS.items():
-            solara.Button(m.button, value=key, text=True)
+            solara.Button(m.word("button", lang.value), value=key, text=True)
     compare = baseline is not None and Path(baseline) != Path(folder)
     if compare:
         with solara.ToggleButtonsSingle(value=show, classes=["map-show"]):
-            solara.Button("this run", value="run", text=True)
-            solara.Button("change from the baseline", value="difference", text=True)
+            solara.Button(t("map.this_run", lang.value), value="run", text=True)
+            solara.Button(t("map.change_button", lang.value), value="difference", text=True)
     against = baseline if compare and show.value == "difference" else None
-    solara.FigureMatplotlib(map_figure(zone_map_data(folder, metric.value, baseline=against)))
+    solara.FigureMatplotlib(map_figure(zone_map_data(folder, metric.value, baseline=against), lang=lang.value))
 
 
 def lever_lines(scenario: dict, lg: str) -> list[str]:
@@ -398,6 +423,9 @@ def RunView(folder: Path, baseline: Path | None, cards: list[dict] | None = None
     """KPI cards (against ``baseline`` when given), the levers moved, the city map, the plots and the report."""
     lg = lang.value
     info = read_run(folder)
+    # the plots in the page's language: drawn again (outside results/) when the run's are in the other one
+    plots = solara.use_memo(lambda: sort_plots(plots_in(folder, info.summary, info.name, lg, PLOT_CACHE))
+                            if info is not None and (folder / "plots").is_dir() else [], dependencies=[str(folder), lg])
     if info is None:
         solara.Warning(t("app.not_a_run", lg, folder=folder))
         return
@@ -431,7 +459,7 @@ def RunView(folder: Path, baseline: Path | None, cards: list[dict] | None = None
         with solara.Column(style={"width": "520px"}):
             CityMap(folder, baseline)
         with solara.Column(style={"flex": "1", "min-width": "480px"}):
-            for p in sort_plots((folder / "plots").glob("*.png")):  # the report's order
+            for p in plots:  # the report's order
                 solara.Image(p, width="100%", classes=["run-plot"])
 
 
@@ -452,8 +480,7 @@ def EarlierRunsTab():
     refresh = solara.use_reactive(0)
     runs = solara.use_memo(lambda: list_runs(RESULTS), dependencies=[refresh.value, result.value])
     labels = [r.label for r in runs]
-    chosen = solara.use_reactive(None)
-    against = solara.use_reactive(None)
+    chosen, against = open_choice, against_choice
     solara.Button(t("app.refresh", lg), on_click=lambda: refresh.set(refresh.value + 1), text=True)
     if not runs:
         solara.Info(t("app.no_runs", lg, folder=RESULTS))
@@ -470,6 +497,14 @@ def EarlierRunsTab():
                      f"{r.seed} | " + " | ".join(kpis.format_value(k, _mean(r.summary, k), lang=lg) for k in shown)
                      + f" | {r.finished[:19]} |")
     solara.Markdown("\n".join(lines) + (f"\n\n{t('app.older_runs', lg, n=len(runs) - 30)}" if len(runs) > 30 else ""))
+    with solara.Card(t("app.compare_runs", lg), margin=0, classes=["compare-card"], style={"margin-bottom": "16px"}):
+        solara.SelectMultiple(t("app.compare_runs", lg), values=[x for x in compare_choice.value if x in labels],
+                              all_values=labels, on_value=compare_choice.set, classes=["compare-runs"], dense=True)
+        picked = [runs[labels.index(x)].folder for x in compare_choice.value if x in labels]
+        if len(picked) >= 2:
+            CompareTable(picked)
+        else:
+            solara.Text(t("app.compare_pick_two", lg), style={"font-size": "13px"})
     solara.Select(t("app.open_run", lg), values=labels, value=chosen, classes=["open-run"])
     solara.Select(t("app.compare_against", lg), values=[t("app.none", lg)] + labels, value=against,
                   classes=["against-run"])
@@ -477,6 +512,44 @@ def EarlierRunsTab():
         folder = runs[labels.index(chosen.value)].folder
         base = runs[labels.index(against.value)].folder if against.value in labels else None
         RunView(folder, base)
+
+
+def compare_lines(folders: list[Path], lg: str) -> list[str]:
+    """Runs x headline KPIs as Markdown table lines, as ``run.py compare`` prints them: each value in the
+    KPI registry's format, and for each run after the first its change from the first (and the paired
+    95% interval when both have replications with the same seeds)."""
+    rows = build_rows(read_sources(folders))
+    by = {(r["kpi"], r["run"]): r for r in rows}
+    names = [f.name for f in folders]
+    shown = [k for k in kpis.HEADLINE if any((k, n) in by for n in names[1:])]
+    head = [t("app.col_run", lg)] + [f"{kpis.label(k, lg)} ({kpis.unit(k, lg)})" for k in shown]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    first = {k: next((by[(k, n)]["baseline"] for n in names[1:] if (k, n) in by), None) for k in shown}
+    lines.append(f"| `{names[0]}` ({t('app.what_baseline', lg)}) | "
+                 + " | ".join(kpis.format_value(k, first[k], lang=lg) for k in shown) + " |")
+    for n in names[1:]:
+        cells = []
+        for k in shown:
+            r = by.get((k, n))
+            if r is None:
+                cells.append(t("number.missing", lg))
+                continue
+            diff = kpis.format_diff(k, r["diff"], lg) if r["diff"] is not None else t("number.missing", lg)
+            ci = (f" ({kpis.format_interval(k, r['ci95_low'], r['ci95_high'], lg)})"
+                  if r.get("ci95_low") is not None else "")
+            cells.append(f"{kpis.format_value(k, r['value'], lang=lg)}<br>{diff}{ci}")
+        lines.append(f"| `{n}` | " + " | ".join(cells) + " |")
+    return lines
+
+
+@solara.component
+def CompareTable(folders: list[Path]):
+    """The table of :func:`compare_lines` in the page's language."""
+    lg = lang.value
+    lines = solara.use_memo(lambda: compare_lines(folders, lg), dependencies=[tuple(map(str, folders)), lg])
+    with solara.Column(classes=["compare-table"]):
+        solara.Text(t("app.compare_table_intro", lg), style={"font-size": "12px", "color": "#444"})
+        solara.Markdown("\n".join(lines))
 
 
 def _mean(summary: dict, key: str):

@@ -9,6 +9,7 @@ exactly that baseline, written by the same code, is reused instead of run again.
 
 from __future__ import annotations
 
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,8 @@ from sim.orchestrate import run_scenarios
 from sim.outputs.compare import build_rows, noise_verdict, read_sources
 from sim.outputs.difference import ZoneMismatch, zone_difference
 from sim.outputs.kpis import HEADLINE, better_sign, label, unit
-from sim.outputs.maps import MIN_SAMPLED_WORKERS, TOO_FEW, ZONE_METRICS, MapMetric, milan_zones, zone_map
+from sim.i18n import DEFAULT_LANGUAGE, t
+from sim.outputs.maps import MIN_SAMPLED_WORKERS, ZONE_METRICS, MapMetric, milan_zones, zone_map
 from sim.outputs.results import RunFolderError
 from sim.outputs.results import read_run as read_folder
 from sim.outputs.zones import read_geometry
@@ -253,19 +255,21 @@ def zone_map_data(folder: Path, metric: str, baseline: Path | None = None) -> Ma
     return data
 
 
-def map_figure(data: MapData, figsize=(5.6, 4.6)) -> Figure:
-    """The app's map of :func:`zone_map_data` (polygons, colour bar with the unit, "no data" hatched)."""
+def map_figure(data: MapData, figsize=(5.6, 4.6), lang: str = DEFAULT_LANGUAGE) -> Figure:
+    """The app's map of :func:`zone_map_data` (polygons, colour bar with the unit, "no data" hatched), in ``lang``."""
     fig = Figure(figsize=figsize, layout="constrained")
     m = data.metric
     if data.baseline is None:
-        zone_map(fig, geoms=data.geoms, values=data.values, unit=m.unit, label=m.label, cmap=m.cmap,
-                 milan=data.milan, hatched_label=m.no_data_label if m.key != "peak_vc" else "no data: no road link")
-        fig.suptitle(m.title, fontsize=9)
+        zone_map(fig, geoms=data.geoms, values=data.values, unit=m.word("unit", lang), label=m.word("label", lang),
+                 cmap=m.cmap, milan=data.milan, lang=lang,
+                 hatched_label=m.no_data_label_in(lang) if m.key != "peak_vc" else t("map.no_link", lang))
+        fig.suptitle(textwrap.fill(m.word("title", lang), 70), fontsize=9)
     else:
-        zone_map(fig, geoms=data.geoms, values=data.values, unit=m.diff_unit, label=f"change in {m.label}",
-                 cmap="PuOr_r", diverging=True, milan=data.milan, hatched=data.too_few,
-                 hatched_label=TOO_FEW.format(n=MIN_SAMPLED_WORKERS))
-        fig.suptitle(f"{m.title}: change from the baseline", fontsize=9)
+        zone_map(fig, geoms=data.geoms, values=data.values, unit=m.diff_unit_in(lang),
+                 label=t("map.change_in", lang, label=m.word("label", lang)), cmap="PuOr_r", diverging=True,
+                 milan=data.milan, hatched=data.too_few, lang=lang,
+                 hatched_label=t("map.too_few", lang, n=MIN_SAMPLED_WORKERS))
+        fig.suptitle(textwrap.fill(t("map.change_title", lang, title=m.word("title", lang)), 70), fontsize=9)
     return fig
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.i18n import DEFAULT_LANGUAGE, t
+from sim.i18n import DEFAULT_LANGUAGE, localise_number, t
 from sim.outputs.kpis import (
     HEADLINE,
     format_diff,
@@ -235,6 +235,8 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path, lang: str 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from sim.outputs.figtext import PNG_LANGUAGE_KEY, localise_figure
+
     folder.mkdir(parents=True, exist_ok=True)
     base, others = sources[0], sources[1:]
     by = {(r["kpi"], r["run"]): r for r in rows}
@@ -295,7 +297,8 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path, lang: str 
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     paths.append(folder / "compare_headline_pct.png")
-    fig.savefig(paths[-1], dpi=120)
+    localise_figure(fig, lang)
+    fig.savefig(paths[-1], dpi=120, metadata={PNG_LANGUAGE_KEY: lang})
     plt.close(fig)
 
     splits = {s.label: s.values() for s in sources}
@@ -309,7 +312,7 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path, lang: str 
             ax.barh(range(len(labels)), widths, left=left, color=colors[j % len(colors)], label=word("mode", m, lang))
             for i, (x0, w) in enumerate(zip(left, widths)):
                 if w >= 0.05:
-                    ax.text(x0 + w / 2, i, f"{100 * w:.0f}%", ha="center", va="center", fontsize=8, color="white")
+                    ax.text(x0 + w / 2, i, localise_number(f"{100 * w:.0f}", lang) + "%", ha="center", va="center", fontsize=8, color="white")
             left = [a + b for a, b in zip(left, widths)]
         ax.set_yticks(range(len(labels)))
         ax.set_yticklabels(labels)
@@ -320,7 +323,8 @@ def make_plots(sources: list[Source], rows: list[dict], folder: Path, lang: str 
         ax.set_title(t("compare.split_title", lang))
         fig.legend(ncols=len(modes), fontsize=8, loc="outside lower center")  # below the axis label, never on it
         paths.append(folder / "compare_modal_split.png")
-        fig.savefig(paths[-1], dpi=120)
+        localise_figure(fig, lang)
+        fig.savefig(paths[-1], dpi=120, metadata={PNG_LANGUAGE_KEY: lang})
         plt.close(fig)
     return paths
 

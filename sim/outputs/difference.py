@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.outputs.maps import MIN_SAMPLED_WORKERS, TOO_FEW, ZONE_METRICS, milan_zones, zone_map
+from sim.i18n import DEFAULT_LANGUAGE, t
+from sim.outputs.maps import MIN_SAMPLED_WORKERS, ZONE_METRICS, milan_zones, zone_map
 from sim.outputs.zones import read_geometry
 
 DIFFERENCE_METRICS = ("remote_share", "car_trips_per_worker", "co2_per_worker", "mean_stress")
@@ -44,15 +45,17 @@ def zone_difference(base: dict, other: dict, metric: str,
 
 
 def difference_figure(base: dict, other: dict, metric: str, *, base_label: str, other_label: str,
-                      min_sampled: int = MIN_SAMPLED_WORKERS, figsize=(8.0, 5.0)) -> Figure:
-    """The map of :func:`zone_difference` (the figure, not saved)."""
+                      min_sampled: int = MIN_SAMPLED_WORKERS, figsize=(8.0, 5.0),
+                      lang: str = DEFAULT_LANGUAGE) -> Figure:
+    """The map of :func:`zone_difference` (the figure, not saved), its words and numbers in ``lang``."""
     m = ZONE_METRICS[metric]
     diff, too_few = zone_difference(base, other, metric, min_sampled)
     fig = Figure(figsize=figsize, layout="constrained")
-    zone_map(fig, geoms=read_geometry(other.get("geometry_wkb")), values=diff, unit=m.diff_unit,
-             label=f"change in {m.label}", cmap="PuOr_r", diverging=True, milan=milan_zones(other),
-             hatched=too_few, hatched_label=TOO_FEW.format(n=min_sampled))
-    fig.suptitle(f"{m.title.split(', by')[0]}: {other_label} minus {base_label}, by home zone", fontsize=10)
+    zone_map(fig, geoms=read_geometry(other.get("geometry_wkb")), values=diff, unit=m.diff_unit_in(lang),
+             label=t("map.change_in", lang, label=m.word("label", lang)), cmap="PuOr_r", diverging=True,
+             milan=milan_zones(other), hatched=too_few, hatched_label=t("map.too_few", lang, n=min_sampled), lang=lang)
+    fig.suptitle(t("map.dif_title", lang, what=t(f"dif_metric.{metric}", lang), run=other_label, base=base_label),
+                 fontsize=10)
     return fig
 
 

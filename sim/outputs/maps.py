@@ -27,6 +27,8 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from shapely.geometry.polygon import orient
 
+from sim.i18n import DEFAULT_LANGUAGE, has, t
+from sim.outputs.figtext import localise_figure
 from sim.scenario.schema import MODES
 
 NO_DATA_STYLE = {"facecolor": "#f2f2f2", "edgecolor": "#9a9a9a", "hatch": "////"}
@@ -50,6 +52,19 @@ class MapMetric:
     cmap: str = "viridis"
     button: str = ""      # the app's button
     per_trip: bool = False  # a share of office-day trips: no data where the residents made none
+
+    def word(self, part: str, lang: str = DEFAULT_LANGUAGE) -> str:
+        """``title``, ``label``, ``unit`` or ``button`` in ``lang`` (catalogue ``map.<key>.<part>``)."""
+        key = f"map.{self.key}.{part}"
+        return t(key, lang) if has(key, lang) else getattr(self, part)
+
+    def diff_unit_in(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """:attr:`diff_unit` in ``lang``."""
+        return t("map.pp", lang) if self.scale == 100.0 else self.word("unit", lang)
+
+    def no_data_label_in(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """:attr:`no_data_label` in ``lang``."""
+        return t("map.no_trips" if self.per_trip else "map.no_workers", lang)
 
     @property
     def diff_unit(self) -> str:
@@ -220,8 +235,8 @@ def _frame(ax, bounds, pad: float = 0.03) -> None:
 def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, label: str, cmap="viridis",
              vmin: float | None = None, vmax: float | None = None, diverging: bool = False,
              milan: np.ndarray | None = None, hatched: np.ndarray | None = None, hatched_label: str = NO_WORKERS,
-             zoom: bool | None = None, titles: tuple[str, str] = ("Whole area", "Comune di Milano"),
-             colorbar: bool = True, legend: bool = True) -> ZoneMap:
+             zoom: bool | None = None, titles: tuple[str, str] | None = None,
+             colorbar: bool = True, legend: bool = True, lang: str = DEFAULT_LANGUAGE) -> ZoneMap:
     """Draw a map of ``values`` by zone in ``fig`` (in the subplot spec ``where``, or the whole figure).
 
     Args:
@@ -236,7 +251,10 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
         hatched_label: the legend's words for the hatched zones.
         colorbar, legend: draw them (off: the caller draws one for several maps, e.g. from
             :func:`legend_handles` and the returned norm).
+        titles: the two panels' titles (default: the catalogue's whole area and Comune di Milano).
+        lang: the language of the map's own words and numbers (labels and units are the caller's).
     """
+    titles = titles or (t("map.whole_area", lang), t("map.milan", lang))
     values = np.asarray(values, dtype=float)
     ok = drawn(geoms)
     show = ok & np.isfinite(values) & (True if hatched is None else ~hatched)
@@ -268,13 +286,13 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
         if boundary is not None:
             ax.add_patch(PathPatch(polygon_path(boundary), fill=False, zorder=3, **MILAN_OUTLINE))
         if whole is None:
-            ax.text(0.5, 0.5, "no zone has a boundary to draw", transform=ax.transAxes, ha="center", va="center")
+            ax.text(0.5, 0.5, t("map.no_boundary", lang), transform=ax.transAxes, ha="center", va="center")
             continue
         _frame(ax, whole if i == 0 else city)
         if zoom:
             ax.set_title(titles[i], fontsize=8, loc="left")
-    axes[0].set_xlabel("km east of the centre", fontsize=8)
-    axes[0].set_ylabel("km north of the centre", fontsize=8)
+    axes[0].set_xlabel(t("map.km_east", lang), fontsize=8)
+    axes[0].set_ylabel(t("map.km_north", lang), fontsize=8)
     sm = ScalarMappable(norm=norm, cmap=cmap)
     below = len(data) > 0 and data.min() < norm.vmin  # values beyond the colour range: an arrow says so
     above = len(data) > 0 and data.max() > norm.vmax
@@ -283,7 +301,7 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
     if cb is not None:
         cb.set_label(f"{label} ({unit})", fontsize=8)
         cb.ax.tick_params(labelsize=7)
-    handles = legend_handles(n_grey > 0, hatched_label, boundary is not None and (milan & ok).sum() < ok.sum())
+    handles = legend_handles(n_grey > 0, hatched_label, boundary is not None and (milan & ok).sum() < ok.sum(), lang)
     box = None
     if handles and legend and where is None:  # the whole figure is the map: the legend under it
         box = fig.legend(handles=handles, loc="outside lower center", fontsize=7, frameon=False, ncols=len(handles))
@@ -292,14 +310,16 @@ def zone_map(fig, where=None, *, geoms: list, values: np.ndarray, unit: str, lab
             h.set_label(textwrap.fill(h.get_label(), 32))
         box = axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=7,
                              frameon=False, ncols=1)
+    localise_figure(fig, lang)
     return ZoneMap(axes=axes, colorbar=cb, legend=box, no_data=n_grey, mappable=sm)
 
 
-def legend_handles(hatched: bool, hatched_label: str = NO_WORKERS, milan: bool = False) -> list:
+def legend_handles(hatched: bool, hatched_label: str = NO_WORKERS, milan: bool = False,
+                   lang: str = DEFAULT_LANGUAGE) -> list:
     """The legend entries of a map: the hatched zones and why, the outline of the Comune di Milano."""
     handles = []
     if hatched:
         handles.append(Patch(label=hatched_label, **NO_DATA_STYLE))
     if milan:
-        handles.append(Line2D([], [], label="Comune di Milano", **MILAN_OUTLINE))
+        handles.append(Line2D([], [], label=t("map.milan", lang), **MILAN_OUTLINE))
     return handles

@@ -11,8 +11,10 @@ simulation never loses its results folder over a figure.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -28,8 +30,10 @@ from matplotlib import dates as mdates
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, PathPatch
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter
 
+from sim.i18n import DEFAULT_LANGUAGE, has, localise_number, long_date, number, t
+from sim.outputs.figtext import PNG_LANGUAGE_KEY, localise_figure, png_language
 from sim.outputs.kpis import format_value, word
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
 from sim.outputs.maps import (ZONE_METRICS, draw_zones, drawn, milan_is_small, milan_zones, outline, panel_bounds,
@@ -56,8 +60,9 @@ plt.rcParams.update({
 class _Run:
     """The tables of one results folder, read once (missing tables become empty dicts)."""
 
-    def __init__(self, run_dir: Path, summary: dict, scenario_name: str):
+    def __init__(self, run_dir: Path, summary: dict, scenario_name: str, lang: str = DEFAULT_LANGUAGE):
         self.dir = Path(run_dir)
+        self.lang = lang
         self.summary = summary or {}
         self.name = scenario_name
         self.daily = self._table("daily")
@@ -84,17 +89,31 @@ class _Run:
     def col(self, name: str) -> np.ndarray:
         return np.asarray(self.daily.get(name, [0.0] * self.n_days), dtype=float)
 
+    def t(self, key: str, **fields) -> str:
+        """The catalogue's text ``key`` in the run's plotting language."""
+        return t(key, self.lang, **fields)
+
+    def num(self, text: str) -> str:
+        """A number written the Python way, in the plotting language's symbols."""
+        return localise_number(text, self.lang)
+
+    def value(self, key: str, x: float) -> str:
+        """A KPI value as the registry formats it, in the plotting language."""
+        return format_value(key, x, lang=self.lang)
+
     def caption(self) -> str:
         s = self.summary
-        parts = [f"Scenario: {self.name}"]
+        parts = [self.t("plot.caption_scenario", name=self.name)]
         if self.n_days:
-            start = str(self.dates[0]) if "date" in self.daily else "day 0"
-            parts.append(f"{self.n_days} workday{'s' if self.n_days != 1 else ''} from {start}")
+            start = long_date(self.dates[0].item(), self.lang) if "date" in self.daily else self.t("plot.caption_day0")
+            parts.append(self.t("plot.caption_days_one" if self.n_days == 1 else "plot.caption_days_many",
+                                n=self.n_days, start=start))
         if s.get("workers"):
             scale = s.get("scale")
-            parts.append(f"{s['workers']:,.0f} workers" + (f" (sample scale {scale:g})" if scale is not None else ""))
+            parts.append(self.t("plot.caption_workers", n=self.num(f"{s['workers']:,.0f}"))
+                         + (" " + self.t("plot.caption_scale", scale=self.num(f"{scale:g}")) if scale is not None else ""))
         if s.get("seed") is not None:
-            parts.append(f"seed {s['seed']}")
+            parts.append(self.t("plot.caption_seed", seed=s["seed"]))
         return "   |   ".join(parts)
 
     def counterfactual(self, key: str):
@@ -112,9 +131,11 @@ def _figure(run: _Run, title: str, ncols: int = 1, nrows: int = 1, size: tuple[f
     return fig, axes
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: Path, lang: str = DEFAULT_LANGUAGE) -> Path:
+    """Write the figure as a PNG stamped with its language (numbers on its axes in that language)."""
+    localise_figure(fig, lang)
     with open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=DPI)
+        fig.savefig(fh, format="png", dpi=DPI, metadata={PNG_LANGUAGE_KEY: lang})
         fh.flush()
         os.fsync(fh.fileno())
     plt.close(fig)
@@ -129,10 +150,10 @@ def _date_axis(ax, run: _Run) -> None:
         if run.n_days <= 2:  # a single day would give a degenerate axis
             pad = np.timedelta64(1, "D")
             ax.set_xlim(run.dates[0] - pad, run.dates[-1] + pad)
-            ax.set_xticks(run.dates, [str(d) for d in run.dates])
-        ax.set_xlabel("workday (calendar date)")
+            ax.set_xticks(run.dates, [long_date(d.item(), run.lang) for d in run.dates])
+        ax.set_xlabel(run.t("plot.date_axis"))
     else:
-        ax.set_xlabel("workday")
+        ax.set_xlabel(run.t("plot.workday_axis"))
 
 
 def _marker(run: _Run) -> str | None:
@@ -164,16 +185,21 @@ def _text_color(color) -> str:
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.6 else "white"
 
 
-def _pct(x: float, digits: int = 0) -> str:
-    return f"{100 * x:.{digits}f}%"
+def _pct(x: float, digits: int = 0, lang: str = DEFAULT_LANGUAGE) -> str:
+    return number(100 * x, digits, lang) + "%"
 
 
-def _day(d: str) -> str:
-    return word("weekday", d)[:3]  # Mon, Tue, ...
+def _day(d: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return word("weekday", d, lang)[:3].capitalize()  # Mon, Tue, ... / Lun, Mar, ...
 
 
-def _attendance(d: str, share: float) -> str:
-    return format_value(f"office_attendance_by_weekday.{d}", share)
+def _attendance(d: str, share: float, lang: str = DEFAULT_LANGUAGE) -> str:
+    return format_value(f"office_attendance_by_weekday.{d}", share, lang=lang)
+
+
+def _pct_axis(ax_axis, run: "_Run", decimals: int = 0, xmax: float = 100.0) -> None:
+    """Percent ticks in the run's language (``12,5%``)."""
+    ax_axis.set_major_formatter(FuncFormatter(lambda v, _: number(100 * v / xmax, decimals, run.lang) + "%"))
 
 
 def _nice_max(values, floor: float) -> float:
@@ -185,30 +211,30 @@ def _nice_max(values, floor: float) -> float:
 def plot_remote_share(run: _Run, path: Path) -> Path:
     share = run.col("remote_share")
     mean = float(run.summary.get("remote_share", share.mean() if len(share) else 0.0))
-    fig, axes = _figure(run, f"How much smart working? {format_value('remote_share', mean)} of worker-days are remote")
+    fig, axes = _figure(run, run.t("plot.remote_title", share=run.value("remote_share", mean)))
     ax = axes[0, 0]
     if run.n_days:
         ax.plot(run.dates, 100 * share, color="#2471a3", lw=1.0, marker=_marker(run), ms=3,
-                label="remote workers, by day", alpha=0.85 if run.n_days > 30 else 1.0)
+                label=run.t("plot.remote_by_day"), alpha=0.85 if run.n_days > 30 else 1.0)
         if run.n_days >= 10:  # weekly mean smooths the weekday pattern
             k = 5
             roll = np.convolve(share, np.ones(k) / k, mode="valid")
-            ax.plot(run.dates[k - 1:], 100 * roll, color="#1b4f72", lw=2.2, label="5-workday mean")
+            ax.plot(run.dates[k - 1:], 100 * roll, color="#1b4f72", lw=2.2, label=run.t("plot.remote_mean5"))
         allowed = _allowed_total(run)
         if allowed is not None:
-            ax.plot(run.dates, 100 * allowed, color="#7f8c8d", lw=1.4, ls="--", label="allowed to work remotely")
-        ax.axhline(100 * mean, color="#e67e22", lw=1.2, ls=":", label=f"run mean {format_value('remote_share', mean)}")
+            ax.plot(run.dates, 100 * allowed, color="#7f8c8d", lw=1.4, ls="--", label=run.t("plot.remote_allowed"))
+        ax.axhline(100 * mean, color="#e67e22", lw=1.2, ls=":", label=run.t("plot.run_mean", value=run.value("remote_share", mean)))
         top = _nice_max(list(100 * share) + ([] if allowed is None else list(100 * allowed)), 5.0)
         ax.set_ylim(0, min(105, top * 1.2))
         if share.max() <= 0:
-            _note(ax, "Nobody works remotely in this scenario")
+            _note(ax, run.t("plot.remote_nobody"))
         ax.legend(loc="best", ncols=2, frameon=True, framealpha=0.9, edgecolor="none")
     else:
-        _note(ax, "No simulated days")
+        _note(ax, run.t("plot.no_days"))
     _date_axis(ax, run)
-    ax.set_ylabel("share of all workers remote (%)")
-    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    return _save(fig, path)
+    ax.set_ylabel(run.t("plot.remote_ylabel"))
+    _pct_axis(ax.yaxis, run)
+    return _save(fig, path, run.lang)
 
 
 def _allowed_total(run: _Run) -> np.ndarray | None:
@@ -229,11 +255,12 @@ def plot_attendance(run: _Run, path: Path) -> Path:
     known = {d: v for d, v in vals.items() if v is not None}
     if known:
         hi, lo = max(known, key=known.get), min(known, key=known.get)
-        title = (f"Which days are offices busiest? {_day(hi)} {_attendance(hi, known[hi])}, "
-                 f"{_day(lo)} {_attendance(lo, known[lo])}") if hi != lo else "Which days are offices busiest?"
+        lg = run.lang
+        title = (run.t("plot.att_title_range", hi=_day(hi, lg), hi_share=_attendance(hi, known[hi], lg),
+                       lo=_day(lo, lg), lo_share=_attendance(lo, known[lo], lg)) if hi != lo else run.t("plot.att_title"))
     else:
         hi = lo = None
-        title = "Which days are offices busiest?"
+        title = run.t("plot.att_title")
     fig, axes = _figure(run, title)
     ax = axes[0, 0]
     x = np.arange(len(WEEKDAYS))
@@ -244,27 +271,27 @@ def plot_attendance(run: _Run, path: Path) -> Path:
         v = vals[d]
         xc, h = b.get_x() + b.get_width() / 2, b.get_height()
         if v is None:
-            ax.text(xc, 2, "not simulated", ha="center", va="bottom", fontsize=8, color=GREY)
+            ax.text(xc, 2, run.t("plot.att_not_simulated"), ha="center", va="bottom", fontsize=8, color=GREY)
         elif h >= 12:  # inside the top of the bar
-            ax.text(xc, h - 2, _attendance(d, v), ha="center", va="top", fontsize=10, fontweight="bold",
+            ax.text(xc, h - 2, _attendance(d, v, run.lang), ha="center", va="top", fontsize=10, fontweight="bold",
                     color=_text_color(b.get_facecolor()))
         else:
-            ax.text(xc, h + 1, _attendance(d, v), ha="center", va="bottom", fontsize=10, fontweight="bold")
-    xlabel = "weekday (mean over the run)"
+            ax.text(xc, h + 1, _attendance(d, v, run.lang), ha="center", va="bottom", fontsize=10, fontweight="bold")
+    xlabel = run.t("plot.att_xlabel")
     if known:
-        xlabel = f"weekday (mean over the run; all weekdays: {_pct(float(np.mean(list(known.values()))), 1)})"
+        xlabel = run.t("plot.att_xlabel_all", share=_pct(float(np.mean(list(known.values()))), 1, run.lang))
         if max(known.values()) <= 0:
-            _note(ax, "Nobody goes to the office in this scenario")
+            _note(ax, run.t("plot.att_nobody"))
     else:
-        _note(ax, "No weekday simulated")
-    ax.set_xticks(x, [_day(d) for d in WEEKDAYS])
+        _note(ax, run.t("plot.att_none"))
+    ax.set_xticks(x, [_day(d, run.lang) for d in WEEKDAYS])
     ax.set_ylim(0, 100)
     ax.set_yticks(range(0, 101, 20))
-    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.set_ylabel("workers at the office (% of all workers)")
+    _pct_axis(ax.yaxis, run)
+    ax.set_ylabel(run.t("plot.att_ylabel"))
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", visible=False)
-    return _save(fig, path)
+    return _save(fig, path, run.lang)
 
 
 # ------------------------------------------------------------------------------------------ 3 modal split
@@ -272,16 +299,17 @@ def plot_modal_split(run: _Run, path: Path) -> Path:
     overall = run.summary.get("modal_split") or {}
     by_seg = run.summary.get("modal_split_by_segment") or {}
     seg_workers = dict(zip(run.by_segment.get("segment", []), run.by_segment.get("workers", [])))
-    rows = [("All office-day trips", overall)]
+    rows = [(run.t("plot.modal_all"), overall)]
     for s in SEGMENTS:
         if s in by_seg:
             n = seg_workers.get(s)
-            label = word("segment", s) + (f"\n({_workers(n)} workers)" if n is not None else "")
+            label = word("segment", s, run.lang) + ("\n" + run.t("plot.modal_workers", n=_workers(n, run.lang))
+                                                    if n is not None else "")
             rows.append((label, by_seg[s]))
     car = float(overall.get("car", 0.0))
     total = sum(float(overall.get(m, 0.0)) for m in MODES)
-    title = (f"How do commuters travel on office days? {format_value('modal_split.car', car)} by car" if total > 0
-             else "How do commuters travel on office days?")
+    title = (run.t("plot.modal_title_car", share=run.value("modal_split.car", car)) if total > 0
+             else run.t("plot.modal_title"))
     fig, axes = _figure(run, title)
     ax = axes[0, 0]
     y = np.arange(len(rows))[::-1].astype(float)
@@ -296,40 +324,40 @@ def plot_modal_split(run: _Run, path: Path) -> Path:
             ax.barh(yi, v, left=left, color=MODE_COLOR[m], height=0.7 if yi == y[0] else 0.6,
                     edgecolor="white", lw=0.6)
             if v >= 4.5:
-                ax.text(left + v / 2, yi, f"{v:.0f}%", ha="center", va="center", fontsize=8,
+                ax.text(left + v / 2, yi, number(v, 0, run.lang) + "%", ha="center", va="center", fontsize=8,
                         color=_text_color(MODE_COLOR[m]), fontweight="bold" if yi == y[0] else None)
             left += v
         if s <= 0:
-            ax.text(1, yi, "no office-day trips", va="center", ha="left", fontsize=8, color=GREY)
+            ax.text(1, yi, run.t("plot.modal_no_trips_row"), va="center", ha="left", fontsize=8, color=GREY)
     ax.set_yticks(y, [r[0] for r in rows])
     ax.get_yticklabels()[0].set_fontweight("bold")
     ax.set_xlim(0, 100)
     ax.set_ylim(y.min() - 0.6, y.max() + 0.6)
-    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.set_xlabel("share of office-day commuting trips (%)")
+    _pct_axis(ax.xaxis, run)
+    ax.set_xlabel(run.t("plot.modal_xlabel"))
     ax.grid(axis="y", visible=False)
-    handles = [Patch(color=MODE_COLOR[m], label=word("mode", m)) for m in MODES]
+    handles = [Patch(color=MODE_COLOR[m], label=word("mode", m, run.lang)) for m in MODES]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(MODES))
     if total <= 0:
-        _note(ax, "No office-day trips in this scenario (nobody commutes)")
-    return _save(fig, path)
+        _note(ax, run.t("plot.modal_nobody"))
+    return _save(fig, path, run.lang)
 
 
-def _workers(n: float) -> str:
+def _workers(n: float, lang: str = DEFAULT_LANGUAGE) -> str:
     if n >= 1e6:
-        return f"{n / 1e6:.2f}M"
+        return t("plot.millions", lang, n=number(n / 1e6, 2, lang))
     if n >= 1e3:
-        return f"{n / 1e3:.0f}k"
-    return f"{n:.0f}"
+        return t("plot.thousands", lang, n=number(n / 1e3, 0, lang))
+    return number(n, 0, lang)
 
 
 # ------------------------------------------------------------------------------------------ 4 car traffic
 def plot_car_traffic(run: _Run, path: Path) -> Path:
     vkm = run.col("car_vkm") / 1e6
     delay = run.col("delay_hours") / 1e3
-    title = "How much car commuting and congestion?"
+    title = run.t("plot.car_title")
     if run.n_days and vkm.max() > 0:
-        title += f" {_num(vkm.mean())} million veh-km a day"
+        title = run.t("plot.car_title_vkm", vkm=_num(vkm.mean(), run.lang))
     fig, axes = _figure(run, title, nrows=2, sharex=True)
     a1, a2 = axes[0, 0], axes[1, 0]
     if run.n_days:
@@ -340,37 +368,38 @@ def plot_car_traffic(run: _Run, path: Path) -> Path:
             cf = run.counterfactual(cf_key)
             if cf is not None and run.summary.get("remote_share", 0) > 0 and run.summary.get("days"):
                 level = cf / run.summary["days"] / unit
-                a.axhline(level, color=LIGHT, ls="--", lw=1.2, label=f"without smart working ({_num(level)})")
+                a.axhline(level, color=LIGHT, ls="--", lw=1.2, label=run.t("plot.without_sw", value=_num(level, run.lang)))
                 a.set_ylim(0, max(a.get_ylim()[1], level * 1.2))
-            a.axhline(series.mean(), color="#e67e22", ls=":", lw=1.2, label=f"run mean ({_num(series.mean())})")
+            a.axhline(series.mean(), color="#e67e22", ls=":", lw=1.2, label=run.t("plot.run_mean_paren", value=_num(series.mean(), run.lang)))
             a.legend(loc="lower right", ncols=2, frameon=True, framealpha=0.9)
         if vkm.max() <= 0:
-            _note(a1, "No car commuting in this scenario")
+            _note(a1, run.t("plot.car_none"))
         if delay.max() <= 0:
-            _note(a2, "No congestion delay in this scenario")
+            _note(a2, run.t("plot.delay_none"))
     else:
-        _note(a1, "No simulated days")
-    a1.set_ylabel("car travel\n(million veh-km/day)")
-    a2.set_ylabel("delay\n(thousand hours/day)")
-    a1.set_title("Commuter car vehicle-km per workday", loc="left", fontsize=9, color=GREY)
-    a2.set_title("Hours lost in congestion by all commuters per workday", loc="left", fontsize=9, color=GREY)
+        _note(a1, run.t("plot.no_days"))
+    a1.set_ylabel(run.t("plot.car_ylabel"))
+    a2.set_ylabel(run.t("plot.delay_ylabel"))
+    a1.set_title(run.t("plot.car_panel"), loc="left", fontsize=9, color=GREY)
+    a2.set_title(run.t("plot.delay_panel"), loc="left", fontsize=9, color=GREY)
     _date_axis(a2, run)
-    return _save(fig, path)
+    return _save(fig, path, run.lang)
 
 
-def _num(v: float) -> str:
+def _num(v: float, lang: str = DEFAULT_LANGUAGE) -> str:
     a = abs(v)
     if a >= 100:
-        return f"{v:,.0f}"
-    if a >= 10:
-        return f"{v:.1f}"
-    if a >= 1:
-        return f"{v:.2f}"
-    return f"{v:.3g}"
+        text = f"{v:,.0f}"
+    elif a >= 10:
+        text = f"{v:.1f}"
+    elif a >= 1:
+        text = f"{v:.2f}"
+    else:
+        text = f"{v:.3g}"
+    return localise_number(text, lang)
 
 
 # ------------------------------------------------------------------------------------------ 5 congestion map
-_COMPASS = ("E", "ENE", "NE", "NNE", "N", "NNW", "NW", "WNW", "W", "WSW", "SW", "SSW", "S", "SSE", "SE", "ESE")
 # green (free flow) -> gold -> red at capacity -> dark red: no pale colours that vanish on white
 _VC_CMAP = mcolors.LinearSegmentedColormap.from_list(
     "vc", [(0.0, "#1a9850"), (0.33, "#91cf60"), (0.5, "#e6b422"), (0.667, "#e8541e"), (1.0, "#5c0016")])
@@ -378,7 +407,8 @@ _VC_MAX = 1.5  # top of the v/c colour scale
 _LINK_WIDTH = {"local": 1.0, "radial": 2.4, "ring": 2.4, "motorway": 3.2, "connector": 2.4}
 
 
-def _zones_and_roads(ax, Z: dict, geoms: list, roads, *, width_scale: float = 1.0) -> list:
+def _zones_and_roads(ax, Z: dict, geoms: list, roads, *, width_scale: float = 1.0,
+                     lang: str = DEFAULT_LANGUAGE) -> list:
     """Draw the zones lightly (the Comune di Milano outlined, Area C shaded) and the roads coloured by
     their peak v/c (``roads``: segments, v/c, kinds, or None); returns the zones' legend handles."""
     handles = []
@@ -386,11 +416,11 @@ def _zones_and_roads(ax, Z: dict, geoms: list, roads, *, width_scale: float = 1.
     if geoms and drawn(geoms).any():
         draw_zones(ax, geoms, np.zeros(len(geoms)), cmap=mcolors.ListedColormap(["#f4f6f7"]),
                    norm=mcolors.Normalize(0, 1), edgecolor="#d5d8dc", lw=0.5)
-        handles.append(Patch(fc="#f4f6f7", ec="#d5d8dc", label="zone"))
+        handles.append(Patch(fc="#f4f6f7", ec="#d5d8dc", label=t("plot.cong_zone", lang)))
         for mask, style, label in ((milan_zones(Z), {"fill": False, "ec": "#34495e", "lw": 1.0, "ls": "--"},
-                                    "Comune di Milano"),
+                                    t("map.milan", lang)),
                                    (kinds == "core", {"fc": (0.36, 0.68, 0.89, 0.35), "ec": "#154360", "lw": 1.3},
-                                    "Area C core")):
+                                    t("plot.cong_area_c", lang))):
             shape = outline(geoms, mask)
             if shape is not None:
                 ax.add_patch(PathPatch(polygon_path(shape), zorder=3, **style))
@@ -431,19 +461,24 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
     milan = milan_zones(Z)
     # the NIL are small beside the metropolitan area: a second panel on the Comune di Milano
     zoom = bool(has_polygon.any()) and milan_is_small(geoms, milan)
-    fig = plt.figure(figsize=(11.8, SIZE[1]) if zoom else SIZE, dpi=DPI)
-    title = "Where are roads congested at the morning peak?"
+    title = run.t("plot.cong_title")
     if worst is not None:
-        title += f" Most congested road: v/c {worst:.2f} (workday mean)"
-    fig.text(0.012, 0.975, title, fontsize=12, fontweight="bold", va="top", ha="left")
-    fig.text(0.012, 0.915, run.caption(), fontsize=8, color=GREY, va="top", ha="left")
+        title += " " + run.t("plot.cong_worst", vc=number(worst, 2, run.lang))
+    # the title on as many lines as it needs (about 10 bold characters an inch), the panels below it
+    width_in = 11.8 if zoom else SIZE[0]
+    lines = textwrap.wrap(title, width=int(width_in * 10))
+    height_in = SIZE[1] + 0.3 * (len(lines) - 1)
+    fig = plt.figure(figsize=(width_in, height_in), dpi=DPI)
+    fig.text(0.012, 1 - 0.1 / height_in, "\n".join(lines), fontsize=12, fontweight="bold", va="top", ha="left")
+    fig.text(0.012, 1 - (0.12 + 0.3 * len(lines)) / height_in, run.caption(), fontsize=8, color=GREY, va="top", ha="left")
+    top = 1 - (0.12 + 0.3 * len(lines) + 0.5) / height_in  # room for the caption and the panels' titles
     if zoom:
-        ax = fig.add_axes((0.05, 0.1, 0.30, 0.76))
-        cax = fig.add_axes((0.745, 0.14, 0.012, 0.70))
-        legend_x = 0.845
+        ax = fig.add_axes((0.05, 0.1, 0.30, top - 0.1))
+        cax = fig.add_axes((0.745, 0.14, 0.012, top - 0.16))
+        legend_x = 0.835
     else:
-        ax = fig.add_axes((0.075, 0.1, 0.44, 0.78))
-        cax = fig.add_axes((0.585, 0.14, 0.018, 0.70))
+        ax = fig.add_axes((0.075, 0.1, 0.44, top - 0.1))
+        cax = fig.add_axes((0.585, 0.14, 0.018, top - 0.16))
         legend_x = 0.715
     ax.set_anchor("W")
     grid = (kinds != "gateway") | has_polygon  # the zones in view: gateways with a polygon are drawn
@@ -463,20 +498,21 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
     x0, x1, y0, y1 = cx - half, cx + half, cy - half, cy + half
     cmap = _VC_CMAP
     norm = mcolors.Normalize(0.0, vmax, clip=True)
-    handles = _zones_and_roads(ax, Z, geoms if has_polygon.any() else [], roads, width_scale=0.7 if zoom else 1.0)
+    handles = _zones_and_roads(ax, Z, geoms if has_polygon.any() else [], roads, width_scale=0.7 if zoom else 1.0,
+                               lang=run.lang)
     if not has_links:
-        _note(ax, "No road links in this run")
+        _note(ax, run.t("plot.cong_no_links"))
     if zoom:
-        ax2 = fig.add_axes((0.37, 0.1, 0.30, 0.76))
-        _zones_and_roads(ax2, Z, geoms, roads, width_scale=0.8)
+        ax2 = fig.add_axes((0.37, 0.1, 0.30, top - 0.1))
+        _zones_and_roads(ax2, Z, geoms, roads, width_scale=0.8, lang=run.lang)
         bx0, by0, bx1, by1 = panel_bounds(geoms, milan)
         pad = 0.03 * max(bx1 - bx0, by1 - by0)
         ax2.set_xlim(bx0 - pad, bx1 + pad)
         ax2.set_ylim(by0 - pad, by1 + pad)
         ax2.set_aspect("equal", adjustable="box")
         ax2.grid(False)
-        ax2.set_title("Comune di Milano", fontsize=8, loc="left")
-        ax.set_title("Whole area", fontsize=8, loc="left")
+        ax2.set_title(run.t("map.milan"), fontsize=8, loc="left")
+        ax.set_title(run.t("map.whole_area"), fontsize=8, loc="left")
         ax2.tick_params(labelsize=7)
         ax.tick_params(labelsize=7)
         for sp in ("top", "right"):
@@ -489,14 +525,14 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
         r = float(dist[muni].max())
         if r > 0:
             ax.add_patch(Circle((0, 0), r, fill=False, ec="#34495e", lw=1.0, ls="--", zorder=3, alpha=0.8))
-            handles.append(Line2D([], [], color="#34495e", lw=1.0, ls="--", label="Milan municipality (approx.)"))
+            handles.append(Line2D([], [], color="#34495e", lw=1.0, ls="--", label=run.t("plot.cong_milan_approx")))
     if core.any():
         r = max(1.1 * float(dist[core].max()), spacing / 2)  # one central cell: half a cell around it
         ax.add_patch(Circle((0, 0), r, fc=(0.36, 0.68, 0.89, 0.35), ec="#154360", lw=1.3, zorder=3))
-        handles.append(Patch(fc=(0.36, 0.68, 0.89, 0.35), ec="#154360", lw=1.3, label="Area C core"))
+        handles.append(Patch(fc=(0.36, 0.68, 0.89, 0.35), ec="#154360", lw=1.3, label=run.t("plot.cong_area_c")))
     if grid.any() and not zoom:  # hundreds of centroids on a metropolitan map would hide the roads
         ax.scatter(zx[grid], zy[grid], s=5, color="#2c3e50", zorder=4, lw=0)
-        handles.append(Line2D([], [], color="#2c3e50", marker="o", ms=2.5, lw=0, label="zone centroid"))
+        handles.append(Line2D([], [], color="#2c3e50", marker="o", ms=2.5, lw=0, label=run.t("plot.cong_centroid")))
     # gateways lie far outside the grid: mark where their highways leave the view
     gates = np.flatnonzero((kinds == "gateway") & ~has_polygon)
     gdist = np.hypot(zx[gates], zy[gates])
@@ -510,37 +546,41 @@ def plot_congestion_map(run: _Run, path: Path) -> Path:
             s = min((half * 0.9) / abs(dx) if dx else np.inf, (half * 0.9) / abs(dy) if dy else np.inf)
             px, py, far = cx + s * dx, cy + s * dy, True
         ang = np.degrees(np.arctan2(gy, gx))
-        label = _COMPASS[round(ang / 22.5) % 16]
+        label = run.t("plot.cong_compass").split(",")[round(ang / 22.5) % 16]
         if far and not same_dist:
-            label += f" {np.hypot(gx, gy):.0f} km"
+            label = run.t("plot.cong_far", label=label, km=number(float(np.hypot(gx, gy)), 0, run.lang))
         ax.annotate(label, xy=(px, py), xytext=(-14 * np.cos(np.radians(ang)), -10 * np.sin(np.radians(ang))),
                     textcoords="offset points", fontsize=7, ha="center", va="center", color="#1c2833", zorder=6,
                     fontweight="bold", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#1c2833", "lw": 0.5, "alpha": 0.9})
     if len(gates):
-        where = (f"\n({gdist[0]:.0f} km from the centre)" if same_dist else "")
+        where = ("\n" + run.t("plot.cong_gateway_where", km=number(float(gdist[0]), 0, run.lang)) if same_dist else "")
         handles.append(Patch(fc="white", ec="#1c2833", lw=0.5,
-                             label=f"NNE  gateway road from outside\nthe metropolitan city{where}"))
-    handles.append(Line2D([], [], color=LIGHT, lw=3.2, label="motorway / gateway highway"))
-    handles.append(Line2D([], [], color=LIGHT, lw=2.4, label="radial, ring road"))
-    handles.append(Line2D([], [], color=LIGHT, lw=1.0, label="local streets"))
+                             label=run.t("plot.cong_gateway", label=run.t("plot.cong_compass").split(",")[3]) + where))
+    handles.append(Line2D([], [], color=LIGHT, lw=3.2, label=run.t("plot.cong_motorway")))
+    handles.append(Line2D([], [], color=LIGHT, lw=2.4, label=run.t("plot.cong_radial")))
+    handles.append(Line2D([], [], color=LIGHT, lw=1.0, label=run.t("plot.cong_local")))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
-    ax.set_xlabel("km east of the centre")
-    ax.set_ylabel("km north of the centre")
+    ax.set_xlabel(run.t("map.km_east"))
+    ax.set_ylabel(run.t("map.km_north"))
     ax.grid(False)
     for s in ("top", "right"):
         ax.spines[s].set_visible(True)
     sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     cb = fig.colorbar(sm, cax=cax, extend="max" if worst is not None and worst > vmax else "neither")
-    cb.set_label("peak-hour volume / capacity\n(mean over workdays, worse direction)", fontsize=8)
+    cb.set_label(run.t("plot.cong_vc_label"), fontsize=8)
     cb.ax.yaxis.set_label_position("left")
     cb.ax.axhline(1.0, color="black", lw=1.2)
-    cb.set_ticks([0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5])
-    cb.ax.set_yticklabels(["0", "0.25", "0.5", "0.75", "1.0 = capacity", "1.25", "1.5"], fontsize=7.5)
+    cb.set_ticks([0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5],
+                 labels=[run.num(v) if v != "1.0" else run.t("plot.cong_capacity", v=run.num(v))
+                         for v in ("0", "0.25", "0.5", "0.75", "1.0", "1.25", "1.5")])
+    cb.ax.tick_params(labelsize=7.5)
+    for h in handles:  # short lines: the legend stays inside the figure in either language
+        h.set_label(textwrap.fill(h.get_label().replace("\n", " "), 24))
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(legend_x, 0.5), fontsize=7.5, frameon=False,
                alignment="left", labelspacing=1.0)
-    return _save(fig, path)
+    return _save(fig, path, run.lang)
 
 
 def _spacing(L: dict, kinds: np.ndarray) -> float:
@@ -556,61 +596,62 @@ def plot_co2(run: _Run, path: Path) -> Path:
     commute = run.col("co2_commute_t")
     home = run.col("co2_home_t") if "co2_home_t" in run.daily else run.col("co2_home_energy_t") + run.col("co2_extra_trips_t")
     net = run.col("co2_net_t") if "co2_net_t" in run.daily else commute + home
-    title = "How much CO2 does commuting emit?"
+    title = run.t("plot.co2_title")
     if run.n_days:
-        title += f" {_num(net.mean())} t/day net"
+        title = run.t("plot.co2_title_net", t=_num(net.mean(), run.lang))
         if home.mean() > 0:
-            title += f", {_pct(home.sum() / max(net.sum(), 1e-12))} from remote days"
+            title = run.t("plot.co2_title_home", t=_num(net.mean(), run.lang),
+                          share=_pct(home.sum() / max(net.sum(), 1e-12), lang=run.lang))
     fig, axes = _figure(run, title)
     ax = axes[0, 0]
     heated = _shade_heating(ax, run)
     if run.n_days:
         mk = _marker(run)
         if run.n_days <= 40:  # few days: stacked bars (an area would be invisible for one day)
-            ax.bar(run.dates, commute, width=0.8, color="#c0392b", alpha=0.7, lw=0, label="commuting trips")
+            ax.bar(run.dates, commute, width=0.8, color="#c0392b", alpha=0.7, lw=0, label=run.t("plot.co2_commute"))
             ax.bar(run.dates, home, bottom=commute, width=0.8, color="#f39c12", alpha=0.85, lw=0,
-                   label="remote days: home energy + extra trips")
+                   label=run.t("plot.co2_home"))
         else:
-            ax.fill_between(run.dates, 0, commute, color="#c0392b", alpha=0.55, lw=0, label="commuting trips")
+            ax.fill_between(run.dates, 0, commute, color="#c0392b", alpha=0.55, lw=0, label=run.t("plot.co2_commute"))
             ax.fill_between(run.dates, commute, commute + home, color="#f39c12", alpha=0.75, lw=0,
-                            label="remote days: home energy + extra trips")
-        ax.plot(run.dates, net, color="black", lw=1.2, marker=mk, ms=2.5, label="net (sum)")
+                            label=run.t("plot.co2_home"))
+        ax.plot(run.dates, net, color="black", lw=1.2, marker=mk, ms=2.5, label=run.t("plot.co2_net"))
         cf = run.counterfactual("co2_net_t")
         if cf is not None and run.summary.get("remote_share", 0) > 0 and run.summary.get("days"):
             level = cf / run.summary["days"]
-            ax.axhline(level, color="#2c3e50", ls="--", lw=1.1, label=f"without smart working (mean {_num(level)})")
+            ax.axhline(level, color="#2c3e50", ls="--", lw=1.1, label=run.t("plot.co2_without", value=_num(level, run.lang)))
         top = _nice_max(list(net) + ([cf / run.summary["days"]] if cf is not None and run.summary.get("days") else []), 1e-9)
         ax.set_ylim(0, top * 1.3 if top > 1e-9 else 1.0)
         if net.max() <= 0:
-            _note(ax, "No CO2 from commuting or remote days in this run")
+            _note(ax, run.t("plot.co2_none"))
     else:
-        _note(ax, "No simulated days")
+        _note(ax, run.t("plot.no_days"))
     handles, _ = ax.get_legend_handles_labels()
-    order = ("commuting", "remote days", "net", "without")
-    handles = sorted(handles, key=lambda h: next((i for i, o in enumerate(order) if h.get_label().startswith(o)), 9))
+    order = [run.t("plot.co2_commute"), run.t("plot.co2_home"), run.t("plot.co2_net")]
+    handles = sorted(handles, key=lambda h: order.index(h.get_label()) if h.get_label() in order else 9)
     if heated:
-        handles.append(Patch(color="#d6eaf8", label="heating season"))
+        handles.append(Patch(color="#d6eaf8", label=run.t("plot.co2_heating")))
     ax.legend(handles=handles, loc="upper center", ncols=3, fontsize=7.5)
     _date_axis(ax, run)
-    ax.set_ylabel("CO2 (tonnes per workday)")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:g}"))
-    return _save(fig, path)
+    ax.set_ylabel(run.t("plot.co2_ylabel"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: run.num(f"{v:,.0f}" if abs(v) >= 10 else f"{v:g}")))
+    return _save(fig, path, run.lang)
 
 
 # ------------------------------------------------------------------------------------------ 7 stress
 def plot_stress(run: _Run, path: Path) -> Path:
     thr = (run.summary.get("calibration") or {}).get("high_stress_threshold")  # calibrated on the baseline (EWCS share)
     share = float(run.summary.get("high_stress_share", 0.0))
-    fig, axes = _figure(run, f"Who is stressed? {format_value('high_stress_share', share)} of workers above the "
-                             "high-stress level",
+    fig, axes = _figure(run, run.t("plot.stress_title", share=run.value("high_stress_share", share)),
                         ncols=2, width_ratios=[1, 1.25])
     a1, a2 = axes[0, 0], axes[0, 1]
     G = run.by_gc
     if G:
-        groups = [("man", "Men"), ("woman", "Women")]
+        groups = [("man", run.t("plot.men")), ("woman", run.t("plot.women"))]
         width = 0.36
         top = 0.0
-        for j, (care, lab, col) in enumerate(((False, "no care duties", "#85c1e9"), (True, "caregiver", "#1b4f72"))):
+        for j, (care, lab, col) in enumerate(((False, run.t("plot.no_care"), "#85c1e9"),
+                                              (True, run.t("plot.caregiver"), "#1b4f72"))):
             for i, (g, _) in enumerate(groups):
                 rows = [r for r in range(len(G["gender"])) if G["gender"][r] == g and bool(G["caregiver"][r]) == care]
                 if not rows:
@@ -619,42 +660,43 @@ def plot_stress(run: _Run, path: Path) -> Path:
                 v = 100 * float(G["high_stress_share"][r])
                 x = i + (j - 0.5) * width
                 a1.bar(x, v, width=width * 0.92, color=col, label=lab if i == 0 else None)
-                a1.text(x, v, f"{v:.0f}%\nmean {float(G['mean_stress'][r]):.1f}", ha="center", va="bottom",
+                a1.text(x, v, run.t("plot.stress_bar", pct=number(v, 0, run.lang) + "%",
+                                    mean=number(float(G["mean_stress"][r]), 1, run.lang)), ha="center", va="bottom",
                         fontsize=7.5, linespacing=1.1)
                 top = max(top, v)
         a1.set_xticks(range(len(groups)), [g[1] for g in groups])
         a1.set_ylim(0, max(top * 1.35, 5))
         a1.legend(loc="upper left", ncols=2, fontsize=7.5)
     else:
-        _note(a1, "No group table")
-    a1.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    a1.set_ylabel("workers with high stress (%)" + (f"\n(stress > {thr:g} on 0-10)" if thr is not None else ""))
-    a1.set_title("High-stress share by gender and care duties", loc="left", fontsize=9, color=GREY)
+        _note(a1, run.t("plot.no_group_table"))
+    _pct_axis(a1.yaxis, run)
+    a1.set_ylabel(run.t("plot.stress_ylabel_thr", thr=run.num(f"{thr:g}")) if thr is not None else run.t("plot.stress_ylabel"))
+    a1.set_title(run.t("plot.stress_panel_groups"), loc="left", fontsize=9, color=GREY)
     a1.grid(axis="x", visible=False)
     ms = run.col("mean_stress")
     if run.n_days:
-        a2.plot(run.dates, ms, color="#7d3c98", lw=1.4, marker=_marker(run), ms=3, label="all workers")
+        a2.plot(run.dates, ms, color="#7d3c98", lw=1.4, marker=_marker(run), ms=3, label=run.t("plot.all_workers"))
         lo, hi = float(ms.min()), float(ms.max())
         cf = run.counterfactual("mean_stress")
         if cf is not None and run.summary.get("remote_share", 0) > 0:
-            a2.axhline(cf, color=LIGHT, ls="--", lw=1.2, label=f"without smart working ({cf:.2f})")
+            a2.axhline(cf, color=LIGHT, ls="--", lw=1.2, label=run.t("plot.without_sw", value=number(cf, 2, run.lang)))
             lo, hi = min(lo, cf), max(hi, cf)
         pad = max(0.25, (hi - lo) * 0.5)
         a2.set_ylim(max(0.0, lo - pad), min(10.0, hi + pad))
         a2.legend(loc="upper right", fontsize=7.5)
     else:
-        _note(a2, "No simulated days")
-    a2.set_ylabel("mean stress (0-10 scale)")
-    a2.set_title("Mean stress by workday", loc="left", fontsize=9, color=GREY)
+        _note(a2, run.t("plot.no_days"))
+    a2.set_ylabel(run.t("plot.stress_ylabel_days"))
+    a2.set_title(run.t("plot.stress_panel_days"), loc="left", fontsize=9, color=GREY)
     _date_axis(a2, run)
-    return _save(fig, path)
+    return _save(fig, path, run.lang)
 
 
 # ------------------------------------------------------------------------------------------ 8 quits
 def plot_quits(run: _Run, path: Path) -> Path:
     s = run.summary
     qw, qm = float(s.get("quits_women_per_1000", 0.0)), float(s.get("quits_men_per_1000", 0.0))
-    fig, axes = _figure(run, f"Who quits over commuting and stress? Women {qw:.1f}, men {qm:.1f} per 1,000 a year",
+    fig, axes = _figure(run, run.t("plot.quits_title", women=number(qw, 1, run.lang), men=number(qm, 1, run.lang)),
                         ncols=2, width_ratios=[1, 1.35])
     a1, a2 = axes[0, 0], axes[0, 1]
     cfw, cfm = run.counterfactual("quits_women_per_1000"), run.counterfactual("quits_men_per_1000")
@@ -663,30 +705,30 @@ def plot_quits(run: _Run, path: Path) -> Path:
     w = 0.38 if show_cf else 0.6
     vals = [qw, qm]
     off = -w / 2 if show_cf else 0.0
-    a1.bar(x + off, vals, width=w * 0.92, color=["#c0392b", "#2471a3"], label="this scenario")
+    a1.bar(x + off, vals, width=w * 0.92, color=["#c0392b", "#2471a3"], label=run.t("plot.this_scenario"))
     top = max(vals)
     for xi, v in zip(x + off, vals):
-        a1.text(xi, v, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
+        a1.text(xi, v, number(v, 1, run.lang), ha="center", va="bottom", fontsize=8)
     if show_cf:
         cfv = [float(cfw), float(cfm)]
         a1.bar(x + w / 2, cfv, width=w * 0.92, color="white", edgecolor=["#c0392b", "#2471a3"], hatch="///",
-               lw=1.0, label="without smart working")
+               lw=1.0, label=run.t("plot.without_sw_plain"))
         for xi, v in zip(x + w / 2, cfv):
-            a1.text(xi, v, f"{v:.1f}", ha="center", va="bottom", fontsize=8, color=GREY)
+            a1.text(xi, v, number(v, 1, run.lang), ha="center", va="bottom", fontsize=8, color=GREY)
         top = max(top, *cfv)
         a1.legend(loc="upper right", fontsize=7.5)
-    a1.set_xticks(x, ["Women", "Men"])
+    a1.set_xticks(x, [run.t("plot.women"), run.t("plot.men")])
     a1.set_ylim(0, max(top * 1.3, 1.0))
-    a1.set_ylabel("quits per 1,000 employed per year")
-    noisy = (f" (annualised from {run.n_days} workday{'s' if run.n_days != 1 else ''}: noisy)"
+    a1.set_ylabel(run.t("plot.quits_ylabel"))
+    noisy = (run.t("plot.quits_noisy_one" if run.n_days == 1 else "plot.quits_noisy_many", n=run.n_days)
              if run.n_days and run.n_days < 60 else "")
-    a1.set_title("By gender" + ("\n" + noisy.strip() if noisy else ""), loc="left", fontsize=9, color=GREY)
+    a1.set_title(run.t("plot.quits_by_gender") + ("\n" + noisy if noisy else ""), loc="left", fontsize=9, color=GREY)
     a1.grid(axis="x", visible=False)
     G = run.by_gc
     if G:
         labels, vals2, cols = [], [], []
-        for g, gl, col in (("woman", "Women", "#c0392b"), ("man", "Men", "#2471a3")):
-            for care, cl in ((False, "no care\nduties"), (True, "caregiver")):
+        for g, gl, col in (("woman", run.t("plot.women"), "#c0392b"), ("man", run.t("plot.men"), "#2471a3")):
+            for care, cl in ((False, run.t("plot.no_care_short")), (True, run.t("plot.caregiver"))):
                 rows = [r for r in range(len(G["gender"])) if G["gender"][r] == g and bool(G["caregiver"][r]) == care]
                 if rows:
                     labels.append(f"{gl}\n{cl}")
@@ -695,22 +737,22 @@ def plot_quits(run: _Run, path: Path) -> Path:
         xx = np.arange(len(labels))
         a2.bar(xx, vals2, color=cols, width=0.62)
         for xi, v in zip(xx, vals2):
-            a2.text(xi, v, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
+            a2.text(xi, v, number(v, 1, run.lang), ha="center", va="bottom", fontsize=8)
         a2.set_xticks(xx, labels, fontsize=7.5)
         a2.set_ylim(0, max(max(vals2, default=0) * 1.25, 1.0))
     else:
-        _note(a2, "No group table")
-    a2.set_ylabel("quits per 1,000 per year")
-    a2.set_title("By gender and care duties" + ("\n " if noisy else ""), loc="left", fontsize=9, color=GREY)
+        _note(a2, run.t("plot.no_group_table"))
+    a2.set_ylabel(run.t("plot.quits_ylabel_groups"))
+    a2.set_title(run.t("plot.quits_by_group") + ("\n " if noisy else ""), loc="left", fontsize=9, color=GREY)
     a2.grid(axis="x", visible=False)
-    return _save(fig, path)
+    return _save(fig, path, run.lang)
 
 
 # ------------------------------------------------------------------------------------------ 9 adoption
 def plot_adoption(run: _Run, path: Path) -> Path:
     targets = ((run.scenario.get("adoption") or {}).get("target_allowed_share")) or {}
     adopt = run.summary.get("adoption_by_size") or {}
-    fig, axes = _figure(run, "Which employers allow smart working? Share of workers allowed, by firm size")
+    fig, axes = _figure(run, run.t("plot.adopt_title"))
     ax = axes[0, 0]
     top = 0.05
     if run.n_days:
@@ -719,7 +761,7 @@ def plot_adoption(run: _Run, path: Path) -> Path:
                 continue
             v = run.col(f"allowed_{k}")
             ax.plot(run.dates, 100 * v, color=SIZE_COLOR[k], lw=1.8, marker=_marker(run), ms=2.5,
-                    label=f"{word('size', k)}: {format_value(f'adoption_by_size.{k}', float(adopt.get(k, v.mean())))}")
+                    label=f"{word('size', k, run.lang)}: {run.value(f'adoption_by_size.{k}', float(adopt.get(k, v.mean())))}")
             top = max(top, float(v.max()))
         # targets: one dashed line per distinct value, labelled with its classes
         by_val: dict[float, list[str]] = {}
@@ -729,28 +771,28 @@ def plot_adoption(run: _Run, path: Path) -> Path:
         for val, ks in by_val.items():
             col = SIZE_COLOR[ks[0]] if len(ks) == 1 else GREY
             ax.axhline(100 * val, color=col, ls="--", lw=1.0, alpha=0.8)
-            ax.annotate(f"target {', '.join(ks)}: {_pct(val)}", xy=(1.0, 100 * val), xycoords=("axes fraction", "data"),
+            ax.annotate(run.t("plot.adopt_target", classes=", ".join(word("size", k, run.lang) for k in ks),
+                              share=_pct(val, lang=run.lang)), xy=(1.0, 100 * val), xycoords=("axes fraction", "data"),
                         xytext=(-3, 3), textcoords="offset points", ha="right", va="bottom", fontsize=7, color=col)
             top = max(top, val)
         ax.set_ylim(0, min(105, 100 * top * 1.2))
         if all(run.col(f"allowed_{k}").max() <= 0 for k in SIZE_CLASSES if f"allowed_{k}" in run.daily):
-            _note(ax, "No employer allows smart working in this scenario")
+            _note(ax, run.t("plot.adopt_nobody"))
         handles, _ = ax.get_legend_handles_labels()
         if by_val:
-            handles.append(Line2D([], [], color=GREY, ls="--", lw=1.0, label="Osservatorio Smart Working\ntarget (steady state)"))
+            handles.append(Line2D([], [], color=GREY, ls="--", lw=1.0, label=run.t("plot.adopt_osw")))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5,
-                  title="firm size (employees): run mean", title_fontsize=7.5, alignment="left")
+                  title=run.t("plot.adopt_legend"), title_fontsize=7.5, alignment="left")
     else:
-        _note(ax, "No simulated days")
+        _note(ax, run.t("plot.no_days"))
     _date_axis(ax, run)
-    ax.set_ylabel("workers allowed to work remotely (%)")
-    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    return _save(fig, path)
+    ax.set_ylabel(run.t("plot.adopt_ylabel"))
+    _pct_axis(ax.yaxis, run)
+    return _save(fig, path, run.lang)
 
 
 # ------------------------------------------------------------------------------------------ 10, 11 maps by home zone
-MAP_QUESTIONS = {"remote_share": "Where do the remote workers live?",
-                 "car_share": "Where do commuters drive to work?"}
+MAP_QUESTIONS = ("remote_share", "car_share")  # a question before the title: catalogue plot.map_q_<key>
 
 
 def zone_map_figure(run: _Run, metric_key: str):
@@ -762,7 +804,8 @@ def zone_map_figure(run: _Run, metric_key: str):
         values = metric.values(Z)
     except KeyError:  # a folder written before the column existed
         values = np.array([])
-    title = f"{MAP_QUESTIONS.get(metric_key, metric.title)} {metric.title}"
+    words = metric.word("title", run.lang)
+    title = f"{run.t(f'plot.map_q_{metric_key}')} {words}" if metric_key in MAP_QUESTIONS else words
     fig = plt.figure(figsize=(SIZE[0], 5.0), dpi=DPI)
     fig.set_layout_engine("constrained", rect=(0, 0, 1, 0.9), h_pad=0.04, w_pad=0.04)
     fig.text(0.012, 0.975, title, fontsize=12, fontweight="bold", va="top", ha="left")
@@ -770,16 +813,16 @@ def zone_map_figure(run: _Run, metric_key: str):
     if not geoms or len(values) != len(geoms):
         ax = fig.add_subplot()
         ax.set_axis_off()
-        _note(ax, "No zone boundaries in this results folder (written before maps by zone)")
+        _note(ax, run.t("plot.map_no_geometry"))
         return fig, None
-    zm = zone_map(fig, geoms=geoms, values=values, unit=metric.unit, label=metric.label, cmap=metric.cmap,
-                  milan=milan_zones(Z), hatched_label=metric.no_data_label)
+    zm = zone_map(fig, geoms=geoms, values=values, unit=metric.word("unit", run.lang), label=metric.word("label", run.lang),
+                  cmap=metric.cmap, milan=milan_zones(Z), hatched_label=metric.no_data_label_in(run.lang), lang=run.lang)
     return fig, zm
 
 
 def plot_zone_map(run: _Run, path: Path, metric_key: str) -> Path:
     fig, _ = zone_map_figure(run, metric_key)
-    return _save(fig, path)
+    return _save(fig, path, run.lang)
 
 
 # ------------------------------------------------------------------------------------------ entry point
@@ -800,39 +843,45 @@ def plot_trajectory(run: _Run, path: Path) -> Path:
     Y = run.yearly
     years = np.array(Y["year"], dtype=int)
     x = np.array(Y["first_date"], dtype="datetime64[D]")
-    fig, axes = _figure(run, f"The programme over {len(years)} years: each year's figures, from "
-                        f"{Y['first_date'][0]}", ncols=2, nrows=2, size=(10.0, 7.0))  # four panels: more room
+    fig, axes = _figure(run, run.t("plot.traj_title", n=len(years), start=long_date(x[0].item(), run.lang)),
+                        ncols=2, nrows=2, size=(10.0, 7.0))  # four panels: more room
     ax = axes[0][0]
     for k in SIZE_CLASSES:
         col = f"adoption_by_size.{k}"
         if col in Y:
-            ax.plot(x, Y[col], marker="o", color=SIZE_COLOR[k], label=word("size", k))
-    ax.set_title("workers allowed smart working, by employer size")
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            ax.plot(x, Y[col], marker="o", color=SIZE_COLOR[k], label=word("size", k, run.lang))
+    ax.set_title(run.t("plot.traj_adoption"))
+    _pct_axis(ax.yaxis, run, xmax=1.0)
     ax.legend(fontsize=6.5, ncols=2, loc="best")
-    panels = [(axes[0][1], "remote_share", "remote share of worker-days", True),
-              (axes[1][0], "co2_net_t", "net CO2 of commuting and remote days (t a year)", False),
-              (axes[1][1], "quits_women_per_1000", "women's quits (per 1,000 a year)", False)]
+    panels = [(axes[0][1], "remote_share", run.t("plot.traj_remote"), True),
+              (axes[1][0], "co2_net_t", run.t("plot.traj_co2"), False),
+              (axes[1][1], "quits_women_per_1000", run.t("plot.traj_quits"), False)]
     for ax, key, title, share in panels:
         ax.plot(x, Y[key], marker="o", color="#2c3e50")
         ax.set_title(title)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1) if share else FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        if share:
+            _pct_axis(ax.yaxis, run, 1, xmax=1.0)
+        else:
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: run.num(f"{v:,.0f}")))
     if "high_stress_share" in Y:
         twin = axes[1][1].twinx()
         twin.plot(x, Y["high_stress_share"], marker="s", color="#c0392b", linestyle="--")
-        twin.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
-        twin.set_ylabel("highly stressed (dashed)", color="#c0392b", fontsize=8)
+        _pct_axis(twin.yaxis, run, 1, xmax=1.0)
+        twin.set_ylabel(run.t("plot.traj_stress"), color="#c0392b", fontsize=8)
     starts = policy_starts(run.scenario)
     for row in axes:
         for ax in row:
             for name, start in starts:
                 ax.axvline(np.datetime64(start, "D"), color=LIGHT, linestyle=":", linewidth=1.2)
             ax.set_xticks(x, [str(y) for y in years])
-            ax.set_xlabel("year of the run")
+            ax.set_xlabel(run.t("plot.traj_year"))
     if starts:
-        fig.text(0.99, 0.975, "dotted lines: " + ", ".join(f"{n.replace('_', ' ')} from {d}" for n, d in starts),
+        levers = ", ".join(run.t("plot.traj_start", lever=run.t(f"timed_lever.{n}") if has(f"timed_lever.{n}", run.lang)
+                                 else n.replace("_", " "), date=long_date(np.datetime64(d, "D").item(), run.lang))
+                           for n, d in starts)
+        fig.text(0.99, 0.975, run.t("plot.traj_starts", levers=levers),
                  fontsize=8, color=GREY, ha="right", va="top")
-    return _save(fig, path)
+    return _save(fig, path, run.lang)
 
 
 PLOTS = (
@@ -850,7 +899,8 @@ PLOTS = (
 )
 
 
-def make_plots(run_dir: Path, summary: dict, scenario_name: str, strict: bool = False) -> list[Path]:
+def make_plots(run_dir: Path, summary: dict, scenario_name: str, strict: bool = False, lang: str = DEFAULT_LANGUAGE,
+               out: Path | None = None) -> list[Path]:
     """Write ``run_dir/plots/*.png`` from the folder's tables and ``summary``; return the written paths.
 
     Args:
@@ -858,10 +908,13 @@ def make_plots(run_dir: Path, summary: dict, scenario_name: str, strict: bool = 
         summary: the ``summary.json`` content.
         scenario_name: shown in every plot's caption.
         strict: raise on a failing plot instead of logging it and going on.
+        lang: the language of every word and number of the plots (stamped in each PNG).
+        out: the folder to write to instead of ``run_dir/plots`` (a reader's other language: the
+            results folder is never changed).
     """
-    run = _Run(Path(run_dir), summary, scenario_name)
-    out = Path(run_dir) / "plots"
-    out.mkdir(exist_ok=True)
+    run = _Run(Path(run_dir), summary, scenario_name, lang)
+    out = Path(run_dir) / "plots" if out is None else Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     written = []
     plots = PLOTS + ((("trajectory_by_year.png", plot_trajectory),) if len(run.yearly.get("year", [])) > 1 else ())
     for name, fn in plots:
@@ -873,3 +926,19 @@ def make_plots(run_dir: Path, summary: dict, scenario_name: str, strict: bool = 
                 raise
             log.warning("plot %s failed", name, exc_info=True)
     return written
+
+
+def plots_in(run_dir: Path, summary: dict, scenario_name: str, lang: str, redraw_root: Path) -> list[Path]:
+    """A run's plots in ``lang``: the folder's own when they were drawn in ``lang``, else drawn again into
+    ``redraw_root/<folder>-<lang>/`` (the results folder is read, never written). Unordered."""
+    own = [p for p in (Path(run_dir) / "plots").glob("*.png") if p.is_file()]
+    if own and all(png_language(p) == lang for p in own):
+        return own
+    where = hashlib.sha1(str(Path(run_dir).resolve()).encode()).hexdigest()[:8]  # two folders of one name
+    target = Path(redraw_root) / f"{Path(run_dir).name}-{where}-{lang}"
+    if target.is_dir() and any(target.glob("*.png")):  # drawn before for this reader (a cache)
+        return sorted(target.glob("*.png"))
+    written = make_plots(run_dir, summary, scenario_name, lang=lang, out=target)
+    # the folder's other figures (written by other steps) are kept as they are
+    names = {p.name for p in written}
+    return written + [p for p in own if p.name not in names]

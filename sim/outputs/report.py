@@ -127,8 +127,11 @@ def _e(x: Any) -> str:
 class _Run:
     """One results folder as the report reads it."""
 
-    def __init__(self, run: RunFolder, label: str, shown_path: str | None = None, lang: str = DEFAULT_LANGUAGE):
+    def __init__(self, run: RunFolder, label: str, shown_path: str | None = None, lang: str = DEFAULT_LANGUAGE,
+                 redraw_root: Path | None = None):
         self.folder = run.folder
+        self.redraw_root = redraw_root  # where plots drawn in another language are drawn again in ``lang``
+        self._plots: list[Path] | None = None
         self.label = label
         self.lang = lang
         self.shown_path = shown_path if shown_path is not None else str(run.folder.resolve())
@@ -152,10 +155,17 @@ class _Run:
             return {}
 
     def plots(self) -> list[Path]:
-        folder = self.folder / "plots"
-        if not folder.is_dir():
-            return []
-        return sort_plots(p for p in folder.glob("*.png") if p.is_file())
+        """The folder's plots in the report's language (drawn again, outside the folder, when they are not)."""
+        if self._plots is None:
+            folder = self.folder / "plots"
+            if not folder.is_dir():
+                self._plots = []
+            elif self.redraw_root is None:
+                self._plots = sort_plots(p for p in folder.glob("*.png") if p.is_file())
+            else:
+                from sim.outputs.plots import plots_in  # matplotlib only when plots are drawn again
+                self._plots = sort_plots(plots_in(self.folder, self.summary, self.name, self.lang, self.redraw_root))
+        return self._plots
 
 
 def sort_plots(paths) -> list[Path]:
@@ -473,8 +483,8 @@ def section_trajectory(runs: list[_Run]) -> str:
             rows.append([_label_cell(key, kpis.label(key, lang)), _e(kpis.unit(key, lang))]
                         + [_e(kpis.format_value(key, v, lang=lang)) for v in vals])
         out.append(_table(head, rows, num_cols=set(range(2, 2 + len(years))), cls="kpis"))
-        png = r.folder / "plots" / "trajectory_by_year.png"
-        if png.is_file():
+        png = next((p for p in r.plots() if p.name == "trajectory_by_year.png"), None)
+        if png is not None:
             out.append(figure_html(png, lang=lang))
     out.append("</section>")
     return "".join(out)
@@ -706,8 +716,6 @@ def _verdict_class(key: str, row: dict) -> str:
 def section_plots(runs: list[_Run], compare_pngs: list[Path]) -> str:
     lang = runs[0].lang
     out = [f'<section id="plots"><h2>{_e(t("report.plots_title", lang))}</h2>']
-    if lang != "en":
-        out.append(f'<p class="note">{_e(t("report.plots_language", lang))}</p>')
     if compare_pngs:
         out.append(f"<h3>{_e(t('report.plots_compare', lang))}</h3>")
         out.extend(figure_html(p, lang=lang) for p in compare_pngs)
@@ -852,9 +860,12 @@ def _elasticities_html(run: _Run) -> str:
                                          rows, num_cols={1, 2, 3}, cls="cal")
 
 
-def _figure_png(fig) -> bytes:
+def _figure_png(fig, lang: str) -> bytes:
+    """The figure as PNG bytes, its axes' numbers in ``lang`` and stamped with it (the words are the caller's)."""
+    from sim.outputs.figtext import PNG_LANGUAGE_KEY, localise_figure
+    localise_figure(fig, lang)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    fig.savefig(buf, format="png", dpi=100, metadata={PNG_LANGUAGE_KEY: lang})
     return buf.getvalue()
 
 
@@ -874,11 +885,11 @@ def section_differences(runs: list[_Run]) -> str:
         try:
             for key in dif.DIFFERENCE_METRICS:
                 fig = dif.difference_figure(base_zone, run.table("by_zone"), key, base_label=base.label,
-                                            other_label=run.label)
+                                            other_label=run.label, lang=lang)
                 what = t(f"dif_metric.{key}", lang) if has(f"dif_metric.{key}", lang) else \
                     dif.ZONE_METRICS[key].title.split(", by")[0]
                 unit_words = t(f"dif_unit.{key}", lang) if has(f"dif_unit.{key}", lang) else dif.ZONE_METRICS[key].diff_unit
-                out.append(png_html(_figure_png(fig), f"difference_{key}.png",
+                out.append(png_html(_figure_png(fig, lang), f"difference_{key}.png",
                                     t("report.dif_caption", lang, what=what, run=run.label, base=base.label,
                                       unit=unit_words), lang))
         except (dif.ZoneMismatch, KeyError) as exc:
@@ -887,9 +898,11 @@ def section_differences(runs: list[_Run]) -> str:
         if rows:
             metrics = [dif.ZONE_METRICS[k] for k in dif.DIFFERENCE_METRICS]
             out.append(f"<p>{_e(t('report.dif_municipio', lang, run=run.label, base=base.label))}</p>" + _table(
-                ["Municipio", t("report.dif_sampled", lang)] + [f"{_e(m.label)} ({_e(m.diff_unit)})" for m in metrics],
-                [[str(r["municipio"]), f"{r['workers_sampled']:,}"]
-                 + ["n/a" if not math.isfinite(r[m.key]) else f"{r[m.key]:+.3g}" for m in metrics] for r in rows],
+                ["Municipio", t("report.dif_sampled", lang)] + [f"{_e(m.word('label', lang))} ({_e(m.diff_unit_in(lang))})"
+                                                                for m in metrics],
+                [[str(r["municipio"]), localise_number(f"{r['workers_sampled']:,}", lang)]
+                 + [t("number.missing", lang) if not math.isfinite(r[m.key]) else localise_number(f"{r[m.key]:+.3g}", lang)
+                    for m in metrics] for r in rows],
                 num_cols=set(range(1, 2 + len(metrics))), cls="cal"))
     out.append("</section>")
     return "".join(out)
@@ -930,7 +943,7 @@ def section_validation(run: _Run) -> str:
         [t("report.val_md", lang), "", pp(f["mean_diff_weighted"], sign=True)],
     ], num_cols={1, 2}, cls="cal"))
     if v.n:
-        out.append(png_html(_figure_png(val.validation_figure(by_zone, v)), "validation_car_share_nil.png",
+        out.append(png_html(_figure_png(val.validation_figure(by_zone, v), "en"), "validation_car_share_nil.png",
                             t("report.val_caption", lang), lang))
         rows = [[_e(x["zone_id"]), _e(x["zone_name"]), pct(x["observed"]), pct(x["observed_published"]),
                  pct(x["model"]), pp(x["diff"], sign=True), number(x["workers_sampled"], 0, lang)]
@@ -1293,7 +1306,7 @@ def write_report(run_dirs: list[Path], out: Path, labels: list[str] | None = Non
             names = [s.label for s in sources]
         else:
             names = labels or [loaded[0].folder.resolve().name]
-        runs = [_Run(run, name, None if shown_paths is None else shown_paths[i], lang)
+        runs = [_Run(run, name, None if shown_paths is None else shown_paths[i], lang, redraw_root=Path(tmp) / "plots")
                 for i, (run, name) in enumerate(zip(loaded, names))]
         page = render(runs, sources, rows_cmp, compare_pngs, note_lines, dt.datetime.now(),
                       horizon_warnings([(r.scenario, read_daily(r.folder)) for r in loaded], lang))
