@@ -670,7 +670,7 @@ def plot_stress(run: _Run, path: Path) -> Path:
     else:
         _note(a1, run.t("plot.no_group_table"))
     _pct_axis(a1.yaxis, run)
-    a1.set_ylabel(run.t("plot.stress_ylabel_thr", thr=run.num(f"{thr:g}")) if thr is not None else run.t("plot.stress_ylabel"))
+    a1.set_ylabel(run.t("plot.stress_ylabel_thr", thr=number(float(thr), 1, run.lang)) if thr is not None else run.t("plot.stress_ylabel"))
     a1.set_title(run.t("plot.stress_panel_groups"), loc="left", fontsize=9, color=GREY)
     a1.grid(axis="x", visible=False)
     ms = run.col("mean_stress")
