@@ -10,7 +10,9 @@ benefits (baseline minus run, so a saving is positive)
     ``congestion_delay``: hours of congestion delay x value of time x (delay multiplier - 1), the
     premium of delay over the plain time already counted;
     ``car_running_cost``: car vehicle-km x ``mode.car_cost_per_km``;
-    ``co2``: net CO2 (commutes and remote days at home) x the shadow price of the calendar year;
+    ``co2``: net CO2 (commutes and remote days at home) x the shadow price of the calendar year x
+    ``co2_price_scale``;
+    ``nox``, ``pm25``: tonnes of NOx and of PM2.5 (exhaust and wear) of the commutes x their damage cost per tonne;
     ``women_kept``: women's quits avoided x (months out of work x earnings + replacement cost);
     ``transit_fares_saved``: the fares the holders of an employer-paid pass no longer pay, valued at
     the passes' price (the other side of ``welfare_transit_pass``: the pass moves money from employers
@@ -40,7 +42,8 @@ from sim.scenario.schema import SIZE_CLASSES, WORKDAYS_PER_YEAR, Scenario
 from sim.world.calendar import intensity, parse_month_day, workdays_from
 
 SME_CLASSES = ("micro", "small", "medium")
-BENEFITS = ("commute_time", "congestion_delay", "car_running_cost", "co2", "women_kept", "transit_fares_saved")
+BENEFITS = ("commute_time", "congestion_delay", "car_running_cost", "co2", "nox", "pm25", "women_kept",
+            "transit_fares_saved")
 COSTS = ("sme_support", "corporate_welfare", "welfare_transit_pass")
 
 
@@ -117,12 +120,16 @@ def appraise(*, base: dict, run: dict, scenario: Scenario, base_scenario: Scenar
         delay = b["delay_hours"] - r["delay_hours"]
         co2 = b["co2_net_t"] - r["co2_net_t"]
         kept = (b["quits_women_per_1000"] - r["quits_women_per_1000"]) / 1000.0 * women * days / WORKDAYS_PER_YEAR
+        price = co2_price(ap.co2_eur_per_t, cal_year) * ap.co2_price_scale
         passes_eur = max(_pass_holders(r, workers, ap) - _pass_holders(b, workers, ap), 0.0) * days / WORKDAYS_PER_YEAR
         year_benefits = {
             "commute_time": h * ap.value_of_time_eur_per_h,
             "congestion_delay": delay * ap.value_of_time_eur_per_h * (ap.delay_time_multiplier - 1.0),
             "car_running_cost": (b["car_vkm"] - r["car_vkm"]) * car_eur_km,
-            "co2": co2 * co2_price(ap.co2_eur_per_t, cal_year),
+            "co2": co2 * price,
+            # air pollution (0 for a summary written before the air-quality KPIs)
+            "nox": (b.get("nox_t", 0.0) - r.get("nox_t", 0.0)) * ap.nox_eur_per_t,
+            "pm25": (b.get("pm25_t", 0.0) - r.get("pm25_t", 0.0)) * ap.pm25_eur_per_t,
             "women_kept": kept * per_woman,
             "transit_fares_saved": passes_eur,  # a transfer: the holders' side of the employers' outlay
         }
@@ -144,7 +151,7 @@ def appraise(*, base: dict, run: dict, scenario: Scenario, base_scenario: Scenar
         for k, v in year_costs.items():
             costs[k] += disc * v
         co2_t, hours, women_kept = co2_t + co2, hours + h, women_kept + kept
-        by_year.append({"year": t, "discount_factor": disc, "co2_price_eur_per_t": co2_price(ap.co2_eur_per_t, cal_year),
+        by_year.append({"year": t, "discount_factor": disc, "co2_price_eur_per_t": price,
                         "benefits_eur": year_benefits, "costs_eur": year_costs})
     total_b, total_c = sum(benefits.values()), sum(costs.values())
 

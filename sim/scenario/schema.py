@@ -854,6 +854,15 @@ class AppraisalConfig(Section):
     transit_pass_regional_eur_per_year: float = field(
         700.0, "EUR/worker/year", "price of an annual STIBM integrated (Trenord + ATM) pass for a covered commuter crossing the Comune's boundary",
         "assumption (range 450-1,200): STIBM fares rise with the zones crossed (0.40 EUR per zone on a single ticket); the annual tariff table was not verified here", ge=0, le=10_000)
+    co2_price_scale: float = field(
+        1.0, "x", "multiplier of the whole CO2 shadow-price path (co2_eur_per_t), for sensitivity analysis",
+        "modelling choice: 1 is the EIB path; range 0.5-2 for the uncertainty of the social cost of carbon", ge=0, le=10)
+    nox_eur_per_t: float = field(
+        25000.0, "EUR/t NOx", "damage cost of a tonne of NOx emitted by road transport in a city (health, crops, materials)",
+        "assumption (range 10,000-40,000) after the European Commission's Handbook on the external costs of transport (2019, version 2019-1.1), air-pollution damage costs per tonne for transport in urban areas; the exact figure for urban Italy was not verified here", ge=0, le=1_000_000)
+    pm25_eur_per_t: float = field(
+        250000.0, "EUR/t PM2.5", "damage cost of a tonne of PM2.5 emitted by road transport in a city (mostly health)",
+        "assumption (range 100,000-400,000) after the European Commission's Handbook on the external costs of transport (2019, version 2019-1.1), air-pollution damage costs per tonne for transport in urban and metropolitan areas; the exact figure for urban Italy was not verified here", ge=0, le=10_000_000)
 
     @field_validator("co2_eur_per_t")
     @classmethod
