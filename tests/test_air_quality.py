@@ -97,3 +97,30 @@ def test_appraisal_values_nox_and_pm25_and_parts_add_up():
     b = appraise(base=base, run=run, scenario=sc2)
     assert b["benefits_eur"]["co2"] == pytest.approx(2 * a["benefits_eur"]["co2"])
     assert b["benefits_eur"]["nox"] == a["benefits_eur"]["nox"]
+
+
+def _with_replications(summary: dict, seeds: list[int], values: dict[str, list[float]]) -> dict:
+    return {**summary, "replications": {"n": len(seeds), "seeds": seeds,
+                                         "kpis": {k: {"mean": float(np.mean(v)), "values": v} for k, v in values.items()}}}
+
+
+def test_appraisal_intervals_over_paired_seeds_contain_the_mean():
+    from sim.outputs.appraisal import text_lines, with_intervals
+
+    sc = load_scenario(GRID, ["policy.sme_support.enabled=true"])
+    seeds = [1, 2, 3]
+    base = _with_replications(_year(), seeds, {"co2_net_t": [1000.0, 1010.0, 990.0], "nox_t": [10.0, 10.2, 9.9]})
+    run = _with_replications(_year(co2_net_t=900, nox_t=8.0, adoption_by_size={"micro": 0.07, "small": 0.1, "medium": 0.2,
+                                                                                 "large": 0.5, "public": 0.3}),
+                             seeds, {"co2_net_t": [900.0, 905.0, 880.0], "nox_t": [8.0, 8.5, 7.6],
+                                     "adoption_by_size.micro": [0.07, 0.072, 0.068]})
+    block = with_intervals(appraise(base=base, run=run, scenario=sc), base=base, run=run, scenario=sc)
+    assert [p["seed"] for p in block["per_seed"]] == seeds
+    iv = block["intervals"]["npv_eur"]
+    per = [p["npv_eur"] for p in block["per_seed"]]
+    assert iv["ci95_low"] <= iv["mean"] <= iv["ci95_high"] and iv["mean"] == pytest.approx(np.mean(per))
+    assert iv["ci95_high"] - iv["ci95_low"] > 0
+    assert "95%" in text_lines("sme", block, "en")[-1]
+    # unpaired seeds: no intervals
+    other = {**run, "replications": {**run["replications"], "seeds": [7, 8, 9]}}
+    assert with_intervals(appraise(base=base, run=other, scenario=sc), base=base, run=other, scenario=sc)["intervals"] is None
