@@ -124,3 +124,18 @@ def test_appraisal_intervals_over_paired_seeds_contain_the_mean():
     # unpaired seeds: no intervals
     other = {**run, "replications": {**run["replications"], "seeds": [7, 8, 9]}}
     assert with_intervals(appraise(base=base, run=other, scenario=sc), base=base, run=other, scenario=sc)["intervals"] is None
+
+
+def test_appraisal_sweep_validates_and_needs_its_baseline(tmp_path):
+    from sim.scenario.load import ScenarioError
+    from sim.sweep.spec import load_sweep
+
+    sweep = load_sweep(ROOT / "scenarios" / "sweeps" / "appraisal_sobol.yaml")
+    assert sweep.payload()["baseline_overrides"] == {"policy.sme_support.enabled": False}
+    text = (ROOT / "scenarios" / "sweeps" / "appraisal_sobol.yaml").read_text(encoding="utf-8")
+    text = text.replace("baseline_overrides:\n  policy.sme_support.enabled: false\n", "")
+    text = text.replace("base: ../sme_support.yaml", f"base: {ROOT / 'scenarios' / 'sme_support.yaml'}")
+    bad = tmp_path / "no_baseline.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match="needs a baseline to appraise each point against"):
+        load_sweep(bad)
