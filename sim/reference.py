@@ -102,6 +102,26 @@ def _car_g_per_km(speed_kmh: float, cfg) -> float:
     return k * (a + b / v + c * v * v)
 
 
+AIR = ("nox", "pm25_exhaust", "pm25_wear")  # the air-quality series (sim.behaviour.emissions.POLLUTANTS)
+
+
+def _air_g_per_km(speed_kmh: float, cfg) -> list[float]:
+    """Cars' NOx, PM2.5 exhaust and PM2.5 wear (g per vehicle-km) at a speed: each exhaust curve
+    ``k*(a + b/v + c*v^2)`` equal to its urban factor at the reference speed; tyre and brake wear times the
+    EMEP/EEA speed corrections."""
+    vr = cfg.urban_reference_speed_kmh
+    v = max(speed_kmh, 1.0)
+    out = []
+    for (a, b, c), urban in ((cfg.nox_speed_curve, cfg.nox_urban_g_per_km),
+                             (cfg.pm25_exhaust_speed_curve, cfg.pm25_exhaust_urban_g_per_km)):
+        k = urban / (a + b / vr + c * vr * vr)
+        out.append(k * (a + b / v + c * v * v))
+    tyre = 1.39 if speed_kmh < 40.0 else (-0.00974 * speed_kmh + 1.78 if speed_kmh <= 90.0 else 0.902)
+    brake = 1.67 if speed_kmh < 40.0 else (-0.0270 * speed_kmh + 2.75 if speed_kmh <= 95.0 else 0.185)
+    out.append(cfg.tyre_pm25_g_per_km * tyre + cfg.brake_pm25_g_per_km * brake)
+    return out
+
+
 def _heating_season(date: dt.date, cfg) -> bool:
     md = (date.month, date.day)
     start = tuple(int(p) for p in cfg.heating_start.split("-"))
@@ -371,12 +391,14 @@ class RefWorker(mesa.Agent):
         remote, s = self.remote_today, self.slot
         one_way, delay, crowd_excess = 0.0, 0.0, 0.0
         car_kg = transit_kg = moto_kg = 0.0
+        self.air_g = [0.0, 0.0, 0.0]  # grams of NOx, PM2.5 exhaust, PM2.5 wear today
         if self.employed and not remote:
             if self.mode == CAR:
                 t = m.od_min[self.od][s]
                 one_way = t + self.car_access_min
                 delay = t - m.od_t0_min[self.od]
                 car_kg = 2 * m.od_car_g(self.od, s) / mc.car_occupancy / 1000.0
+                self.air_g = [2 * g / mc.car_occupancy for g in m.od_air_g(self.od, s)]
             elif self.mode == TRANSIT:
                 one_way = self.transit_invehicle_min * m.crowd[self.network][s] + sc.city.transit_access_min
                 crowd_excess = max(0.0, m.transit_load[self.network][s] - m.scenario.mode.crowding_threshold)
@@ -390,6 +412,8 @@ class RefWorker(mesa.Agent):
                 one_way = self.moto_free_min + self.moto_delay_factor * t
                 delay = self.moto_delay_factor * (t - m.od_t0_min[self.od])
                 moto_kg = 2 * self.dist_km * e.moto_g_per_km / 1000.0
+                self.air_g = [2 * self.dist_km * f for f in (e.moto_nox_g_per_km, e.moto_pm25_exhaust_g_per_km,
+                                                             e.moto_pm25_wear_g_per_km)]
         ev = sc.traffic.evening_factor
         self.round_trip_min = 2 * one_way - delay + ev * delay  # the evening return has ev times the morning delay
         self.round_delay_min = (1 + ev) * delay
@@ -403,6 +427,8 @@ class RefWorker(mesa.Agent):
         else:
             self.home_kg = 0.0
         self.extra_kg = e.extra_trip_km_per_remote_day * e.car_urban_g_per_km / 1000.0 if (remote and self.car_available) else 0.0
+        if remote and self.car_available:  # the extra car trips, at the urban reference speed
+            self.air_g = [e.extra_trip_km_per_remote_day * g for g in _air_g_per_km(e.urban_reference_speed_kmh, e)]
         # wellbeing: strain by component (a vacant position's row lives an office day without commute)
         hours = self.round_trip_min / 60.0
         levels = [wb.conflict_none, wb.conflict_child_0_2, wb.conflict_child_3_5, wb.conflict_child_6_14]
@@ -693,6 +719,10 @@ class ReferenceModel(mesa.Model):
         self.link_car_g = [[self.link_km[l] * _car_g_per_km(self.link_km[l] / (t / 60.0), e) for t in self.link_min[l]]
                            for l in range(len(flow))]
         self._od_g: dict[tuple[int, int], float] = {}
+        # and its NOx, PM2.5 exhaust and PM2.5 wear
+        self.link_air_g = [[[self.link_km[l] * g for g in _air_g_per_km(self.link_km[l] / (t / 60.0), e)]
+                            for t in self.link_min[l]] for l in range(len(flow))]
+        self._od_air_g: dict[tuple[int, int], list[float]] = {}
         # car time of every OD pair: the sum along its path (inside a zone: the zone's own time)
         od_min = []
         for od in range(self.n_od):
@@ -722,6 +752,19 @@ class ReferenceModel(mesa.Model):
                     g += self.link_car_g[link][slot]
             self._od_g[key] = g
         return self._od_g[key]
+
+    def od_air_g(self, od: int, slot: int) -> list[float]:
+        """NOx, PM2.5 exhaust and PM2.5 wear (g) of one car on the path of ``od`` leaving in ``slot``."""
+        key = (od, slot)
+        if key not in self._od_air_g:
+            if od in self.intrazonal:
+                g = [self.od_km[od] * x for x in _air_g_per_km(self.scenario.city.local_speed_kmh, self.scenario.emissions)]
+            else:
+                g = [0.0, 0.0, 0.0]
+                for link in self.paths[od]:
+                    g = [a + b for a, b in zip(g, self.link_air_g[link][slot])]
+            self._od_air_g[key] = g
+        return self._od_air_g[key]
 
     # -------------------------------------------------------------- one day
     def step(self) -> None:
@@ -770,6 +813,7 @@ class ReferenceModel(mesa.Model):
         trips = [0.0] * len(MODES)
         car_vkm = car_h = delay = commute = co2_c = co2_h = co2_x = stress = high = q_women = q_men = 0.0
         area_c = pass_urban = pass_regional = 0.0  # cars arriving in Area C; holders of an employer-paid pass
+        air = [0.0, 0.0, 0.0]  # grams of NOx, PM2.5 exhaust, PM2.5 wear
         ncls = len(SIZE_CLASSES)
         allowed_num, cls_w = [0.0] * ncls, [0.0] * ncls
         present = self.calendar.present(day)  # the share not on leave commutes or works at home
@@ -814,6 +858,7 @@ class ReferenceModel(mesa.Model):
             co2_c += x * (w.commute_kg * present)
             co2_h += x * (w.home_kg * present)
             co2_x += x * (w.extra_kg * present)
+            air = [a + x * (g * present) for a, g in zip(air, w.air_g)]
             stress += x * w.stress
             if w.stress > thr:
                 high += x
@@ -843,6 +888,7 @@ class ReferenceModel(mesa.Model):
             "co2_commute_t": co2_c / 1000.0,
             "co2_home_energy_t": co2_h / 1000.0,
             "co2_extra_trips_t": co2_x / 1000.0,
+            **{f"{p}_t": g / 1e6 for p, g in zip(AIR, air)},
             "mean_stress": stress / W,
             "high_stress_share": high / W,
             **{f"strain_{c}": parts[k] / W for k, c in enumerate(("base", "commute", "delay", "crowding", "conflict", "isolation"))},

@@ -56,6 +56,69 @@ def od_car_g(*, P, link_km: np.ndarray, link_min: np.ndarray, intra_rows: np.nda
     return od_g
 
 
+POLLUTANTS = ("nox", "pm25_exhaust", "pm25_wear")  # the air-quality series, grams per vehicle-km below
+
+
+def _scaled_curve(speed_kmh, curve, urban_g_per_km: float, reference_kmh: float):
+    """``k*(a + b/v + c*v^2)`` with ``k`` making it ``urban_g_per_km`` at ``reference_kmh`` (speed floored at 1 km/h)."""
+    a, b, c = curve
+    k = urban_g_per_km / (a + b / reference_kmh + c * reference_kmh * reference_kmh)
+    v = np.maximum(speed_kmh, 1.0)
+    return k * (a + b / v + c * v * v)
+
+
+def tyre_speed_factor(speed_kmh):
+    """EMEP/EEA 1.A.3.b.vi speed correction of tyre wear: 1.39 below 40 km/h, linear to 0.902 at 90, flat above."""
+    v = np.asarray(speed_kmh, dtype=np.float64)
+    return np.where(v < 40.0, 1.39, np.where(v <= 90.0, -0.00974 * v + 1.78, 0.902))
+
+
+def brake_speed_factor(speed_kmh):
+    """EMEP/EEA 1.A.3.b.vi speed correction of brake wear: 1.67 below 40 km/h, linear to 0.185 at 95, flat above."""
+    v = np.asarray(speed_kmh, dtype=np.float64)
+    return np.where(v < 40.0, 1.67, np.where(v <= 95.0, -0.0270 * v + 2.75, 0.185))
+
+
+def car_pollutant_g_per_km(speed_kmh, cfg: EmissionsConfig) -> dict[str, np.ndarray]:
+    """Cars' grams per vehicle-km at ``speed_kmh`` of each of :data:`POLLUTANTS` (NOx and PM2.5 exhaust on
+    their COPERT-like curves, PM2.5 of tyre and brake wear with the EMEP/EEA speed corrections)."""
+    v = np.asarray(speed_kmh, dtype=np.float64)
+    vr = cfg.urban_reference_speed_kmh
+    return {"nox": _scaled_curve(v, cfg.nox_speed_curve, cfg.nox_urban_g_per_km, vr),
+            "pm25_exhaust": _scaled_curve(v, cfg.pm25_exhaust_speed_curve, cfg.pm25_exhaust_urban_g_per_km, vr),
+            "pm25_wear": cfg.tyre_pm25_g_per_km * tyre_speed_factor(v) + cfg.brake_pm25_g_per_km * brake_speed_factor(v)}
+
+
+def moto_pollutant_g_per_km(cfg: EmissionsConfig) -> dict[str, float]:
+    """Motorbikes' flat grams per km of each of :data:`POLLUTANTS`."""
+    return {"nox": cfg.moto_nox_g_per_km, "pm25_exhaust": cfg.moto_pm25_exhaust_g_per_km,
+            "pm25_wear": cfg.moto_pm25_wear_g_per_km}
+
+
+@dataclass
+class AirToday:
+    """Grams of one car, by pollutant: along each link in each slot (link, slot) at the link's speed of the
+    slot, and along each active OD pair's path (active OD, slot; inside a zone at the local speed)."""
+
+    link_g: dict[str, np.ndarray]
+    od_g: dict[str, np.ndarray]
+
+
+def od_car_pollutants(*, P, link_km: np.ndarray, link_min: np.ndarray, intra_rows: np.ndarray, intra_km: np.ndarray,
+                      intra_speed_kmh: float, cfg: EmissionsConfig) -> AirToday:
+    """:class:`AirToday` of the day's link minutes (the same path sums as :func:`od_car_g`)."""
+    speed = link_km[:, None] / (link_min / 60.0)
+    per_km = car_pollutant_g_per_km(speed, cfg)
+    intra = car_pollutant_g_per_km(np.array(intra_speed_kmh), cfg)
+    link_g, od_g = {}, {}
+    for p in POLLUTANTS:
+        link_g[p] = link_km[:, None] * per_km[p]
+        g = P @ link_g[p]
+        g[intra_rows] = (intra_km * intra[p])[:, None]
+        od_g[p] = g
+    return AirToday(link_g=link_g, od_g=od_g)
+
+
 def in_heating_season(date: dt.date, cfg: EmissionsConfig) -> bool:
     """True between heating_start and heating_end (the season spans the new year)."""
     md = (date.month, date.day)

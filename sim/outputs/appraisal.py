@@ -10,7 +10,9 @@ benefits (baseline minus run, so a saving is positive)
     ``congestion_delay``: hours of congestion delay x value of time x (delay multiplier - 1), the
     premium of delay over the plain time already counted;
     ``car_running_cost``: car vehicle-km x ``mode.car_cost_per_km``;
-    ``co2``: net CO2 (commutes and remote days at home) x the shadow price of the calendar year;
+    ``co2``: net CO2 (commutes and remote days at home) x the shadow price of the calendar year x
+    ``co2_price_scale``;
+    ``nox``, ``pm25``: tonnes of NOx and of PM2.5 (exhaust and wear) of the commutes x their damage cost per tonne;
     ``women_kept``: women's quits avoided x (months out of work x earnings + replacement cost);
     ``transit_fares_saved``: the fares the holders of an employer-paid pass no longer pay, valued at
     the passes' price (the other side of ``welfare_transit_pass``: the pass moves money from employers
@@ -40,7 +42,8 @@ from sim.scenario.schema import SIZE_CLASSES, WORKDAYS_PER_YEAR, Scenario
 from sim.world.calendar import intensity, parse_month_day, workdays_from
 
 SME_CLASSES = ("micro", "small", "medium")
-BENEFITS = ("commute_time", "congestion_delay", "car_running_cost", "co2", "women_kept", "transit_fares_saved")
+BENEFITS = ("commute_time", "congestion_delay", "car_running_cost", "co2", "nox", "pm25", "women_kept",
+            "transit_fares_saved")
 COSTS = ("sme_support", "corporate_welfare", "welfare_transit_pass")
 
 
@@ -117,12 +120,16 @@ def appraise(*, base: dict, run: dict, scenario: Scenario, base_scenario: Scenar
         delay = b["delay_hours"] - r["delay_hours"]
         co2 = b["co2_net_t"] - r["co2_net_t"]
         kept = (b["quits_women_per_1000"] - r["quits_women_per_1000"]) / 1000.0 * women * days / WORKDAYS_PER_YEAR
+        price = co2_price(ap.co2_eur_per_t, cal_year) * ap.co2_price_scale
         passes_eur = max(_pass_holders(r, workers, ap) - _pass_holders(b, workers, ap), 0.0) * days / WORKDAYS_PER_YEAR
         year_benefits = {
             "commute_time": h * ap.value_of_time_eur_per_h,
             "congestion_delay": delay * ap.value_of_time_eur_per_h * (ap.delay_time_multiplier - 1.0),
             "car_running_cost": (b["car_vkm"] - r["car_vkm"]) * car_eur_km,
-            "co2": co2 * co2_price(ap.co2_eur_per_t, cal_year),
+            "co2": co2 * price,
+            # air pollution (0 for a summary written before the air-quality KPIs)
+            "nox": (b.get("nox_t", 0.0) - r.get("nox_t", 0.0)) * ap.nox_eur_per_t,
+            "pm25": (b.get("pm25_t", 0.0) - r.get("pm25_t", 0.0)) * ap.pm25_eur_per_t,
             "women_kept": kept * per_woman,
             "transit_fares_saved": passes_eur,  # a transfer: the holders' side of the employers' outlay
         }
@@ -144,7 +151,7 @@ def appraise(*, base: dict, run: dict, scenario: Scenario, base_scenario: Scenar
         for k, v in year_costs.items():
             costs[k] += disc * v
         co2_t, hours, women_kept = co2_t + co2, hours + h, women_kept + kept
-        by_year.append({"year": t, "discount_factor": disc, "co2_price_eur_per_t": co2_price(ap.co2_eur_per_t, cal_year),
+        by_year.append({"year": t, "discount_factor": disc, "co2_price_eur_per_t": price,
                         "benefits_eur": year_benefits, "costs_eur": year_costs})
     total_b, total_c = sum(benefits.values()), sum(costs.values())
 
@@ -192,7 +199,55 @@ def appraise_runs(base_summary: dict, base_resolved: dict | None, run_summary: d
     scenario = scenario_from(run_resolved)
     if scenario is None:
         return None
-    return appraise(base=base_summary, run=run_summary, scenario=scenario, base_scenario=scenario_from(base_resolved))
+    base_scenario = scenario_from(base_resolved)
+    block = appraise(base=base_summary, run=run_summary, scenario=scenario, base_scenario=base_scenario)
+    return with_intervals(block, base=base_summary, run=run_summary, scenario=scenario, base_scenario=base_scenario)
+
+
+FIGURES = ("npv_eur", "bcr", "eur_per_t_co2_avoided", "eur_per_hour_saved", "eur_per_woman_kept")  # given intervals
+
+
+def seed_summaries(summary: dict) -> list[dict] | None:
+    """One summary per seed of a run with replications, rebuilt from its ``replications`` block (each
+    flattened KPI set back into its section); None without replications, or for a run of more than one
+    year (the per-seed figures are kept for the whole run only, not year by year)."""
+    rep = summary.get("replications")
+    if not rep or len(summary.get("by_year") or []) > 1:
+        return None
+    out = []
+    for i in range(rep["n"]):
+        s = {k: (dict(v) if isinstance(v, dict) else v) for k, v in summary.items() if k not in ("replications", "by_year")}
+        for key, kpi in rep["kpis"].items():
+            head, _, tail = key.partition(".")
+            if tail and isinstance(s.get(head), dict) and "." not in tail:
+                s[head][tail] = kpi["values"][i]
+            elif not tail:
+                s[key] = kpi["values"][i]
+        out.append(s)
+    return out
+
+
+def with_intervals(block: dict | None, *, base: dict, run: dict, scenario: Scenario,
+                   base_scenario: Scenario | None = None) -> dict | None:
+    """``block`` (the appraisal of the runs' means) with, when both runs have replications with the same
+    seeds, ``per_seed`` (each seed's figures, base seed against run seed: paired) and ``intervals`` (for
+    each of :data:`FIGURES` defined for every seed, :func:`sim.outputs.replications.t_interval` of its
+    per-seed values); otherwise ``intervals`` is None."""
+    from sim.outputs.replications import t_interval  # a reader of the outputs, not of the model
+
+    if block is None:
+        return None
+    b_seeds, r_seeds = seed_summaries(base), seed_summaries(run)
+    rb, rr = base.get("replications") or {}, run.get("replications") or {}
+    if b_seeds is None or r_seeds is None or rb.get("seeds") != rr.get("seeds"):
+        return {**block, "per_seed": None, "intervals": None}
+    per_seed = []
+    for seed, b, r in zip(rr["seeds"], b_seeds, r_seeds):
+        a = appraise(base=b, run=r, scenario=scenario, base_scenario=base_scenario)
+        per_seed.append({"seed": seed, **{k: a[k] for k in FIGURES}})
+    intervals = {k: t_interval([p[k] for p in per_seed]) for k in FIGURES
+                 if all(p[k] is not None for p in per_seed)}
+    return {**block, "per_seed": per_seed, "intervals": intervals}
 
 
 def _eur(x: float | None, lang: str) -> str:
@@ -210,7 +265,18 @@ def text_lines(label: str, block: dict | None, lang: str = DEFAULT_LANGUAGE) -> 
     out.append(t("compare.app_benefits", lang, items=", ".join(f"{k} {_eur(v, lang)}" for k, v in block["benefits_eur"].items())))
     out.append(t("compare.app_per", lang, per_t=_eur(block["eur_per_t_co2_avoided"], lang),
                  per_hour=_eur(block["eur_per_hour_saved"], lang), per_woman=_eur(block["eur_per_woman_kept"], lang)))
+    ivs = block.get("intervals")
+    if ivs:
+        def iv(k: str, digits: int, eur: bool) -> str:
+            if k not in ivs:
+                return t("number.missing", lang)
+            f = (lambda x: _eur(x, lang)) if eur else (lambda x: number(x, digits, lang))
+            return f"[{f(ivs[k]['ci95_low'])}, {f(ivs[k]['ci95_high'])}]"
+        out.append(t("compare.app_intervals", lang, n=len(block["per_seed"]), npv=iv("npv_eur", 0, True),
+                     bcr=iv("bcr", 2, False), per_t=iv("eur_per_t_co2_avoided", 0, True),
+                     per_hour=iv("eur_per_hour_saved", 0, True), per_woman=iv("eur_per_woman_kept", 0, True)))
     return out
 
 
-__all__ = ["text_lines", "BENEFITS", "COSTS", "appraise", "appraise_runs", "co2_price", "scenario_from", "unit_values"]
+__all__ = ["text_lines", "BENEFITS", "COSTS", "FIGURES", "appraise", "appraise_runs", "co2_price", "scenario_from",
+           "seed_summaries", "unit_values", "with_intervals"]

@@ -262,6 +262,19 @@ _add("co2_net_heating_season_t", LOWER, 1,
 _add("co2_net_other_t", LOWER, 1,
      en=("Net CO2 on the days outside the heating season (commuting + remote days)", "t CO2, period total"),
      it=("CO2 netta nei giorni fuori dalla stagione di riscaldamento (spostamenti + giorni da remoto)", "t CO2, totale del periodo"))
+# air quality (issue 19): commuter cars' and motorbikes' exhaust and wear, remote days' extra car trips
+_add("nox_t", LOWER, 2,
+     en=("NOx from commuting (cars and motorbikes)", "t NOx, period total"),
+     it=("NOx degli spostamenti casa-lavoro (auto e moto)", "t NOx, totale del periodo"))
+_add("pm25_t", LOWER, 3,
+     en=("PM2.5 from commuting (exhaust, tyre and brake wear)", "t PM2.5, period total"),
+     it=("PM2.5 degli spostamenti casa-lavoro (scarico, usura di pneumatici e freni)", "t PM2.5, totale del periodo"))
+_add("pm25_exhaust_t", LOWER, 3,
+     en=("PM2.5 from commuting: exhaust", "t PM2.5, period total"),
+     it=("PM2.5 degli spostamenti casa-lavoro: scarico", "t PM2.5, totale del periodo"))
+_add("pm25_wear_t", LOWER, 3,
+     en=("PM2.5 from commuting: tyre and brake wear", "t PM2.5, period total"),
+     it=("PM2.5 degli spostamenti casa-lavoro: usura di pneumatici e freni", "t PM2.5, totale del periodo"))
 
 # ---------------------------------------------------------------------------------- families
 # nested sections of summary.json, one KPI per category; labels from templates over WORDS

@@ -12,8 +12,9 @@ import numpy as np
 
 from sim.world.city import LINK_KINDS, ZONE_KINDS
 from sim.world.istat_od import time_band_shares
-from sim.behaviour.emissions import break_even_km, heating_fraction, home_kg_per_remote_day
-from sim.behaviour.mode_choice import CAR, TRANSIT
+from sim.behaviour.emissions import (POLLUTANTS, break_even_km, car_pollutant_g_per_km, heating_fraction,
+                                     home_kg_per_remote_day, moto_pollutant_g_per_km)
+from sim.behaviour.mode_choice import CAR, MOTO, TRANSIT
 from sim.behaviour.traffic import peak_extra_time
 from sim.behaviour.wellbeing import COMPONENTS, REASONS, reason_shares
 from sim.outputs.zones import comune_groups, geometry_wkb, municipio_groups, place_columns, zone_geometry
@@ -62,6 +63,11 @@ class Metrics:
         self.link_peak_vc_sum = np.zeros(n_links)
         self.link_peak_vc_max = np.zeros(n_links)
         self.link_vkm = np.zeros(n_links)
+        # air pollutants (grams over the run) by road link (commuter cars) and by zone of emission: a link's
+        # grams split half/half between its end zones, a trip inside a zone in that zone, a motorbike's
+        # half in its home and half in its work zone (no path of its own), remote days' extra trips at home
+        self.link_air_g = {p: np.zeros(n_links) for p in POLLUTANTS}
+        self.zone_air_g = {p: np.zeros(model.city.n_zones) for p in POLLUTANTS}
         self._allowed = np.zeros(n, dtype=bool)
         self._workers = float(model.population.weight.sum())
         self._sme_firms = np.isin(model.population.firm_class, [SIZE_CLASSES.index(k) for k in SME_CLASSES])
@@ -117,7 +123,7 @@ class Metrics:
         return self._allowed_days
 
     def record_day(self, *, day, remote, rem_i, veh, vol, od_min, round_trip_min, round_delay_min,
-                   load, commute_kg, home_kg, extra_kg, heating, quits, strain, present=1.0) -> None:
+                   load, commute_kg, home_kg, extra_kg, heating, quits, strain, present=1.0, air=None) -> None:
         """Add one day. Arrays are per worker unless named otherwise (remote: bool, at home and employed;
         rem_i: ids of the remote workers; home_kg, extra_kg: kg of the remote day at home and of extra
         car trips, per remote worker, as rem_i; quits: the :class:`~sim.behaviour.wellbeing.Quits` of today; strain: the
@@ -177,6 +183,7 @@ class Metrics:
         if len(vac):
             trips -= np.bincount(self._week_mode[vac], weights=pop.weight[vac], minlength=len(MODES))
         car_vkm = 2 * _wsum(m.routes.od_km[m.active_od], veh_od)  # veh: vehicles, i.e. workers / occupancy
+        air_t = self._air_day(air, veh=veh, w=w, remote=remote, rem_i=rem_i, present=present)
         car_veh_h = _wsum(self._week_car_w, round_trip_min) / 60.0 / sc.mode.car_occupancy
         # commuters' cars arriving at a workplace inside Area C today (vehicles: one inbound trip per office day)
         by_car = self._week_mode == CAR
@@ -211,6 +218,7 @@ class Metrics:
             "co2_commute_t": _wsum(w, commute_kg) / 1000.0,
             "co2_home_energy_t": _wsum(w_rem, home_kg) / 1000.0,
             "co2_extra_trips_t": _wsum(w_rem, extra_kg) / 1000.0,
+            **air_t,
             "mean_stress": _wsum(w, stress) / W,
             "high_stress_share": _wsum(w, high) / W,
             **{f"strain_{c}": _wsum(w, strain.parts[k]) / W for k, c in enumerate(COMPONENTS)},
@@ -231,6 +239,43 @@ class Metrics:
         row.update(self._allowed_share)
         self.rows.append(row)
         self._programme_rows.append(self._programme_state())
+
+    def _air_day(self, air, *, veh, w, remote, rem_i, present) -> dict[str, float]:
+        """Today's tonnes of each of :data:`POLLUTANTS` (``nox_t``, ``pm25_exhaust_t``, ``pm25_wear_t``) of the
+        commuter cars (round trips at the morning slot's link speeds, as their CO2), the motorbikes (flat
+        factors on the path length) and the remote days' extra car trips (at the urban reference speed);
+        adds them to the links' and zones' totals. ``air``: the day's
+        :class:`~sim.behaviour.emissions.AirToday` (None: zero, for a caller that gives no roads)."""
+        m = self.model
+        if air is None:
+            return {f"{p}_t": 0.0 for p in POLLUTANTS}
+        cfg, pop, paths, n_zones = m.scenario.emissions, m.population, m.paths, m.city.n_zones
+        c = m.city
+        veh_link = paths.Pt @ veh  # commuter cars by link and slot
+        intra_zone = m.active_od[paths.intra_rows] // n_zones
+        moto_w = w * ((self._week_mode == MOTO) & ~remote) * present  # weighted motorbike commuters today
+        moto_km = 2 * m.dist_km
+        extra_w = w[rem_i] * pop.car_available[rem_i] * present  # remote workers making extra car trips
+        extra_km = cfg.extra_trip_km_per_remote_day
+        urban = car_pollutant_g_per_km(np.array(cfg.urban_reference_speed_kmh), cfg)
+        moto_g = moto_pollutant_g_per_km(cfg)
+        out = {}
+        for p in POLLUTANTS:
+            car_g = 2 * float(np.einsum("ij,ij->", veh, air.od_g[p]))
+            link_g = 2 * np.einsum("ij,ij->i", veh_link, air.link_g[p])
+            intra_g = 2 * np.einsum("ij,ij->i", veh[paths.intra_rows], air.od_g[p][paths.intra_rows])
+            moto_each = moto_w * moto_km * moto_g[p]
+            extra_each = extra_w * extra_km * float(urban[p])
+            self.link_air_g[p] += link_g
+            z = self.zone_air_g[p]
+            z += np.bincount(c.link_from, weights=0.5 * link_g, minlength=n_zones)
+            z += np.bincount(c.link_to, weights=0.5 * link_g, minlength=n_zones)
+            z += np.bincount(intra_zone, weights=intra_g, minlength=n_zones)
+            z += np.bincount(pop.home, weights=0.5 * moto_each, minlength=n_zones)
+            z += np.bincount(pop.work, weights=0.5 * moto_each, minlength=n_zones)
+            z += np.bincount(pop.home[rem_i], weights=extra_each, minlength=n_zones)
+            out[f"{p}_t"] = (car_g + float(moto_each.sum()) + float(extra_each.sum())) / 1e6
+        return out
 
     # ------------------------------------------------------------------ outputs
     def daily(self) -> dict[str, list]:
@@ -280,6 +325,9 @@ class Metrics:
         by_zone = {"zone": list(range(city.n_zones)), **place_columns(city),
                    "kind": [ZONE_KINDS[k] for k in city.kind], "x_km": city.x_km.tolist(), "y_km": city.y_km.tolist(),
                    "jobs_filled": jobs.tolist(), **_lists(self._place(home, city.n_zones)),
+                   # by zone of emission (not of residence): see link_air_g/zone_air_g in __init__
+                   "nox_emitted_t": (self.zone_air_g["nox"] / 1e6).tolist(),
+                   "pm25_emitted_t": ((self.zone_air_g["pm25_exhaust"] + self.zone_air_g["pm25_wear"]) / 1e6).tolist(),
                    "geometry_wkb": geometry_wkb(zone_geometry(city))}
         # by the position's holder at the end of the run (a position refilled during the run counts its
         # earlier holders' days in the last holder's group; quits are counted by group on the day in the daily series)
@@ -319,7 +367,9 @@ class Metrics:
                 "kind": [LINK_KINDS[k] for k in c.link_kind],
                 "km": c.link_km.tolist(), "capacity_vph": self.model.link_capacity_vph.tolist(),
                 "peak_vc_mean": (self.link_peak_vc_sum / days).tolist(), "peak_vc_max": self.link_peak_vc_max.tolist(),
-                "commuter_vkm": self.link_vkm.tolist()}
+                "commuter_vkm": self.link_vkm.tolist(),
+                "nox_kg": (self.link_air_g["nox"] / 1000.0).tolist(),
+                "pm25_kg": ((self.link_air_g["pm25_exhaust"] + self.link_air_g["pm25_wear"]) / 1000.0).tolist()}
 
     def commute_time_bands_milan(self) -> dict[str, float]:
         """Shares of Milan residents working in Milan by their mean one-way door-to-door time on office
@@ -439,6 +489,9 @@ class Metrics:
             "transit_pass_regional_share": float(np.mean(d["transit_pass_regional"])) / workers,
         }
         s["co2_net_t"] = s["co2_commute_t"] + s["co2_home_t"]
+        for p in POLLUTANTS:
+            s[f"{p}_t"] = float(sum(d[f"{p}_t"]))
+        s["pm25_t"] = s["pm25_exhaust_t"] + s["pm25_wear_t"]
         # net CO2 of the period's days in the heating season and of the others: the daily co2_net_t summed by
         # the rows' heating_season flag (the two add up to co2_net_t, to rounding)
         heat = np.asarray(d["heating_season"], dtype=bool)

@@ -47,6 +47,7 @@ from sim.outputs.compare import (CompareError, Source, build_rows, decomposition
 from sim.outputs import decomposition as dec
 from sim.outputs import kpis
 from sim.outputs.appraisal import appraise_runs, scenario_from, unit_values
+from sim.outputs.appraisal import text_lines as appraisal_text_lines
 from sim.outputs.plots import policy_starts
 from sim.i18n import DEFAULT_LANGUAGE, check_language, has, localise_number, long_date, number, t
 from sim.outputs.results import RunFolder, RunFolderError, read_run
@@ -524,6 +525,8 @@ def section_appraisal(runs: list[_Run]) -> str:
         out.append('<p class="small">' + _e(t("report.app_physical", lang, co2=number(block["co2_avoided_t"], 0, lang),
                                               hours=number(block["hours_saved"], 0, lang),
                                               women=number(block["women_kept"], 1, lang))) + "</p>")
+        if block.get("intervals"):  # with paired replications: the 95% interval of each figure over the seeds
+            out.append('<p class="small">' + _e(appraisal_text_lines(r.label, block, lang)[-1].strip()) + "</p>")
     if scenario is not None:
         out.append(f"<h3>{_e(t('report.app_units_title', lang))}</h3>")
         out.append(_table([_e(t("report.col_parameter", lang)), _e(t("report.col_value", lang)), _e(t("report.col_unit", lang)),

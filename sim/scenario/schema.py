@@ -540,8 +540,31 @@ class EmissionsConfig(Section):
     heating_start: str = field("10-15", "MM-DD", "first day of the heating season", "DPR 412/1993 (74/2013): climate zone E, 15 October", pattern=r"^\d{2}-\d{2}$")
     heating_end: str = field("04-15", "MM-DD", "last day of the heating season", "DPR 412/1993: climate zone E, 15 April", pattern=r"^\d{2}-\d{2}$")
     extra_trip_km_per_remote_day: float = field(1.0, "car km/remote day", "extra non-work car travel on a remote day (errands, lunch)", "assumption (range 0-3): rebound trips (Caldarola & Sorrell 2022)", ge=0, le=50)
+    # --- air quality (issue 19, item 6): commuter cars' NOx and PM2.5 exhaust per vehicle-km by link speed, on
+    # the same COPERT-like shape as CO2 (k*(a + b/v + c*v^2), scaled to the urban factor at urban_reference_speed_kmh),
+    # PM2.5 of tyre and brake wear by the EMEP/EEA speed corrections; motorbikes at flat factors
+    nox_urban_g_per_km: float = field(0.35, "g NOx/vehicle-km", "commuter cars' NOx exhaust at the urban reference speed (fleet mix)",
+                                      "assumption (range 0.2-0.6) on ISPRA's fleet-average factors for Italian passenger cars in urban driving (COPERT 5; banca dati dei fattori di emissione medi del trasporto stradale), ~0.3-0.45 g/km for the 2019-2022 fleets with ~45% diesel; the Lombard commuter fleet (ACI) is slightly newer; figure not re-checked here", gt=0, le=10)
+    nox_speed_curve: list[float] = field(
+        [0.3, 6.0, 0.00003], "g/km, g*h/km2, g*h2/km3", "shape a + b/v + c*v^2 of the cars' NOx per km by speed (scaled to nox_urban_g_per_km); lowest near 45 km/h",
+        "assumption after COPERT 5 Euro 5/6 diesel and petrol curves (EMEP/EEA guidebook 2019, 1.A.3.b.i): NOx per km ~1.8x the minimum at 10 km/h, ~1.2x at 20 km/h, minimum at 40-60 km/h, ~1.6x at 120 km/h")
+    pm25_exhaust_urban_g_per_km: float = field(0.012, "g PM2.5/vehicle-km", "commuter cars' PM2.5 exhaust at the urban reference speed (fleet mix)",
+                                               "assumption (range 0.005-0.03) on ISPRA's fleet-average factors for Italian passenger cars in urban driving (COPERT 5): diesel with particulate filter (Euro 5/6) ~0.002, older diesel 0.03-0.06, petrol ~0.001-0.002 g/km; figure not re-checked here", gt=0, le=1)
+    pm25_exhaust_speed_curve: list[float] = field(
+        [0.5, 8.0, 0.00002], "g/km, g*h/km2, g*h2/km3", "shape a + b/v + c*v^2 of the cars' PM2.5 exhaust per km by speed (scaled to pm25_exhaust_urban_g_per_km)",
+        "assumption after COPERT 5 diesel PM curves (EMEP/EEA guidebook 2019, 1.A.3.b.i): highest in stop-and-go, lowest at 50-70 km/h, rising slowly on the motorway")
+    tyre_pm25_g_per_km: float = field(0.0045, "g PM2.5/vehicle-km", "cars' PM2.5 of tyre wear before the speed correction (x1.39 below 40 km/h, -0.00974*v + 1.78 at 40-90 km/h, x0.902 above 90)",
+                                      "EMEP/EEA air pollutant emission inventory guidebook 2019 (2023 update), 1.A.3.b.vi-vii, Tier 2, passenger cars: tyre TSP 0.0107 g/km x PM2.5 mass fraction 0.42 (PM10: 0.6, i.e. 0.0064 g/km); speed correction of the same table; range 0.003-0.007", ge=0, le=1)
+    brake_pm25_g_per_km: float = field(0.0029, "g PM2.5/vehicle-km", "cars' PM2.5 of brake wear before the speed correction (x1.67 below 40 km/h, -0.0270*v + 2.75 at 40-95 km/h, x0.185 above 95)",
+                                       "EMEP/EEA air pollutant emission inventory guidebook 2019 (2023 update), 1.A.3.b.vi-vii, Tier 2, passenger cars: brake TSP 0.0075 g/km x PM2.5 mass fraction 0.39 (PM10: 0.98); speed correction of the same table; range 0.002-0.005", ge=0, le=1)
+    moto_nox_g_per_km: float = field(0.15, "g NOx/km", "motorbikes' and scooters' NOx exhaust (flat)",
+                                     "assumption (range 0.05-0.4) on COPERT 5 factors for 4-stroke motorcycles and mopeds, Euro 3-5 (EMEP/EEA guidebook 2019, 1.A.3.b.iv)", ge=0, le=10)
+    moto_pm25_exhaust_g_per_km: float = field(0.01, "g PM2.5/km", "motorbikes' and scooters' PM2.5 exhaust (flat)",
+                                              "assumption (range 0.002-0.05) on COPERT 5 factors (EMEP/EEA guidebook 2019, 1.A.3.b.iv): 4-stroke Euro 3+ ~0.002-0.01, 2-stroke mopeds up to ~0.05-0.1", ge=0, le=1)
+    moto_pm25_wear_g_per_km: float = field(0.0034, "g PM2.5/km", "motorbikes' and scooters' PM2.5 of tyre and brake wear (flat)",
+                                           "EMEP/EEA guidebook 2019 (2023 update), 1.A.3.b.vi-vii, Tier 2, two-wheelers: tyre TSP 0.0046 x 0.42 + brake TSP 0.0037 x 0.39 = 0.0034 g/km (no speed correction); range 0.002-0.005", ge=0, le=1)
 
-    @field_validator("speed_curve")
+    @field_validator("speed_curve", "nox_speed_curve", "pm25_exhaust_speed_curve")
     @classmethod
     def _curve(cls, value: list[float]) -> list[float]:
         if len(value) != 3:
@@ -560,9 +583,12 @@ class EmissionsConfig(Section):
     def _check(self) -> "EmissionsConfig":
         a, b, c = self.speed_curve
         v = self.urban_reference_speed_kmh
-        if a + b / v + c * v * v <= 0:
-            raise ValueError("emissions.speed_curve is 0 at emissions.urban_reference_speed_kmh; it cannot be "
-                             "scaled to car_urban_g_per_km")
+        for name, urban in (("speed_curve", "car_urban_g_per_km"), ("nox_speed_curve", "nox_urban_g_per_km"),
+                            ("pm25_exhaust_speed_curve", "pm25_exhaust_urban_g_per_km")):
+            a, b, c = getattr(self, name)
+            if a + b / v + c * v * v <= 0:
+                raise ValueError(f"emissions.{name} is 0 at emissions.urban_reference_speed_kmh; it cannot be "
+                                 f"scaled to {urban}")
         return self
 
 
@@ -828,6 +854,15 @@ class AppraisalConfig(Section):
     transit_pass_regional_eur_per_year: float = field(
         700.0, "EUR/worker/year", "price of an annual STIBM integrated (Trenord + ATM) pass for a covered commuter crossing the Comune's boundary",
         "assumption (range 450-1,200): STIBM fares rise with the zones crossed (0.40 EUR per zone on a single ticket); the annual tariff table was not verified here", ge=0, le=10_000)
+    co2_price_scale: float = field(
+        1.0, "x", "multiplier of the whole CO2 shadow-price path (co2_eur_per_t), for sensitivity analysis",
+        "modelling choice: 1 is the EIB path; range 0.5-2 for the uncertainty of the social cost of carbon", ge=0, le=10)
+    nox_eur_per_t: float = field(
+        25000.0, "EUR/t NOx", "damage cost of a tonne of NOx emitted by road transport in a city (health, crops, materials)",
+        "assumption (range 10,000-40,000) after the European Commission's Handbook on the external costs of transport (2019, version 2019-1.1), air-pollution damage costs per tonne for transport in urban areas; the exact figure for urban Italy was not verified here", ge=0, le=1_000_000)
+    pm25_eur_per_t: float = field(
+        250000.0, "EUR/t PM2.5", "damage cost of a tonne of PM2.5 emitted by road transport in a city (mostly health)",
+        "assumption (range 100,000-400,000) after the European Commission's Handbook on the external costs of transport (2019, version 2019-1.1), air-pollution damage costs per tonne for transport in urban and metropolitan areas; the exact figure for urban Italy was not verified here", ge=0, le=10_000_000)
 
     @field_validator("co2_eur_per_t")
     @classmethod

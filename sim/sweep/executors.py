@@ -76,6 +76,13 @@ def run_task(payload: dict, task: dict) -> dict:
         scenario = build_scenario(payload["base"], task["params"], seed=task["seed"])
         _, summary = simulate(scenario, counterfactual=payload["counterfactual"])
         row["kpis"] = flatten_kpis(summary)
+        overrides = payload.get("baseline_overrides")
+        if overrides is not None:  # the point's own baseline (same parameters and seed): its appraisal figures
+            from sim.outputs.appraisal import FIGURES, appraise
+            base_sc = build_scenario(payload["base"], {**task["params"], **overrides}, seed=task["seed"])
+            _, base_summary = simulate(base_sc, counterfactual=payload["counterfactual"])
+            a = appraise(base=base_summary, run=summary, scenario=scenario, base_scenario=base_sc)
+            row["kpis"].update({f"appraisal.{k}": float(a[k]) for k in FIGURES if a[k] is not None})
     except Exception as exc:  # noqa: BLE001 - a failed point is recorded and the sweep goes on
         row["status"] = "failed"
         tb = traceback.extract_tb(exc.__traceback__)

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.outputs.appraisal import FIGURES as APPRAISAL_FIGURES
 from sim.outputs.kpis import KPIS, key_patterns
 from sim.scenario.load import ScenarioError, close_file_hint, format_validation_error, load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
@@ -185,6 +186,10 @@ class SweepFile(_Strict):
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="first seed (default: the base scenario's)")
     seeds: int | list[int] = Field(1, description="seeds per point: a count (seed, seed+1, ...) or a list")
     counterfactual: bool = Field(True, description="also run the no-smart-working counterfactual (hours saved)")
+    baseline_overrides: dict[str, Any] | None = Field(
+        None, description="key.path: value set on each point's scenario to make the baseline it is appraised against "
+        "(e.g. policy.sme_support.enabled: false); with it the outputs may name the appraisal figures "
+        "(appraisal.npv_eur, appraisal.bcr, ...), each point's run against its own baseline with the same parameters and seed")
     parameters: list[Parameter] = Field(min_length=1)
     design: Design
     outputs: list[str] = Field(min_length=1, description="summary keys to analyse (flattened: modal_split.car)")
@@ -207,7 +212,13 @@ class SweepFile(_Strict):
                 if p.range is not None and p.n is None and not p.integer:
                     raise ValueError(f"parameters ({p.path}): a grid needs 'levels', or 'range' with 'n' "
                                      "(evenly spaced values) or integer: true")
+        appraisal_outputs = {f"appraisal.{k}" for k in APPRAISAL_FIGURES}
         for o in self.outputs:
+            if o in appraisal_outputs:
+                if self.baseline_overrides is None:
+                    raise ValueError(f"outputs: '{o}' needs a baseline to appraise each point against; set "
+                                     "baseline_overrides (e.g. policy.sme_support.enabled: false)")
+                continue
             if o not in KPIS:
                 raise ValueError(f"outputs: unknown summary key '{o}'{_did_you_mean(o)}; expected a KPI of "
                                  f"summary.json (sim/outputs/kpis.py): {', '.join(key_patterns())}")
@@ -349,13 +360,16 @@ class Sweep:
 
     def payload(self) -> dict:
         """What a worker needs to build any run's scenario (plain data, picklable, no file access)."""
-        return {"base": self.base, "counterfactual": self.spec.counterfactual}
+        return {"base": self.base, "counterfactual": self.spec.counterfactual,
+                "baseline_overrides": self.spec.baseline_overrides}
 
     def fingerprint(self) -> str:
         """Hash of what determines the results (base scenario, runs): a store belongs to one sweep."""
         h = hashlib.sha256()
         h.update(json.dumps(self.base, sort_keys=True).encode())
         h.update(str(self.spec.counterfactual).encode())
+        if self.spec.baseline_overrides is not None:  # absent: the fingerprint of a store written before the key
+            h.update(json.dumps(self.spec.baseline_overrides, sort_keys=True, default=str).encode())
         for r in self.runs():
             h.update(r.point_id.encode())
         return h.hexdigest()[:16]
