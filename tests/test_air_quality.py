@@ -120,6 +120,11 @@ def test_appraisal_intervals_over_paired_seeds_contain_the_mean():
     per = [p["npv_eur"] for p in block["per_seed"]]
     assert iv["ci95_low"] <= iv["mean"] <= iv["ci95_high"] and iv["mean"] == pytest.approx(np.mean(per))
     assert iv["ci95_high"] - iv["ci95_low"] > 0
+    # the headline is the seeds' mean, not the first seed's (the folder's own figures): the NPV is linear in
+    # the KPIs, so the mean runs' NPV is the mean of the seeds' NPVs, and its parts still add up to it
+    first = appraise(base=base, run=run, scenario=sc)["npv_eur"]
+    assert block["npv_eur"] == pytest.approx(np.mean(per)) and block["npv_eur"] != pytest.approx(first)
+    assert sum(block["benefits_eur"].values()) - sum(block["costs_eur"].values()) == pytest.approx(block["npv_eur"])
     assert "95%" in text_lines("sme", block, "en")[-1]
     # unpaired seeds: no intervals
     other = {**run, "replications": {**run["replications"], "seeds": [7, 8, 9]}}

@@ -207,32 +207,47 @@ def appraise_runs(base_summary: dict, base_resolved: dict | None, run_summary: d
 FIGURES = ("npv_eur", "bcr", "eur_per_t_co2_avoided", "eur_per_hour_saved", "eur_per_woman_kept")  # given intervals
 
 
-def seed_summaries(summary: dict) -> list[dict] | None:
-    """One summary per seed of a run with replications, rebuilt from its ``replications`` block (each
-    flattened KPI set back into its section); None without replications, or for a run of more than one
-    year (the per-seed figures are kept for the whole run only, not year by year)."""
+def _summaries_of_replications(summary: dict, picks: list) -> list[dict] | None:
+    """One summary per ``pick`` of a run with replications, each flattened KPI of its ``replications``
+    block (``pick(kpi)`` of it) put back into its section; None without replications, or for a run of
+    more than one year (the per-seed figures are kept for the whole run only, not year by year)."""
     rep = summary.get("replications")
     if not rep or len(summary.get("by_year") or []) > 1:
         return None
     out = []
-    for i in range(rep["n"]):
+    for pick in picks:
         s = {k: (dict(v) if isinstance(v, dict) else v) for k, v in summary.items() if k not in ("replications", "by_year")}
         for key, kpi in rep["kpis"].items():
             head, _, tail = key.partition(".")
             if tail and isinstance(s.get(head), dict) and "." not in tail:
-                s[head][tail] = kpi["values"][i]
+                s[head][tail] = pick(kpi)
             elif not tail:
-                s[key] = kpi["values"][i]
+                s[key] = pick(kpi)
         out.append(s)
     return out
 
 
+def seed_summaries(summary: dict) -> list[dict] | None:
+    """One summary per seed of a run with replications (see :func:`_summaries_of_replications`)."""
+    n = (summary.get("replications") or {}).get("n", 0)
+    return _summaries_of_replications(summary, [lambda kpi, i=i: kpi["values"][i] for i in range(n)])
+
+
+def mean_summary(summary: dict) -> dict | None:
+    """The summary of a run with replications with every KPI at its mean over the seeds (the folder's
+    own figures are the first seed's); None as for :func:`seed_summaries`."""
+    out = _summaries_of_replications(summary, [lambda kpi: kpi["mean"]])
+    return out[0] if out else None
+
+
 def with_intervals(block: dict | None, *, base: dict, run: dict, scenario: Scenario,
                    base_scenario: Scenario | None = None) -> dict | None:
-    """``block`` (the appraisal of the runs' means) with, when both runs have replications with the same
-    seeds, ``per_seed`` (each seed's figures, base seed against run seed: paired) and ``intervals`` (for
-    each of :data:`FIGURES` defined for every seed, :func:`sim.outputs.replications.t_interval` of its
-    per-seed values); otherwise ``intervals`` is None."""
+    """``block`` (the appraisal of the two folders' own figures) with, when both runs have replications
+    with the same seeds, its figures and parts re-computed from the runs' means over the seeds (the
+    appraisal is linear in the KPIs, so its parts are the seeds' mean parts and still add up to the NPV),
+    ``per_seed`` (each seed's figures, base seed against run seed: paired) and ``intervals`` (for each of
+    :data:`FIGURES` defined for every seed, :func:`sim.outputs.replications.t_interval` of its per-seed
+    values); otherwise ``per_seed`` and ``intervals`` are None."""
     from sim.outputs.replications import t_interval  # a reader of the outputs, not of the model
 
     if block is None:
@@ -247,7 +262,8 @@ def with_intervals(block: dict | None, *, base: dict, run: dict, scenario: Scena
         per_seed.append({"seed": seed, **{k: a[k] for k in FIGURES}})
     intervals = {k: t_interval([p[k] for p in per_seed]) for k in FIGURES
                  if all(p[k] is not None for p in per_seed)}
-    return {**block, "per_seed": per_seed, "intervals": intervals}
+    mean_block = appraise(base=mean_summary(base), run=mean_summary(run), scenario=scenario, base_scenario=base_scenario)
+    return {**mean_block, "per_seed": per_seed, "intervals": intervals}
 
 
 def _eur(x: float | None, lang: str) -> str:
@@ -279,4 +295,4 @@ def text_lines(label: str, block: dict | None, lang: str = DEFAULT_LANGUAGE) -> 
 
 
 __all__ = ["text_lines", "BENEFITS", "COSTS", "FIGURES", "appraise", "appraise_runs", "co2_price", "scenario_from",
-           "seed_summaries", "unit_values", "with_intervals"]
+           "mean_summary", "seed_summaries", "unit_values", "with_intervals"]
