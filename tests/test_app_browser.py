@@ -349,9 +349,26 @@ def test_live_view_steps_the_model_day_by_day(server, browser):
     assert _text(d, ".live-day").startswith("day 3 of 20")
 
 
+def _app_with_a_remote_days_floor(d, server) -> None:
+    """The page as the first test leaves it (English, a 0.5% sample, 20 workdays, a floor of remote days)
+    when a test runs without it (``-m slow`` deselects the first test)."""
+    if d.current_url.startswith(server["url"]) and d.find_elements(By.CSS_SELECTOR, ".run-button"):
+        return
+    d.get(server["url"])
+    _wait(d, ".run-button")
+    _wait(d, ".lang-en")[0].click()
+    _wait(d, ".run-button", text="RUN")
+    _type(d, ".run-scale", "0.005")
+    _type(d, ".run-days", "20")
+    _open_section(d, "Remote days")
+    _type(d, ".lever-policy-remote_days-floor-input", "2")
+    _wait_value(d, ".lever-policy-remote_days-floor .v-slider input", "2")
+
+
 @pytest.mark.slow  # ~80 s in Chromium; tests/test_app.py checks the same interval without a browser
 def test_replications_put_a_95_percent_interval_on_the_cards(server, browser):
     d = browser
+    _app_with_a_remote_days_floor(d, server)
     _tab(d, "Results")
     _choose_replications(d, 2)  # 1 -> 2 seeds
     _press(d, ".run-button")
