@@ -71,7 +71,7 @@ scale = solara.reactive(0.01)
 days = solara.reactive(250)
 seed = solara.reactive("42")
 replications = solara.reactive(DEFAULT_REPLICATIONS)
-status = solara.reactive("")
+status = solara.reactive(lambda lg: "")  # the run's status, worded in the page's language when drawn
 fraction = solara.reactive(0.0)
 result = solara.reactive(None)       # AppResult of the last run
 result_inputs = solara.reactive(None)  # what the page held when that run started (for the stale sign)
@@ -191,7 +191,6 @@ def _inputs() -> tuple:
 @solara.lab.task
 def run_task(scenario) -> AppResult:
     last = [0.0, ""]  # time and phase of the last update shown
-    lg = lang.value
     started_with = _inputs()
 
     def progress(frac: float, what: str) -> None:
@@ -200,12 +199,13 @@ def run_task(scenario) -> AppResult:
         if what != last[1] or now - last[0] >= PROGRESS_EVERY_S or frac >= 1.0:
             last[:] = [now, what]
             fraction.set(frac)
-            status.set(_progress_words(what, lg))
+            status.set(lambda lg, what=what: _progress_words(what, lg))
 
     fraction.set(0.0)
     out = run_against_baseline(scenario, RESULTS, replications=replications.value, progress=progress)
-    status.set(t("app.done", lg, seconds=localise_number(f"{out.seconds:.1f}", lg))
-               + (t("app.baseline_reused", lg) if out.baseline_reused else ""))
+    seconds, reused = out.seconds, out.baseline_reused
+    status.set(lambda lg: t("app.done", lg, seconds=localise_number(f"{seconds:.1f}", lg))
+               + (t("app.baseline_reused", lg) if reused else ""))
     result.set(out)
     result_inputs.set(started_with)
     return out
@@ -336,7 +336,7 @@ def Sidebar():
             solara.Text(t("app.fix_values", lg), style={"color": "#b00020"})
         if run_task.pending:
             solara.ProgressLinear(fraction.value * 100)
-        solara.Text(status.value, classes=["run-status"])
+        solara.Text(status.value(lang.value), classes=["run-status"])
         if run_task.error:
             solara.Error(t("app.run_failed", lg, error=run_task.exception), classes=["run-failed"])
     with solara.Card(t("app.scenario", lg), margin=0):
