@@ -5,8 +5,7 @@ A small sweep on the real Milan (``scenarios/milan_baseline.yaml``): ``--runs`` 
 sample for a short horizon of ``--days`` workdays, run through :func:`sim.sweep.executors.run_sweep`
 exactly as ``run.py sweep`` runs it (each run in a worker process, rows streamed to the store). The
 levers do not change the calibration inputs, so every point reads the one cached calibration, which
-is made first (``calibration_s``: one cold run of the same scenario and days, which are part of the
-calibration inputs) in a cache folder of its own.
+is made first (``calibration_s``: one cold run of the same scenario) in a cache folder of its own.
 
 For each executor and worker count: the session's wall time (pool or cluster start included), runs
 per hour at the measured horizon, and the speed-up 1 -> 2 workers. The Dask cluster is a
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["SMARTCOMMUTE_CACHE"] = str(tmp / "cache")  # the workers inherit it
         os.environ.pop("SMARTCOMMUTE_NO_CACHE", None)
         t0 = time.perf_counter()
-        _one_run_s(scale, days)  # fills the cache: the calibration every point reads (days are a calibration input)
+        _one_run_s(scale, days)  # fills the cache: the calibration every point reads
         cal_cold_s = time.perf_counter() - t0
         fixed, run_s = _one_run_s(scale, days)  # warm
         per_day = run_s / days

@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 PACKAGE = Path(__file__).resolve().parent
 DEFAULT_LIMIT_MB = 2000
 NAMING_KEYS = ("name", "description", "extends")  # name the scenario, change no number
+# the run's horizon: the warm-up runs its own weeks from ``start`` whatever the run's length (tested:
+# tests/test_calibration_cache.py calibrates 20 and 250 days to the same bytes), so a 60-day app run, a
+# sweep's short points and a 5-year run share the default year's calibration
+HORIZON_KEYS = ("days", "years")
 
 
 def cache_dir() -> Path:
@@ -58,7 +62,7 @@ def code_version() -> str:
 def key(scenario: Scenario) -> str:
     """The cache key of the scenario's calibration."""
     inputs = resolved_dict(baseline_policy(scenario))
-    for k in NAMING_KEYS:
+    for k in NAMING_KEYS + HORIZON_KEYS:
         inputs.pop(k, None)
     inputs.get("calibration", {}).pop("elasticities", None)  # the ranges run.py elasticities checks: no input of it
     files = {}  # the contents of the input files a scenario names (the Istat OD file, a CSV city)

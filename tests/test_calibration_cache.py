@@ -51,8 +51,21 @@ def test_the_key_follows_the_calibration_inputs_only():
     assert calibration_cache.key(policy) == calibration_cache.key(sc), "levers and names do not change the baseline"
     assert calibration_cache.key(baseline_policy(sc)) == calibration_cache.key(sc)
     assert calibration_cache.key(sc.model_copy(update={"seed": sc.seed + 1})) != calibration_cache.key(sc)
+    assert calibration_cache.key(small(days=60)) == calibration_cache.key(small(days=250)), "the horizon is no input"
     other_mode = sc.model_copy(update={"mode": sc.mode.model_copy(update={"beta_time_per_min": sc.mode.beta_time_per_min * 1.1})})
     assert calibration_cache.key(other_mode) != calibration_cache.key(sc)
+
+
+def test_the_calibration_does_not_depend_on_the_runs_horizon(monkeypatch):
+    """Why the key leaves out ``days`` and ``years``: the same bytes for a 20-day and a 250-day run."""
+    from sim.prepare import prepare
+
+    monkeypatch.setenv("SMARTCOMMUTE_NO_CACHE", "1")  # calibrate afresh each time
+
+    def calibrated(days: int) -> bytes:
+        return pickle.dumps(prepare(small(days=days)).calibration)
+
+    assert calibrated(20) == calibrated(250)
 
 
 WRITER = """
