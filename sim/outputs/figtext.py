@@ -15,13 +15,14 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import numpy as np
 from matplotlib import dates as mdates
 from matplotlib import ticker
 from matplotlib.text import Text
 
 from babel.dates import format_date
 
-from sim.i18n import DEFAULT_LANGUAGE, LOCALES, localise_number
+from sim.i18n import DEFAULT_LANGUAGE, LOCALES, localise_number, number
 
 PNG_LANGUAGE_KEY = "Language"
 
@@ -65,6 +66,25 @@ class LocalisedDateFormatter(ticker.Formatter):
             out.append(format_date(d, "d MMM" if d.year == year else "d MMM y", locale=self.locale))
             year = d.year
         return out
+
+
+class TickFormatter(ticker.Formatter):
+    """Tick labels in the run's language with the fewest decimals (at least ``decimals``) that write every
+    tick exactly, so close ticks never read alike (6,85% and 6,90%, not 6,9% twice)."""
+
+    def __init__(self, lang: str, *, decimals: int = 0, scale: float = 1.0, suffix: str = ""):
+        self.lang, self.decimals, self.scale, self.suffix = lang, decimals, scale, suffix
+        self.digits = decimals
+
+    def set_locs(self, locs):
+        super().set_locs(locs)
+        v = np.asarray(locs, dtype=float) * self.scale
+        steps = np.diff(np.sort(v))
+        tol = 1e-6 * (steps[steps > 0].min() if (steps > 0).any() else 1.0)
+        self.digits = next((d for d in range(self.decimals, 5) if np.all(np.abs(np.round(v, d) - v) <= tol)), 4)
+
+    def __call__(self, x, pos=None):
+        return number(x * self.scale, self.digits, self.lang) + self.suffix
 
 
 def _plain(formatter) -> bool:

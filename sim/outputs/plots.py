@@ -30,10 +30,10 @@ from matplotlib import dates as mdates
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch, PathPatch
-from matplotlib.ticker import Formatter, FuncFormatter
+from matplotlib.ticker import FuncFormatter
 
 from sim.i18n import DEFAULT_LANGUAGE, has, localise_number, long_date, number, t
-from sim.outputs.figtext import PNG_LANGUAGE_KEY, localise_figure, png_language
+from sim.outputs.figtext import PNG_LANGUAGE_KEY, TickFormatter, localise_figure, png_language
 from sim.outputs.kpis import format_value, word
 from sim.scenario.schema import MODES, SEGMENTS, SIZE_CLASSES, WEEKDAYS
 from sim.outputs.maps import (ZONE_METRICS, draw_zones, drawn, milan_is_small, milan_zones, outline, panel_bounds,
@@ -197,28 +197,9 @@ def _attendance(d: str, share: float, lang: str = DEFAULT_LANGUAGE) -> str:
     return format_value(f"office_attendance_by_weekday.{d}", share, lang=lang)
 
 
-class _TickFormatter(Formatter):
-    """Tick labels in the run's language with the fewest decimals (at least ``decimals``) that write every
-    tick exactly, so close ticks never read alike (6,85% and 6,90%, not 6,9% twice)."""
-
-    def __init__(self, lang: str, *, decimals: int = 0, scale: float = 1.0, suffix: str = ""):
-        self.lang, self.decimals, self.scale, self.suffix = lang, decimals, scale, suffix
-        self.digits = decimals
-
-    def set_locs(self, locs):
-        super().set_locs(locs)
-        v = np.asarray(locs, dtype=float) * self.scale
-        steps = np.diff(np.sort(v))
-        tol = 1e-6 * (steps[steps > 0].min() if (steps > 0).any() else 1.0)
-        self.digits = next((d for d in range(self.decimals, 5) if np.all(np.abs(np.round(v, d) - v) <= tol)), 4)
-
-    def __call__(self, x, pos=None):
-        return number(x * self.scale, self.digits, self.lang) + self.suffix
-
-
 def _pct_axis(ax_axis, run: "_Run", decimals: int = 0, xmax: float = 100.0) -> None:
     """Percent ticks in the run's language (``12,5%``), as many decimals as the ticks need."""
-    ax_axis.set_major_formatter(_TickFormatter(run.lang, decimals=decimals, scale=100 / xmax, suffix="%"))
+    ax_axis.set_major_formatter(TickFormatter(run.lang, decimals=decimals, scale=100 / xmax, suffix="%"))
 
 
 def _nice_max(values, floor: float) -> float:
@@ -881,7 +862,7 @@ def plot_trajectory(run: _Run, path: Path) -> Path:
         if share:
             _pct_axis(ax.yaxis, run, 0, xmax=1.0)
         else:
-            ax.yaxis.set_major_formatter(_TickFormatter(run.lang))
+            ax.yaxis.set_major_formatter(TickFormatter(run.lang))
     if "high_stress_share" in Y:
         twin = axes[1][1].twinx()
         twin.plot(x, Y["high_stress_share"], marker="s", color="#c0392b", linestyle="--")
