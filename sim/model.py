@@ -289,14 +289,15 @@ class CommuteModel(mesa.Model):
     def quits(self, day: int) -> wellbeing.Quits:
         """Today's quit probabilities (the expected quits) and the realised quitters with their reasons."""
         n = self.population.n_workers
-        return wellbeing.quits_today(u=self.keyed.uniform(day, "quit", n), u_reason=self.keyed.uniform(day, "quit_reason", n),
+        return wellbeing.quits_today(u=self.keyed.uniform(day, "quit", n),
+                                     u_reason_at=lambda ids: self.keyed.uniform_at(day, "quit_reason", ids),
                                      stress=self.stress, employed=self.employed, woman=self.woman,
                                      child_group=self.child_group, h0=self.calibration.h0, cfg=self.scenario.wellbeing)
 
     def fill_vacancies(self, day: int) -> np.ndarray:
         """Positions whose vacancy ends today get a new hire from the population margins (their conflict anew)."""
         ids = wellbeing.fill_vacancies(self, day, lambda rows: wellbeing.draw_hires(
-            self.keyed, day, self.population.n_workers, self.scenario.population))
+            self.keyed, day, rows, self.scenario.population))
         if len(ids):
             self.conflict[ids] = self.personal_conflict(ids)
         return ids

@@ -776,7 +776,7 @@ class ReferenceModel(mesa.Model):
             hires = {"gender": self.keyed.uniform(day, "hire_gender", n).tolist(),
                      "child": self.keyed.uniform(day, "hire_child", n).tolist(),
                      "dependant": self.keyed.uniform(day, "hire_dependant", n).tolist(),
-                     "base_stress": self.keyed.normal(day, "hire_base_stress", n).tolist()}
+                     "base_stress": self.keyed.normal_at(day, "hire_base_stress", range(n)).tolist()}
             self.workers.do("hire_if_due", hires)
         weekday = self.calendar.weekday(day)
         if self.calendar.week_start(day):

@@ -5,11 +5,18 @@ A worker's draw for a given day and decision is element ``i`` of the array drawn
 the sub-models, or on the implementation (the fast model and the per-agent reference read the same
 arrays). Two runs with the same seed share their draws (common random numbers), so a policy's
 difference from its baseline is the policy's effect, not noise.
+
+The generator is Philox4x64-10, a counter-based generator: number ``i`` of an array is the lane ``i % 4``
+of the block whose counter is ``i // 4 + 1``. So a decision that needs only a few elements of the
+array (today's quitters' reasons, today's hires) reads them directly (:meth:`KeyedRNG.uniform_at`):
+the same numbers as ``uniform(...)[rows]``, without making the other million.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
+from scipy.special import ndtri
 
 # One id per decision that consumes random numbers. Append new streams at the end: ids are part
 # of the results' reproducibility.
@@ -39,12 +46,27 @@ class KeyedRNG:
 
     def generator(self, day: int, stream: str) -> np.random.Generator:
         """A fresh Philox generator for (seed, day, stream)."""
-        key = (self.seed << 64) | ((day + 2) << 16) | STREAMS[stream]
-        return np.random.Generator(np.random.Philox(key=key))
+        return np.random.Generator(np.random.Philox(key=self._key(day, stream)))
+
+    def _key(self, day: int, stream: str) -> int:
+        """The 128-bit Philox key of (seed, day, stream)."""
+        return (self.seed << 64) | ((day + 2) << 16) | STREAMS[stream]
 
     def uniform(self, day: int, stream: str, size) -> np.ndarray:
         """Uniform [0, 1) float64 array of ``size`` for (day, stream)."""
         return self.generator(day, stream).random(size)
+
+    def uniform_at(self, day: int, stream: str, rows: np.ndarray) -> np.ndarray:
+        """Elements ``rows`` of ``uniform(day, stream, size)`` (any size above the rows), made directly."""
+        key = self._key(day, stream)
+        out = np.empty(len(rows))
+        _philox_uniform_at(np.uint64(key & _MASK64), np.uint64(key >> 64), np.asarray(rows, dtype=np.int64), out)
+        return out
+
+    def normal_at(self, day: int, stream: str, rows: np.ndarray) -> np.ndarray:
+        """Standard normal draws at ``rows`` by the inverse normal CDF of :meth:`uniform_at`: element ``i`` does not
+        depend on which other rows are asked for (unlike :meth:`normal`, whose method consumes a varying count)."""
+        return ndtri(self.uniform_at(day, stream, rows))
 
     def normal(self, day: int, stream: str, size) -> np.ndarray:
         """Standard normal float64 array of ``size`` for (day, stream)."""
@@ -60,3 +82,38 @@ class KeyedRNG:
         np.negative(u, out=u)
         np.log(u, out=u)
         return np.negative(u, out=u)
+
+
+# Philox4x64-10 as numpy implements it (Salmon et al. 2011, Random123): multipliers and Weyl key increments
+_MASK64 = (1 << 64) - 1
+_M0, _M1 = np.uint64(0xD2E7470EE14C6C93), np.uint64(0xCA5A826395121157)
+_W0, _W1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBB67AE8584CAA73B)
+_LO32, _S32, _S11 = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(11)
+
+
+@njit(cache=True, nogil=True)
+def _mulhilo(a, b):
+    """High and low 64 bits of the 128-bit product of two uint64."""
+    a_lo, a_hi, b_lo, b_hi = a & _LO32, a >> _S32, b & _LO32, b >> _S32
+    p0, p1, p2, p3 = a_lo * b_lo, a_lo * b_hi, a_hi * b_lo, a_hi * b_hi
+    mid = (p0 >> _S32) + (p1 & _LO32) + (p2 & _LO32)
+    return p3 + (p1 >> _S32) + (p2 >> _S32) + (mid >> _S32), a * b
+
+
+@njit(cache=True, nogil=True)
+def _philox_uniform_at(key0, key1, rows, out):
+    """``Generator(Philox(key)).random(size)[rows]`` into ``out``: numpy's doubles, (uint64 >> 11) / 2**53."""
+    for j in range(len(rows)):
+        block = np.uint64(rows[j] // 4 + 1)  # numpy increments the counter before its first block
+        c0, c1, c2, c3 = block, np.uint64(0), np.uint64(0), np.uint64(0)
+        k0, k1 = key0, key1
+        for r in range(10):
+            if r > 0:
+                k0 += _W0
+                k1 += _W1
+            hi0, lo0 = _mulhilo(_M0, c0)
+            hi1, lo1 = _mulhilo(_M1, c2)
+            c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+        lane = rows[j] % 4
+        x = c0 if lane == 0 else (c1 if lane == 1 else (c2 if lane == 2 else c3))
+        out[j] = (x >> _S11) * (1.0 / 9007199254740992.0)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from sim.behaviour.mode_choice import CAR, MOTO, TRANSIT
 
@@ -113,30 +114,34 @@ def live_day(plan: Plan, remote_ids: np.ndarray, *, od_min: np.ndarray, crowd: n
         od_car_g: grams of CO2 of one car trip (active OD, slot).
     """
     cells, T = plan.n_cells, plan.n_transit_cells
-    table = np.empty(cells + T + 1)
-    table[:cells] = od_min.reshape(-1)
-    table[cells:cells + T] = crowd.reshape(-1)
-    table[-1] = 1.0
-    one_way = np.take(table, plan.key)
-    delay_min = one_way - plan.car_t0  # car minutes - free flow (times 1 for cars, the moto share, 0 for the rest)
-    delay_min *= plan.delay_factor
-    one_way *= plan.time_factor
-    one_way += plan.time_offset
-    round_trip_min = 2 * one_way
-    round_trip_min -= delay_min
-    round_trip_min += evening_factor * delay_min
-    round_trip_min[remote_ids] = 0.0
-    delay_min[remote_ids] = 0.0
-    round_delay_min = (1 + evening_factor) * delay_min
-    table[:cells] = 0.0
-    table[cells:cells + T] = np.maximum(0.0, load - crowding_threshold).reshape(-1)
-    table[-1] = 0.0
-    crowd_excess = np.take(table, plan.key)
-    crowd_excess[remote_ids] = 0.0
-    table[:cells] = (2 * od_car_g / car_occupancy / 1000.0).reshape(-1)
-    table[cells:] = 0.0
-    commute_kg = np.take(table, plan.key)
-    commute_kg *= plan.car_kg_factor  # motorbikes read the car cells for their time, not for their CO2
-    commute_kg += plan.fixed_kg
-    commute_kg[remote_ids] = 0.0
-    return Day(round_trip_min=round_trip_min, round_delay_min=round_delay_min, crowd_excess=crowd_excess, commute_kg=commute_kg)
+    # the day's tables by plan cell: one-way car minutes or crowding multiplier (1 for the fixed-time modes),
+    # crowding excess (transit cells only), kg CO2 of a car's round trip per worker (car cells only)
+    minutes, excess, kg = np.zeros(cells + T + 1), np.zeros(cells + T + 1), np.zeros(cells + T + 1)
+    minutes[:cells] = od_min.reshape(-1)
+    minutes[cells:cells + T] = crowd.reshape(-1)
+    minutes[-1] = 1.0
+    excess[cells:cells + T] = np.maximum(0.0, load - crowding_threshold).reshape(-1)
+    kg[:cells] = (2 * od_car_g / car_occupancy / 1000.0).reshape(-1)
+    n = len(plan.key)
+    day = Day(round_trip_min=np.empty(n), round_delay_min=np.empty(n), crowd_excess=np.empty(n), commute_kg=np.empty(n))
+    _live_loop(plan.key, plan.time_factor, plan.time_offset, plan.delay_factor, plan.car_t0, plan.car_kg_factor,
+               plan.fixed_kg, minutes, excess, kg, evening_factor,
+               day.round_trip_min, day.round_delay_min, day.crowd_excess, day.commute_kg)
+    for a in (day.round_trip_min, day.round_delay_min, day.crowd_excess, day.commute_kg):
+        a[remote_ids] = 0.0
+    return day
+
+
+@njit(cache=True, nogil=True)
+def _live_loop(key, time_factor, time_offset, delay_factor, car_t0, car_kg_factor, fixed_kg, minutes, excess, kg,
+               evening_factor, round_trip_min, round_delay_min, crowd_excess, commute_kg):
+    """:func:`live_day` worker by worker in one pass (the module's formulas): into the last four arrays."""
+    for i in range(len(key)):
+        cell = key[i]
+        one_way = minutes[cell]
+        delay_min = (one_way - car_t0[i]) * delay_factor[i]  # car minutes - free flow, times 1, the moto share or 0
+        one_way = one_way * time_factor[i] + time_offset[i]
+        round_trip_min[i] = 2 * one_way - delay_min + evening_factor * delay_min
+        round_delay_min[i] = (1 + evening_factor) * delay_min
+        crowd_excess[i] = excess[cell]
+        commute_kg[i] = kg[cell] * car_kg_factor[i] + fixed_kg[i]  # motorbikes read the car cells for their time only

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from sim.rng import KeyedRNG
 from sim.scenario.schema import MODES, SIZE_CLASSES, WORKDAYS_PER_YEAR, PopulationConfig, WellbeingConfig
@@ -151,18 +152,36 @@ def strain_today(*, base: np.ndarray, mode: np.ndarray, round_trip_min: np.ndarr
         round_trip_min, round_delay_min, crowd_excess: what each worker lived (zero at home);
         remote: bool (n,), at home today; remote_days_week: remote days planned this week (n,).
     """
-    hours = round_trip_min / 60.0
     parts = np.empty((len(COMPONENTS), len(base)))
-    parts[0] = base
-    parts[1] = mode_strain_per_hour(cfg)[mode] * hours
-    parts[2] = cfg.w_delay_per_hour * (round_delay_min / 60.0)
-    parts[3] = cfg.w_crowding * crowd_excess
-    parts[4] = conflict * np.where(remote, cfg.remote_conflict_factor, 1.0 + cfg.conflict_per_commute_hour * hours)
-    parts[5] = cfg.w_isolation_per_day * np.maximum(0, remote_days_week - cfg.isolation_free_days) * remote
-    total = parts[0] + parts[1]  # summed in COMPONENTS order (the reference adds in the same order)
-    for k in range(2, len(COMPONENTS)):
-        total += parts[k]
-    return Strain(total=np.clip(total, 0.0, STRESS_MAX, out=total), parts=parts)
+    total = np.empty(len(base))
+    _strain_loop(base, mode, round_trip_min, round_delay_min, crowd_excess, conflict, remote, remote_days_week,
+                 mode_strain_per_hour(cfg), cfg.w_delay_per_hour, cfg.w_crowding, cfg.remote_conflict_factor,
+                 cfg.conflict_per_commute_hour, cfg.w_isolation_per_day, cfg.isolation_free_days, parts, total)
+    return Strain(total=total, parts=parts)
+
+
+@njit(cache=True, nogil=True)
+def _strain_loop(base, mode, round_trip_min, round_delay_min, crowd_excess, conflict, remote, remote_days_week,
+                 per_hour, w_delay_per_hour, w_crowding, remote_conflict_factor, conflict_per_commute_hour,
+                 w_isolation_per_day, isolation_free_days, parts, total):
+    """:func:`strain_today` worker by worker in one pass (the components of the module's docstring, summed in
+    COMPONENTS order, clipped to the scale): into ``parts`` (6, n) and ``total`` (n,)."""
+    for i in range(len(base)):
+        hours = round_trip_min[i] / 60.0
+        parts[0, i] = base[i]
+        parts[1, i] = per_hour[mode[i]] * hours
+        parts[2, i] = w_delay_per_hour * (round_delay_min[i] / 60.0)
+        parts[3, i] = w_crowding * crowd_excess[i]
+        if remote[i]:
+            parts[4, i] = conflict[i] * remote_conflict_factor
+            parts[5, i] = w_isolation_per_day * max(0, remote_days_week[i] - isolation_free_days)
+        else:
+            parts[4, i] = conflict[i] * (1.0 + conflict_per_commute_hour * hours)
+            parts[5, i] = 0.0
+        t = parts[0, i] + parts[1, i]
+        for k in range(2, 6):
+            t += parts[k, i]
+        total[i] = min(max(t, 0.0), STRESS_MAX)
 
 
 @dataclass
@@ -177,13 +196,14 @@ class Quits:
     cell: np.ndarray
 
 
-def quits_today(*, u: np.ndarray, u_reason: np.ndarray, stress: np.ndarray, employed: np.ndarray, woman: np.ndarray,
+def quits_today(*, u: np.ndarray, u_reason_at, stress: np.ndarray, employed: np.ndarray, woman: np.ndarray,
                 child_group: np.ndarray, h0: np.ndarray, cfg: WellbeingConfig) -> Quits:
-    """Who would quit (probabilities) and who quits today (draw ``u`` below the probability, employed only)."""
+    """Who would quit (probabilities) and who quits today (draw ``u`` below the probability, employed only);
+    ``u_reason_at(ids)``: the reason draws of the workers ``ids`` (the keyed array's elements ``ids``)."""
     cell = hazard_cell(woman, child_group)
     p = quit_probability(h0=h0, cell=cell, stress=stress, cfg=cfg) * employed
     ids = np.nonzero(u < p)[0]
-    return Quits(p=p, ids=ids, reason=draw_reasons(u_reason[ids], cell[ids], reason_shares(cfg)), cell=cell)
+    return Quits(p=p, ids=ids, reason=draw_reasons(u_reason_at(ids), cell[ids], reason_shares(cfg)), cell=cell)
 
 
 @dataclass
@@ -196,13 +216,13 @@ class Hires:
     base_stress: np.ndarray
 
 
-def draw_hires(keyed: KeyedRNG, day: int, n: int, cfg: PopulationConfig) -> Hires:
-    """Candidates for every row from the population margins, keyed by (day, hire_*) so element ``i``
-    is the same in every model; gender, care group and personal baseline as in :mod:`sim.world.population`."""
-    woman = keyed.uniform(day, "hire_gender", n) < cfg.women_share
-    child, dependant = care_groups(cfg, woman, u_child=keyed.uniform(day, "hire_child", n),
-                                   u_dependant=keyed.uniform(day, "hire_dependant", n))
-    base = np.clip(cfg.base_stress_mean + cfg.base_stress_sd * keyed.normal(day, "hire_base_stress", n), 0, None)
+def draw_hires(keyed: KeyedRNG, day: int, rows: np.ndarray, cfg: PopulationConfig) -> Hires:
+    """New hires for the positions ``rows`` from the population margins: elements ``rows`` of the arrays keyed by
+    (day, hire_*), the same in every model; gender, care group and personal baseline as in :mod:`sim.world.population`."""
+    woman = keyed.uniform_at(day, "hire_gender", rows) < cfg.women_share
+    child, dependant = care_groups(cfg, woman, u_child=keyed.uniform_at(day, "hire_child", rows),
+                                   u_dependant=keyed.uniform_at(day, "hire_dependant", rows))
+    base = np.clip(cfg.base_stress_mean + cfg.base_stress_sd * keyed.normal_at(day, "hire_base_stress", rows), 0, None)
     return Hires(woman=woman, child_group=child, dependant=dependant, base_stress=base)
 
 
@@ -210,18 +230,18 @@ def fill_vacancies(state, day: int, hires_for) -> np.ndarray:
     """Fill the positions whose vacancy ends today with new hires (in place); returns their ids.
 
     ``state``: the model (arrays ``employed``, ``vacant_until``, ``woman``, ``child_group``,
-    ``dependant``, ``caregiver``, ``base_stress``, ``stress``); ``hires_for(ids)``: the :class:`Hires` of today.
+    ``dependant``, ``caregiver``, ``base_stress``, ``stress``); ``hires_for(ids)``: the :class:`Hires` of the positions ``ids``.
     """
     ids = np.nonzero(state.vacant_until == day)[0]
     if not len(ids):
         return ids
     h = hires_for(ids)
-    state.woman[ids] = h.woman[ids]
-    state.child_group[ids] = h.child_group[ids]
-    state.dependant[ids] = h.dependant[ids]
-    state.caregiver[ids] = (h.child_group[ids] > 0) | h.dependant[ids]
-    state.base_stress[ids] = h.base_stress[ids]
-    state.stress[ids] = h.base_stress[ids]
+    state.woman[ids] = h.woman
+    state.child_group[ids] = h.child_group
+    state.dependant[ids] = h.dependant
+    state.caregiver[ids] = (h.child_group > 0) | h.dependant
+    state.base_stress[ids] = h.base_stress
+    state.stress[ids] = h.base_stress
     state.employed[ids] = True
     state.vacant_until[ids] = VACANT
     return ids

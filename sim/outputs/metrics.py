@@ -9,6 +9,7 @@ gender x caregiver), ``links()`` (peak volume/capacity by road link) and ``summa
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim.world.city import LINK_KINDS, ZONE_KINDS
 from sim.world.istat_od import time_band_shares
@@ -91,6 +92,13 @@ class Metrics:
         # weighted workers by planned mode; car commuters' weights
         self._week_by_mode = np.bincount(self._week_mode, weights=w, minlength=len(MODES))
         self._week_car_w = w * (self._week_mode == CAR)
+        # who, by this week's plan, counts in the daily figures of a few: the day's filter is then a short gather
+        mode = self._week_mode
+        self._week_moto_ids = np.nonzero(mode == MOTO)[0]
+        self._week_car_area_c_ids = np.nonzero((mode == CAR) & self._work_in_area_c)[0]
+        passes = (mode == TRANSIT) & m.transit_pass
+        self._week_pass_ids = {"urban": np.nonzero(passes & (m.segment == 0))[0],
+                               "regional": np.nonzero(passes & (m.segment != 0))[0]}
 
     def _add_week(self) -> None:
         """Add the recorded days of the pending week: office trips by mode, remote days, allowed days."""
@@ -151,19 +159,17 @@ class Metrics:
             np.subtract.at(self._mode_trips_t, (self._week_mode[vac], vac), (~planned_remote).astype(np.int32))
             self._allowed_days[vac] -= self._allowed[vac]
         if present != 1.0:  # the August slowdown: those on leave neither commute nor work at home
-            round_trip_min, round_delay_min, commute_kg = (round_trip_min * present, round_delay_min * present,
-                                                           commute_kg * present)
             home_kg, extra_kg = home_kg * present, extra_kg * present
-        self.commute_min += round_trip_min
-        self.co2_commute_kg += commute_kg
         self.co2_home_kg[rem_i] += home_kg + extra_kg
-        stress = m.stress
-        high = (stress > m.calibration.high_stress_threshold) & employed
-        self.stress_sum += stress * employed
-        self.high_stress_days += high
-        self.employed_days += employed
         self.quits[quits.ids] += 1
-        self.expected_quits += quits.p
+        # everyone's day added to the per-worker totals, and the day's weighted sums, in one pass
+        sums, emp_cell, eq_cell = _add_worker_day(
+            pop.weight, employed, round_trip_min, round_delay_min, commute_kg, present, m.stress,
+            m.calibration.high_stress_threshold, quits.p, quits.cell, self._week_car_w, strain.parts,
+            self.commute_min, self.co2_commute_kg, self.stress_sum, self.high_stress_days, self.employed_days,
+            self.expected_quits)
+        W, commute_min, delay_min, commute_kg_w, stress_w, high_w, car_min = sums[:7]
+        strain_w = sums[7:]
         if self._j2j is None:
             self._j2j = reason_shares(sc.wellbeing)[:, REASONS.index("job_to_job")]
 
@@ -175,7 +181,6 @@ class Metrics:
         commuter_veh_link = m.paths.Pt @ veh_od
         self.link_vkm += 2 * commuter_veh_link * m.city.link_km
 
-        W = _wsum(pop.weight, employed.astype(np.float64))
         w_rem = w[rem_i]
         remote_w = float(w_rem.sum())
         mode_rem = self._week_mode[rem_i]
@@ -184,23 +189,18 @@ class Metrics:
             trips -= np.bincount(self._week_mode[vac], weights=pop.weight[vac], minlength=len(MODES))
         car_vkm = 2 * _wsum(m.routes.od_km[m.active_od], veh_od)  # veh: vehicles, i.e. workers / occupancy
         air_t = self._air_day(air, veh=veh, w=w, remote=remote, rem_i=rem_i, present=present)
-        car_veh_h = _wsum(self._week_car_w, round_trip_min) / 60.0 / sc.mode.car_occupancy
+        car_veh_h = car_min / 60.0 / sc.mode.car_occupancy
         # commuters' cars arriving at a workplace inside Area C today (vehicles: one inbound trip per office day)
-        by_car = self._week_mode == CAR
-        car_area_c = _wsum(w, (by_car & self._work_in_area_c & ~remote).astype(np.float64)) * present / sc.mode.car_occupancy
+        ids = self._week_car_area_c_ids
+        car_area_c = float(w[ids][~remote[ids]].sum()) * present / sc.mode.car_occupancy
         # holders of an employer-paid season ticket: covered workers who commute by transit, urban (inside the
         # Comune) or integrated (crossing its boundary)
-        passes = (self._week_mode == TRANSIT) & m.transit_pass
-        pass_urban = _wsum(w, (passes & (m.segment == 0)).astype(np.float64))
-        pass_regional = _wsum(w, (passes & (m.segment != 0)).astype(np.float64))
+        pass_urban, pass_regional = (float(w[self._week_pass_ids[k]].sum()) for k in ("urban", "regional"))
         w_quit = pop.weight[quits.ids]
         woman_quit = m.woman[quits.ids]
         mother_quit = quits.cell[quits.ids] == 3
         exit_quit = quits.reason != REASONS.index("job_to_job")
-        eq = pop.weight * quits.p  # expected quits today (p is 0 for a vacant position)
-        eq_cell = np.bincount(quits.cell, weights=eq, minlength=4)
         ex_cell = eq_cell * (1.0 - self._j2j)
-        emp_cell = np.bincount(quits.cell, weights=w, minlength=4)
         row = {
             "day": day, "date": m.date(day).isoformat(), "year": m.calendar.year_index(day),
             "weekday": WEEKDAYS[m.calendar.weekday(day)], "heating_season": bool(heating), "present_share": present,
@@ -209,19 +209,19 @@ class Metrics:
             **{f"trips_{k}": float(trips[i]) * present for i, k in enumerate(MODES)},
             "car_vkm": car_vkm, "car_vehicle_hours": car_veh_h, "car_trips_area_c": car_area_c,
             "transit_pass_urban": pass_urban, "transit_pass_regional": pass_regional,
-            "delay_hours": _wsum(w, round_delay_min) / 60.0,
-            "commute_hours": _wsum(w, round_trip_min) / 60.0,
+            "delay_hours": delay_min / 60.0,
+            "commute_hours": commute_min / 60.0,
             "peak_vc_max": float(vc_peak.max()) if len(vc_peak) else 0.0,
             "peak_extra_time": peak_extra_time(veh, od_min, m.od_t0_active, m.peak_slots),
             "transit_peak_load": float(load.max()),
             **{f"transit_peak_load_{k}": float(load[i].max()) for i, k in enumerate(TRANSIT_NETWORKS)},
-            "co2_commute_t": _wsum(w, commute_kg) / 1000.0,
+            "co2_commute_t": commute_kg_w / 1000.0,
             "co2_home_energy_t": _wsum(w_rem, home_kg) / 1000.0,
             "co2_extra_trips_t": _wsum(w_rem, extra_kg) / 1000.0,
             **air_t,
-            "mean_stress": _wsum(w, stress) / W,
-            "high_stress_share": _wsum(w, high) / W,
-            **{f"strain_{c}": _wsum(w, strain.parts[k]) / W for k, c in enumerate(COMPONENTS)},
+            "mean_stress": stress_w / W,
+            "high_stress_share": high_w / W,
+            **{f"strain_{c}": strain_w[k] / W for k, c in enumerate(COMPONENTS)},
             "women_employed": float(emp_cell[2] + emp_cell[3]),
             "men_employed": float(emp_cell[0] + emp_cell[1]),
             "mothers_u3_employed": float(emp_cell[3]),
@@ -253,10 +253,15 @@ class Metrics:
         c = m.city
         veh_link = paths.Pt @ veh  # commuter cars by link and slot
         intra_zone = m.active_od[paths.intra_rows] // n_zones
-        moto_w = w * ((self._week_mode == MOTO) & ~remote) * present  # weighted motorbike commuters today
-        moto_km = 2 * m.dist_km
-        extra_w = w[rem_i] * pop.car_available[rem_i] * present  # remote workers making extra car trips
-        extra_km = cfg.extra_trip_km_per_remote_day
+        # motorbike commuters today and remote workers making extra car trips: weighted km, whose grams are a
+        # flat factor per pollutant (so their totals and zone sums are made once, then scaled)
+        moto = self._week_moto_ids[~remote[self._week_moto_ids]]
+        moto_wkm = w[moto] * present * 2 * m.dist_km[moto]
+        moto_home_km = np.bincount(pop.home[moto], weights=0.5 * moto_wkm, minlength=n_zones)
+        moto_work_km = np.bincount(pop.work[moto], weights=0.5 * moto_wkm, minlength=n_zones)
+        extra_wkm = w[rem_i] * pop.car_available[rem_i] * present * cfg.extra_trip_km_per_remote_day
+        extra_home_km = np.bincount(pop.home[rem_i], weights=extra_wkm, minlength=n_zones)
+        moto_km, extra_km = float(moto_wkm.sum()), float(extra_wkm.sum())
         urban = car_pollutant_g_per_km(np.array(cfg.urban_reference_speed_kmh), cfg)
         moto_g = moto_pollutant_g_per_km(cfg)
         out = {}
@@ -264,17 +269,15 @@ class Metrics:
             car_g = 2 * float(np.einsum("ij,ij->", veh, air.od_g[p]))
             link_g = 2 * np.einsum("ij,ij->i", veh_link, air.link_g[p])
             intra_g = 2 * np.einsum("ij,ij->i", veh[paths.intra_rows], air.od_g[p][paths.intra_rows])
-            moto_each = moto_w * moto_km * moto_g[p]
-            extra_each = extra_w * extra_km * float(urban[p])
+            urban_g = float(urban[p])
             self.link_air_g[p] += link_g
             z = self.zone_air_g[p]
             z += np.bincount(c.link_from, weights=0.5 * link_g, minlength=n_zones)
             z += np.bincount(c.link_to, weights=0.5 * link_g, minlength=n_zones)
             z += np.bincount(intra_zone, weights=intra_g, minlength=n_zones)
-            z += np.bincount(pop.home, weights=0.5 * moto_each, minlength=n_zones)
-            z += np.bincount(pop.work, weights=0.5 * moto_each, minlength=n_zones)
-            z += np.bincount(pop.home[rem_i], weights=extra_each, minlength=n_zones)
-            out[f"{p}_t"] = (car_g + float(moto_each.sum()) + float(extra_each.sum())) / 1e6
+            z += moto_g[p] * (moto_home_km + moto_work_km)
+            z += urban_g * extra_home_km
+            out[f"{p}_t"] = (car_g + moto_g[p] * moto_km + urban_g * extra_km) / 1e6
         return out
 
     # ------------------------------------------------------------------ outputs
@@ -543,6 +546,47 @@ class Metrics:
             "sme_firms_adopting_share": adopting,
             "welfare_coverage_share": coverage,
         }
+
+
+@njit(cache=True, nogil=True)
+def _add_worker_day(weight, employed, round_trip_min, round_delay_min, commute_kg, present, stress, high_threshold,
+                    quit_p, cell, week_car_w, strain_parts, commute_min, co2_commute_kg, stress_sum, high_stress_days,
+                    employed_days, expected_quits):
+    """Add one day to the per-worker totals (the last six arrays, in place) and return its weighted sums.
+
+    A worker's times and kg are scaled by ``present`` (the share not on leave); a vacant position weighs
+    nothing. Returns ``sums`` (employed weight, minutes of round trips, minutes of delay, kg CO2 of commutes,
+    stress, workers above the high-stress threshold, car commuters' minutes by this week's plan, then each strain
+    component in COMPONENTS order), and the employed weight and the expected quits (weight x probability) by
+    hazard cell (4,)."""
+    n_parts = strain_parts.shape[0]
+    sums = np.zeros(7 + n_parts)
+    emp_cell, eq_cell = np.zeros(4), np.zeros(4)
+    for i in range(len(weight)):
+        trip_min, kg = round_trip_min[i] * present, commute_kg[i] * present
+        commute_min[i] += trip_min
+        co2_commute_kg[i] += kg
+        expected_quits[i] += quit_p[i]
+        eq_cell[cell[i]] += weight[i] * quit_p[i]
+        sums[6] += week_car_w[i] * trip_min
+        if not employed[i]:
+            continue
+        w = weight[i]
+        high = stress[i] > high_threshold
+        stress_sum[i] += stress[i]
+        high_stress_days[i] += high
+        employed_days[i] += 1
+        emp_cell[cell[i]] += w
+        sums[0] += w
+        sums[1] += w * trip_min
+        sums[2] += w * (round_delay_min[i] * present)
+        sums[3] += w * kg
+        sums[4] += w * stress[i]
+        if high:
+            sums[5] += w
+        for k in range(n_parts):
+            sums[7 + k] += w * strain_parts[k, i]
+    return sums, emp_cell, eq_cell
 
 
 def _wsum(a: np.ndarray, b: np.ndarray) -> float:
