@@ -180,12 +180,9 @@ class CommuteModel(mesa.Model):
         present = self.calendar.present(day)
         veh, riders = commute.trips_today(self.plan, away_ids, present)
         roads, crowd, load = self.load_network(veh, riders)
-        od_car_g = emissions.od_car_g(P=self.paths.P, link_km=self.city.link_km, link_min=roads.link_min,
-                                      intra_rows=self.paths.intra_rows, intra_km=self.paths.km[self.paths.intra_rows],
-                                      intra_speed_kmh=sc.city.local_speed_kmh, cfg=sc.emissions)
-        air = emissions.od_car_pollutants(P=self.paths.P, link_km=self.city.link_km, link_min=roads.link_min,
-                                          intra_rows=self.paths.intra_rows, intra_km=self.paths.km[self.paths.intra_rows],
-                                          intra_speed_kmh=sc.city.local_speed_kmh, cfg=sc.emissions)
+        od_car_g, air = emissions.od_car_grams(P=self.paths.P, link_km=self.city.link_km, link_min=roads.link_min,
+                                               intra_rows=self.paths.intra_rows, intra_km=self.paths.km[self.paths.intra_rows],
+                                               intra_speed_kmh=sc.city.local_speed_kmh, cfg=sc.emissions)
         lived = commute.live_day(self.plan, away_ids, od_min=roads.od_min, crowd=crowd, load=load, od_car_g=od_car_g,
                                  evening_factor=sc.traffic.evening_factor,
                                  crowding_threshold=sc.mode.crowding_threshold, car_occupancy=sc.mode.car_occupancy)
@@ -194,7 +191,7 @@ class CommuteModel(mesa.Model):
                                        autonomous=self.household.autonomous[remote_ids], cfg=sc.emissions)
         strain = self.live_wellbeing(day, lived, remote)
         quits = self.quits(day)
-        self.metrics.record_day(day=day, remote=remote, rem_i=remote_ids, veh=veh, vol=roads.vol, od_min=roads.od_min,
+        self.metrics.record_day(day=day, remote=remote, rem_i=remote_ids, veh=veh, roads=roads,
                                 round_trip_min=lived.round_trip_min, round_delay_min=lived.round_delay_min, load=load,
                                 commute_kg=lived.commute_kg, home_kg=home.home_kg, extra_kg=home.extra_kg,
                                 heating=home.heating, quits=quits, strain=strain, present=present, air=air)

@@ -42,20 +42,6 @@ def car_g_per_km(speed_kmh: np.ndarray, cfg: EmissionsConfig) -> np.ndarray:
     return car_curve_scale(cfg) * (a + b / v + c * v * v)
 
 
-def od_car_g(*, P, link_km: np.ndarray, link_min: np.ndarray, intra_rows: np.ndarray, intra_km: np.ndarray,
-             intra_speed_kmh: float, cfg: EmissionsConfig) -> np.ndarray:
-    """Grams of CO2 of one car trip per active OD pair and slot, at each link's speed of the slot.
-
-    ``P``: (active OD, link) path incidence; trips inside a zone (``intra_rows``, ``intra_km`` long)
-    run at the local free-flow speed.
-    """
-    speed = link_km[:, None] / (link_min / 60.0)
-    link_g = link_km[:, None] * car_g_per_km(speed, cfg)
-    od_g = P @ link_g
-    od_g[intra_rows] = (intra_km * car_g_per_km(np.array(intra_speed_kmh), cfg))[:, None]
-    return od_g
-
-
 POLLUTANTS = ("nox", "pm25_exhaust", "pm25_wear")  # the air-quality series, grams per vehicle-km below
 
 
@@ -104,19 +90,28 @@ class AirToday:
     od_g: dict[str, np.ndarray]
 
 
-def od_car_pollutants(*, P, link_km: np.ndarray, link_min: np.ndarray, intra_rows: np.ndarray, intra_km: np.ndarray,
-                      intra_speed_kmh: float, cfg: EmissionsConfig) -> AirToday:
-    """:class:`AirToday` of the day's link minutes (the same path sums as :func:`od_car_g`)."""
+def od_car_grams(*, P, link_km: np.ndarray, link_min: np.ndarray, intra_rows: np.ndarray, intra_km: np.ndarray,
+                 intra_speed_kmh: float, cfg: EmissionsConfig) -> tuple[np.ndarray, AirToday]:
+    """Grams of one car trip per active OD pair and slot at each link's speed of the slot: CO2 (active OD, slot),
+    and the :class:`AirToday` of :data:`POLLUTANTS`.
+
+    ``P``: (active OD, link) path incidence; trips inside a zone (``intra_rows``, ``intra_km`` long) run at the
+    local free-flow speed. The four link tables go through the paths side by side, in one product.
+    """
     speed = link_km[:, None] / (link_min / 60.0)
-    per_km = car_pollutant_g_per_km(speed, cfg)
-    intra = car_pollutant_g_per_km(np.array(intra_speed_kmh), cfg)
-    link_g, od_g = {}, {}
-    for p in POLLUTANTS:
-        link_g[p] = link_km[:, None] * per_km[p]
-        g = P @ link_g[p]
-        g[intra_rows] = (intra_km * intra[p])[:, None]
-        od_g[p] = g
-    return AirToday(link_g=link_g, od_g=od_g)
+    intra_speed = np.array(intra_speed_kmh)
+    per_km = {"co2": car_g_per_km(speed, cfg), **car_pollutant_g_per_km(speed, cfg)}
+    intra = {"co2": car_g_per_km(intra_speed, cfg), **car_pollutant_g_per_km(intra_speed, cfg)}
+    link_g = {k: link_km[:, None] * v for k, v in per_km.items()}
+    n_slots = link_min.shape[1]
+    along_paths = P @ np.hstack(list(link_g.values()))
+    od_g = {}
+    for j, k in enumerate(link_g):
+        g = along_paths[:, j * n_slots:(j + 1) * n_slots]
+        g[intra_rows] = (intra_km * intra[k])[:, None]
+        od_g[k] = g
+    co2 = od_g.pop("co2")
+    return co2, AirToday(link_g={p: link_g[p] for p in POLLUTANTS}, od_g=od_g)
 
 
 def in_heating_season(date: dt.date, cfg: EmissionsConfig) -> bool:

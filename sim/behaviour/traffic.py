@@ -23,10 +23,9 @@ import numpy as np
 from scipy import sparse
 
 
-def link_volumes(path_links_t: sparse.csr_matrix, od_slot_vehicles: np.ndarray, slot_hours: float,
-                 background_vph: np.ndarray) -> np.ndarray:
-    """Vehicles per hour on each link and slot (n_links, n_slots)."""
-    return path_links_t @ od_slot_vehicles / slot_hours + background_vph
+def link_volumes(commuter_link_vehicles: np.ndarray, slot_hours: float, background_vph: np.ndarray) -> np.ndarray:
+    """Vehicles per hour on each link and slot (n_links, n_slots), from the commuter cars on each link in each slot."""
+    return commuter_link_vehicles / slot_hours + background_vph
 
 
 def bpr_times(t0_min: np.ndarray, volume_vph: np.ndarray, capacity_vph: np.ndarray, alpha: float, beta: float) -> np.ndarray:
@@ -104,8 +103,10 @@ def active_paths(*, path_links: sparse.csr_matrix, od_t0_min: np.ndarray, od_km:
 
 @dataclass
 class Roads:
-    """The roads of one day: link volumes (veh/h) and times (min) by link and slot, car minutes by active OD pair and slot."""
+    """The roads of one day by link and slot: commuter cars (vehicles in the slot), volumes (veh/h, with the background)
+    and times (min); car minutes by active OD pair and slot."""
 
+    commuter_vehicles: np.ndarray
     vol: np.ndarray
     link_min: np.ndarray
     od_min: np.ndarray
@@ -117,10 +118,11 @@ def load_roads(*, paths: Paths, od_slot_vehicles: np.ndarray, slot_hours: float,
 
     ``cfg``: the scenario's ``traffic`` section (``bpr_alpha``, ``bpr_beta``).
     """
-    vol = link_volumes(paths.Pt, od_slot_vehicles, slot_hours, background_vph)
+    commuter_vehicles = paths.Pt @ od_slot_vehicles
+    vol = link_volumes(commuter_vehicles, slot_hours, background_vph)
     link_min = bpr_times(link_t0_min, vol, link_capacity_vph, cfg.bpr_alpha, cfg.bpr_beta)
     od_min = od_times(paths.P, link_min, paths.intra_rows, paths.t0_min[paths.intra_rows])
-    return Roads(vol=vol, link_min=link_min, od_min=od_min)
+    return Roads(commuter_vehicles=commuter_vehicles, vol=vol, link_min=link_min, od_min=od_min)
 
 
 def transit_load(*, riders_per_slot: np.ndarray, slot_hours: float, capacity_per_hour: np.ndarray, capacity_factor: float) -> np.ndarray:

@@ -130,12 +130,13 @@ class Metrics:
         self._add_week()
         return self._allowed_days
 
-    def record_day(self, *, day, remote, rem_i, veh, vol, od_min, round_trip_min, round_delay_min,
+    def record_day(self, *, day, remote, rem_i, veh, roads, round_trip_min, round_delay_min,
                    load, commute_kg, home_kg, extra_kg, heating, quits, strain, present=1.0, air=None) -> None:
         """Add one day. Arrays are per worker unless named otherwise (remote: bool, at home and employed;
         rem_i: ids of the remote workers; home_kg, extra_kg: kg of the remote day at home and of extra
         car trips, per remote worker, as rem_i; quits: the :class:`~sim.behaviour.wellbeing.Quits` of today; strain: the
-        :class:`~sim.behaviour.wellbeing.Strain`; veh: OD x slot; vol: link x slot; present: share of
+        :class:`~sim.behaviour.wellbeing.Strain`; veh: cars by OD x slot; roads: the day's
+        :class:`~sim.behaviour.traffic.Roads`; present: share of
         workers not on leave, which scales today's commutes and remote days: veh arrives scaled, the rest
         is scaled here). A vacant position (``model.employed`` False) lived nothing (its trip arrays are
         zero) and counts in no figure."""
@@ -174,11 +175,11 @@ class Metrics:
             self._j2j = reason_shares(sc.wellbeing)[:, REASONS.index("job_to_job")]
 
         cap = m.link_capacity_vph[:, None]
-        vc_peak = (vol[:, m.peak_slots] / cap).max(axis=1) if len(m.peak_slots) else np.zeros(len(cap))
+        vc_peak = (roads.vol[:, m.peak_slots] / cap).max(axis=1) if len(m.peak_slots) else np.zeros(len(cap))
         self.link_peak_vc_sum += vc_peak
         np.maximum(self.link_peak_vc_max, vc_peak, out=self.link_peak_vc_max)
         veh_od = veh.sum(axis=1)
-        commuter_veh_link = m.paths.Pt @ veh_od
+        commuter_veh_link = roads.commuter_vehicles.sum(axis=1)
         self.link_vkm += 2 * commuter_veh_link * m.city.link_km
 
         w_rem = w[rem_i]
@@ -188,7 +189,8 @@ class Metrics:
         if len(vac):
             trips -= np.bincount(self._week_mode[vac], weights=pop.weight[vac], minlength=len(MODES))
         car_vkm = 2 * _wsum(m.routes.od_km[m.active_od], veh_od)  # veh: vehicles, i.e. workers / occupancy
-        air_t = self._air_day(air, veh=veh, w=w, remote=remote, rem_i=rem_i, present=present)
+        air_t = self._air_day(air, veh=veh, veh_link=roads.commuter_vehicles, w=w, remote=remote, rem_i=rem_i,
+                              present=present)
         car_veh_h = car_min / 60.0 / sc.mode.car_occupancy
         # commuters' cars arriving at a workplace inside Area C today (vehicles: one inbound trip per office day)
         ids = self._week_car_area_c_ids
@@ -212,7 +214,7 @@ class Metrics:
             "delay_hours": delay_min / 60.0,
             "commute_hours": commute_min / 60.0,
             "peak_vc_max": float(vc_peak.max()) if len(vc_peak) else 0.0,
-            "peak_extra_time": peak_extra_time(veh, od_min, m.od_t0_active, m.peak_slots),
+            "peak_extra_time": peak_extra_time(veh, roads.od_min, m.od_t0_active, m.peak_slots),
             "transit_peak_load": float(load.max()),
             **{f"transit_peak_load_{k}": float(load[i].max()) for i, k in enumerate(TRANSIT_NETWORKS)},
             "co2_commute_t": commute_kg_w / 1000.0,
@@ -240,18 +242,18 @@ class Metrics:
         self.rows.append(row)
         self._programme_rows.append(self._programme_state())
 
-    def _air_day(self, air, *, veh, w, remote, rem_i, present) -> dict[str, float]:
+    def _air_day(self, air, *, veh, veh_link, w, remote, rem_i, present) -> dict[str, float]:
         """Today's tonnes of each of :data:`POLLUTANTS` (``nox_t``, ``pm25_exhaust_t``, ``pm25_wear_t``) of the
         commuter cars (round trips at the morning slot's link speeds, as their CO2), the motorbikes (flat
         factors on the path length) and the remote days' extra car trips (at the urban reference speed);
         adds them to the links' and zones' totals. ``air``: the day's
-        :class:`~sim.behaviour.emissions.AirToday` (None: zero, for a caller that gives no roads)."""
+        :class:`~sim.behaviour.emissions.AirToday` (None: zero, for a caller that gives no roads); ``veh_link``:
+        commuter cars by link and slot."""
         m = self.model
         if air is None:
             return {f"{p}_t": 0.0 for p in POLLUTANTS}
         cfg, pop, paths, n_zones = m.scenario.emissions, m.population, m.paths, m.city.n_zones
         c = m.city
-        veh_link = paths.Pt @ veh  # commuter cars by link and slot
         intra_zone = m.active_od[paths.intra_rows] // n_zones
         # motorbike commuters today and remote workers making extra car trips: weighted km, whose grams are a
         # flat factor per pollutant (so their totals and zone sums are made once, then scaled)
