@@ -249,7 +249,7 @@ class CommuteModel(mesa.Model):
         who = mode_choice.who_reviews(u_review=self.keyed.uniform(day, "review", n), review_share=sc.mode.weekly_review_share,
                                       everyone=cold)
         mode, slot = mode_choice.choose_modes_and_slots(
-            who, u_mode=self.keyed.uniform(day, "mode", n)[who], u_slot=self.keyed.uniform(day, "slot", n)[who],
+            who, u_mode=self.keyed.uniform_at(day, "mode", who, size=n), u_slot=self.keyed.uniform_at(day, "slot", who, size=n),
             mode_utilities=self._mode_utilities_t, slot_utilities=self._slot_utilities_t,
             hold=None if cold else self.hold_choices, mode_now=self.mode, slot_now=self.slot)
         self.mode[who] = mode
@@ -276,7 +276,7 @@ class CommuteModel(mesa.Model):
         strain = wellbeing.strain_today(base=self.base_stress, mode=self.mode, round_trip_min=lived.round_trip_min,
                                         round_delay_min=lived.round_delay_min, crowd_excess=lived.crowd_excess,
                                         conflict=self.conflict, remote=remote, remote_days_week=self.remote_days,
-                                        cfg=sc.wellbeing)
+                                        weight=self.population.weight, employed=self.employed, cfg=sc.wellbeing)
         if day == 0 and not self.started_warm:
             self.stress = strain.total.copy()
         else:
@@ -346,11 +346,9 @@ class CommuteModel(mesa.Model):
             self.plan = commute.empty_plan(n, n_active_od=len(self.active_od), n_slots=self.slots.n,
                                            n_networks=len(TRANSIT_NETWORKS))
             self._plan_for = (self.mode, self.slot)
-            idx, ids = slice(None), np.arange(n)
-        else:
-            idx = ids = who
+            who = np.arange(n)
         sc = self.scenario
-        commute.update_plan(self.plan, idx, ids, mode=self.mode, slot=self.slot, options=self.options,
+        commute.update_plan(self.plan, who, mode=self.mode, slot=self.slot, options=self.options,
                             paths_t0_min=self.paths.t0_min, transit_g_per_pkm=self.transit_g_per_pkm,
                             weight=self.population.weight, moto_g_per_km=sc.emissions.moto_g_per_km,
                             car_occupancy=sc.mode.car_occupancy, transit_access_min=sc.city.transit_access_min)

@@ -56,11 +56,15 @@ class KeyedRNG:
         """Uniform [0, 1) float64 array of ``size`` for (day, stream)."""
         return self.generator(day, stream).random(size)
 
-    def uniform_at(self, day: int, stream: str, rows: np.ndarray) -> np.ndarray:
-        """Elements ``rows`` of ``uniform(day, stream, size)`` (any size above the rows), made directly."""
+    def uniform_at(self, day: int, stream: str, rows: np.ndarray, size: int | None = None) -> np.ndarray:
+        """Elements ``rows`` of ``uniform(day, stream, size)`` (any size above the rows): made directly, or, when
+        ``size`` is given and the rows are more than a third of it, drawn whole and taken (the faster way then)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if size is not None and 3 * len(rows) > size:
+            return self.uniform(day, stream, size)[rows]
         key = self._key(day, stream)
         out = np.empty(len(rows))
-        _philox_uniform_at(np.uint64(key & _MASK64), np.uint64(key >> 64), np.asarray(rows, dtype=np.int64), out)
+        _philox_uniform_at(np.uint64(key & _MASK64), np.uint64(key >> 64), rows, out)
         return out
 
     def normal_at(self, day: int, stream: str, rows: np.ndarray) -> np.ndarray:
@@ -74,9 +78,12 @@ class KeyedRNG:
 
     def gumbel(self, day: int, stream: str, size, rows: np.ndarray | None = None) -> np.ndarray:
         """Standard Gumbel float64 array, -log(-log(u)), for (day, stream); only ``rows`` if given."""
-        u = self.uniform(day, stream, size)
-        if rows is not None:
-            u = np.take(u, rows, axis=0)
+        if rows is None:
+            u = self.uniform(day, stream, size)
+        else:  # rows of a (n, k) array: its flat elements k*row .. k*row + k-1
+            n, k = size
+            flat = (k * np.asarray(rows, dtype=np.int64)[:, None] + np.arange(k)).reshape(-1)
+            u = self.uniform_at(day, stream, flat, size=n * k).reshape(-1, k)
         np.clip(u, 1e-300, None, out=u)  # in place: -log(-log(u))
         np.log(u, out=u)
         np.negative(u, out=u)

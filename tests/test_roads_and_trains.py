@@ -84,7 +84,7 @@ def test_motorbike_suffers_its_share_of_the_car_delay():
                               work_in_milan=np.ones(2, bool), work_in_area_c=np.zeros(2, bool),
                               car_available=np.ones(2, bool), mode_cfg=m_cfg, city_cfg=sc.city, policy=sc.policy)
     plan = commute.empty_plan(2, n_active_od=1, n_slots=1, n_networks=2)
-    commute.update_plan(plan, slice(None), np.arange(2), mode=np.array([CAR, MOTO], np.int8), slot=np.zeros(2, np.int8),
+    commute.update_plan(plan, np.arange(2), mode=np.array([CAR, MOTO], np.int8), slot=np.zeros(2, np.int8),
                         options=opt, paths_t0_min=np.array([t0]), transit_g_per_pkm=np.full(2, 50.0),
                         weight=np.ones(2), moto_g_per_km=100.0, car_occupancy=1.0, transit_access_min=8.0)
     veh, riders = commute.trips_today(plan, np.array([], dtype=np.int64))

@@ -41,6 +41,9 @@ def test_draws_made_directly_at_rows_are_the_elements_of_the_whole_array(seed, d
     rng = KeyedRNG(seed)
     whole = rng.uniform(day, stream, n)
     assert np.array_equal(rng.uniform_at(day, stream, rows), whole[rows])
+    assert np.array_equal(rng.uniform_at(day, stream, rows, size=n), whole[rows])  # made directly or drawn whole
+    k = 1 + n % 5
+    assert np.array_equal(rng.gumbel(day, stream, (n, k), rows=rows), rng.gumbel(day, stream, (n, k))[rows])
     # the normal draws at rows are the inverse normal CDF of those uniforms: the same whichever rows are asked
     both = rng.normal_at(day, stream, np.r_[rows, np.arange(n)])
     assert np.array_equal(both[:len(rows)], both[len(rows):][rows])
@@ -201,11 +204,12 @@ def test_heating_season_is_climate_zone_e():
 
 
 # ----------------------------------------------------------------------------- wellbeing
-def _strain(cfg, *, mode, commute_h, delay_h=0.0, remote=False, remote_days=0, conflict=0.0):
+def _strain(cfg, *, mode, commute_h, delay_h=0.0, remote=False, remote_days=0, conflict=0.0, weight=1.0, employed=True):
     one = np.ones(1)
     return wellbeing.strain_today(base=3 * one, mode=np.array([mode]), round_trip_min=60 * commute_h * one,
                                   round_delay_min=60 * delay_h * one, crowd_excess=0 * one, conflict=conflict * one,
-                                  remote=np.array([remote]), remote_days_week=np.array([remote_days]), cfg=cfg)
+                                  remote=np.array([remote]), remote_days_week=np.array([remote_days]),
+                                  weight=weight * one, employed=np.array([employed]), cfg=cfg)
 
 
 @SETTINGS
@@ -229,12 +233,18 @@ def test_an_hour_walking_or_cycling_strains_less_than_an_hour_in_traffic():
 def test_strain_is_the_sum_of_its_components():
     cfg = WellbeingConfig()
     s = _strain(cfg, mode=mode_choice.TRANSIT, commute_h=1.2, conflict=1.5)
-    assert s.parts.shape == (len(wellbeing.COMPONENTS), 1)
+    assert s.part_sums.shape == (len(wellbeing.COMPONENTS),)
     assert s.total[0] == pytest.approx(3 + 1.2 * cfg.strain_transit_per_hour + 1.5 * (1 + 1.2 * cfg.conflict_per_commute_hour))
+    assert s.part_sums.sum() == pytest.approx(s.total[0])  # on the scale: the clip does nothing
+    # the components' sums are weighted, and a vacant position adds nothing to them (its strain is still made)
+    heavy = _strain(cfg, mode=mode_choice.TRANSIT, commute_h=1.2, conflict=1.5, weight=40.0)
+    assert heavy.part_sums == pytest.approx(40.0 * s.part_sums)
+    vacant = _strain(cfg, mode=mode_choice.TRANSIT, commute_h=1.2, conflict=1.5, employed=False)
+    assert vacant.total[0] == s.total[0] and not vacant.part_sums.any()
     home = _strain(cfg, mode=mode_choice.CAR, commute_h=0.0, remote=True, remote_days=5, conflict=1.5)
     iso = wellbeing.COMPONENTS.index("isolation")
-    assert home.parts[iso, 0] == pytest.approx(cfg.w_isolation_per_day * (5 - cfg.isolation_free_days))
-    assert home.parts[wellbeing.COMPONENTS.index("conflict"), 0] == pytest.approx(1.5 * cfg.remote_conflict_factor)
+    assert home.part_sums[iso] == pytest.approx(cfg.w_isolation_per_day * (5 - cfg.isolation_free_days))
+    assert home.part_sums[wellbeing.COMPONENTS.index("conflict")] == pytest.approx(1.5 * cfg.remote_conflict_factor)
 
 
 def _conflict(cfg, child, dependant=False, flexible=False, cut=0.0):
@@ -338,7 +348,8 @@ def test_two_remote_days_lower_the_quit_hazard_of_commuters():
     def mean_hazard(remote_days_week: int) -> float:
         f = remote_days_week / 5
         kw = dict(base=base, mode=np.zeros(n, np.int64), round_delay_min=12 * commute_h, crowd_excess=np.zeros(n),
-                  conflict=conflict, remote_days_week=np.full(n, remote_days_week), cfg=cfg)
+                  conflict=conflict, remote_days_week=np.full(n, remote_days_week), weight=np.ones(n),
+                  employed=np.ones(n, bool), cfg=cfg)
         s_off = wellbeing.strain_today(round_trip_min=60 * commute_h, remote=np.zeros(n, bool), **kw).total
         s_rem = wellbeing.strain_today(round_trip_min=0 * commute_h, remote=np.ones(n, bool), **kw).total
         stress = (1 - f) * s_off + f * s_rem  # the EWMA's long-run mean

@@ -53,10 +53,10 @@ def empty_plan(n_workers: int, *, n_active_od: int, n_slots: int, n_networks: in
     return Plan(**arrays, n_cells=n_active_od * n_slots, n_slots=n_slots, n_networks=n_networks)
 
 
-def update_plan(plan: Plan, idx, ids: np.ndarray, *, mode: np.ndarray, slot: np.ndarray, options, paths_t0_min: np.ndarray,
+def update_plan(plan: Plan, ids: np.ndarray, *, mode: np.ndarray, slot: np.ndarray, options, paths_t0_min: np.ndarray,
                 transit_g_per_pkm: np.ndarray, weight: np.ndarray, moto_g_per_km: float, car_occupancy: float,
                 transit_access_min: float) -> None:
-    """Fill the plan's rows ``idx`` (a slice or ids; ``ids`` the same as an id array) from the workers' mode and slot.
+    """Fill the plan's rows ``ids`` from the workers' mode and slot (in place).
 
     Args:
         mode, slot: the whole population's plan (n,).
@@ -64,25 +64,51 @@ def update_plan(plan: Plan, idx, ids: np.ndarray, *, mode: np.ndarray, slot: np.
         paths_t0_min: free-flow car minutes per active OD pair.
         transit_g_per_pkm, weight: per worker (n,).
     """
-    S, cells = plan.n_slots, plan.n_cells
-    mode, slot, od = mode[idx], slot[idx].astype(np.int64), options.od_local[idx]
-    car, tr, moto = mode == CAR, mode == TRANSIT, mode == MOTO
-    network = options.transit_network[idx].astype(np.int64)
-    # a motorbike reads its (OD pair, slot)'s car minutes too: it suffers a share of the car's delay
-    plan.key[idx] = np.where(car | moto, od * S + slot, np.where(tr, cells + network * S + slot, cells + plan.n_transit_cells))
-    fixed_min = options.fixed_one_way_t[mode, ids]  # zero for car and transit; a motorbike's time at free flow
-    k = options.moto_delay_factor
-    plan.time_factor[idx] = np.where(car, 1.0, np.where(tr, options.transit_invehicle_min[idx], np.where(moto, k, fixed_min)))
-    plan.time_offset[idx] = np.where(car, options.car_access_min[idx], np.where(tr, transit_access_min, np.where(moto, fixed_min, 0.0)))
-    plan.delay_factor[idx] = np.where(car, 1.0, np.where(moto, k, 0.0))
-    plan.car_t0[idx] = np.where(car | moto, paths_t0_min[od], 0.0)
-    plan.car_kg_factor[idx] = car
-    # kg CO2 of a day at the office for the modes whose emissions do not depend on the traffic
-    dist = options.dist_km[idx]
-    plan.fixed_kg[idx] = np.where(tr, 2 * dist * transit_g_per_pkm[idx] / 1000.0,
-                                  np.where(mode == MOTO, 2 * dist * moto_g_per_km / 1000.0, 0.0))
-    w = weight[idx]
-    plan.trip_weight[idx] = np.where(car, w / car_occupancy, np.where(tr, w, 0.0))
+    o = options
+    _plan_loop(np.asarray(ids, dtype=np.int64), mode, slot, o.od_local, o.transit_network, o.fixed_one_way_t,
+               o.moto_delay_factor, o.transit_invehicle_min, o.car_access_min, transit_access_min, paths_t0_min, o.dist_km,
+               transit_g_per_pkm, moto_g_per_km, weight, car_occupancy, plan.n_slots, plan.n_cells, plan.n_transit_cells,
+               plan.key, plan.time_factor, plan.time_offset, plan.delay_factor, plan.car_t0, plan.car_kg_factor,
+               plan.fixed_kg, plan.trip_weight)
+
+
+@njit(cache=True, nogil=True)
+def _plan_loop(ids, mode, slot, od_local, transit_network, fixed_one_way_t, moto_delay_factor, transit_invehicle_min,
+               car_access_min, transit_access_min, paths_t0_min, dist_km, transit_g_per_pkm, moto_g_per_km, weight,
+               car_occupancy, n_slots, n_cells, n_transit_cells, key, time_factor, time_offset, delay_factor, car_t0,
+               car_kg_factor, fixed_kg, trip_weight):
+    """:func:`update_plan` worker by worker: each mode's cell, time factor and offset, delay factor, free-flow car
+    time, CO2 of the modes whose emissions do not depend on the traffic, and trip weight in the day's counts."""
+    for i in ids:
+        m = mode[i]
+        s = np.int64(slot[i])
+        od = np.int64(od_local[i])
+        if m == CAR or m == MOTO:  # a motorbike reads its (OD pair, slot)'s car minutes: it suffers a share of the delay
+            key[i] = od * n_slots + s
+            car_t0[i] = paths_t0_min[od]
+        elif m == TRANSIT:
+            key[i] = n_cells + np.int64(transit_network[i]) * n_slots + s
+            car_t0[i] = 0.0
+        else:  # bike, walk: a cell whose value is 1, times the fixed minutes
+            key[i] = n_cells + n_transit_cells
+            car_t0[i] = 0.0
+        fixed_min = fixed_one_way_t[m, i]  # zero for car and transit; a motorbike's time at free flow
+        if m == CAR:
+            time_factor[i], time_offset[i], delay_factor[i] = 1.0, car_access_min[i], 1.0
+        elif m == TRANSIT:
+            time_factor[i], time_offset[i], delay_factor[i] = transit_invehicle_min[i], transit_access_min, 0.0
+        elif m == MOTO:
+            time_factor[i], time_offset[i], delay_factor[i] = moto_delay_factor, fixed_min, moto_delay_factor
+        else:
+            time_factor[i], time_offset[i], delay_factor[i] = fixed_min, 0.0, 0.0
+        car_kg_factor[i] = 1.0 if m == CAR else 0.0
+        if m == TRANSIT:
+            fixed_kg[i] = 2 * dist_km[i] * transit_g_per_pkm[i] / 1000.0
+        elif m == MOTO:
+            fixed_kg[i] = 2 * dist_km[i] * moto_g_per_km / 1000.0
+        else:
+            fixed_kg[i] = 0.0
+        trip_weight[i] = weight[i] / car_occupancy if m == CAR else (weight[i] if m == TRANSIT else 0.0)
 
 
 def trips_today(plan: Plan, remote_ids: np.ndarray, present: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

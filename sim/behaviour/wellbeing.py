@@ -136,52 +136,60 @@ def welfare_conflict_cut(*, welfare, worker_class: np.ndarray, u_welfare: np.nda
 
 @dataclass
 class Strain:
-    """Today's strain (n,) and its components (6, n) in COMPONENTS order (before the clip to the scale)."""
+    """Today's strain (n,) and its components' weighted sums over the employed (6,) in COMPONENTS order
+    (before the clip to the scale)."""
 
     total: np.ndarray
-    parts: np.ndarray
+    part_sums: np.ndarray
 
 
 def strain_today(*, base: np.ndarray, mode: np.ndarray, round_trip_min: np.ndarray, round_delay_min: np.ndarray,
                  crowd_excess: np.ndarray, conflict: np.ndarray, remote: np.ndarray, remote_days_week: np.ndarray,
-                 cfg: WellbeingConfig) -> Strain:
+                 weight: np.ndarray, employed: np.ndarray, cfg: WellbeingConfig) -> Strain:
     """Everyone's strain today: commuters from what they lived, remote workers from conflict and isolation.
 
     Args:
         base, conflict: personal baseline and :func:`personal_conflict` (n,); mode: the week's mode (n,);
         round_trip_min, round_delay_min, crowd_excess: what each worker lived (zero at home);
-        remote: bool (n,), at home today; remote_days_week: remote days planned this week (n,).
+        remote: bool (n,), at home today; remote_days_week: remote days planned this week (n,);
+        weight, employed: each position's weight and whether it is filled (the components' sums count the filled).
     """
-    parts = np.empty((len(COMPONENTS), len(base)))
     total = np.empty(len(base))
-    _strain_loop(base, mode, round_trip_min, round_delay_min, crowd_excess, conflict, remote, remote_days_week,
-                 mode_strain_per_hour(cfg), cfg.w_delay_per_hour, cfg.w_crowding, cfg.remote_conflict_factor,
-                 cfg.conflict_per_commute_hour, cfg.w_isolation_per_day, cfg.isolation_free_days, parts, total)
-    return Strain(total=total, parts=parts)
+    part_sums = _strain_loop(base, mode, round_trip_min, round_delay_min, crowd_excess, conflict, remote, remote_days_week,
+                             weight, employed, mode_strain_per_hour(cfg), cfg.w_delay_per_hour, cfg.w_crowding,
+                             cfg.remote_conflict_factor, cfg.conflict_per_commute_hour, cfg.w_isolation_per_day,
+                             cfg.isolation_free_days, total)
+    return Strain(total=total, part_sums=part_sums)
 
 
 @njit(cache=True, nogil=True)
 def _strain_loop(base, mode, round_trip_min, round_delay_min, crowd_excess, conflict, remote, remote_days_week,
-                 per_hour, w_delay_per_hour, w_crowding, remote_conflict_factor, conflict_per_commute_hour,
-                 w_isolation_per_day, isolation_free_days, parts, total):
+                 weight, employed, per_hour, w_delay_per_hour, w_crowding, remote_conflict_factor,
+                 conflict_per_commute_hour, w_isolation_per_day, isolation_free_days, total):
     """:func:`strain_today` worker by worker in one pass (the components of the module's docstring, summed in
-    COMPONENTS order, clipped to the scale): into ``parts`` (6, n) and ``total`` (n,)."""
+    COMPONENTS order, clipped to the scale) into ``total`` (n,); returns the components' weighted sums (6,)."""
+    part = np.empty(6)
+    part_sums = np.zeros(6)
     for i in range(len(base)):
         hours = round_trip_min[i] / 60.0
-        parts[0, i] = base[i]
-        parts[1, i] = per_hour[mode[i]] * hours
-        parts[2, i] = w_delay_per_hour * (round_delay_min[i] / 60.0)
-        parts[3, i] = w_crowding * crowd_excess[i]
+        part[0] = base[i]
+        part[1] = per_hour[mode[i]] * hours
+        part[2] = w_delay_per_hour * (round_delay_min[i] / 60.0)
+        part[3] = w_crowding * crowd_excess[i]
         if remote[i]:
-            parts[4, i] = conflict[i] * remote_conflict_factor
-            parts[5, i] = w_isolation_per_day * max(0, remote_days_week[i] - isolation_free_days)
+            part[4] = conflict[i] * remote_conflict_factor
+            part[5] = w_isolation_per_day * max(0, remote_days_week[i] - isolation_free_days)
         else:
-            parts[4, i] = conflict[i] * (1.0 + conflict_per_commute_hour * hours)
-            parts[5, i] = 0.0
-        t = parts[0, i] + parts[1, i]
+            part[4] = conflict[i] * (1.0 + conflict_per_commute_hour * hours)
+            part[5] = 0.0
+        t = part[0] + part[1]
         for k in range(2, 6):
-            t += parts[k, i]
+            t += part[k]
         total[i] = min(max(t, 0.0), STRESS_MAX)
+        if employed[i]:
+            for k in range(6):
+                part_sums[k] += weight[i] * part[k]
+    return part_sums
 
 
 @dataclass

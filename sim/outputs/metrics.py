@@ -166,11 +166,10 @@ class Metrics:
         # everyone's day added to the per-worker totals, and the day's weighted sums, in one pass
         sums, emp_cell, eq_cell = _add_worker_day(
             pop.weight, employed, round_trip_min, round_delay_min, commute_kg, present, m.stress,
-            m.calibration.high_stress_threshold, quits.p, quits.cell, self._week_car_w, strain.parts,
+            m.calibration.high_stress_threshold, quits.p, quits.cell, self._week_car_w,
             self.commute_min, self.co2_commute_kg, self.stress_sum, self.high_stress_days, self.employed_days,
             self.expected_quits)
-        W, commute_min, delay_min, commute_kg_w, stress_w, high_w, car_min = sums[:7]
-        strain_w = sums[7:]
+        W, commute_min, delay_min, commute_kg_w, stress_w, high_w, car_min = sums
         if self._j2j is None:
             self._j2j = reason_shares(sc.wellbeing)[:, REASONS.index("job_to_job")]
 
@@ -223,7 +222,7 @@ class Metrics:
             **air_t,
             "mean_stress": stress_w / W,
             "high_stress_share": high_w / W,
-            **{f"strain_{c}": strain_w[k] / W for k, c in enumerate(COMPONENTS)},
+            **{f"strain_{c}": strain.part_sums[k] / W for k, c in enumerate(COMPONENTS)},
             "women_employed": float(emp_cell[2] + emp_cell[3]),
             "men_employed": float(emp_cell[0] + emp_cell[1]),
             "mothers_u3_employed": float(emp_cell[3]),
@@ -552,17 +551,15 @@ class Metrics:
 
 @njit(cache=True, nogil=True)
 def _add_worker_day(weight, employed, round_trip_min, round_delay_min, commute_kg, present, stress, high_threshold,
-                    quit_p, cell, week_car_w, strain_parts, commute_min, co2_commute_kg, stress_sum, high_stress_days,
+                    quit_p, cell, week_car_w, commute_min, co2_commute_kg, stress_sum, high_stress_days,
                     employed_days, expected_quits):
     """Add one day to the per-worker totals (the last six arrays, in place) and return its weighted sums.
 
     A worker's times and kg are scaled by ``present`` (the share not on leave); a vacant position weighs
     nothing. Returns ``sums`` (employed weight, minutes of round trips, minutes of delay, kg CO2 of commutes,
-    stress, workers above the high-stress threshold, car commuters' minutes by this week's plan, then each strain
-    component in COMPONENTS order), and the employed weight and the expected quits (weight x probability) by
+    stress, workers above the high-stress threshold, car commuters' minutes by this week's plan), and the employed weight and the expected quits (weight x probability) by
     hazard cell (4,)."""
-    n_parts = strain_parts.shape[0]
-    sums = np.zeros(7 + n_parts)
+    sums = np.zeros(7)
     emp_cell, eq_cell = np.zeros(4), np.zeros(4)
     for i in range(len(weight)):
         trip_min, kg = round_trip_min[i] * present, commute_kg[i] * present
@@ -586,8 +583,6 @@ def _add_worker_day(weight, employed, round_trip_min, round_delay_min, commute_k
         sums[4] += w * stress[i]
         if high:
             sums[5] += w
-        for k in range(n_parts):
-            sums[7 + k] += w * strain_parts[k, i]
     return sums, emp_cell, eq_cell
 
 
