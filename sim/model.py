@@ -249,7 +249,7 @@ class CommuteModel(mesa.Model):
         who = mode_choice.who_reviews(u_review=self.keyed.uniform(day, "review", n), review_share=sc.mode.weekly_review_share,
                                       everyone=cold)
         mode, slot = mode_choice.choose_modes_and_slots(
-            who, u_mode=self.keyed.uniform_at(day, "mode", who, size=n), u_slot=self.keyed.uniform_at(day, "slot", who, size=n),
+            who, u_mode=self.keyed.uniform_at(day, "mode", who), u_slot=self.keyed.uniform_at(day, "slot", who),
             mode_utilities=self._mode_utilities_t, slot_utilities=self._slot_utilities_t,
             hold=None if cold else self.hold_choices, mode_now=self.mode, slot_now=self.slot)
         self.mode[who] = mode

@@ -36,12 +36,13 @@ def test_keyed_draws_do_not_depend_on_order():
 @given(seed=st.integers(0, 2**32 - 1), day=st.integers(-1, 2000), stream=st.sampled_from(["quit_reason", "hire_gender", "mode"]),
        n=st.integers(1, 3000), data=st.data())
 def test_draws_made_directly_at_rows_are_the_elements_of_the_whole_array(seed, day, stream, n, data):
-    """uniform_at (today's quitters' reasons, today's hires) is numpy's Philox array element by element, at any row."""
+    """uniform (every keyed array) and uniform_at (today's quitters' reasons, today's hires, the weekly reviewers) are
+    numpy's Philox array element by element, at any row."""
     rows = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=50)), dtype=np.int64)
     rng = KeyedRNG(seed)
     whole = rng.uniform(day, stream, n)
+    assert np.array_equal(whole, rng.generator(day, stream).random(n))  # numpy's own Philox loop
     assert np.array_equal(rng.uniform_at(day, stream, rows), whole[rows])
-    assert np.array_equal(rng.uniform_at(day, stream, rows, size=n), whole[rows])  # made directly or drawn whole
     k = 1 + n % 5
     assert np.array_equal(rng.gumbel(day, stream, (n, k), rows=rows), rng.gumbel(day, stream, (n, k))[rows])
     # the normal draws at rows are the inverse normal CDF of those uniforms: the same whichever rows are asked
@@ -52,7 +53,9 @@ def test_draws_made_directly_at_rows_are_the_elements_of_the_whole_array(seed, d
 def test_draws_made_directly_at_rows_past_the_first_block_of_a_large_array():
     rng = KeyedRNG(7)
     rows = np.array([0, 3, 4, 1_000_003, 1_380_977])
-    assert np.array_equal(rng.uniform_at(120, "quit_reason", rows), rng.uniform(120, "quit_reason", 1_380_978)[rows])
+    numpy_loop = rng.generator(120, "quit_reason").random(1_380_978)
+    assert np.array_equal(rng.uniform_at(120, "quit_reason", rows), numpy_loop[rows])
+    assert np.array_equal(rng.uniform(120, "quit_reason", (1_380_978 // 6, 6)).reshape(-1), numpy_loop[:1_380_978 // 6 * 6])
 
 
 # ----------------------------------------------------------------------------- remote days

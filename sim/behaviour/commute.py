@@ -140,18 +140,19 @@ def live_day(plan: Plan, remote_ids: np.ndarray, *, od_min: np.ndarray, crowd: n
         od_car_g: grams of CO2 of one car trip (active OD, slot).
     """
     cells, T = plan.n_cells, plan.n_transit_cells
-    # the day's tables by plan cell: one-way car minutes or crowding multiplier (1 for the fixed-time modes),
-    # crowding excess (transit cells only), kg CO2 of a car's round trip per worker (car cells only)
-    minutes, excess, kg = np.zeros(cells + T + 1), np.zeros(cells + T + 1), np.zeros(cells + T + 1)
-    minutes[:cells] = od_min.reshape(-1)
-    minutes[cells:cells + T] = crowd.reshape(-1)
-    minutes[-1] = 1.0
-    excess[cells:cells + T] = np.maximum(0.0, load - crowding_threshold).reshape(-1)
-    kg[:cells] = (2 * od_car_g / car_occupancy / 1000.0).reshape(-1)
+    # the day's table by plan cell, two values side by side (one memory fetch per worker): car cells hold the one-way
+    # car minutes and the kg CO2 of a car's round trip per worker, transit cells the crowding multiplier and the
+    # crowding excess, the last cell 1 (times the fixed minutes) and 0
+    table = np.zeros((cells + T + 1, 2))
+    table[:cells, 0] = od_min.reshape(-1)
+    table[:cells, 1] = (2 * od_car_g / car_occupancy / 1000.0).reshape(-1)
+    table[cells:cells + T, 0] = crowd.reshape(-1)
+    table[cells:cells + T, 1] = np.maximum(0.0, load - crowding_threshold).reshape(-1)
+    table[-1, 0] = 1.0
     n = len(plan.key)
     day = Day(round_trip_min=np.empty(n), round_delay_min=np.empty(n), crowd_excess=np.empty(n), commute_kg=np.empty(n))
     _live_loop(plan.key, plan.time_factor, plan.time_offset, plan.delay_factor, plan.car_t0, plan.car_kg_factor,
-               plan.fixed_kg, minutes, excess, kg, evening_factor,
+               plan.fixed_kg, table, cells, evening_factor,
                day.round_trip_min, day.round_delay_min, day.crowd_excess, day.commute_kg)
     for a in (day.round_trip_min, day.round_delay_min, day.crowd_excess, day.commute_kg):
         a[remote_ids] = 0.0
@@ -159,15 +160,17 @@ def live_day(plan: Plan, remote_ids: np.ndarray, *, od_min: np.ndarray, crowd: n
 
 
 @njit(cache=True, nogil=True)
-def _live_loop(key, time_factor, time_offset, delay_factor, car_t0, car_kg_factor, fixed_kg, minutes, excess, kg,
+def _live_loop(key, time_factor, time_offset, delay_factor, car_t0, car_kg_factor, fixed_kg, table, n_car_cells,
                evening_factor, round_trip_min, round_delay_min, crowd_excess, commute_kg):
     """:func:`live_day` worker by worker in one pass (the module's formulas): into the last four arrays."""
     for i in range(len(key)):
         cell = key[i]
-        one_way = minutes[cell]
+        one_way = table[cell, 0]
+        car_cell = cell < n_car_cells
         delay_min = (one_way - car_t0[i]) * delay_factor[i]  # car minutes - free flow, times 1, the moto share or 0
         one_way = one_way * time_factor[i] + time_offset[i]
         round_trip_min[i] = 2 * one_way - delay_min + evening_factor * delay_min
         round_delay_min[i] = (1 + evening_factor) * delay_min
-        crowd_excess[i] = excess[cell]
-        commute_kg[i] = kg[cell] * car_kg_factor[i] + fixed_kg[i]  # motorbikes read the car cells for their time only
+        crowd_excess[i] = 0.0 if car_cell else table[cell, 1]
+        # motorbikes read the car cells for their time only (car_kg_factor 0)
+        commute_kg[i] = (table[cell, 1] if car_cell else 0.0) * car_kg_factor[i] + fixed_kg[i]
