@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 # the tests' own calibration cache (sim.calibration_cache): shared by the session and its subprocesses,
-# never the user's, removed at the end
+# never the user's, removed at the end. Under pytest-xdist the controller imports this file first and makes
+# the folder; the workers inherit the variable, so they share it (the cache is safe for concurrent writers)
+# and only the controller, which outlives them, removes it.
 if "SMARTCOMMUTE_CACHE" not in os.environ:
     os.environ["SMARTCOMMUTE_CACHE"] = _CACHE = tempfile.mkdtemp(prefix="smartcommute-test-cache-")
     atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
@@ -31,6 +33,22 @@ def small(*overrides: str, days: int = 20, scale: float = 1.0, path: Path = BASE
 
 
 _cache: dict = {}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Under ``--dist loadgroup`` (pyproject's addopts), keep the tests of a module that share one of its
+    module-scoped fixtures on one worker, so the fixture (a simulation, a server) is built once; the
+    module's other tests and the modules without such fixtures are spread test by test. A module's own
+    ``xdist_group`` mark wins."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        defs = getattr(item, "_fixtureinfo", None)
+        if defs is None:
+            continue
+        if any(d.scope == "module" for fds in defs.name2fixturedefs.values() for d in fds):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 def run_small(*overrides: str, days: int = 20, path: Path = BASELINE, seed: int | None = None, counterfactual: bool = True):
