@@ -35,22 +35,6 @@ def small(*overrides: str, days: int = 20, scale: float = 1.0, path: Path = BASE
 _cache: dict = {}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
-def pytest_collection_modifyitems(config, items):
-    """Under ``--dist loadgroup`` (pyproject's addopts), keep the tests of a module that share one of its
-    module-scoped fixtures on one worker, so the fixture (a simulation, a server) is built once; the
-    module's other tests and the modules without such fixtures are spread test by test. A module's own
-    ``xdist_group`` mark wins."""
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        defs = getattr(item, "_fixtureinfo", None)
-        if defs is None:
-            continue
-        if any(d.scope == "module" for fds in defs.name2fixturedefs.values() for d in fds):
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
-
-
 def run_small(*overrides: str, days: int = 20, path: Path = BASELINE, seed: int | None = None, counterfactual: bool = True):
     """Simulate a small scenario once per session (cached by its arguments)."""
     key = (overrides, days, str(path), seed, counterfactual)

@@ -28,9 +28,6 @@ import pytest
 
 from tests.chromium import MISSING, available, chromium
 
-# one Chromium (and app server) at a time under pytest-xdist: the browser tests share a worker
-pytestmark = pytest.mark.xdist_group("browser")
-
 if not available():
     pytest.skip(MISSING, allow_module_level=True)
 pytest.importorskip("solara", reason="the app extra is not installed: pip install -e '.[app]'")

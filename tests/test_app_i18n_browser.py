@@ -21,9 +21,7 @@ import pytest
 
 from tests.chromium import MISSING, available
 
-# ~95 s in Chromium; tests/test_app_browser.py keeps one app flow in the default run
-# one Chromium (and app server) at a time under pytest-xdist: the browser tests share a worker
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.slow  # ~95 s in Chromium; tests/test_app_browser.py keeps one app flow in the default run
 
 if not available():
     pytest.skip(MISSING, allow_module_level=True)

@@ -21,9 +21,6 @@ from sim.outputs.report import write_report
 
 from tests.chromium import MISSING, available, chromium
 
-# one Chromium (and app server) at a time under pytest-xdist: the browser tests share a worker
-pytestmark = pytest.mark.xdist_group("browser")
-
 if not available():
     pytest.skip(MISSING, allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed: pip install -e '.[test]'")

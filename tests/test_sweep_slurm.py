@@ -14,9 +14,6 @@ from sim.sweep.spec import load_sweep
 from .slurm_cluster import slurm_or_skip
 from .sweep_helpers import rows_without_time, run_cli, write_sweep
 
-# one SLURM cluster at a time under pytest-xdist: each test starts munged if none answers and stops it after
-pytestmark = pytest.mark.xdist_group("slurm")
-
 
 @pytest.mark.slow
 def test_slurm_job_array_runs_the_sharded_sweep(tmp_path):
