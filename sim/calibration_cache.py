@@ -75,11 +75,21 @@ def key(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def entry_path(scenario: Scenario) -> Path:
+    """Where the scenario's calibration is (or would be) cached."""
+    return cache_dir() / f"calibration-{key(scenario)}.pkl"
+
+
+def is_cached(scenario: Scenario) -> bool:
+    """A run of ``scenario`` will read its calibration from the cache (not calibrate afresh)."""
+    return enabled() and entry_path(scenario).is_file()
+
+
 def cached_calibrate(scenario: Scenario, city: City, population: Population) -> Calibration:
     """:func:`~sim.calibration.calibrate`, read from the cache when the same inputs were calibrated before."""
     if not enabled():
         return calibrate(scenario, city, population)
-    path = cache_dir() / f"calibration-{key(scenario)}.pkl"
+    path = entry_path(scenario)
     try:
         with open(path, "rb") as fh:
             cal = pickle.load(fh)

@@ -18,7 +18,8 @@ pytest.importorskip("solara", reason="the app extra is not installed: pip instal
 
 from sim.app.levers import NOT_CONTROLS, apply_levers, changed_levers, lever_values, levers, mark_edited, scenario_files  # noqa: E402
 from sim.app.live import live_figure, live_model, remote_today_by_zone, series  # noqa: E402
-from sim.app.runs import baseline_for, find_run, list_runs, map_figure, run_against_baseline, zone_map_data  # noqa: E402
+from sim.app.runs import (baseline_for, cost_model, expected_wait_of, find_run, list_runs, map_figure,  # noqa: E402
+                          run_against_baseline, zone_map_data)
 from sim.outputs.kpis import HEADLINE, label  # noqa: E402
 from sim.outputs.maps import NO_WORKERS  # noqa: E402
 from sim.outputs.zones import zone_geometry  # noqa: E402
@@ -151,6 +152,21 @@ def test_an_earlier_baseline_is_found_and_reused(floor_run):
     assert again.baseline_reused and again.folder == again.baseline_folder == res.baseline_folder
     assert {c["direction"] for c in again.cards} == {0} and len(again.cards) == len(HEADLINE)
     assert {r.folder for r in list_runs(results)} == names
+
+
+def test_the_expected_wait_is_fitted_on_the_runs_of_this_machine(floor_run, tmp_path):
+    results, sc, res, _ = floor_run
+    assert cost_model(tmp_path) is None and expected_wait_of(sc, tmp_path, 1, None) is None  # no run yet: not known
+    model = cost_model(results)
+    assert model.runs_fitted == len(list_runs(results)) == 2
+    again = expected_wait_of(sc, results, 1, model)  # the baseline is there: only the scenario runs again
+    assert again.runs == 1 and not again.calibrates  # the floor run cached its calibration
+    fresh = expected_wait_of(sc, results, 2, model)  # no baseline of 2 seeds: it runs too
+    assert fresh.runs == 2 and fresh.seconds > again.seconds
+    assert expected_wait_of(baseline_for(sc), results, 1, model).seconds == 0.0  # that very run is there
+    # fitted on the floor run's two folders, the estimate of doing it all again is of the measured wait's size
+    # (which also holds the imports and the report, not in the fit)
+    assert 0.3 * res.seconds < fresh.seconds < 3 * res.seconds
 
 
 def test_replications_give_the_cards_a_95_percent_interval(tmp_path):

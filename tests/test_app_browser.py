@@ -269,10 +269,16 @@ def test_planner_moves_a_lever_runs_and_sees_the_cards_move(server, browser):
     d.execute_script("arguments[0].focus()", thumb)
     ActionChains(d).send_keys(Keys.ARROW_LEFT).perform()
     _wait_value(d, ".lever-policy-remote_days-cap-input input", "4")
+    # no run on this machine yet (an empty results folder): the wait is not known, the default sample the smallest
+    assert _text(d, ".run-wait").startswith("Expected wait: not known yet"), _text(d, ".run-wait")
+    assert _text(d, ".run-default-sample").startswith("Default sample 1%: the smallest")
     t0 = time.perf_counter()
     _press(d, ".run-button")
     _wait(d, ".kpi-card", timeout=240)
     seconds = time.perf_counter() - t0
+    # now it is: fitted on the two folders just written, and offered for the whole city
+    _wait(d, ".run-wait", text="(from 2 earlier runs on this machine)")
+    assert _text(d, ".run-full-city").startswith("WHOLE CITY (100%): ABOUT "), _text(d, ".run-full-city")
     cards = {c: _classes(e) for e in d.find_elements(By.CSS_SELECTOR, ".kpi-card")
              for c in _classes(e) if c.startswith("kpi-") and not c.startswith(("kpi-dir", "kpi-card"))}
     assert "kpi-dir-up" in cards["kpi-remote_share"]

@@ -41,8 +41,9 @@ from sim.outputs.export import workbook_bytes
 from sim.outputs.compare import build_rows, read_sources
 from sim.outputs.plots import plots_in
 from sim.outputs.report import sort_plots
-from sim.app.runs import (BASELINE_FILE, MAP_METRICS, SCENARIOS, AppResult, kpi_cards, list_runs, map_figure,
-                          read_run, run_against_baseline, zone_map_data)
+from sim.app.runs import (ANSWER_WITHIN_S, BASELINE_FILE, MAP_METRICS, SAMPLE_CHOICES, SCENARIOS, AppResult, cost_model,
+                          default_sample, expected_wait_of, kpi_cards, list_runs, map_figure, read_run,
+                          run_against_baseline, zone_map_data)
 
 RESULTS = Path(os.environ.get("SMARTCOMMUTE_RESULTS", "results")).resolve()
 # policy packages saved from the app (SMARTCOMMUTE_PACKAGES: another folder, e.g. for tests)
@@ -67,7 +68,12 @@ PROGRESS_EVERY_S = 0.3  # shortest interval between two progress updates of the 
 lang = solara.reactive(load_scenario(FILES[0]).report.lang)  # the Comune's baseline asks for Italian
 scenario_label = solara.reactive(FILE_LABELS[0])
 values = solara.reactive(lever_values(load_scenario(FILES[0])))
-scale = solara.reactive(0.01)
+# what a run costs on this machine, fitted on the runs in results/ (None before the first); the default
+# sample is the largest whose run and baseline answer within ANSWER_WITHIN_S by that fit
+START_COSTS = cost_model(RESULTS)
+DEFAULT_SCALE = default_sample(load_scenario(FILES[0]), DEFAULT_REPLICATIONS, START_COSTS)
+costs = solara.reactive(START_COSTS)
+scale = solara.reactive(DEFAULT_SCALE)
 days = solara.reactive(250)
 seed = solara.reactive("42")
 replications = solara.reactive(DEFAULT_REPLICATIONS)
@@ -208,6 +214,7 @@ def run_task(scenario) -> AppResult:
                + (t("app.baseline_reused", lg) if reused else ""))
     result.set(out)
     result_inputs.set(started_with)
+    costs.set(cost_model(RESULTS))  # this run is one more measurement of the machine
     return out
 
 
@@ -259,6 +266,8 @@ def RunSize(errors):
         total = workers_represented(sc.city, sc.population)
         solara.Text(t("app.sample_words", lg, n=localise_number(f"{round(share * total):,}", lg),
                       total=localise_number(f"{round(total):,}", lg)), style={"font-size": "12px", "color": "#444"})
+    if sc is not None:
+        WaitLines(sc)
     solara.SliderInt(t("app.workdays_slider", lg), value=min(max(n_days or 250, 1), 250), min=1, max=250,
                      on_value=days.set)
     _text_box(t("app.workdays", lg), value=str(days.value), on_value=days.set, classes=["run-days"])
@@ -273,6 +282,48 @@ def RunSize(errors):
                     style={"font-size": "12px", "color": "#444"}, classes=["replications-help"])
     if "run" in errors:
         solara.Text(errors["run"], classes=["lever-error", "run-error"], style={"color": "#b00020", "font-size": "12px"})
+
+
+def _wait_words(seconds: float, lg: str) -> str:
+    """A wait, rounded as a person says it: to 5 s up to a minute and a half, then to whole minutes."""
+    if seconds < 90:
+        return t("app.wait_seconds", lg, n=localise_number(f"{max(5, 5 * round(seconds / 5))}", lg))
+    return t("app.wait_minutes", lg, n=localise_number(f"{round(seconds / 60):,}", lg))
+
+
+def _share_words(share: float, lg: str) -> str:
+    return localise_number(f"{share * 100:g}", lg) + "%"
+
+
+@solara.component
+def WaitLines(sc):
+    """The expected wait of Run for the page's scenario, the whole city's, and why the default sample is what it is."""
+    lg = lang.value
+    full = sc.model_copy(update={"scale": 1.0})
+    waits = solara.use_memo(lambda: [expected_wait_of(s, RESULTS, replications.value, costs.value) for s in (sc, full)],
+                            dependencies=[repr(resolved_dict(sc)), replications.value, costs.value])
+    here, whole = waits
+    style = {"font-size": "12px", "color": "#444"}
+    if here is None:
+        solara.Text(t("app.wait_unknown", lg), classes=["run-wait"], style=style)
+    elif here.runs == 0:
+        solara.Text(t("app.wait_none", lg), classes=["run-wait"], style=style)
+    else:
+        basis = [t("app.wait_basis", lg, n=here.runs_fitted)]
+        basis += [t("app.wait_with_baseline", lg)] if here.runs > 1 else []
+        basis += [t("app.wait_calibrates", lg)] if here.calibrates else []
+        solara.Text(t("app.wait", lg, time=_wait_words(here.seconds, lg), basis="; ".join(basis)), classes=["run-wait"],
+                    style=style)
+    if whole is not None and sc.scale < 1.0:
+        solara.Button(t("app.full_city", lg, time=_wait_words(whole.seconds, lg)), on_click=lambda: scale.set(1.0),
+                      classes=["run-full-city"], text=True, dense=True)
+    share = _share_words(DEFAULT_SCALE, lg)
+    if START_COSTS is None:
+        solara.Text(t("app.default_sample_unknown", lg, share=share), classes=["run-default-sample"], style=style)
+    else:
+        choices = ", ".join(_share_words(c, lg) for c in SAMPLE_CHOICES)
+        solara.Text(t("app.default_sample", lg, share=share, choices=choices, limit=f"{ANSWER_WITHIN_S:g}"),
+                    classes=["run-default-sample"], style=style)
 
 
 @solara.component

@@ -9,6 +9,7 @@ exactly that baseline, written by the same code, is reused instead of run again.
 
 from __future__ import annotations
 
+import os
 import textwrap
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from sim import __version__
+from sim.app.wait import CostModel, WaitEstimate, expected_wait, run_cost
+from sim.calibration_cache import is_cached
 from sim.orchestrate import run_scenarios
 from sim.outputs.compare import build_rows, noise_verdict, read_sources
 from sim.outputs.difference import ZoneMismatch, zone_difference
@@ -32,6 +35,7 @@ from sim.outputs.zones import read_geometry
 from sim.runner import default_out_dir, git_commit, progress_days
 from sim.scenario.load import load_scenario, resolved_dict
 from sim.scenario.schema import PolicyConfig, Scenario
+from sim.world.build import workers_represented
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -154,6 +158,54 @@ def _fresh_dirs(scenarios: list[Scenario], results: Path) -> list[Path]:
     return outs
 
 
+def _jobs(scenario: Scenario, results: Path, replications: int) -> tuple[list[tuple[str, Scenario]], Path | None]:
+    """What Run will simulate, as (what, scenario) pairs, and the earlier baseline folder it reuses (or None)."""
+    base = baseline_for(scenario)
+    base_folder = find_run(results, base, replications)
+    jobs = [("baseline", base)] if base_folder is None else []
+    same = _without(resolved_dict(scenario), "name", "description") == _without(resolved_dict(base), "name", "description")
+    if not same:  # a scenario that is the baseline is not run twice
+        jobs.append(("your scenario", scenario))
+    return jobs, base_folder
+
+
+def cost_model(results: Path) -> CostModel | None:
+    """The costs of a run on this machine, fitted on the earlier runs in ``results`` (None without any)."""
+    cores = os.cpu_count() or 1
+    costs = (run_cost(r.manifest, r.scenario, r.replications, cores) for r in list_runs(results))
+    return CostModel.fit(c for c in costs if c is not None)
+
+
+def expected_wait_of(scenario: Scenario, results: Path, replications: int, model: CostModel | None) -> WaitEstimate | None:
+    """How long Run will take for ``scenario`` (None before any run on this machine to fit on)."""
+    if model is None:
+        return None
+    jobs, _ = _jobs(scenario, results, replications)
+    return expected_wait(model, scenario, workers=sampled_workers(scenario), replications=replications, runs=len(jobs),
+                         calibrated=is_cached(scenario))
+
+
+def sampled_workers(scenario: Scenario) -> int:
+    """About how many workers the scenario's sample holds (its share of the workers it represents)."""
+    return round(scenario.scale * workers_represented(scenario.city, scenario.population))
+
+
+# the app's default sample: the largest of these whose run and baseline (calibration cached) are expected
+# to answer within ANSWER_WITHIN_S on this machine, else the smallest
+SAMPLE_CHOICES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+ANSWER_WITHIN_S = 15.0
+
+
+def default_sample(scenario: Scenario, replications: int, model: CostModel | None) -> float:
+    """The app's default sample share for ``scenario`` (its file's levers) with ``replications`` seeds."""
+    if model is None:
+        return SAMPLE_CHOICES[0]
+    sized = [scenario.model_copy(update={"scale": share}) for share in SAMPLE_CHOICES]
+    fits = [sc.scale for sc in sized if expected_wait(model, sc, workers=sampled_workers(sc), replications=replications,
+                                                      runs=2, calibrated=True).seconds <= ANSWER_WITHIN_S]
+    return max(fits, default=SAMPLE_CHOICES[0])
+
+
 def run_against_baseline(scenario: Scenario, results: Path, replications: int = 1,
                          progress: Callable[[float, str], None] | None = None) -> AppResult:
     """Run ``scenario`` (writing its folder in ``results``) and its baseline unless one is already there.
@@ -165,13 +217,8 @@ def run_against_baseline(scenario: Scenario, results: Path, replications: int = 
         progress: called with (fraction done 0-1, what is running).
     """
     t0 = time.perf_counter()
-    base = baseline_for(scenario)
-    base_folder = find_run(results, base, replications)
+    jobs, base_folder = _jobs(scenario, results, replications)
     reused = base_folder is not None
-    jobs = [("baseline", base)] if base_folder is None else []
-    same = _without(resolved_dict(scenario), "name", "description") == _without(resolved_dict(base), "name", "description")
-    if not same:  # a scenario that is the baseline is not run twice
-        jobs.append(("your scenario", scenario))
     # progress in simulated days: each run and (unless smart working is off) its counterfactual, per seed
     total = max(sum(progress_days(s, replications) for _, s in jobs), 1)
     done = 0.0
